@@ -1,0 +1,212 @@
+"""The command line: parses arguments, calls the core, renders progress and tables with rich.
+
+Every MediaToolError becomes one readable line and an exit code (0 ok, 1 failed, 2 usage or
+config); a traceback is shown only with --debug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import __version__, pipeline
+from .errors import MediaToolError, UsageError
+from .ffmpeg import FFmpeg
+from .normalize import Target, normalize
+from .probe import probe
+from .show import load_show
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="media-tool", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"media-tool {__version__}")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="run the pipeline over the show, incrementally")
+    b.add_argument("--show", default=".", help="show folder (default: current directory)")
+    b.add_argument("--episode", action="append", metavar="SLUG", help="build only this episode (repeatable)")
+    b.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2) // 2),
+                   help="episodes built at once (each already uses two processes)")
+    b.add_argument("--force", action="store_true", help="redo every stage even if up to date")
+    b.add_argument("--json", action="store_true", help="machine-readable report on stdout")
+
+    n = sub.add_parser("normalize", help="normalize one audio or video file")
+    n.add_argument("input")
+    n.add_argument("-o", "--output", action="append", required=True,
+                   help="output file: .mp3, .m4a or .mp4 (repeatable; the first is held to target)")
+    n.add_argument("--target", type=float, help="integrated loudness in LUFS (default -16 stereo, -19 mono)")
+    n.add_argument("--true-peak", type=float, default=-1.0, help="true-peak ceiling in dBTP (default -1)")
+    n.add_argument("--trim-silence", action="store_true", help="cut leading and trailing silence")
+    n.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("status", help="what is built, stale, failed")
+    s.add_argument("--show", default=".")
+    s.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return {"build": cmd_build, "normalize": cmd_normalize, "status": cmd_status}[args.command](args)
+    except MediaToolError as exc:
+        if args.debug:
+            err.print_exception()
+        err.print(f"[red]error:[/red] {exc.one_line()}", markup=True, soft_wrap=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+
+
+def cmd_build(args) -> int:
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    show = load_show(Path(args.show))
+    ff = FFmpeg.discover()
+    with _EventRenderer(enabled=not args.json) as render:
+        report = pipeline.build(show, ff, only=args.episode, jobs=args.jobs, force=args.force,
+                                on_event=render)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        for w in report.warnings:
+            err.print(f"[yellow]warning:[/yellow] {w}", soft_wrap=True)
+        out.print(_build_table(report))
+        for e in report.failed:
+            err.print(f"[red]failed:[/red] {e.error}", soft_wrap=True)
+            if args.debug and e.traceback:
+                err.print(e.traceback)
+        done = sum(1 for e in report.episodes for s in e.stages if s.status == "done")
+        out.print(f"{len(report.episodes)} episode(s), {done} stage run(s), "
+                  f"{len(report.failed)} failed, {report.seconds:.1f} s")
+    return 1 if report.failed else 0
+
+
+def _build_table(report: pipeline.BuildReport) -> Table:
+    t = Table(title="build")
+    for col in ("episode", *[s.name for s in pipeline.STAGES], "LUFS in → out", "gain dB", "dBTP"):
+        t.add_column(col)
+    colours = {"done": "green", "skipped": "dim", "failed": "red", "not run": "yellow"}
+    for e in report.episodes:
+        by = {s.stage: s for s in e.stages}
+        cells = []
+        for st in pipeline.STAGES:
+            s = by.get(st.name) or by.get("config")
+            cells.append(f"[{colours.get(s.status, 'white')}]{s.status}[/]" if s else "")
+        lo = e.episode.loudness if e.episode else None
+        cells += ([f"{lo.input.integrated:.1f} → {lo.output.integrated:.1f}", f"{lo.gain_db:+.1f}",
+                   f"{lo.output.peak:.1f}"] if lo else ["", "", ""])
+        t.add_row(e.slug, *cells)
+    return t
+
+
+class _EventRenderer:
+    """Renders pipeline events as one rich progress bar per episode (on stderr)."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                 TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                                 console=err, transient=False)
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self):
+        if self.enabled:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.progress.stop()
+
+    def __call__(self, e: pipeline.Event) -> None:
+        if not self.enabled:
+            return
+        if e.slug not in self.tasks:
+            self.tasks[e.slug] = self.progress.add_task(e.slug, total=1.0)
+        task = self.tasks[e.slug]
+        label = f"{e.slug} · {e.stage}"
+        if e.kind == "progress":
+            self.progress.update(task, description=label, completed=e.fraction)
+        elif e.kind == "start":
+            self.progress.update(task, description=label, completed=0)
+        elif e.kind == "failed":
+            self.progress.update(task, description=f"[red]{label} failed[/red]")
+        elif e.kind in ("done", "skipped"):
+            self.progress.update(task, description=f"{label} {e.kind}", completed=1.0)
+
+
+def cmd_normalize(args) -> int:
+    from .settings import AudioSettings
+
+    targets = [Target.for_path(o) for o in args.output]
+    ff = FFmpeg.discover()
+    info = probe(args.input, ff)
+    settings = AudioSettings(true_peak=args.true_peak, trim_silence=args.trim_silence)
+    t0 = time.monotonic()
+    if args.json:
+        result = normalize(info, targets, settings, ff, target_lufs=args.target)
+    else:
+        with Progress(TextColumn("normalize"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                      TimeElapsedColumn(), console=err) as prog:
+            task = prog.add_task("normalize", total=1.0)
+            result = normalize(info, targets, settings, ff, target_lufs=args.target,
+                               progress=lambda f: prog.update(task, completed=f))
+    seconds = time.monotonic() - t0
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=1))
+        return 0
+    t = Table(title=Path(args.input).name)
+    for col in ("", "integrated", "LRA", "peak"):
+        t.add_column(col)
+    t.add_row("input", f"{result.input.integrated:.1f} LUFS", f"{result.input.lra:.1f} LU",
+              f"{result.input.peak:.1f} dBFS (sample)")
+    for f in result.files:
+        t.add_row(f.path, f"{f.integrated:.1f} LUFS", f"{f.lra:.1f} LU", f"{f.true_peak:.1f} dBTP")
+    out.print(t)
+    out.print(f"gain {result.gain_db:+.2f} dB (codec {result.codec_delta_lu:+.2f} LU), "
+              f"target {result.target_lufs:g} LUFS, {seconds:.1f} s")
+    return 0
+
+
+def cmd_status(args) -> int:
+    show = load_show(Path(args.show))
+    rows = pipeline.status(show, FFmpeg.discover())
+    if args.json:
+        print(json.dumps([{"slug": slug, "title": title,
+                           "stages": {s.stage: {"status": s.status, "detail": s.detail} for s in stages}}
+                          for slug, stages, title in rows], ensure_ascii=False, indent=1))
+    else:
+        t = Table(title=show.title.get(show.language) or next(iter(show.title.values())))
+        t.add_column("episode")
+        t.add_column("title")
+        for st in pipeline.STAGES:
+            t.add_column(st.name)
+        colours = {"built": "green", "stale": "yellow", "failed": "red", "new": "cyan"}
+        for slug, stages, title in rows:
+            by = {s.stage: s for s in stages}
+            cells = []
+            for st in pipeline.STAGES:
+                s = by.get(st.name) or by.get("config")
+                cells.append(f"[{colours.get(s.status)}]{s.status}[/]" if s else "")
+            t.add_row(slug, title, *cells)
+        out.print(t)
+        for slug, stages, _ in rows:
+            for s in stages:
+                if s.status == "failed":
+                    err.print(f"[red]failed:[/red] {s.detail}", soft_wrap=True)
+    failed = any(s.status == "failed" for _, stages, _ in rows for s in stages)
+    return 1 if failed else 0

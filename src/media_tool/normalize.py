@@ -1,0 +1,374 @@
+"""Normalize stage: measured linear gain plus a peak limiter, encoded to CBR MP3, M4A or MP4.
+
+Three passes, each streamed through ffmpeg so hours of audio never sit in Python:
+1. scan: integrated loudness, sample peak and silences of the source (one cheap decode);
+2. only if the gain would push peaks past the ceiling: the limited loudness at two candidate
+   gains, measured in parallel, to solve for the gain that lands on target after limiting;
+3. encode: one producer ffmpeg decodes, trims, adds jingles, applies gain and the limiter,
+   meters the result (integrated loudness and true peak) and feeds one encoder ffmpeg per
+   output through pipes, so the MP3 encoder has a core to itself.
+The meter in pass 3 checks the result; if it missed the target, the encode is repeated with
+the gain corrected, so the file that is published is the one that met the target.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from . import loudness
+from .errors import InputMediaError, UsageError
+from .ffmpeg import FFmpeg
+from .fsutil import atomic_output
+from .loudness import Loudness
+from .probe import MediaInfo
+from .settings import AudioSettings
+
+REVISION = 1
+"""Bump when the audio this stage produces changes for the same inputs (invalidates caches)."""
+
+TOLERANCE_LU = 0.3
+"""Re-encode when the metered output misses the target by more than this (the standard allows 0.5)."""
+
+MAX_GAIN_DB = 40.0
+KINDS = {".mp3": "mp3", ".m4a": "m4a", ".mp4": "mp4", ".m4v": "mp4"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One file to write."""
+
+    path: Path
+    kind: str  # "mp3" | "m4a" | "mp4"
+
+    @classmethod
+    def for_path(cls, path: Path | str) -> "Target":
+        path = Path(path)
+        kind = KINDS.get(path.suffix.lower())
+        if kind is None:
+            raise UsageError(f"cannot tell the output format from the extension "
+                             f"(use one of {', '.join(KINDS)})", str(path))
+        return cls(path, kind)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything an encode needs, decided before it starts (a pure value)."""
+
+    stream_index: int
+    channels: int
+    sample_rate: int
+    gain_db: float
+    ceiling_db: float
+    trim: tuple[float, float] | None = None
+    intro: tuple[Path, float] | None = None   # (prepared WAV, its gain in dB)
+    outro: tuple[Path, float] | None = None
+    audio_offset: float = 0.0
+    excerpt: tuple[float, float] | None = None  # (start, seconds): a codec test, not a release
+    trims: tuple[tuple[str, float], ...] = ()     # per output kind: dB to even out codec loss
+
+
+@dataclass(frozen=True)
+class FileLoudness:
+    """One written file, measured by decoding what its encoder produced."""
+
+    path: str
+    kind: str
+    integrated: float
+    lra: float
+    true_peak: float
+
+
+@dataclass(frozen=True)
+class Result:
+    """What was measured and done; recorded per episode and printed by `normalize --json`."""
+
+    input: Loudness
+    output: Loudness
+    target_lufs: float
+    true_peak_limit: float
+    gain_db: float
+    codec_delta_lu: float
+    channels: int
+    input_seconds: float
+    output_seconds: float
+    trimmed: tuple[float, float] | None
+    encodes: int
+    seconds: float
+    files: list[FileLoudness] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["trimmed"] = list(self.trimmed) if self.trimmed else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Result":
+        d = dict(d)
+        d["input"], d["output"] = Loudness(**d["input"]), Loudness(**d["output"])
+        d["trimmed"] = tuple(d["trimmed"]) if d.get("trimmed") else None
+        d["files"] = [FileLoudness(**f) for f in d.get("files", [])]
+        return cls(**d)
+
+
+# -- pure: filter graphs and argument lists ------------------------------------------------
+ENCODED = {"mp3": "mp3", "m4a": "adts", "mp4": "adts"}
+"""The elementary-stream format (muxer) each output's audio is piped to its meter in."""
+DEMUXER = {"mp3": "mp3", "adts": "aac"}
+
+
+def _fmt(channels: int, sample_rate: int) -> str:
+    layout = "mono" if channels == 1 else "stereo"
+    return f"aresample={sample_rate},aformat=sample_fmts=flt:channel_layouts={layout}"
+
+
+def limiter(ceiling_db: float) -> str:
+    """A look-ahead peak limiter at `ceiling_db`, delay-compensated so audio stays in sync."""
+    return (f"alimiter=limit={10 ** (ceiling_db / 20):.6f}:attack=5:release=50"
+            ":level=false:latency=true")
+
+
+def producer_args(source: Path, plan: Plan, urls: list[str], *, meter: bool = False) -> list[str]:
+    """The producer ffmpeg: decode, trim, jingles, gain, limiter, one raw output per encoder."""
+    args = []
+    if plan.excerpt:
+        args += ["-ss", f"{plan.excerpt[0]:.3f}", "-t", f"{plan.excerpt[1]:.3f}"]
+    args += ["-i", str(source)]
+    fmt = _fmt(plan.channels, plan.sample_rate)
+    main = f"[0:{plan.stream_index}]{fmt}"
+    if plan.trim:
+        main += f",atrim=start={plan.trim[0]:.3f}:end={plan.trim[1]:.3f},asetpts=PTS-STARTPTS"
+    graph = [f"{main},volume={plan.gain_db:.3f}dB[main]"]
+    parts = ["[main]"]
+    jingles = [j for j in (plan.intro, plan.outro) if j]
+    for n, (jingle, gain) in enumerate(jingles):
+        args += ["-i", str(jingle)]
+        graph.append(f"[{n + 1}:a]{fmt},volume={gain:.3f}dB[j{n}]")
+    if plan.intro:
+        parts.insert(0, "[j0]")
+    if plan.outro:
+        parts.append(f"[j{len(jingles) - 1}]")
+    prog = "[main]"
+    if len(parts) > 1:
+        graph.append(f"{''.join(parts)}concat=n={len(parts)}:v=0:a=1[prog]")
+        prog = "[prog]"
+    outs = [f"[o{i}]" for i in range(len(urls))]
+    tail = f"{prog}{limiter(plan.ceiling_db)}"
+    if meter:
+        tail += "," + loudness.ebur128_filter("sample")
+    tail += f",asplit={len(urls)}{''.join(outs)}" if len(urls) > 1 else outs[0]
+    graph.append(tail)
+    args += ["-filter_complex", ";".join(graph)]
+    for out, url in zip(outs, urls):
+        args += ["-map", out, "-f", "f32le", url]
+    return args
+
+
+def tee_escape(path: str) -> str:
+    """Escape a file name for ffmpeg's tee muxer, whose list syntax gives |[]:\\' meaning."""
+    return "".join("\\" + c if c in "\\'|[]:" else c for c in path)
+
+
+def consumer_args(kind: str, plan: Plan, settings: AudioSettings, source: Path,
+                  video_index: int | None, file: Path | None) -> list[str]:
+    """One encoder ffmpeg: raw PCM on stdin in; `file` (if any) and the encoded audio on stdout out.
+
+    The tee muxer writes the real file (seekable, so MP3 gets its Info header and MP4 its
+    faststart) and a copy of the audio packets to stdout, where a meter decodes them.
+    """
+    raw = ["-f", "f32le", "-ar", str(plan.sample_rate), "-ac", str(plan.channels)]
+    if kind == "mp3":
+        codec = ["-c:a", "libmp3lame", "-b:a", f"{settings.mp3_kbps(plan.channels)}k"]
+        slave = "[f=mp3:id3v2_version=3:write_id3v1=0]"
+    else:
+        codec = ["-c:a", "aac", "-b:a", f"{settings.aac_kbps(plan.channels)}k"]
+        slave = "[f=ipod:movflags=+faststart]" if kind == "m4a" else "[f=mp4:movflags=+faststart]"
+    trim_db = dict(plan.trims).get(kind, 0.0)
+    if abs(trim_db) >= 0.05:
+        codec = ["-af", f"volume={trim_db:.2f}dB", *codec]
+    if file is None:  # a codec test: encoded audio to stdout only
+        return [*raw, "-i", "pipe:0", "-map", "0:a", *codec, "-f", ENCODED[kind], "pipe:1"]
+    if kind == "mp4":
+        assert video_index is not None
+        offset = ["-itsoffset", f"{plan.audio_offset:.6f}"] if plan.audio_offset > 0.0005 else []
+        inputs = ["-i", str(source), *offset, *raw, "-i", "pipe:0", "-map", f"0:{video_index}",
+                  "-map", "1:a", "-c:v", "copy"]
+    else:
+        inputs = [*raw, "-i", "pipe:0", "-map", "0:a"]
+    outs = f"{slave}{tee_escape(str(file))}|[f={ENCODED[kind]}:select=a]pipe\\:1"
+    return [*inputs, *codec, "-f", "tee", "-y", outs]
+
+
+def meter_args(kind: str) -> list[str]:
+    """A meter ffmpeg reading an encoder's audio packets on stdin: what a listener will hear."""
+    return ["-f", DEMUXER[ENCODED[kind]], "-i", "pipe:0", "-af", loudness.ebur128_filter("true"), "-f", "null", "-"]
+
+
+# -- the edge: running the passes ------------------------------------------------------------
+class _Phases:
+    """Maps each pass's seconds-done onto one 0..1 progress for the caller."""
+
+    def __init__(self, callback, duration: float):
+        self.callback, self.duration = callback, max(duration, 1e-6)
+        self.base, self.weight = 0.0, 0.0
+
+    def start(self, base: float, weight: float) -> None:
+        self.base, self.weight = base, weight
+        self(0.0)
+
+    def __call__(self, seconds: float) -> None:
+        if self.callback:
+            self.callback(min(1.0, self.base + self.weight * min(1.0, seconds / self.duration)))
+
+
+EXCERPT_S = 60.0
+"""Length of the codec test: enough speech for a stable gated loudness, cheap to encode."""
+
+
+def _limited_loudness(ff: FFmpeg, info: MediaInfo, plan: Plan, gain: float) -> float:
+    """Integrated loudness of the whole source after `gain` and the limiter (no encoding)."""
+    chain = ",".join([_fmt(plan.channels, plan.sample_rate), f"volume={gain:.3f}dB",
+                      limiter(plan.ceiling_db), loudness.ebur128_filter("sample")])
+    res = ff.run(["-i", info.path, "-map", f"0:{plan.stream_index}", "-af", chain, "-f", "null", "-"],
+                 path=info.path)
+    return loudness.parse_ebur128(res.stderr_lines).integrated
+
+
+def _codec_delta(ff: FFmpeg, info: MediaInfo, plan: Plan, kind: str, settings: AudioSettings,
+                 span: tuple[float, float]) -> float:
+    """How much loudness the codec adds or takes away (LU), measured on an excerpt.
+
+    Lossy encoders drop quiet high-frequency detail that K-weighting counts, often 0.2-0.5 LU
+    for speech at podcast bit rates; a normalizer that ignores it publishes files below target.
+    """
+    length = min(EXCERPT_S, span[1] - span[0])
+    start = span[0] + max(0.0, (span[1] - span[0] - length) / 2)
+    test = replace(plan, trim=None, intro=None, outro=None, excerpt=(start, length), audio_offset=0.0)
+    piped = ff.pipeline(lambda urls: producer_args(Path(info.path), test, urls, meter=True),
+                        [consumer_args(kind, test, settings, Path(info.path), None, None)],
+                        [meter_args(kind)], path=info.path)
+    before = loudness.parse_ebur128(piped.producer.stderr_lines).integrated
+    after = loudness.parse_ebur128(piped.meters[0].stderr_lines).integrated
+    if before <= loudness.SILENT_LUFS or after <= loudness.SILENT_LUFS:
+        return 0.0
+    return round(after - before, 2)
+
+
+def normalize(info: MediaInfo, targets: list[Target], settings: AudioSettings, ff: FFmpeg, *,
+              intro: Path | None = None, outro: Path | None = None, trim: bool | None = None,
+              target_lufs: float | None = None, progress=None) -> Result:
+    """Normalize one probed recording into every target file; files appear only when complete.
+
+    The first target is the one held to the loudness target exactly (the feed's enclosure);
+    the others share its gain. Video sources are never trimmed and get no jingles, so the
+    MP4 and the MP3 share one timeline.
+    """
+    started = time.monotonic()
+    assert info.audio is not None and targets
+    video_index = info.video.index if info.video else None
+    if any(t.kind == "mp4" for t in targets) and video_index is None:
+        raise UsageError("an MP4 output needs a source with a video stream", info.path)
+    channels = 1 if info.audio.channels == 1 else 2
+    target = target_lufs if target_lufs is not None else settings.target_for(channels)
+    ceiling = settings.true_peak - settings.limiter_margin_db
+    trim = settings.trim_silence if trim is None else trim
+    if info.has_video:
+        trim, intro, outro = False, None, None
+    phases = _Phases(progress, info.duration)
+
+    phases.start(0.0, 0.15)
+    scan = loudness.scan(info.path, ff, stream_index=info.audio.index, sample_rate=settings.sample_rate,
+                         channels=channels, silence_db=settings.silence_threshold_db if trim else None,
+                         progress=phases)
+    _check_complete(info, scan)
+    if scan.loudness.integrated <= loudness.SILENT_LUFS:
+        raise InputMediaError("silent: no audible programme to normalize", info.path)
+    span = loudness.plan_trim(scan.silences, scan.decoded_seconds) if trim else (0.0, scan.decoded_seconds)
+    plan = Plan(stream_index=info.audio.index, channels=channels, sample_rate=settings.sample_rate,
+                gain_db=target - scan.loudness.integrated, ceiling_db=ceiling,
+                trim=None if span == (0.0, scan.decoded_seconds) else span, audio_offset=info.audio.start_time if info.has_video else 0.0)
+
+    # Codec loss and, where peaks will hit the limiter, limiter loss: measured in parallel.
+    phases.start(0.15, 0.1)
+    limited = scan.loudness.peak + plan.gain_db > ceiling
+    gains = [plan.gain_db, plan.gain_db + 2.0] if limited else []
+    kinds = list(dict.fromkeys(ENCODED[t.kind] for t in targets))  # mp3 and/or AAC
+    kind_of = {ENCODED[t.kind]: t.kind for t in targets}
+    with ThreadPoolExecutor(2) as pool:
+        delta_jobs = [pool.submit(_codec_delta, ff, info, plan, kind_of[k], settings, span) for k in kinds]
+        measured = list(pool.map(lambda g: _limited_loudness(ff, info, plan, g), gains))
+        deltas = dict(zip(kinds, (j.result() for j in delta_jobs)))
+    delta = deltas[ENCODED[targets[0].kind]]
+    # Outputs in another codec get a small gain of their own so every file lands on target.
+    plan = replace(plan, trims=tuple((t.kind, delta - deltas[ENCODED[t.kind]]) for t in targets[1:]))
+    if limited:
+        gain = loudness.solve_gain(list(zip(gains, measured)), target - delta, MAX_GAIN_DB)
+    else:
+        gain = plan.gain_db - delta
+    plan = replace(plan, gain_db=gain, intro=_jingle(ff, intro, plan, target - delta),
+                   outro=_jingle(ff, outro, plan, target - delta))
+
+    encodes = 0
+    while True:
+        encodes += 1
+        phases.start(0.25, 0.75)
+        files, seconds = _encode(ff, info, plan, targets, settings, video_index, phases)
+        off = target - files[0].integrated
+        over = files[0].true_peak - settings.true_peak
+        if (abs(off) <= TOLERANCE_LU and over <= 0) or encodes >= 3:
+            break
+        plan = replace(plan, gain_db=min(MAX_GAIN_DB, plan.gain_db + off),
+                       ceiling_db=plan.ceiling_db - max(0.0, over + 0.2))
+    phases(info.duration)
+    primary = files[0]
+    return Result(input=scan.loudness,
+                  output=Loudness(primary.integrated, primary.lra, primary.true_peak, "true"),
+                  target_lufs=target, true_peak_limit=settings.true_peak, gain_db=round(plan.gain_db, 2),
+                  codec_delta_lu=delta, channels=channels, input_seconds=round(scan.decoded_seconds, 3),
+                  output_seconds=round(seconds, 3), trimmed=plan.trim, encodes=encodes,
+                  seconds=round(time.monotonic() - started, 2), files=files)
+
+
+def _encode(ff, info, plan, targets, settings, video_index, phases) -> tuple[list[FileLoudness], float]:
+    done = [0.0]
+
+    def seen(seconds: float) -> None:
+        done[0] = max(done[0], seconds)
+        phases(seconds)
+
+    with ExitStack() as stack:
+        tmps = [stack.enter_context(atomic_output(t.path)) for t in targets]
+        consumers = [consumer_args(t.kind, plan, settings, Path(info.path), video_index, tmp)
+                     for tmp, t in zip(tmps, targets)]
+        piped = ff.pipeline(lambda urls: producer_args(Path(info.path), plan, urls), consumers,
+                            [meter_args(t.kind) for t in targets], progress=seen, path=info.path)
+        files = []
+        for t, m in zip(targets, piped.meters):
+            loud = loudness.parse_ebur128(m.stderr_lines)
+            files.append(FileLoudness(str(t.path), t.kind, loud.integrated, loud.lra, loud.peak))
+    return files, done[0]
+
+
+def _jingle(ff: FFmpeg, path: Path | None, plan: Plan, target: float) -> tuple[Path, float] | None:
+    """A prepared jingle and the gain that puts it at the programme's target loudness."""
+    if path is None:
+        return None
+    found = loudness.scan(str(path), ff, stream_index=0, sample_rate=plan.sample_rate,
+                          channels=plan.channels)
+    if found.loudness.integrated <= loudness.SILENT_LUFS:
+        raise InputMediaError("jingle is silent", str(path))
+    return path, min(MAX_GAIN_DB, target - found.loudness.integrated)
+
+
+def _check_complete(info: MediaInfo, scan: loudness.Scan) -> None:
+    """A truncated file decodes to less than its header promises, often with decoder errors."""
+    expected = info.audio.duration if info.audio and info.audio.duration > 0 else info.duration
+    missing = expected - scan.decoded_seconds
+    if missing > max(0.5, 0.02 * expected):
+        raise InputMediaError(f"truncated or damaged: decoded {scan.decoded_seconds:.1f} s of "
+                              f"{expected:.1f} s", info.path)
+    if scan.decode_errors > 3:
+        raise InputMediaError(f"damaged: {scan.decode_errors} decoding errors", info.path)

@@ -1,0 +1,297 @@
+"""The build: every stage over every episode, incrementally, in parallel, one failure at a time.
+
+A stage is a small object with a key (the hash of its inputs, settings and versions), a run
+and a restore. `build` redoes a stage only when its key changed or its outputs went missing;
+an episode's failure is recorded on that episode and the others go on.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+
+from . import __version__, jingles, normalize
+from .errors import ConfigError, MediaToolError
+from .ffmpeg import FFmpeg
+from .fsutil import ShowLock, key_of, remove_stale_parts
+from .probe import MediaInfo, probe
+from .show import EpisodeConfig, Show, episode_slugs, load_episode
+from .state import BuildState
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One episode as it flows through the stages, gaining facts at each."""
+
+    config: EpisodeConfig
+    media: MediaInfo | None = None
+    loudness: normalize.Result | None = None
+    outputs: dict[str, str] = field(default_factory=dict)  # kind -> path relative to the show
+
+    @property
+    def slug(self) -> str:
+        return self.config.slug
+
+
+@dataclass
+class Context:
+    """What every stage may use: the show, the ffmpeg runner, the state, and the build's flags."""
+
+    show: Show
+    ff: FFmpeg
+    state: BuildState
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class Event:
+    """A progress report from the core; the CLI decides how to show it."""
+
+    slug: str
+    stage: str
+    kind: str  # "start" | "progress" | "done" | "skipped" | "failed"
+    fraction: float = 0.0
+    message: str = ""
+
+
+EventFn = Callable[[Event], None]
+
+
+class ProbeStage:
+    name = "probe"
+
+    def key(self, ctx: Context, ep: Episode) -> dict:
+        return {"source": ctx.state.hashes.digest(ep.config.source), "tool": __version__,
+                "ffmpeg": ctx.ff.version}
+
+    def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
+        info = probe(str(ep.config.source), ctx.ff)
+        info = replace(info, path=ctx.show.rel(info.path))
+        return replace(ep, media=info), {"media": info.to_dict()}
+
+    def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
+        return replace(ep, media=MediaInfo.from_dict(data["media"]))
+
+
+class NormalizeStage:
+    name = "normalize"
+
+    def key(self, ctx: Context, ep: Episode) -> dict:
+        settings = ep.config.audio(ctx.show)
+        jingle_hashes = {k: ctx.state.hashes.digest(ctx.show.root / v)
+                         for k, v in (("intro", settings.intro), ("outro", settings.outro)) if v}
+        return {"source": ctx.state.hashes.digest(ep.config.source), "audio": settings.to_dict(),
+                "jingles": jingle_hashes, "rev": normalize.REVISION, "tool": __version__,
+                "ffmpeg": ctx.ff.version}
+
+    def targets(self, ctx: Context, ep: Episode) -> list[normalize.Target]:
+        """The audio feed's MP3 first (held exactly to target), then M4A or the video MP4."""
+        media = ctx.show.feed_dir / "media"
+        out = [normalize.Target(media / f"{ep.slug}.mp3", "mp3")]
+        if ep.media and ep.media.has_video:
+            out.append(normalize.Target(media / f"{ep.slug}.mp4", "mp4"))
+        elif ep.config.audio(ctx.show).m4a:
+            out.append(normalize.Target(media / f"{ep.slug}.m4a", "m4a"))
+        return out
+
+    def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
+        assert ep.media is not None and ep.media.audio is not None
+        settings = ep.config.audio(ctx.show)
+        channels = 1 if ep.media.audio.channels == 1 else 2
+        prepared = {}
+        if not ep.media.has_video:
+            for which in ("intro", "outro"):
+                name = getattr(settings, which)
+                if name:
+                    prepared[which] = jingles.prepare(ctx.show.root / name, ctx.show.state_dir / "jingles",
+                                                      ctx.ff, channels=channels, sample_rate=settings.sample_rate)
+        info = replace(ep.media, path=str(ep.config.source))
+        targets = self.targets(ctx, ep)
+        result = normalize.normalize(info, targets, settings, ctx.ff, progress=progress, **prepared)
+        outputs = {t.kind: ctx.show.rel(t.path) for t in targets}
+        sizes = {t.kind: t.path.stat().st_size for t in targets}
+        return (replace(ep, loudness=result, outputs=outputs),
+                {"result": result.to_dict(), "outputs": outputs, "sizes": sizes})
+
+    def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
+        for kind, rel in data["outputs"].items():
+            p = ctx.show.root / rel
+            if not p.is_file() or p.stat().st_size != data["sizes"][kind]:
+                return None  # an output went missing or was changed: make it again
+        return replace(ep, loudness=normalize.Result.from_dict(data["result"]), outputs=data["outputs"])
+
+
+STAGES = (ProbeStage(), NormalizeStage())
+
+
+@dataclass
+class StageReport:
+    stage: str
+    status: str  # "done" | "skipped" | "failed" | "not run"
+    reason: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class EpisodeReport:
+    slug: str
+    stages: list[StageReport] = field(default_factory=list)
+    episode: Episode | None = None
+    error: str = ""
+    traceback: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.error)
+
+    def to_dict(self) -> dict:
+        d = {"slug": self.slug, "failed": self.failed, "error": self.error,
+             "stages": {s.stage: {"status": s.status, "reason": s.reason, "seconds": round(s.seconds, 2)}
+                        for s in self.stages}}
+        if self.episode and self.episode.loudness:
+            d["loudness"] = self.episode.loudness.to_dict()
+        if self.episode:
+            d["outputs"] = self.episode.outputs
+        return d
+
+
+@dataclass
+class BuildReport:
+    episodes: list[EpisodeReport]
+    warnings: list[str]
+    seconds: float
+
+    @property
+    def failed(self) -> list[EpisodeReport]:
+        return [e for e in self.episodes if e.failed]
+
+    def to_dict(self) -> dict:
+        return {"episodes": [e.to_dict() for e in self.episodes], "warnings": self.warnings,
+                "failed": len(self.failed), "seconds": round(self.seconds, 2)}
+
+
+def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int = 1,
+          force: bool = False, on_event: EventFn | None = None) -> BuildReport:
+    """Run every stage over the chosen episodes; never raises for one episode's failure."""
+    started = time.monotonic()
+    emit = on_event or (lambda e: None)
+    with ShowLock(show.state_dir):
+        state = BuildState.load(show.state_dir)
+        for folder in (show.feed_dir, show.state_dir):
+            remove_stale_parts(folder)
+        slugs = episode_slugs(show)
+        if only:
+            missing = [s for s in only if s not in slugs]
+            if missing:
+                raise ConfigError(f"no such episode: {missing[0]}", f"episodes/{missing[0]}")
+        else:
+            state.forget(set(slugs))
+        chosen = only or slugs
+        ctx = Context(show=show, ff=ff, state=state, force=force)
+        warnings = list(show.warnings)
+
+        def one(slug: str) -> EpisodeReport:
+            report = _build_episode(ctx, slug, emit, warnings)
+            state.save()
+            return report
+
+        with ThreadPoolExecutor(max(1, jobs)) as pool:
+            reports = list(pool.map(one, chosen))
+        state.save()
+    return BuildReport(reports, warnings, time.monotonic() - started)
+
+
+def _build_episode(ctx: Context, slug: str, emit: EventFn, warnings: list[str]) -> EpisodeReport:
+    report = EpisodeReport(slug)
+    try:
+        config = load_episode(ctx.show, slug)
+    except ConfigError as exc:
+        report.error = exc.one_line()
+        report.stages = [StageReport("config", "failed", report.error)]
+        emit(Event(slug, "config", "failed", message=report.error))
+        return report
+    warnings.extend(config.warnings)
+    ep = Episode(config)
+    for i, stage in enumerate(STAGES):
+        t0 = time.monotonic()
+        try:
+            key = key_of(stage.key(ctx, ep))
+            rec = ctx.state.record(slug, stage.name)
+            restored = None
+            if not ctx.force and rec and rec.get("key") == key and rec.get("status") == "done":
+                restored = stage.restore(ctx, ep, rec["data"])
+            if restored is not None:
+                ep = restored
+                report.stages.append(StageReport(stage.name, "skipped", "up to date"))
+                emit(Event(slug, stage.name, "skipped"))
+                continue
+            emit(Event(slug, stage.name, "start"))
+            ep, data = stage.run(ctx, ep, lambda f, s=stage.name: emit(Event(slug, s, "progress", f)))
+            ctx.state.put(slug, stage.name, {"key": key, "status": "done", "data": data,
+                                             "finished": time.time()})
+            report.stages.append(StageReport(stage.name, "done", seconds=time.monotonic() - t0))
+            emit(Event(slug, stage.name, "done"))
+        except Exception as exc:  # one episode's failure must not stop the others
+            if isinstance(exc, MediaToolError):
+                if exc.path is None:
+                    exc.path = ctx.show.rel(config.source)
+                else:
+                    exc.path = ctx.show.rel(exc.path)
+                report.error = exc.one_line()
+            else:
+                report.error = f"{ctx.show.rel(config.source)}: internal error in {stage.name}: {exc!r}"
+                report.traceback = traceback.format_exc()
+            ctx.state.put(slug, stage.name, {"key": locals().get("key"), "status": "failed",
+                                             "error": report.error, "finished": time.time()})
+            report.stages.append(StageReport(stage.name, "failed", report.error, time.monotonic() - t0))
+            report.stages += [StageReport(s.name, "not run", f"{stage.name} failed") for s in STAGES[i + 1:]]
+            emit(Event(slug, stage.name, "failed", message=report.error))
+            break
+    report.episode = ep
+    return report
+
+
+@dataclass
+class StageStatus:
+    stage: str
+    status: str  # "built" | "stale" | "failed" | "new"
+    detail: str = ""
+
+
+def status(show: Show, ff: FFmpeg) -> list[tuple[str, list[StageStatus], str]]:
+    """For each episode: each stage built, stale, failed or new, without doing any work."""
+    state = BuildState.load(show.state_dir)
+    ctx = Context(show=show, ff=ff, state=state)
+    rows = []
+    for slug in episode_slugs(show):
+        try:
+            ep = Episode(load_episode(show, slug))
+        except ConfigError as exc:
+            rows.append((slug, [StageStatus("config", "failed", exc.one_line())], ""))
+            continue
+        stages, title = [], ep.config.title.get("", "") or next(iter(ep.config.title.values()), "")
+        for stage in STAGES:
+            rec = state.record(slug, stage.name)
+            try:
+                key = key_of(stage.key(ctx, ep))
+            except OSError as exc:
+                stages.append(StageStatus(stage.name, "failed", str(exc)))
+                continue
+            if rec is None:
+                stages.append(StageStatus(stage.name, "new"))
+            elif rec.get("key") != key:
+                stages.append(StageStatus(stage.name, "stale", "inputs or settings changed"))
+            elif rec.get("status") == "failed":
+                stages.append(StageStatus(stage.name, "failed", rec.get("error", "")))
+            else:
+                restored = stage.restore(ctx, ep, rec["data"])
+                if restored is None:
+                    stages.append(StageStatus(stage.name, "stale", "output missing or changed"))
+                else:
+                    ep = restored
+                    stages.append(StageStatus(stage.name, "built"))
+        rows.append((slug, stages, title))
+    return rows

@@ -1,0 +1,44 @@
+"""Typed settings, passed explicitly to the stages that need them (never global)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    """How a recording becomes a published file; every field is a podcast.toml [audio] key."""
+
+    target_lufs: float = -16.0        # stereo programme (Apple Podcasts, AES TD1004)
+    target_lufs_mono: float = -19.0   # mono plays 3 dB louder on two speakers
+    true_peak: float = -1.0           # dBTP ceiling of the published file
+    mp3_bitrate: int = 128            # kb/s, constant bit rate, stereo
+    mp3_bitrate_mono: int = 64
+    aac_bitrate: int = 128            # M4A and the MP4 video's audio, stereo
+    aac_bitrate_mono: int = 64
+    sample_rate: int = 44100
+    m4a: bool = False                 # also publish an M4A/AAC file for audio episodes
+    trim_silence: bool = True         # cut leading and trailing silence (audio-only episodes)
+    silence_threshold_db: float = -50.0
+    intro: str | None = None          # jingle played before audio-only episodes (show-relative)
+    outro: str | None = None
+    limiter_margin_db: float = 1.0    # sample-peak ceiling below true_peak, room for codec overshoot
+
+    def target_for(self, channels: int) -> float:
+        """The integrated loudness target for a programme with this many channels."""
+        return self.target_lufs_mono if channels == 1 else self.target_lufs
+
+    def mp3_kbps(self, channels: int) -> int:
+        return self.mp3_bitrate_mono if channels == 1 else self.mp3_bitrate
+
+    def aac_kbps(self, channels: int) -> int:
+        return self.aac_bitrate_mono if channels == 1 else self.aac_bitrate
+
+    def with_overrides(self, overrides: dict) -> "AudioSettings":
+        return replace(self, **overrides) if overrides else self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+AUDIO_FIELDS = {f.name: f for f in fields(AudioSettings)}

@@ -1,0 +1,451 @@
+"""The show folder: podcast.toml and episodes/<slug>/episode.toml parsed into typed values.
+
+Every problem names the file and the field; unknown keys are warned about, never ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+from .settings import AUDIO_FIELDS, AudioSettings
+
+MEDIA_EXTENSIONS = {".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".aif", ".aiff",
+                    ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".avi"}
+LANGUAGES = ("en", "zh")
+EPISODE_TYPES = ("full", "trailer", "bonus")
+ENGINES = ("openai-whisper", "faster-whisper")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+@dataclass(frozen=True)
+class Chapter:
+    start: float
+    title: dict[str, str]
+    url: str | None = None
+    image: str | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    role: str = "host"
+    group: str = "cast"
+    href: str | None = None
+    img: str | None = None
+
+
+@dataclass(frozen=True)
+class TranscriptionSettings:
+    engine: str = "faster-whisper"
+    model: str = "tiny.en"
+    languages: tuple[str, ...] = ("zh", "en")
+
+
+@dataclass(frozen=True)
+class Show:
+    """podcast.toml, validated."""
+
+    root: Path
+    title: dict[str, str]
+    description: dict[str, str]
+    author: str
+    owner_name: str
+    owner_email: str
+    language: str
+    base_url: str
+    cover: str | None
+    categories: tuple[str, ...]
+    explicit: bool
+    audio: AudioSettings
+    transcription: TranscriptionSettings
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".media-tool"
+
+    @property
+    def feed_dir(self) -> Path:
+        return self.root / "feed"
+
+    def rel(self, path: Path | str) -> str:
+        """A path as a producer sees it: relative to the show folder where possible."""
+        if not Path(path).is_absolute():
+            return str(path)
+        try:
+            return str(Path(path).resolve().relative_to(self.root.resolve()))
+        except ValueError:
+            return str(path)
+
+
+@dataclass(frozen=True)
+class EpisodeConfig:
+    """One episodes/<slug>/episode.toml, validated."""
+
+    slug: str
+    dir: Path
+    title: dict[str, str]
+    number: int | None
+    season: int | None
+    date: dt.datetime
+    episode_type: str
+    explicit: bool | None
+    language: str
+    source: Path
+    chapters: tuple[Chapter, ...] = ()
+    people: tuple[Person, ...] = ()
+    audio_overrides: dict = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def audio(self, show: Show) -> AudioSettings:
+        """The show's audio settings with this episode's [audio] overrides applied."""
+        return show.audio.with_overrides(self.audio_overrides)
+
+
+class _Reader:
+    """Reads one TOML table, collecting problems as `file: field: message` lines."""
+
+    def __init__(self, file: str, table: dict, prefix: str = "", problems: list | None = None,
+                 warnings: list | None = None):
+        self.file, self.table, self.prefix = file, table, prefix
+        self.problems: list[str] = problems if problems is not None else []
+        self.warnings: list[str] = warnings if warnings is not None else []
+        self.seen: set[str] = set()
+
+    def _bad(self, key: str, message: str) -> None:
+        self.problems.append(f"{self.file}: {self.prefix}{key}: {message}")
+
+    def get(self, key: str, required: bool = False):
+        self.seen.add(key)
+        if key not in self.table:
+            if required:
+                self._bad(key, "missing (required)")
+            return None
+        return self.table[key]
+
+    def string(self, key: str, required: bool = False, default: str | None = None) -> str | None:
+        v = self.get(key, required)
+        if v is None:
+            return default
+        if not isinstance(v, str) or not v.strip():
+            self._bad(key, f"expected a non-empty string, got {_show(v)}")
+            return default
+        return v.strip()
+
+    def choice(self, key: str, options: tuple[str, ...], default: str | None = None,
+               required: bool = False) -> str | None:
+        v = self.string(key, required, default)
+        if v is not None and v not in options:
+            self._bad(key, f"expected one of {', '.join(options)}, got {_show(v)}")
+            return default
+        return v
+
+    def positive_int(self, key: str, required: bool = False) -> int | None:
+        v = self.get(key, required)
+        if v is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+            self._bad(key, f"expected a positive integer, got {_show(v)}")
+            return None
+        return v
+
+    def boolean(self, key: str, default: bool | None = None) -> bool | None:
+        v = self.get(key)
+        if v is None:
+            return default
+        if not isinstance(v, bool):
+            self._bad(key, f"expected true or false, got {_show(v)}")
+            return default
+        return v
+
+    def number(self, key: str, lo: float, hi: float) -> float | None:
+        v = self.get(key)
+        if v is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+            self._bad(key, f"expected a number from {lo:g} to {hi:g}, got {_show(v)}")
+            return None
+        return float(v)
+
+    def localized(self, key: str, required: bool = False) -> dict[str, str]:
+        """A text given once (`title = "..."`) or per language (`title = {en = "...", zh = "..."}`)."""
+        v = self.get(key, required)
+        if v is None:
+            return {}
+        if isinstance(v, str) and v.strip():
+            return {"": v.strip()}
+        if isinstance(v, dict) and v and all(isinstance(t, str) and t.strip() for t in v.values()):
+            unknown = [lang for lang in v if lang not in LANGUAGES]
+            if unknown:
+                self._bad(key, f"unknown language {unknown[0]!r} (use {', '.join(LANGUAGES)})")
+            return {lang: t.strip() for lang, t in v.items() if lang in LANGUAGES}
+        self._bad(key, f"expected a string or a table of en/zh strings, got {_show(v)}")
+        return {}
+
+    def string_list(self, key: str) -> tuple[str, ...]:
+        v = self.get(key)
+        if v is None:
+            return ()
+        if not isinstance(v, list) or not all(isinstance(s, str) and s.strip() for s in v):
+            self._bad(key, f"expected a list of strings, got {_show(v)}")
+            return ()
+        return tuple(s.strip() for s in v)
+
+    def table_of(self, key: str) -> dict:
+        v = self.get(key)
+        if v is None:
+            return {}
+        if not isinstance(v, dict):
+            self._bad(key, f"expected a table, got {_show(v)}")
+            return {}
+        return v
+
+    def sub(self, key: str, table: dict) -> "_Reader":
+        return _Reader(self.file, table, f"{self.prefix}{key}.", self.problems, self.warnings)
+
+    def finish(self) -> None:
+        for key in self.table:
+            if key not in self.seen:
+                self.warnings.append(f"{self.file}: {self.prefix}{key}: unknown key (ignored)")
+
+
+def _show(v) -> str:
+    if isinstance(v, str):
+        return f'"{v}"'
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (dict, list)):
+        return "a table" if isinstance(v, dict) else "a list"
+    return str(v)
+
+
+def _load_toml(path: Path, display: str) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError("file not found", display) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", display) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError("not UTF-8 text", display) from exc
+
+
+def _raise_if(problems: list[str]) -> None:
+    if problems:
+        file, _, rest = problems[0].partition(": ")
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        err = ConfigError(rest + more, file)
+        err.problems = problems  # type: ignore[attr-defined]
+        raise err
+
+
+def _audio(r: _Reader, table: dict, show_root: Path | None) -> dict:
+    """Validated [audio] overrides, as a dict of AudioSettings fields."""
+    sub = r.sub("audio", table)
+    out: dict = {}
+    for name, f in AUDIO_FIELDS.items():
+        if name not in table:
+            continue
+        if f.type in ("float",):
+            bounds = {"target_lufs": (-40, -5), "target_lufs_mono": (-40, -5), "true_peak": (-9, 0),
+                      "silence_threshold_db": (-90, -20), "limiter_margin_db": (0, 3)}[name]
+            v = sub.number(name, *bounds)
+        elif f.type == "int":
+            v = sub.positive_int(name)
+            if name == "sample_rate" and v not in (None, 44100, 48000):
+                sub._bad(name, f"expected 44100 or 48000, got {v}")
+                v = None
+            elif name.endswith(("bitrate", "bitrate_mono")) and v is not None and not 32 <= v <= 320:
+                sub._bad(name, f"expected a bit rate from 32 to 320 kb/s, got {v}")
+                v = None
+        elif f.type == "bool":
+            v = sub.boolean(name)
+        else:
+            v = sub.string(name)
+            if v is not None and show_root is not None and not (show_root / v).is_file():
+                sub._bad(name, f"file not found: {v}")
+                v = None
+        if v is not None:
+            out[name] = v
+    sub.finish()
+    return out
+
+
+def load_show(root: Path | str) -> Show:
+    """Read and validate podcast.toml; raise ConfigError naming the file and field."""
+    root = Path(root)
+    data = _load_toml(root / "podcast.toml", "podcast.toml")
+    r = _Reader("podcast.toml", data)
+    title = r.localized("title", required=True)
+    description = r.localized("description", required=True)
+    author = r.string("author", required=True) or ""
+    owner = r.table_of("owner")
+    ro = r.sub("owner", owner)
+    owner_name = ro.string("name", required=True) or ""
+    owner_email = ro.string("email", required=True) or ""
+    if owner_email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", owner_email):
+        ro._bad("email", f"not an e-mail address: {_show(owner_email)}")
+    ro.finish()
+    language = r.choice("language", LANGUAGES, default="en") or "en"
+    base_url = r.string("base_url", required=True) or ""
+    if base_url and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", base_url):
+        r._bad("base_url", f"expected an http(s) URL, got {_show(base_url)}")
+    cover = r.string("cover")
+    if cover and not (root / cover).is_file():
+        r._bad("cover", f"file not found: {cover}")
+    categories = r.string_list("categories")
+    explicit = r.boolean("explicit", default=False)
+    audio = AudioSettings().with_overrides(_audio(r, r.table_of("audio"), root))
+    tr_table = r.table_of("transcription")
+    tr = r.sub("transcription", tr_table)
+    transcription = TranscriptionSettings(
+        engine=tr.choice("engine", ENGINES, default="faster-whisper") or "faster-whisper",
+        model=tr.string("model", default="tiny.en") or "tiny.en",
+        languages=tr.string_list("languages") or ("zh", "en"))
+    bad_langs = [lang for lang in transcription.languages if lang not in LANGUAGES]
+    if bad_langs:
+        tr._bad("languages", f"unknown language {bad_langs[0]!r} (use {', '.join(LANGUAGES)})")
+    tr.finish()
+    r.finish()
+    _raise_if(r.problems)
+    return Show(root=root, title=title, description=description, author=author,
+                owner_name=owner_name, owner_email=owner_email, language=language,
+                base_url=base_url.rstrip("/"), cover=cover, categories=categories,
+                explicit=bool(explicit), audio=audio, transcription=transcription,
+                warnings=tuple(r.warnings))
+
+
+def episode_slugs(show: Show) -> list[str]:
+    """Every folder under episodes/ that holds an episode.toml, sorted."""
+    base = show.root / "episodes"
+    if not base.is_dir():
+        return []
+    return sorted(p.name for p in base.iterdir() if (p / "episode.toml").is_file())
+
+
+def load_episode(show: Show, slug: str) -> EpisodeConfig:
+    """Read and validate episodes/<slug>/episode.toml."""
+    d = show.root / "episodes" / slug
+    display = f"episodes/{slug}/episode.toml"
+    if not SLUG.match(slug):
+        raise ConfigError("folder name must be lower-case letters, digits, '.', '_' or '-'",
+                          f"episodes/{slug}")
+    data = _load_toml(d / "episode.toml", display)
+    r = _Reader(display, data)
+    title = r.localized("title", required=True)
+    number = r.positive_int("number")
+    season = r.positive_int("season")
+    date = _date(r, "date")
+    episode_type = r.choice("type", EPISODE_TYPES, default="full") or "full"
+    explicit = r.boolean("explicit")
+    language = r.choice("language", LANGUAGES, required=True) or show.language
+    source_name = r.string("source")
+    source = _source(r, d, source_name)
+    chapters = _chapters(r, r.get("chapters"))
+    people = _people(r, r.get("people"))
+    overrides = _audio(r, r.table_of("audio"), show.root)
+    r.finish()
+    _raise_if(r.problems)
+    assert date is not None and source is not None
+    return EpisodeConfig(slug=slug, dir=d, title=title, number=number, season=season, date=date,
+                         episode_type=episode_type, explicit=explicit, language=language,
+                         source=source, chapters=chapters, people=people,
+                         audio_overrides=overrides, warnings=tuple(r.warnings))
+
+
+def _date(r: _Reader, key: str) -> dt.datetime | None:
+    v = r.get(key, required=True)
+    if v is None:
+        return None
+    if isinstance(v, str):
+        try:
+            v = dt.datetime.fromisoformat(v)
+        except ValueError:
+            r._bad(key, f"expected a date like 2026-11-26 or 2026-11-26T09:00:00Z, got {_show(v)}")
+            return None
+    if isinstance(v, dt.datetime):
+        return v if v.tzinfo else v.replace(tzinfo=dt.timezone.utc)
+    if isinstance(v, dt.date):
+        return dt.datetime(v.year, v.month, v.day, tzinfo=dt.timezone.utc)
+    r._bad(key, f"expected a date, got {_show(v)}")
+    return None
+
+
+def _source(r: _Reader, d: Path, name: str | None) -> Path | None:
+    if name is not None:
+        p = d / name
+        if "/" in name or name.startswith("."):
+            r._bad("source", f"expected a file name inside the episode folder, got {_show(name)}")
+            return None
+        if not p.is_file():
+            r._bad("source", f"file not found: {name}")
+            return None
+        return p
+    media = sorted(p for p in d.iterdir() if p.suffix.lower() in MEDIA_EXTENSIONS and p.is_file())
+    if len(media) == 1:
+        return media[0]
+    r._bad("source", "missing, and the folder does not hold exactly one recording"
+           f" ({len(media)} found)")
+    return None
+
+
+def parse_timestamp(v) -> float | None:
+    """Seconds from a number or `[[HH:]MM:]SS[.mmm]`."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v) if v >= 0 else None
+    if isinstance(v, str) and re.fullmatch(r"(\d+:){0,2}\d+(\.\d+)?", v.strip()):
+        total = 0.0
+        for part in v.strip().split(":"):
+            total = total * 60 + float(part)
+        return total
+    return None
+
+
+def _chapters(r: _Reader, v) -> tuple[Chapter, ...]:
+    if v is None:
+        return ()
+    if not isinstance(v, list) or not all(isinstance(c, dict) for c in v):
+        r._bad("chapters", "expected [[chapters]] tables")
+        return ()
+    out = []
+    for i, c in enumerate(v):
+        cr = r.sub(f"chapters[{i}]", c)
+        start = parse_timestamp(cr.get("start", required=True))
+        if start is None and "start" in c:
+            cr._bad("start", f"expected seconds or HH:MM:SS, got {_show(c['start'])}")
+        title = cr.localized("title", required=True)
+        url, image = cr.string("url"), cr.string("image")
+        cr.finish()
+        if start is not None and title:
+            out.append(Chapter(start=start, title=title, url=url, image=image))
+    starts = [c.start for c in out]
+    if starts != sorted(starts):
+        r._bad("chapters", "chapter start times must increase")
+    return tuple(out)
+
+
+def _people(r: _Reader, v) -> tuple[Person, ...]:
+    if v is None:
+        return ()
+    if not isinstance(v, list) or not all(isinstance(p, dict) for p in v):
+        r._bad("people", "expected [[people]] tables")
+        return ()
+    out = []
+    for i, p in enumerate(v):
+        pr = r.sub(f"people[{i}]", p)
+        name = pr.string("name", required=True)
+        person = Person(name=name or "", role=pr.string("role", default="host") or "host",
+                        group=pr.string("group", default="cast") or "cast",
+                        href=pr.string("href"), img=pr.string("img"))
+        pr.finish()
+        if name:
+            out.append(person)
+    return tuple(out)
