@@ -68,7 +68,20 @@ class Plan:
     outro: tuple[Path, float] | None = None
     audio_offset: float = 0.0
     excerpt: tuple[float, float] | None = None  # (start, seconds): a codec test, not a release
-    trims: tuple[tuple[str, float], ...] = ()     # per output kind: dB to even out codec loss
+    tweaks: tuple[tuple[str, "Tweak"], ...] = ()  # per output kind, applied in its encoder
+
+
+@dataclass(frozen=True)
+class Tweak:
+    """One output's own correction, applied in its encoder: codec loudness loss and overshoot.
+
+    Codecs differ (LAME at 128k, AAC at 64k mono) in how much loudness they lose and how far
+    their peaks overshoot the limiter, so each output gets a small gain and, if needed, a
+    lower ceiling of its own.
+    """
+
+    gain_db: float = 0.0
+    ceiling_db: float | None = None
 
 
 @dataclass(frozen=True)
@@ -186,9 +199,12 @@ def consumer_args(kind: str, plan: Plan, settings: AudioSettings, source: Path,
     else:
         codec = ["-c:a", "aac", "-b:a", f"{settings.aac_kbps(plan.channels)}k"]
         slave = "[f=ipod:movflags=+faststart]" if kind == "m4a" else "[f=mp4:movflags=+faststart]"
-    trim_db = dict(plan.trims).get(kind, 0.0)
-    if abs(trim_db) >= 0.05:
-        codec = ["-af", f"volume={trim_db:.2f}dB", *codec]
+    tweak = dict(plan.tweaks).get(kind, Tweak())
+    chain = [f"volume={tweak.gain_db:.2f}dB"] if abs(tweak.gain_db) >= 0.05 else []
+    if tweak.ceiling_db is not None:
+        chain.append(limiter(tweak.ceiling_db))
+    if chain:
+        codec = ["-af", ",".join(chain), *codec]
     if file is None:  # a codec test: encoded audio to stdout only
         return [*raw, "-i", "pipe:0", "-map", "0:a", *codec, "-f", ENCODED[kind], "pipe:1"]
     if kind == "mp4":
@@ -237,9 +253,10 @@ def _limited_loudness(ff: FFmpeg, info: MediaInfo, plan: Plan, gain: float) -> f
     return loudness.parse_ebur128(res.stderr_lines).integrated
 
 
-def _codec_delta(ff: FFmpeg, info: MediaInfo, plan: Plan, kind: str, settings: AudioSettings,
-                 span: tuple[float, float]) -> float:
-    """How much loudness the codec adds or takes away (LU), measured on an excerpt.
+def _codec_test(ff: FFmpeg, info: MediaInfo, plan: Plan, kind: str, settings: AudioSettings,
+                span: tuple[float, float]) -> tuple[float, float]:
+    """How much loudness the codec adds or takes away (LU), and how far its true peak lands
+    above the limiter's ceiling (dB), measured on an excerpt.
 
     Lossy encoders drop quiet high-frequency detail that K-weighting counts, often 0.2-0.5 LU
     for speech at podcast bit rates; a normalizer that ignores it publishes files below target.
@@ -251,10 +268,10 @@ def _codec_delta(ff: FFmpeg, info: MediaInfo, plan: Plan, kind: str, settings: A
                         [consumer_args(kind, test, settings, Path(info.path), None, None)],
                         [meter_args(kind)], path=info.path)
     before = loudness.parse_ebur128(piped.producer.stderr_lines).integrated
-    after = loudness.parse_ebur128(piped.meters[0].stderr_lines).integrated
-    if before <= loudness.SILENT_LUFS or after <= loudness.SILENT_LUFS:
-        return 0.0
-    return round(after - before, 2)
+    after = loudness.parse_ebur128(piped.meters[0].stderr_lines)
+    if before <= loudness.SILENT_LUFS or after.integrated <= loudness.SILENT_LUFS:
+        return 0.0, 0.0
+    return round(after.integrated - before, 2), round(after.peak - plan.ceiling_db, 2)
 
 
 def normalize(info: MediaInfo, targets: list[Target], settings: AudioSettings, ff: FFmpeg, *,
@@ -295,15 +312,14 @@ def normalize(info: MediaInfo, targets: list[Target], settings: AudioSettings, f
     phases.start(0.15, 0.1)
     limited = scan.loudness.peak + plan.gain_db > ceiling
     gains = [plan.gain_db, plan.gain_db + 2.0] if limited else []
-    kinds = list(dict.fromkeys(ENCODED[t.kind] for t in targets))  # mp3 and/or AAC
-    kind_of = {ENCODED[t.kind]: t.kind for t in targets}
+    kinds = list(dict.fromkeys(t.kind for t in targets))
     with ThreadPoolExecutor(2) as pool:
-        delta_jobs = [pool.submit(_codec_delta, ff, info, plan, kind_of[k], settings, span) for k in kinds]
+        tests = [pool.submit(_codec_test, ff, info, plan, k, settings, span) for k in kinds]
         measured = list(pool.map(lambda g: _limited_loudness(ff, info, plan, g), gains))
-        deltas = dict(zip(kinds, (j.result() for j in delta_jobs)))
-    delta = deltas[ENCODED[targets[0].kind]]
-    # Outputs in another codec get a small gain of their own so every file lands on target.
-    plan = replace(plan, trims=tuple((t.kind, delta - deltas[ENCODED[t.kind]]) for t in targets[1:]))
+        codec = dict(zip(kinds, (t.result() for t in tests)))
+    delta = codec[targets[0].kind][0]
+    plan = replace(plan, tweaks=tuple((k, _first_tweak(codec[k], delta, plan.ceiling_db, settings.true_peak))
+                                      for k in kinds))
     if limited:
         gain = loudness.solve_gain(list(zip(gains, measured)), target - delta, MAX_GAIN_DB)
     else:
@@ -316,12 +332,10 @@ def normalize(info: MediaInfo, targets: list[Target], settings: AudioSettings, f
         encodes += 1
         phases.start(0.25, 0.75)
         files, seconds = _encode(ff, info, plan, targets, settings, video_index, phases)
-        off = target - files[0].integrated
-        over = files[0].true_peak - settings.true_peak
-        if (abs(off) <= TOLERANCE_LU and over <= 0) or encodes >= 3:
+        corrected = _correct(plan, files, target, settings.true_peak)
+        if corrected is None or encodes >= 3:
             break
-        plan = replace(plan, gain_db=min(MAX_GAIN_DB, plan.gain_db + off),
-                       ceiling_db=plan.ceiling_db - max(0.0, over + 0.2))
+        plan = corrected
     phases(info.duration)
     primary = files[0]
     return Result(input=scan.loudness,
@@ -350,6 +364,37 @@ def _encode(ff, info, plan, targets, settings, video_index, phases) -> tuple[lis
             loud = loudness.parse_ebur128(m.stderr_lines)
             files.append(FileLoudness(str(t.path), t.kind, loud.integrated, loud.lra, loud.peak))
     return files, done[0]
+
+
+def _first_tweak(test: tuple[float, float], primary_delta: float, ceiling: float,
+                 true_peak: float) -> Tweak:
+    """An output's tweak from its codec test: match the primary's loudness, keep under the peak limit."""
+    delta, overshoot = test
+    gain = primary_delta - delta
+    allowed = true_peak - 0.2 - ceiling  # the overshoot the limiter's margin already absorbs
+    excess = overshoot + gain - allowed
+    return Tweak(gain_db=round(gain, 2), ceiling_db=round(ceiling - excess, 2) if excess > 0 else None)
+
+
+def _correct(plan: Plan, files: list[FileLoudness], target: float, true_peak: float) -> Plan | None:
+    """The plan for another encode if any file missed the target or the peak limit, else None."""
+    off_primary = target - files[0].integrated
+    gain = plan.gain_db + (off_primary if abs(off_primary) > TOLERANCE_LU else 0.0)
+    tweaks = dict(plan.tweaks)
+    redo = abs(off_primary) > TOLERANCE_LU
+    for f in files:
+        t = tweaks.get(f.kind, Tweak())
+        off = target - f.integrated
+        if f is not files[0] and abs(off) > TOLERANCE_LU:
+            t = replace(t, gain_db=round(t.gain_db + off - (gain - plan.gain_db), 2))
+            redo = True
+        over = f.true_peak - (true_peak - 0.05)
+        if over > 0:
+            t = replace(t, ceiling_db=round((t.ceiling_db if t.ceiling_db is not None else plan.ceiling_db)
+                                            - over - 0.2, 2))
+            redo = True
+        tweaks[f.kind] = t
+    return replace(plan, gain_db=min(MAX_GAIN_DB, gain), tweaks=tuple(tweaks.items())) if redo else None
 
 
 def _jingle(ff: FFmpeg, path: Path | None, plan: Plan, target: float) -> tuple[Path, float] | None:

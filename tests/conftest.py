@@ -1,0 +1,52 @@
+"""Shared fixtures: real media made with espeak-ng and ffmpeg, and a copy of the sample show."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT, SPEECH, ffmpeg, sh
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory) -> dict[str, Path]:
+    """Test recordings: quiet, loud, hot, mono, stereo, 48 kHz, a video with speech."""
+    d = tmp_path_factory.mktemp("media")
+    raw = d / "speech.wav"
+    sh("espeak-ng", "-v", "en-us", "-s", "165", "-w", str(raw), SPEECH * 2)
+    out: dict[str, Path] = {"raw": raw}
+
+    def make(name: str, af: str, *extra: str) -> None:
+        out[name] = d / name
+        ffmpeg("-i", str(raw), "-af", af, *extra, str(out[name]))
+
+    stereo = "aresample=44100,pan=stereo|c0=c0|c1=0.9*c0"
+    # Quiet: about -30 LUFS, as from a distant microphone.
+    make("quiet.wav", f"{stereo},volume=-11dB")
+    # Loud: peaks at -0.1 dBFS (espeak normalizes), about -18 LUFS.
+    make("loud.wav", stereo)
+    # Hot: compressed and pushed to about -11 LUFS with peaks clipping at 0 dBFS: needs cutting.
+    make("hot.wav", f"{stereo},acompressor=threshold=-30dB:ratio=8:makeup=8,volume=4dB,alimiter=limit=0.999:level=false")
+    make("mono.wav", "aresample=44100,volume=-4dB")
+    make("stereo48k.flac", "aresample=48000,pan=stereo|c0=c0|c1=0.8*c0,volume=-6dB")
+    make("speech.mp3", f"{stereo},volume=-8dB", "-c:a", "libmp3lame", "-b:a", "96k")
+    out["video.mp4"] = d / "video.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x180:rate=15", "-i", str(raw), "-shortest",
+           "-af", "aresample=48000,pan=stereo|c0=c0|c1=c0,volume=-10dB",
+           "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k",
+           str(out["video.mp4"]))
+    return out
+
+
+@pytest.fixture()
+def sample_show(tmp_path) -> Path:
+    """A private copy of the repository's sample show."""
+    dest = tmp_path / "show"
+    dest.mkdir()
+    for name in ("podcast.toml", "cover.jpg"):
+        shutil.copy(ROOT / name, dest / name)
+    for name in ("episodes", "jingles"):
+        shutil.copytree(ROOT / name, dest / name)
+    return dest

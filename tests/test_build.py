@@ -1,0 +1,208 @@
+"""`media-tool build` on the sample show: incremental, parallel, failure-tolerant and atomic."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import ffmpeg, loudness_ok, probe_streams
+from media_tool import pipeline
+from media_tool.errors import LockError
+from media_tool.ffmpeg import FFmpeg
+from media_tool.fsutil import ShowLock
+from media_tool.show import load_show
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "media_tool", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=600)
+
+
+def build_json(show: Path, *extra: str) -> tuple[int, dict]:
+    p = cli("build", "--show", str(show), "--json", *extra)
+    return p.returncode, json.loads(p.stdout)
+
+
+def statuses(report: dict) -> dict[str, dict[str, str]]:
+    return {e["slug"]: {k: v["status"] for k, v in e["stages"].items()} for e in report["episodes"]}
+
+
+def test_sample_show_builds_then_skips(sample_show):
+    code, report = build_json(sample_show, "--jobs", "2")
+    assert code == 0, report
+    assert statuses(report) == {"ep-001-pensions": {"probe": "done", "normalize": "done"},
+                                "ep-002-sick-leave": {"probe": "done", "normalize": "done"}}
+    media = sample_show / "feed" / "media"
+    # Both sample recordings are mono: the mono target applies.
+    loudness_ok(media / "ep-001-pensions.mp3", -19.0)
+    loudness_ok(media / "ep-001-pensions.m4a", -19.0)
+    loudness_ok(media / "ep-002-sick-leave.mp3", -19.0)
+    loudness_ok(media / "ep-002-sick-leave.mp4", -19.0)
+    assert {s["codec_type"] for s in probe_streams(media / "ep-002-sick-leave.mp4")["streams"]} == {"audio", "video"}
+    # The intro jingle came before the speech; the recorded figures are in the report.
+    ep1 = next(e for e in report["episodes"] if e["slug"] == "ep-001-pensions")
+    assert ep1["loudness"]["input"]["integrated"] < -25 and ep1["outputs"]["mp3"] == "feed/media/ep-001-pensions.mp3"
+
+    code, again = build_json(sample_show)
+    assert code == 0
+    assert all(s == "skipped" for st in statuses(again).values() for s in st.values())
+    # Status agrees, and nothing under feed/ is half-written.
+    st = json.loads(cli("status", "--show", str(sample_show), "--json").stdout)
+    assert {e["slug"]: {k: v["status"] for k, v in e["stages"].items()} for e in st} == {
+        "ep-001-pensions": {"probe": "built", "normalize": "built"},
+        "ep-002-sick-leave": {"probe": "built", "normalize": "built"}}
+    assert not [p for p in (sample_show / "feed").rglob("*") if ".part-" in p.name]
+
+
+def test_second_build_runs_no_ffmpeg(sample_show, monkeypatch):
+    """Nothing changed: no media work at all (ffmpeg is never started)."""
+    show = load_show(sample_show)
+    ff = FFmpeg.discover()
+    first = pipeline.build(show, ff)
+    assert not first.failed
+    import media_tool.ffmpeg as runner
+
+    def refuse(*a, **k):
+        raise AssertionError("ffmpeg was started on an unchanged show")
+
+    monkeypatch.setattr(runner, "_Proc", refuse)
+    second = pipeline.build(show, ff)
+    assert not second.failed
+    assert {s.status for e in second.episodes for s in e.stages} == {"skipped"}
+
+
+def test_episode_setting_change_rebuilds_only_that_episode(sample_show):
+    assert build_json(sample_show)[0] == 0
+    toml = sample_show / "episodes" / "ep-002-sick-leave" / "episode.toml"
+    toml.write_text(toml.read_text() + "\n[audio]\ntarget_lufs_mono = -20.0\n", encoding="utf-8")
+    code, report = build_json(sample_show)
+    assert code == 0
+    assert statuses(report) == {"ep-001-pensions": {"probe": "skipped", "normalize": "skipped"},
+                                "ep-002-sick-leave": {"probe": "skipped", "normalize": "done"}}
+    loudness_ok(sample_show / "feed" / "media" / "ep-002-sick-leave.mp3", -20.0)
+    # A title change is not an audio setting: nothing is re-encoded.
+    toml.write_text(toml.read_text().replace("病假与养老保险", "病假"), encoding="utf-8")
+    code, report = build_json(sample_show)
+    assert statuses(report)["ep-002-sick-leave"] == {"probe": "skipped", "normalize": "skipped"}
+
+
+def test_deleted_output_is_rebuilt(sample_show):
+    assert build_json(sample_show)[0] == 0
+    (sample_show / "feed" / "media" / "ep-001-pensions.m4a").unlink()
+    code, report = build_json(sample_show)
+    assert statuses(report)["ep-001-pensions"]["normalize"] == "done"
+    assert (sample_show / "feed" / "media" / "ep-001-pensions.m4a").is_file()
+
+
+def _add_bad_episodes(show: Path, media: dict) -> dict[str, str]:
+    """Bad episodes beside the good ones; returns slug -> words the error line must hold."""
+    def episode(slug: str, source: str, body: str = "") -> Path:
+        d = show / "episodes" / slug
+        d.mkdir()
+        (d / "episode.toml").write_text(f'title = "{slug}"\ndate = 2026-01-05\nlanguage = "en"\n'
+                                        f'source = "{source}"\n{body}', encoding="utf-8")
+        return d
+
+    episode("bad-zero", "zero.wav").joinpath("zero.wav").write_bytes(b"")
+    episode("bad-text", "talk.mp3").joinpath("talk.mp3").write_text("not audio at all\n" * 40)
+    d = episode("bad-truncated", "cut.mp3")
+    ffmpeg("-i", str(media["loud.wav"]), "-c:a", "libmp3lame", "-b:a", "128k", str(d / "whole.mp3"))
+    data = (d / "whole.mp3").read_bytes()
+    (d / "cut.mp3").write_bytes(data[: len(data) // 2])
+    (d / "whole.mp3").unlink()
+    d = episode("bad-noaudio", "clip.mp4")
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=10:duration=2", "-c:v", "libx264",
+           "-preset", "ultrafast", str(d / "clip.mp4"))
+    d = episode("bad-short", "blip.wav")
+    ffmpeg("-i", str(media["mono.wav"]), "-t", "0.1", str(d / "blip.wav"))
+    d = show / "episodes" / "bad-toml"
+    d.mkdir()
+    (d / "episode.toml").write_text('title = "x"\nnumber = "three"\n', encoding="utf-8")
+    return {"bad-zero": "episodes/bad-zero/zero.wav: empty file",
+            "bad-text": "episodes/bad-text/talk.mp3: not a media file",
+            "bad-truncated": "episodes/bad-truncated/cut.mp3: truncated",
+            "bad-noaudio": "episodes/bad-noaudio/clip.mp4: no audio stream",
+            "bad-short": "episodes/bad-short/blip.wav: too short",
+            "bad-toml": "episodes/bad-toml/episode.toml: number: expected a positive integer"}
+
+
+def test_bad_episodes_fail_alone(sample_show, media):
+    expected = _add_bad_episodes(sample_show, media)
+    p = cli("build", "--show", str(sample_show), "--jobs", "2")
+    assert p.returncode == 1
+    failed_lines = [ln for ln in p.stderr.splitlines() if ln.startswith("failed: ")]
+    for slug, words in expected.items():
+        assert sum(words in ln for ln in failed_lines) == 1, (slug, p.stderr)
+    # The good episodes still built, and no bad episode left a file behind.
+    media_dir = sample_show / "feed" / "media"
+    assert sorted(p.name for p in media_dir.iterdir()) == [
+        "ep-001-pensions.m4a", "ep-001-pensions.mp3", "ep-002-sick-leave.mp3", "ep-002-sick-leave.mp4"]
+    code, report = build_json(sample_show)
+    assert code == 1 and report["failed"] == len(expected)
+    st = json.loads(cli("status", "--show", str(sample_show), "--json").stdout)
+    by = {e["slug"]: e["stages"] for e in st}
+    assert by["bad-zero"]["probe"]["status"] == "failed"
+    assert by["ep-001-pensions"]["normalize"]["status"] == "built"
+
+
+def test_killed_build_recovers(sample_show, media):
+    # A three-minute episode so the kill lands mid-encode.
+    for d in (sample_show / "episodes").iterdir():
+        shutil.rmtree(d)
+    d = sample_show / "episodes" / "long"
+    d.mkdir()
+    ffmpeg("-stream_loop", "8", "-i", str(media["loud.wav"]), "-t", "180", "-c:a", "flac", str(d / "long.flac"))
+    (d / "episode.toml").write_text('title = "Long"\ndate = 2026-01-05\nlanguage = "en"\n', encoding="utf-8")
+    media_dir = sample_show / "feed" / "media"
+    proc = subprocess.Popen([sys.executable, "-m", "media_tool", "build", "--show", str(sample_show), "--json"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (media_dir.is_dir() and any(".part-" in p.name for p in media_dir.iterdir())):
+        time.sleep(0.02)
+    assert any(".part-" in p.name for p in media_dir.iterdir()), "the build never started writing"
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole build, ffmpeg children included
+    proc.wait()
+    assert not (media_dir / "long.mp3").exists()  # only the hidden part file existed
+    code, report = build_json(sample_show)
+    assert code == 0, report
+    assert sorted(p.name for p in media_dir.iterdir()) == ["long.m4a", "long.mp3"]
+    loudness_ok(media_dir / "long.mp3", -16.0)
+
+
+def test_lock_stops_a_second_build(sample_show):
+    show = load_show(sample_show)
+    with ShowLock(show.state_dir):
+        with pytest.raises(LockError):
+            pipeline.build(show, FFmpeg.discover())
+        p = cli("build", "--show", str(sample_show))
+        assert p.returncode == 1 and "another build of this show is running" in p.stderr
+
+
+def test_cli_errors_are_one_line(tmp_path, media):
+    p = cli("build", "--show", str(tmp_path))
+    assert p.returncode == 2 and p.stderr.strip() == "error: podcast.toml: file not found"
+    p = cli("normalize", str(tmp_path / "nope.wav"), "-o", str(tmp_path / "x.mp3"))
+    assert p.returncode == 1 and "nope.wav: cannot read" in p.stderr
+    p = cli("normalize", str(media["mono.wav"]), "-o", str(tmp_path / "x.ogg"))
+    assert p.returncode == 2 and "x.ogg: cannot tell the output format" in p.stderr
+    p = cli("build", "--show", str(tmp_path), "--bogus")
+    assert p.returncode == 2
+
+
+def test_cli_normalize_json(tmp_path, media):
+    out = tmp_path / "n.mp3"
+    p = cli("normalize", str(media["quiet.wav"]), "-o", str(out), "--json")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["target_lufs"] == -16.0 and d["input"]["integrated"] < -27
+    assert abs(d["output"]["integrated"] + 16.0) <= 0.3 and d["output"]["peak"] <= -1.0
+    assert d["gain_db"] > 10 and d["seconds"] > 0 and d["output"]["lra"] >= 0
+    loudness_ok(out, -16.0)
