@@ -32,9 +32,11 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="media-tool", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"media-tool {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     sub = p.add_subparsers(dest="command", required=True)
 
-    b = sub.add_parser("build", help="run the pipeline over the show, incrementally")
+    b = sub.add_parser("build", parents=[common], help="run the pipeline over the show, incrementally")
     b.add_argument("--show", default=".", help="show folder (default: current directory)")
     b.add_argument("--episode", action="append", metavar="SLUG", help="build only this episode (repeatable)")
     b.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2) // 2),
@@ -42,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--force", action="store_true", help="redo every stage even if up to date")
     b.add_argument("--json", action="store_true", help="machine-readable report on stdout")
 
-    n = sub.add_parser("normalize", help="normalize one audio or video file")
+    n = sub.add_parser("normalize", parents=[common], help="normalize one audio or video file")
     n.add_argument("input")
     n.add_argument("-o", "--output", action="append", required=True,
                    help="output file: .mp3, .m4a or .mp4 (repeatable; the first is held to target)")
@@ -51,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument("--trim-silence", action="store_true", help="cut leading and trailing silence")
     n.add_argument("--json", action="store_true")
 
-    s = sub.add_parser("status", help="what is built, stale, failed")
+    s = sub.add_parser("status", parents=[common], help="what is built, stale, failed")
     s.add_argument("--show", default=".")
     s.add_argument("--json", action="store_true")
     return p

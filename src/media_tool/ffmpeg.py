@@ -152,6 +152,61 @@ class FFmpeg:
                      [Result(g.stderr_lines()) if g else None for g in gauges])
 
 
+    def relay(self, producer: Callable[[str], list[str]], encoder: list[str], meter: list[str],
+              keep: Callable[[bytes], bytes], sink: Callable[[bytes], None], *,
+              progress: ProgressFn | None = None, path: str | None = None) -> Piped:
+        """producer | encoder | (Python: keep, sink) | meter, all streaming.
+
+        Python sits between the encoder and its meter so it can choose which encoded bytes
+        are kept (`keep`), store them (`sink`) and have exactly those measured.
+        """
+        r, w = os.pipe()
+        started: list[_Proc] = []
+        try:
+            enc = _Proc([self.ffmpeg, "-hide_banner", "-nostats", *encoder], stdin=r, raw_stdout=True)
+            started.append(enc)
+            gauge = _Proc([self.ffmpeg, "-hide_banner", "-nostats", *meter], stdin=subprocess.PIPE)
+            started.append(gauge)
+            cmd = [self.ffmpeg, "-nostdin", "-hide_banner", "-nostats"]
+            if progress is not None:
+                cmd += ["-progress", "pipe:1"]
+            head = _Proc([*cmd, *producer(f"pipe:{w}")], stdout_progress=progress, pass_fds=[w])
+            started.insert(0, head)
+        except BaseException:
+            for p in started:
+                p.kill()
+            raise
+        finally:
+            os.close(r)
+            os.close(w)
+        try:
+            source, dest = enc.take_stdout(), gauge.stdin()
+            try:
+                for data in iter(lambda: source.read(1 << 16), b""):
+                    kept = keep(data)
+                    if kept:
+                        sink(kept)
+                        dest.write(kept)
+            except BrokenPipeError:
+                pass  # the meter died; its exit code below says why
+            finally:
+                source.close()
+                try:
+                    dest.close()
+                except BrokenPipeError:
+                    pass
+            for p in started:
+                p.wait()
+        except BaseException:
+            for p in started:
+                p.kill()
+            raise
+        for p in [enc, head, gauge]:
+            if p.returncode != 0:
+                raise _tool_error(p, path)
+        return Piped(Result(head.stderr_lines()), [Result(enc.stderr_lines())], [Result(gauge.stderr_lines())])
+
+
 @dataclass(frozen=True)
 class Piped:
     """Results of a pipeline: the producer, each consumer, and each consumer's meter."""
@@ -225,6 +280,10 @@ class _Proc:
         assert self._p.stdout is not None
         for chunk in iter(lambda: self._p.stdout.read(65536), b""):
             self._stdout += chunk
+
+    def stdin(self):
+        assert self._p.stdin is not None
+        return self._p.stdin
 
     def take_stdout(self):
         """Hand this process's stdout pipe to another process (the parent keeps no reader)."""

@@ -38,6 +38,18 @@ def atomic_output(final: Path) -> Iterator[Path]:
             tmp.unlink()
 
 
+@contextlib.contextmanager
+def scratch(beside: Path, tag: str) -> Iterator[Path]:
+    """A hidden temporary file next to `beside`, always deleted afterwards."""
+    beside.parent.mkdir(parents=True, exist_ok=True)
+    tmp = part_path(beside.with_name(f"{beside.name}.{tag}"))
+    try:
+        yield tmp
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
 def write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to `path` atomically (fsync, then rename)."""
     with atomic_output(path) as tmp:

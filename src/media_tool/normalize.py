@@ -13,16 +13,19 @@ the gain corrected, so the file that is published is the one that met the target
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
+import wave
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from . import loudness
-from .errors import InputMediaError, UsageError
+from . import loudness, mp3split
+from .errors import InputMediaError, ToolError, UsageError
 from .ffmpeg import FFmpeg
-from .fsutil import atomic_output
+from .fsutil import atomic_output, scratch
 from .loudness import Loudness
 from .probe import MediaInfo
 from .settings import AudioSettings
@@ -67,8 +70,26 @@ class Plan:
     intro: tuple[Path, float] | None = None   # (prepared WAV, its gain in dB)
     outro: tuple[Path, float] | None = None
     audio_offset: float = 0.0
-    excerpt: tuple[float, float] | None = None  # (start, seconds): a codec test, not a release
+    source_seconds: float = 0.0
     tweaks: tuple[tuple[str, "Tweak"], ...] = ()  # per output kind, applied in its encoder
+
+
+@dataclass(frozen=True)
+class Window:
+    """The stretch of the programme one producer makes: where the recording starts, how many
+    samples of it (after resampling) to take, and whether the jingles are included."""
+
+    start: float = 0.0
+    samples: int | None = None
+    intro: bool = True
+    outro: bool = True
+
+
+def whole(plan: Plan) -> Window:
+    """The window of the full programme: the trimmed recording between its jingles."""
+    if plan.trim is None:
+        return Window()
+    return Window(start=plan.trim[0], samples=round((plan.trim[1] - plan.trim[0]) * plan.sample_rate))
 
 
 @dataclass(frozen=True)
@@ -144,26 +165,23 @@ def limiter(ceiling_db: float) -> str:
             ":level=false:latency=true")
 
 
-def producer_args(source: Path, plan: Plan, urls: list[str], *, meter: bool = False) -> list[str]:
-    """The producer ffmpeg: decode, trim, jingles, gain, limiter, one raw output per encoder."""
-    args = []
-    if plan.excerpt:
-        args += ["-ss", f"{plan.excerpt[0]:.3f}", "-t", f"{plan.excerpt[1]:.3f}"]
+def producer_args(source: Path, plan: Plan, urls: list[str], *, window: Window | None = None,
+                  meter: bool = False) -> list[str]:
+    """The producer ffmpeg: decode, cut, jingles, gain, limiter, one raw output per encoder."""
+    w = window or whole(plan)
+    args = ["-ss", f"{w.start:.6f}"] if w.start > 0 else []
     args += ["-i", str(source)]
     fmt = _fmt(plan.channels, plan.sample_rate)
     main = f"[0:{plan.stream_index}]{fmt}"
-    if plan.trim:
-        main += f",atrim=start={plan.trim[0]:.3f}:end={plan.trim[1]:.3f},asetpts=PTS-STARTPTS"
+    if w.samples is not None:
+        main += f",atrim=end_sample={w.samples}"
     graph = [f"{main},volume={plan.gain_db:.3f}dB[main]"]
     parts = ["[main]"]
-    jingles = [j for j in (plan.intro, plan.outro) if j]
-    for n, (jingle, gain) in enumerate(jingles):
+    jingles = [(j, at) for j, at in ((plan.intro if w.intro else None, 0), (plan.outro if w.outro else None, 1)) if j]
+    for n, ((jingle, gain), at) in enumerate(jingles):
         args += ["-i", str(jingle)]
         graph.append(f"[{n + 1}:a]{fmt},volume={gain:.3f}dB[j{n}]")
-    if plan.intro:
-        parts.insert(0, "[j0]")
-    if plan.outro:
-        parts.append(f"[j{len(jingles) - 1}]")
+        parts.insert(0 if at == 0 else len(parts), f"[j{n}]")
     prog = "[main]"
     if len(parts) > 1:
         graph.append(f"{''.join(parts)}concat=n={len(parts)}:v=0:a=1[prog]")
@@ -194,7 +212,8 @@ def consumer_args(kind: str, plan: Plan, settings: AudioSettings, source: Path,
     """
     raw = ["-f", "f32le", "-ar", str(plan.sample_rate), "-ac", str(plan.channels)]
     if kind == "mp3":
-        codec = ["-c:a", "libmp3lame", "-b:a", f"{settings.mp3_kbps(plan.channels)}k"]
+        # No bit reservoir: frames stand alone, so chunks encoded apart join cleanly.
+        codec = ["-c:a", "libmp3lame", "-b:a", f"{settings.mp3_kbps(plan.channels)}k", "-reservoir", "0"]
         slave = "[f=mp3:id3v2_version=3:write_id3v1=0]"
     else:
         codec = ["-c:a", "aac", "-b:a", f"{settings.aac_kbps(plan.channels)}k"]
@@ -205,8 +224,9 @@ def consumer_args(kind: str, plan: Plan, settings: AudioSettings, source: Path,
         chain.append(limiter(tweak.ceiling_db))
     if chain:
         codec = ["-af", ",".join(chain), *codec]
-    if file is None:  # a codec test: encoded audio to stdout only
-        return [*raw, "-i", "pipe:0", "-map", "0:a", *codec, "-f", ENCODED[kind], "pipe:1"]
+    if file is None:  # bare encoded frames to stdout, for a meter or a chunked encode
+        bare = ["-id3v2_version", "0", "-write_xing", "0"] if kind == "mp3" else []
+        return [*raw, "-i", "pipe:0", "-map", "0:a", *codec, "-f", ENCODED[kind], *bare, "pipe:1"]
     if kind == "mp4":
         assert video_index is not None
         offset = ["-itsoffset", f"{plan.audio_offset:.6f}"] if plan.audio_offset > 0.0005 else []
@@ -218,9 +238,15 @@ def consumer_args(kind: str, plan: Plan, settings: AudioSettings, source: Path,
     return [*inputs, *codec, "-f", "tee", "-y", outs]
 
 
-def meter_args(kind: str) -> list[str]:
+def meter_args(kind: str, sample_rate: int, frames: bool = False) -> list[str]:
     """A meter ffmpeg reading an encoder's audio packets on stdin: what a listener will hear."""
-    return ["-f", DEMUXER[ENCODED[kind]], "-i", "pipe:0", "-af", loudness.ebur128_filter("true"), "-f", "null", "-"]
+    return ["-f", DEMUXER[ENCODED[kind]], "-i", "pipe:0", "-filter_complex",
+            loudness.meter_graph(sample_rate, frames), "-f", "null", "-"]
+
+
+def _metered(path: Path, kind: str, lines: list[str]) -> FileLoudness:
+    loud = loudness.parse_ebur128(lines)
+    return FileLoudness(str(path), kind, loud.integrated, loud.lra, loudness.parse_true_peak(lines))
 
 
 # -- the edge: running the passes ------------------------------------------------------------
@@ -244,13 +270,36 @@ EXCERPT_S = 60.0
 """Length of the codec test: enough speech for a stable gated loudness, cheap to encode."""
 
 
-def _limited_loudness(ff: FFmpeg, info: MediaInfo, plan: Plan, gain: float) -> float:
-    """Integrated loudness of the whole source after `gain` and the limiter (no encoding)."""
-    chain = ",".join([_fmt(plan.channels, plan.sample_rate), f"volume={gain:.3f}dB",
-                      limiter(plan.ceiling_db), loudness.ebur128_filter("sample")])
-    res = ff.run(["-i", info.path, "-map", f"0:{plan.stream_index}", "-af", chain, "-f", "null", "-"],
-                 path=info.path)
-    return loudness.parse_ebur128(res.stderr_lines).integrated
+EXCERPTS = 8
+EXCERPT_LEN_S = 15.0
+
+
+def _limiter_loss(ff: FFmpeg, info: MediaInfo, plan: Plan, span: tuple[float, float],
+                  gains: list[float]) -> list[float]:
+    """Loudness (LU) the limiter takes away at each gain, measured on excerpts spread over the
+    recording (all of it when short): the loss follows the peak-to-loudness ratio of the
+    speech, which excerpts sample well at a fraction of a full pass's cost."""
+    length = span[1] - span[0]
+    k = max(1, min(EXCERPTS, int(length // (4 * EXCERPT_LEN_S))))
+    pieces = [(span[0], length)] if k == 1 else [
+        (span[0] + (i + 0.5) * length / k - EXCERPT_LEN_S / 2, EXCERPT_LEN_S) for i in range(k)]
+    inputs, labels = [], []
+    for i, (start, dur) in enumerate(pieces):
+        inputs += ["-ss", f"{start:.3f}", "-t", f"{dur:.3f}", "-i", info.path]
+        labels.append(f"[{i}:{plan.stream_index}]")
+    fmt = _fmt(plan.channels, plan.sample_rate)
+    joined = "".join(f"{lab}{fmt}[x{i}];" for i, lab in enumerate(labels))
+    joined += "".join(f"[x{i}]" for i in range(len(labels))) + f"concat=n={len(labels)}:v=0:a=1"
+
+    def measure(gain: float | None) -> float:
+        chain = f",volume={gain:.3f}dB,{limiter(plan.ceiling_db)}" if gain is not None else ""
+        res = ff.run([*inputs, "-filter_complex", f"{joined}{chain},{loudness.ebur128_filter('sample')}",
+                      "-f", "null", "-"], path=info.path)
+        return loudness.parse_ebur128(res.stderr_lines).integrated
+
+    with ThreadPoolExecutor(2) as pool:
+        plain, *limited = pool.map(measure, [None, *gains])
+    return [max(0.0, plain + g - lim) for g, lim in zip(gains, limited)]
 
 
 def _codec_test(ff: FFmpeg, info: MediaInfo, plan: Plan, kind: str, settings: AudioSettings,
@@ -263,15 +312,15 @@ def _codec_test(ff: FFmpeg, info: MediaInfo, plan: Plan, kind: str, settings: Au
     """
     length = min(EXCERPT_S, span[1] - span[0])
     start = span[0] + max(0.0, (span[1] - span[0] - length) / 2)
-    test = replace(plan, trim=None, intro=None, outro=None, excerpt=(start, length), audio_offset=0.0)
-    piped = ff.pipeline(lambda urls: producer_args(Path(info.path), test, urls, meter=True),
-                        [consumer_args(kind, test, settings, Path(info.path), None, None)],
-                        [meter_args(kind)], path=info.path)
+    test = Window(start=start, samples=round(length * plan.sample_rate), intro=False, outro=False)
+    piped = ff.pipeline(lambda urls: producer_args(Path(info.path), plan, urls, window=test, meter=True),
+                        [consumer_args(kind, plan, settings, Path(info.path), None, None)],
+                        [meter_args(kind, plan.sample_rate)], path=info.path)
     before = loudness.parse_ebur128(piped.producer.stderr_lines).integrated
-    after = loudness.parse_ebur128(piped.meters[0].stderr_lines)
+    after = _metered(Path(), kind, piped.meters[0].stderr_lines)
     if before <= loudness.SILENT_LUFS or after.integrated <= loudness.SILENT_LUFS:
         return 0.0, 0.0
-    return round(after.integrated - before, 2), round(after.peak - plan.ceiling_db, 2)
+    return round(after.integrated - before, 2), round(after.true_peak - plan.ceiling_db, 2)
 
 
 def normalize(info: MediaInfo, targets: list[Target], settings: AudioSettings, ff: FFmpeg, *,
@@ -299,14 +348,16 @@ def normalize(info: MediaInfo, targets: list[Target], settings: AudioSettings, f
     phases.start(0.0, 0.15)
     scan = loudness.scan(info.path, ff, stream_index=info.audio.index, sample_rate=settings.sample_rate,
                          channels=channels, silence_db=settings.silence_threshold_db if trim else None,
-                         progress=phases)
+                         progress=phases, duration=info.duration, parts=os.cpu_count() or 1)
     _check_complete(info, scan)
     if scan.loudness.integrated <= loudness.SILENT_LUFS:
         raise InputMediaError("silent: no audible programme to normalize", info.path)
     span = loudness.plan_trim(scan.silences, scan.decoded_seconds) if trim else (0.0, scan.decoded_seconds)
     plan = Plan(stream_index=info.audio.index, channels=channels, sample_rate=settings.sample_rate,
                 gain_db=target - scan.loudness.integrated, ceiling_db=ceiling,
-                trim=None if span == (0.0, scan.decoded_seconds) else span, audio_offset=info.audio.start_time if info.has_video else 0.0)
+                                trim=None if span == (0.0, scan.decoded_seconds) else span,
+                audio_offset=info.audio.start_time if info.has_video else 0.0,
+                source_seconds=scan.decoded_seconds)
 
     # Codec loss and, where peaks will hit the limiter, limiter loss: measured in parallel.
     phases.start(0.15, 0.1)
@@ -315,8 +366,10 @@ def normalize(info: MediaInfo, targets: list[Target], settings: AudioSettings, f
     kinds = list(dict.fromkeys(t.kind for t in targets))
     with ThreadPoolExecutor(2) as pool:
         tests = [pool.submit(_codec_test, ff, info, plan, k, settings, span) for k in kinds]
-        measured = list(pool.map(lambda g: _limited_loudness(ff, info, plan, g), gains))
+        losses = _limiter_loss(ff, info, plan, span, gains) if gains else []
         codec = dict(zip(kinds, (t.result() for t in tests)))
+    # The whole recording's limited loudness at each trial gain, from its measured loudness.
+    measured = [scan.loudness.integrated + g - loss for g, loss in zip(gains, losses)]
     delta = codec[targets[0].kind][0]
     plan = replace(plan, tweaks=tuple((k, _first_tweak(codec[k], delta, plan.ceiling_db, settings.true_peak))
                                       for k in kinds))
@@ -347,23 +400,107 @@ def normalize(info: MediaInfo, targets: list[Target], settings: AudioSettings, f
 
 
 def _encode(ff, info, plan, targets, settings, video_index, phases) -> tuple[list[FileLoudness], float]:
-    done = [0.0]
+    """Write every target: MP3s split across cores where long enough, the rest in one pipeline."""
+    files: dict[int, FileLoudness] = {}
+    rest, seconds = [], 0.0
+    n = max(2, os.cpu_count() or 1)
+    for i, t in enumerate(targets):
+        done = _encode_mp3_split(ff, info, plan, t, settings, phases, n) if t.kind == "mp3" else None
+        if done is None:
+            rest.append((i, t))
+        else:
+            files[i], seconds = done
+    if rest:
+        progress = [0.0]
 
-    def seen(seconds: float) -> None:
-        done[0] = max(done[0], seconds)
-        phases(seconds)
+        def seen(s: float) -> None:
+            progress[0] = max(progress[0], s)
+            phases(s)
+
+        with ExitStack() as stack:
+            tmps = [stack.enter_context(atomic_output(t.path)) for _, t in rest]
+            consumers = [consumer_args(t.kind, plan, settings, Path(info.path), video_index, tmp)
+                         for tmp, (_, t) in zip(tmps, rest)]
+            piped = ff.pipeline(lambda urls: producer_args(Path(info.path), plan, urls), consumers,
+                                [meter_args(t.kind, plan.sample_rate) for _, t in rest], progress=seen,
+                                path=info.path)
+            for (i, t), m in zip(rest, piped.meters):
+                files[i] = _metered(t.path, t.kind, m.stderr_lines)
+        seconds = progress[0]
+    return [files[i] for i in range(len(targets))], seconds
+
+
+def _wav_samples(path: Path | None) -> int:
+    if path is None:
+        return 0
+    with wave.open(str(path), "rb") as w:
+        return w.getnframes()
+
+
+def _encode_mp3_split(ff: FFmpeg, info: MediaInfo, plan: Plan, target: Target, settings: AudioSettings,
+                      phases, n: int) -> tuple[FileLoudness, float] | None:
+    """Encode one MP3 as chunks on `n` cores, joined frame-exactly; None if too short to split."""
+    sr = plan.sample_rate
+    intro = _wav_samples(plan.intro[0]) if plan.intro else 0
+    outro = _wav_samples(plan.outro[0]) if plan.outro else 0
+    w = whole(plan)
+    main = w.samples if w.samples is not None else round((plan.source_seconds - w.start) * sr)
+    total = intro + main + outro
+    chunks = mp3split.plan_chunks(total, (intro, intro + main), n)
+    if len(chunks) < 2:
+        return None
+    source = Path(info.path)
+    encoder = consumer_args("mp3", plan, settings, source, None, None)
+    meter = meter_args("mp3", sr, frames=True)
+    done = [0.0] * len(chunks)
+
+    def one(k: int, chunk: mp3split.Chunk, part: Path):
+        last = k == len(chunks) - 1
+        lo, hi = max(chunk.lo, intro), min(chunk.hi, intro + main)
+        window = Window(start=w.start + (lo - intro) / sr,
+                        samples=None if last and w.samples is None else hi - lo,
+                        intro=k == 0, outro=last)
+        cutter = mp3split.FrameCutter(chunk.first, chunk.count)
+
+        def seen(s: float) -> None:
+            done[k] = s
+            phases(sum(done))
+
+        with open(part, "wb") as fh:
+            try:
+                piped = ff.relay(lambda url: producer_args(source, plan, [url], window=window), encoder, meter,
+                                 cutter.feed, fh.write, progress=seen, path=info.path)
+                cutter.finish()
+            except ValueError as exc:
+                raise ToolError(f"chunked MP3 encode went wrong: {exc}", info.path) from exc
+        return piped.meters[0]
 
     with ExitStack() as stack:
-        tmps = [stack.enter_context(atomic_output(t.path)) for t in targets]
-        consumers = [consumer_args(t.kind, plan, settings, Path(info.path), video_index, tmp)
-                     for tmp, t in zip(tmps, targets)]
-        piped = ff.pipeline(lambda urls: producer_args(Path(info.path), plan, urls), consumers,
-                            [meter_args(t.kind) for t in targets], progress=seen, path=info.path)
-        files = []
-        for t, m in zip(targets, piped.meters):
-            loud = loudness.parse_ebur128(m.stderr_lines)
-            files.append(FileLoudness(str(t.path), t.kind, loud.integrated, loud.lra, loud.peak))
-    return files, done[0]
+        parts = [stack.enter_context(scratch(target.path, str(k))) for k in range(len(chunks))]
+        joined = stack.enter_context(scratch(target.path, "joined"))
+        with ThreadPoolExecutor(len(chunks)) as pool:
+            meters = list(pool.map(one, range(len(chunks)), chunks, parts))
+        with open(joined, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as fh:
+                    shutil.copyfileobj(fh, out, 1 << 20)
+        final = stack.enter_context(atomic_output(target.path))
+        # A stream copy adds what a whole-file encode has: the ID3v2.3 header and the Info frame.
+        ff.run(["-f", "mp3", "-i", str(joined), "-c", "copy", "-id3v2_version", "3", "-write_id3v1", "0",
+                "-f", "mp3", "-y", str(final)], path=info.path)
+        with open(final, "r+b") as fh:  # the Info frame sits in the first few kilobytes
+            head = bytearray(fh.read(1 << 16))
+            if mp3split.set_gapless(head, total):
+                fh.seek(0)
+                fh.write(head)
+    momentary, short = [], []
+    for m in meters:
+        mo, sh = loudness.parse_frame_log(m.stderr_lines)
+        momentary += mo
+        short += sh
+    peak = max(loudness.parse_true_peak(m.stderr_lines) for m in meters)
+    return (FileLoudness(str(target.path), "mp3", round(loudness.integrated_from_blocks(momentary), 2),
+                         round(loudness.lra_from_short_term(short), 1), peak), total / sr)
 
 
 def _first_tweak(test: tuple[float, float], primary_delta: float, ceiling: float,

@@ -1,0 +1,148 @@
+"""Benchmark: media-tool normalize against a plain ffmpeg transcode and ffmpeg-normalize, in one run.
+
+    python scripts/bench_normalize.py [--input SPEECH.wav] [--minutes 30] [--memory-hours 3]
+
+Times (a) `ffmpeg -i in.wav -c:a libmp3lame -b:a 128k out.mp3`, (b) `media-tool normalize` to the
+same format, (c) ffmpeg-normalize `-nt ebu -t -16 -tp -1` to the same format when installed;
+prints the ratios and each output's loudness (ffmpeg's ebur128 meter, true peak oversampled).
+Then reports the peak memory of media-tool (its whole process tree, sampled) on a 3-hour input.
+Targets: media-tool <= 1.6x the plain transcode, >= 5x faster than ffmpeg-normalize, output
+within +-0.5 LU of -16 LUFS and <= -1.0 dBTP, peak memory < 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+TEXT = ("Social protection systems help people cope with illness, unemployment and old age. "
+        "Pensions, sick leave and unemployment insurance are the pillars of these systems, and "
+        "practitioners in China and abroad share their experience of building them. ") * 8
+
+
+def make_speech(path: Path, seconds: float, tmp: Path) -> None:
+    """Looped espeak-ng speech at about -24 LUFS, 44.1 kHz stereo (slightly different channels)."""
+    unit = tmp / "unit.wav"
+    if not unit.exists():
+        subprocess.run(["espeak-ng", "-v", "en-us", "-s", "160", "-w", str(unit), TEXT], check=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(unit), "-t", str(seconds),
+                    "-af", "aresample=44100,pan=stereo|c0=c0|c1=0.85*c0,volume=-4dB", "-c:a", "pcm_s16le",
+                    str(path)], check=True)
+
+
+def timed(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def measure(path: Path) -> tuple[float, float]:
+    err = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-af",
+                          "ebur128=peak=true:framelog=verbose", "-f", "null", "-"],
+                         capture_output=True, text=True, check=True).stderr
+    summary = err[err.rindex("Summary:"):]
+    return (float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary)[1]),
+            float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)[1]))
+
+
+def tree_rss_kb(root: int) -> tuple[int, int]:
+    """Total and largest resident memory (kB) of a process and all its descendants."""
+    total = largest = 0
+    stack = [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            rss = int(re.search(r"VmRSS:\s+(\d+)", status)[1]) if "VmRSS" in status else 0
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                stack += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError, TypeError):
+            continue
+        total += rss
+        largest = max(largest, rss)
+    return total, largest
+
+
+def peak_memory(cmd: list[str]) -> tuple[float, float, float]:
+    """Run `cmd`, sampling its process tree; returns (seconds, peak total MB, peak single MB)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = [0, 0]
+
+    def sample() -> None:
+        while proc.poll() is None:
+            total, largest = tree_rss_kb(proc.pid)
+            peak[0], peak[1] = max(peak[0], total), max(peak[1], largest)
+            time.sleep(0.05)
+
+    t = threading.Thread(target=sample)
+    t.start()
+    proc.wait()
+    t.join()
+    if proc.returncode:
+        raise SystemExit(f"{cmd} failed with exit {proc.returncode}")
+    return time.perf_counter() - t0, peak[0] / 1024, peak[1] / 1024
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--input", type=Path, help="a speech recording to use instead of synthesising one")
+    ap.add_argument("--minutes", type=float, default=30.0)
+    ap.add_argument("--memory-hours", type=float, default=3.0, help="0 skips the memory run")
+    args = ap.parse_args()
+    media_tool = [sys.executable, "-m", "media_tool"]
+    with tempfile.TemporaryDirectory(prefix="bench-normalize-") as tmp:
+        tmp = Path(tmp)
+        src = args.input
+        if src is None:
+            src = tmp / "speech.wav"
+            make_speech(src, args.minutes * 60, tmp)
+        print(f"input: {src} ({measure(src)[0]:.1f} LUFS), {args.minutes:g} min")
+        rows = []
+        plain = timed(["ffmpeg", "-y", "-i", str(src), "-c:a", "libmp3lame", "-b:a", "128k", str(tmp / "plain.mp3")])
+        rows.append(("plain ffmpeg transcode", plain, tmp / "plain.mp3"))
+        ours = timed([*media_tool, "normalize", str(src), "-o", str(tmp / "ours.mp3")])
+        rows.append(("media-tool normalize", ours, tmp / "ours.mp3"))
+        fn = shutil.which("ffmpeg-normalize") or (
+            str(Path(sys.executable).with_name("ffmpeg-normalize"))
+            if Path(sys.executable).with_name("ffmpeg-normalize").exists() else None)
+        theirs = None
+        if fn:
+            theirs = timed([fn, str(src), "-nt", "ebu", "-t", "-16", "-tp", "-1", "-c:a", "libmp3lame",
+                            "-b:a", "128k", "-ar", "44100", "-o", str(tmp / "theirs.mp3"), "-f"])
+            rows.append(("ffmpeg-normalize (ebu)", theirs, tmp / "theirs.mp3"))
+        print(f"\n{'what':26} {'seconds':>8} {'LUFS':>7} {'dBTP':>6}")
+        for name, secs, out in rows:
+            i, tp = measure(out)
+            print(f"{name:26} {secs:8.1f} {i:7.1f} {tp:6.1f}")
+        i, tp = measure(tmp / "ours.mp3")
+        print(f"\nmedia-tool / plain transcode: {ours / plain:.2f}x  (target <= 1.6x)")
+        if theirs:
+            print(f"ffmpeg-normalize / media-tool: {theirs / ours:.1f}x faster  (target >= 5x)")
+        else:
+            print("ffmpeg-normalize not installed: pip install ffmpeg-normalize to compare")
+        print(f"loudness: {i:.1f} LUFS (target -16 +-0.5), true peak {tp:.1f} dBTP (limit -1.0): "
+              f"{'ok' if abs(i + 16) <= 0.5 and tp <= -1.0 else 'OUT OF BOUNDS'}")
+        for p in tmp.glob("*.mp3"):
+            p.unlink()
+        if args.memory_hours > 0:
+            long = tmp / "long.wav"
+            make_speech(long, args.memory_hours * 3600, tmp)
+            if src != args.input:
+                src.unlink()
+            secs, total, largest = peak_memory([*media_tool, "normalize", str(long), "-o", str(tmp / "long.mp3")])
+            print(f"\n{args.memory_hours:g} h input: {secs:.1f} s, peak memory {total:.0f} MB for the whole "
+                  f"process tree (largest process {largest:.0f} MB)  (target < 300 MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
