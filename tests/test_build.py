@@ -206,3 +206,14 @@ def test_cli_normalize_json(tmp_path, media):
     assert abs(d["output"]["integrated"] + 16.0) <= 0.3 and d["output"]["peak"] <= -1.0
     assert d["gain_db"] > 10 and d["seconds"] > 0 and d["output"]["lra"] >= 0
     loudness_ok(out, -16.0)
+
+
+def test_builds_with_pip_ffmpeg_and_no_ffprobe(sample_show):
+    """A machine with no system ffmpeg: the static binary in the imageio-ffmpeg wheel does it all."""
+    import imageio_ffmpeg
+
+    ff = FFmpeg(ffmpeg=imageio_ffmpeg.get_ffmpeg_exe(), ffprobe=None, version="pip")
+    report = pipeline.build(load_show(sample_show), ff)
+    assert not report.failed, [e.error for e in report.failed]
+    loudness_ok(sample_show / "feed" / "media" / "ep-001-pensions.mp3", -19.0)
+    loudness_ok(sample_show / "feed" / "media" / "ep-002-sick-leave.mp4", -19.0)

@@ -52,6 +52,8 @@ class FFmpeg:
             ffprobe = ffprobe or None
         else:
             ffprobe = ffprobe or os.environ.get("MEDIA_TOOL_FFPROBE") or _sibling_ffprobe(ffmpeg)
+        if ffprobe is not None and not (os.path.isfile(ffprobe) and os.access(ffprobe, os.X_OK)):
+            ffprobe = None  # e.g. MEDIA_TOOL_FFPROBE=none: probe with `ffmpeg -i` instead
         try:
             out = subprocess.run([ffmpeg, "-hide_banner", "-version"], capture_output=True,
                                  check=True, timeout=30).stdout.decode("utf-8", "replace")
