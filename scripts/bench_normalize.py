@@ -53,34 +53,41 @@ def measure(path: Path) -> tuple[float, float]:
             float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)[1]))
 
 
-def tree_rss_kb(root: int) -> tuple[int, int]:
-    """Total and largest resident memory (kB) of a process and all its descendants."""
-    total = largest = 0
+def tree_memory_kb(root: int) -> tuple[int, int, int]:
+    """Memory (kB) of a process and all its descendants: summed PSS, summed RSS, largest RSS.
+
+    PSS (proportional set size) charges each shared page once, split among the processes
+    sharing it, so it is the tree's real footprint; summed RSS counts the ffmpeg libraries
+    once per process and overstates it.
+    """
+    pss = rss_total = largest = 0
     stack = [root]
     while stack:
         pid = stack.pop()
         try:
             status = Path(f"/proc/{pid}/status").read_text()
             rss = int(re.search(r"VmRSS:\s+(\d+)", status)[1]) if "VmRSS" in status else 0
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            pss += int(re.search(r"^Pss:\s+(\d+)", rollup, re.M)[1])
             for task in Path(f"/proc/{pid}/task").iterdir():
                 stack += [int(c) for c in (task / "children").read_text().split()]
-        except (FileNotFoundError, ProcessLookupError, TypeError):
+        except (FileNotFoundError, ProcessLookupError, PermissionError, TypeError):
             continue
-        total += rss
+        rss_total += rss
         largest = max(largest, rss)
-    return total, largest
+    return pss, rss_total, largest
 
 
-def peak_memory(cmd: list[str]) -> tuple[float, float, float]:
-    """Run `cmd`, sampling its process tree; returns (seconds, peak total MB, peak single MB)."""
+def peak_memory(cmd: list[str]) -> tuple[float, float, float, float]:
+    """Run `cmd`, sampling its process tree; returns seconds and peak PSS, RSS-sum, single-RSS MB."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak = [0, 0]
+    peak = [0, 0, 0]
 
     def sample() -> None:
         while proc.poll() is None:
-            total, largest = tree_rss_kb(proc.pid)
-            peak[0], peak[1] = max(peak[0], total), max(peak[1], largest)
+            now = tree_memory_kb(proc.pid)
+            peak[:] = [max(a, b) for a, b in zip(peak, now)]
             time.sleep(0.05)
 
     t = threading.Thread(target=sample)
@@ -89,7 +96,7 @@ def peak_memory(cmd: list[str]) -> tuple[float, float, float]:
     t.join()
     if proc.returncode:
         raise SystemExit(f"{cmd} failed with exit {proc.returncode}")
-    return time.perf_counter() - t0, peak[0] / 1024, peak[1] / 1024
+    return (time.perf_counter() - t0, *(k / 1024 for k in peak))
 
 
 def main() -> int:
@@ -97,11 +104,14 @@ def main() -> int:
     ap.add_argument("--input", type=Path, help="a speech recording to use instead of synthesising one")
     ap.add_argument("--minutes", type=float, default=30.0)
     ap.add_argument("--memory-hours", type=float, default=3.0, help="0 skips the memory run")
+    ap.add_argument("--memory-only", action="store_true", help="skip the timing comparison")
     args = ap.parse_args()
     media_tool = [sys.executable, "-m", "media_tool"]
     with tempfile.TemporaryDirectory(prefix="bench-normalize-") as tmp:
         tmp = Path(tmp)
         src = args.input
+        if args.memory_only:
+            args.minutes = 0.5
         if src is None:
             src = tmp / "speech.wav"
             make_speech(src, args.minutes * 60, tmp)
@@ -138,9 +148,10 @@ def main() -> int:
             make_speech(long, args.memory_hours * 3600, tmp)
             if src != args.input:
                 src.unlink()
-            secs, total, largest = peak_memory([*media_tool, "normalize", str(long), "-o", str(tmp / "long.mp3")])
-            print(f"\n{args.memory_hours:g} h input: {secs:.1f} s, peak memory {total:.0f} MB for the whole "
-                  f"process tree (largest process {largest:.0f} MB)  (target < 300 MB)")
+            secs, pss, rss, largest = peak_memory([*media_tool, "normalize", str(long), "-o", str(tmp / "long.mp3")])
+            print(f"\n{args.memory_hours:g} h input: {secs:.1f} s; peak memory of the whole process tree "
+                  f"{pss:.0f} MB PSS (target < 300 MB); summed RSS {rss:.0f} MB counts shared ffmpeg "
+                  f"libraries once per process; largest single process {largest:.0f} MB")
     return 0
 
 
