@@ -138,18 +138,9 @@ class FFmpeg:
             for r, w in pipes:
                 os.close(r)
                 os.close(w)
-        everyone = [head, *started]
-        try:
-            for p in everyone:
-                p.wait()
-        except BaseException:
-            for p in everyone:
-                p.kill()
-            raise
+        _wait_all([head, *started])
         # A failed encoder makes the producer fail with a broken pipe: report the cause first.
-        for p in [*workers, head, *started]:
-            if p.returncode != 0:
-                raise _tool_error(p, path)
+        _raise_first_failure([*workers, head, *started], path)
         return Piped(Result(head.stderr_lines()), [Result(p.stderr_lines()) for p in workers],
                      [Result(g.stderr_lines()) if g else None for g in gauges])
 
@@ -197,15 +188,12 @@ class FFmpeg:
                     dest.close()
                 except BrokenPipeError:
                     pass
-            for p in started:
-                p.wait()
         except BaseException:
             for p in started:
                 p.kill()
             raise
-        for p in [enc, head, gauge]:
-            if p.returncode != 0:
-                raise _tool_error(p, path)
+        _wait_all(started)
+        _raise_first_failure([enc, head, gauge], path)
         return Piped(Result(head.stderr_lines()), [Result(enc.stderr_lines())], [Result(gauge.stderr_lines())])
 
 
@@ -216,6 +204,23 @@ class Piped:
     producer: Result
     consumers: list[Result]
     meters: list[Result | None]
+
+
+def _wait_all(procs: list["_Proc"]) -> None:
+    """Wait for every process; on interruption, kill them all rather than leave orphans."""
+    try:
+        for p in procs:
+            p.wait()
+    except BaseException:
+        for p in procs:
+            p.kill()
+        raise
+
+
+def _raise_first_failure(procs: list["_Proc"], path: str | None) -> None:
+    for p in procs:
+        if p.returncode != 0:
+            raise _tool_error(p, path)
 
 
 def _sibling_ffprobe(ffmpeg: str) -> str | None:
