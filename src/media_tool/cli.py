@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     except MediaToolError as exc:
         if args.debug:
             err.print_exception()
-        err.print(f"[red]error:[/red] {exc.one_line()}", markup=True, soft_wrap=True)
+        err.print(f"[red]error:[/red] {escape(exc.one_line())}", soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -87,8 +88,11 @@ def cmd_build(args) -> int:
         for w in report.warnings:
             err.print(f"[yellow]warning:[/yellow] {w}", soft_wrap=True)
         out.print(_build_table(report))
+        for e in report.episodes:
+            for notice in (e.episode.notices if e.episode else ()):
+                err.print(f"[yellow]note:[/yellow] {escape(notice)}", soft_wrap=True)
         for e in report.failed:
-            err.print(f"[red]failed:[/red] {e.error}", soft_wrap=True)
+            err.print(f"[red]failed:[/red] {escape(e.error)}", soft_wrap=True)
             if args.debug and e.traceback:
                 err.print(e.traceback)
         done = sum(1 for e in report.episodes for s in e.stages if s.status == "done")
@@ -197,7 +201,7 @@ def cmd_status(args) -> int:
         t.add_column("title")
         for st in pipeline.STAGES:
             t.add_column(st.name)
-        colours = {"built": "green", "stale": "yellow", "failed": "red", "new": "cyan"}
+        colours = {"built": "green", "stale": "yellow", "failed": "red", "new": "cyan", "missing": "magenta"}
         for slug, stages, title in rows:
             by = {s.stage: s for s in stages}
             cells = []
@@ -209,6 +213,8 @@ def cmd_status(args) -> int:
         for slug, stages, _ in rows:
             for s in stages:
                 if s.status == "failed":
-                    err.print(f"[red]failed:[/red] {s.detail}", soft_wrap=True)
+                    err.print(f"[red]failed:[/red] {escape(s.detail)}", soft_wrap=True)
+                elif s.status == "missing":
+                    err.print(f"[magenta]missing:[/magenta] {slug}: {escape(s.detail)}", soft_wrap=True)
     failed = any(s.status == "failed" for _, stages, _ in rows for s in stages)
     return 1 if failed else 0

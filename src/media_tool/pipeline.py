@@ -7,19 +7,23 @@ an episode's failure is recorded on that episode and the others go on.
 
 from __future__ import annotations
 
+import threading
 import time
 import traceback
+from pathlib import Path
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from . import __version__, jingles, normalize
+from . import __version__, jingles, normalize, transcribe, translate
+from . import transcripts as transcripts_fmt
 from .errors import ConfigError, MediaToolError
 from .ffmpeg import FFmpeg
 from .fsutil import ShowLock, key_of, remove_stale_parts
 from .probe import MediaInfo, probe
 from .show import EpisodeConfig, Show, episode_slugs, load_episode
 from .state import BuildState
+from .transcripts import Transcript
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,8 @@ class Episode:
     media: MediaInfo | None = None
     loudness: normalize.Result | None = None
     outputs: dict[str, str] = field(default_factory=dict)  # kind -> path relative to the show
+    transcripts: dict[str, Transcript] = field(default_factory=dict)  # language -> transcript
+    notices: tuple[str, ...] = ()  # conflicts and missing translations, for the report
 
     @property
     def slug(self) -> str:
@@ -44,6 +50,17 @@ class Context:
     ff: FFmpeg
     state: BuildState
     force: bool = False
+    _engine: object = None
+    _engine_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def engine(self):
+        """The show's Whisper engine, loaded once per build (models are large)."""
+        with self._engine_lock:
+            if self._engine is None:
+                from .whisper_engines import load_engine
+                tr = self.show.transcription
+                self._engine = load_engine(tr.engine, tr.model, self.show.state_dir / "models")
+            return self._engine
 
 
 @dataclass(frozen=True)
@@ -124,7 +141,122 @@ class NormalizeStage:
         return replace(ep, loudness=normalize.Result.from_dict(data["result"]), outputs=data["outputs"])
 
 
-STAGES = (ProbeStage(), NormalizeStage())
+def _episode_folder(ctx: Context, ep: Episode) -> Path:
+    return ctx.show.transcripts_dir / ep.slug
+
+
+def _file_hash(ctx: Context, path: Path | None) -> str | None:
+    return ctx.state.hashes.digest(path) if path is not None else None
+
+
+def _previous(ctx: Context, slug: str, stage: str) -> dict:
+    """What the stage wrote last time (even under another key): hashes that tell edits apart."""
+    rec = ctx.state.record(slug, stage) or {}
+    return (rec.get("data") or {}).get("written", {})
+
+
+_MODEL_LOCK = threading.Lock()
+
+
+class TranscribeStage:
+    name = "transcribe"
+
+    def key(self, ctx: Context, ep: Episode) -> dict:
+        lang = ep.config.language
+        human = transcribe.human_file(_episode_folder(ctx, ep), lang)
+        tr = ctx.show.transcription
+        return {"audio": ctx.state.hashes.digest(ctx.show.root / ep.outputs["mp3"]), "language": lang,
+                "human": _file_hash(ctx, human), "engine": None if human else [tr.engine, tr.model],
+                "rev": transcribe.REVISION, "tool": __version__}
+
+    def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
+        lang, folder = ep.config.language, _episode_folder(ctx, ep)
+        human = transcribe.human_file(folder, lang)
+        if human is not None:
+            t = transcribe.read_human(human, lang, ctx.show.rel(human))
+        else:
+            engine = ctx.engine()
+            with _MODEL_LOCK:  # one model, one episode at a time; normalizing goes on in parallel
+                t = transcribe.transcribe(ctx.show.root / ep.outputs["mp3"], ctx.ff, engine, language=lang,
+                                          progress=lambda done, total: progress(done / max(total, 1e-9))).transcript
+        files = {f"{ep.slug}.{lang}.{ext}": text for ext, text in transcribe.render(t).items()}
+        written, conflicts = transcribe.write_files(folder, files, _previous(ctx, ep.slug, self.name))
+        notes = tuple(f"{ctx.show.rel(folder / c)}: edited by a person, kept; the new machine transcript is "
+                      f"beside it as .machine" for c in conflicts)
+        return (replace(ep, transcripts={**ep.transcripts, lang: t}, notices=ep.notices + notes),
+                {"transcript": t.to_dict(), "written": written, "conflicts": conflicts})
+
+    def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
+        folder = _episode_folder(ctx, ep)
+        if not all((folder / name).is_file() for name in data["written"]):
+            return None
+        t = Transcript.from_dict(data["transcript"])
+        return replace(ep, transcripts={**ep.transcripts, t.language: t})
+
+
+class TranslateStage:
+    name = "translate"
+
+    def key(self, ctx: Context, ep: Episode) -> dict:
+        lang = ep.config.language
+        other = translate.other_language(lang)
+        human = transcribe.human_file(_episode_folder(ctx, ep), other)
+        tl, tr = ctx.show.translation, ctx.show.transcription
+        source = ep.transcripts[lang]
+        return {"source": transcribe.sha(str(source.to_dict())), "human": _file_hash(ctx, human),
+                "translator": [tl.engine, tl.url, tl.model], "whisper": [tr.engine, tr.model] if lang == "zh" else None,
+                "wanted": other in tr.languages, "rev": transcribe.REVISION, "tool": __version__}
+
+    def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
+        lang, folder = ep.config.language, _episode_folder(ctx, ep)
+        other = translate.other_language(lang)
+        if other not in ctx.show.transcription.languages:
+            return ep, {"written": {}, "skipped": f"{other} not in [transcription] languages"}
+        source = ep.transcripts[lang]
+        human = transcribe.human_file(folder, other)
+        t, missing = None, ""
+        if human is not None:
+            t = transcribe.read_human_translation(human, source, other, ctx.show.rel(human))
+        elif lang == "zh":
+            engine = ctx.engine()
+            if engine.multilingual:
+                with _MODEL_LOCK:
+                    t = transcribe.whisper_translation(ctx.show.root / ep.outputs["mp3"], ctx.ff, engine, source)
+            else:
+                missing = (f"English translation missing: model {engine.model_name!r} is English-only; put "
+                           f"human.en.srt, .vtt or .txt in {ctx.show.rel(folder)}/ or configure a multilingual model")
+        else:
+            translator = translate.machine_translator(ctx.show.translation, lang, other)
+            if translator is None:
+                missing = (f"Chinese translation missing: no translator configured; put human.zh.srt, .vtt or "
+                           f".txt in {ctx.show.rel(folder)}/ or set [translation] engine in podcast.toml")
+            else:
+                t = translate.translate(translator, source, other)
+        if t is None:
+            return replace(ep, notices=ep.notices + (f"{ctx.show.rel(folder)}: {missing}",)), \
+                {"written": {}, "missing": missing}
+        files = {f"{ep.slug}.{other}.{ext}": text for ext, text in transcribe.render(t).items()}
+        # One bilingual file per episode, named zh-en whichever was spoken; the spoken language on top.
+        files[f"{ep.slug}.zh-en.srt"] = transcripts_fmt.to_bilingual_srt(source, t)
+        files[f"{ep.slug}.zh-en.vtt"] = transcripts_fmt.to_bilingual_vtt(source, t)
+        written, conflicts = transcribe.write_files(folder, files, _previous(ctx, ep.slug, self.name))
+        notes = tuple(f"{ctx.show.rel(folder / c)}: edited by a person, kept" for c in conflicts)
+        return (replace(ep, transcripts={**ep.transcripts, other: t}, notices=ep.notices + notes),
+                {"transcript": t.to_dict(), "written": written, "conflicts": conflicts})
+
+    def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
+        folder = _episode_folder(ctx, ep)
+        if not all((folder / name).is_file() for name in data["written"]):
+            return None
+        if data.get("missing"):
+            return replace(ep, notices=ep.notices + (f"{ctx.show.rel(folder)}: {data['missing']}",))
+        if "transcript" not in data:
+            return ep
+        t = Transcript.from_dict(data["transcript"])
+        return replace(ep, transcripts={**ep.transcripts, t.language: t})
+
+
+STAGES = (ProbeStage(), NormalizeStage(), TranscribeStage(), TranslateStage())
 
 
 @dataclass
@@ -155,6 +287,7 @@ class EpisodeReport:
             d["loudness"] = self.episode.loudness.to_dict()
         if self.episode:
             d["outputs"] = self.episode.outputs
+            d["notices"] = list(self.episode.notices)
         return d
 
 
@@ -277,8 +410,8 @@ def status(show: Show, ff: FFmpeg) -> list[tuple[str, list[StageStatus], str]]:
             rec = state.record(slug, stage.name)
             try:
                 key = key_of(stage.key(ctx, ep))
-            except OSError as exc:
-                stages.append(StageStatus(stage.name, "failed", str(exc)))
+            except (OSError, KeyError):
+                stages.append(StageStatus(stage.name, "stale" if rec else "new", "waits for earlier stages"))
                 continue
             if rec is None:
                 stages.append(StageStatus(stage.name, "new"))
@@ -292,6 +425,8 @@ def status(show: Show, ff: FFmpeg) -> list[tuple[str, list[StageStatus], str]]:
                     stages.append(StageStatus(stage.name, "stale", "output missing or changed"))
                 else:
                     ep = restored
-                    stages.append(StageStatus(stage.name, "built"))
+                    missing = (rec.get("data") or {}).get("missing")
+                    stages.append(StageStatus(stage.name, "missing", missing) if missing
+                                  else StageStatus(stage.name, "built"))
         rows.append((slug, stages, title))
     return rows

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 from .settings import AUDIO_FIELDS, AudioSettings
+from .translate import TRANSLATORS, TranslationSettings
 
 MEDIA_EXTENSIONS = {".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".aif", ".aiff",
                     ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".avi"}
@@ -63,7 +64,12 @@ class Show:
     explicit: bool
     audio: AudioSettings
     transcription: TranscriptionSettings
+    translation: "TranslationSettings" = None  # type: ignore[assignment]
     warnings: tuple[str, ...] = ()
+
+    @property
+    def transcripts_dir(self) -> Path:
+        return self.root / "transcripts"
 
     @property
     def state_dir(self) -> Path:
@@ -312,13 +318,24 @@ def load_show(root: Path | str) -> Show:
     if bad_langs:
         tr._bad("languages", f"unknown language {bad_langs[0]!r} (use {', '.join(LANGUAGES)})")
     tr.finish()
+    tl_table = r.table_of("translation")
+    tl = r.sub("translation", tl_table)
+    translation = TranslationSettings(
+        engine=tl.choice("engine", TRANSLATORS, default="human") or "human",
+        url=tl.string("url"), model=tl.string("model"),
+        api_key_env=tl.string("api_key_env", default="OPENAI_API_KEY") or "OPENAI_API_KEY")
+    if translation.url and not re.fullmatch(r"https?://\S+", translation.url):
+        tl._bad("url", f"expected an http(s) URL, got {_show(translation.url)}")
+    if translation.engine == "openai" and not (translation.url and translation.model):
+        tl._bad("engine", 'engine = "openai" needs url and model')
+    tl.finish()
     r.finish()
     _raise_if(r.problems)
     return Show(root=root, title=title, description=description, author=author,
                 owner_name=owner_name, owner_email=owner_email, language=language,
                 base_url=base_url.rstrip("/"), cover=cover, categories=categories,
                 explicit=bool(explicit), audio=audio, transcription=transcription,
-                warnings=tuple(r.warnings))
+                translation=translation, warnings=tuple(r.warnings))
 
 
 def episode_slugs(show: Show) -> list[str]:

@@ -1,0 +1,248 @@
+"""Transcripts as values, and every format people and apps use (pure: text in, text out).
+
+Per language: SRT and WebVTT for players (lines kept to the Podcasting 2.0 guidance), the
+Podcasting 2.0 JSON transcript, and plain text. Bilingual SRT/VTT pair each segment with its
+translation, the spoken language on top. Readers accept the same formats back, for
+transcripts and translations a person supplies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+
+import srt
+import webvtt
+
+SRT_LINE = 32       # Podcasting 2.0: at most 2 lines of 32 characters per cue
+SRT_LINES = 2
+VTT_LINE = 65
+CJK_PUNCT = "，。！？；：、"
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """One language's timed text and where it came from."""
+
+    language: str
+    segments: tuple[Segment, ...]
+    origin: str = "model"  # "model" | "human" | "translation:<engine>"
+
+    def to_dict(self) -> dict:
+        return {"language": self.language, "origin": self.origin, "segments": [asdict(s) for s in self.segments]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Transcript":
+        return cls(d["language"], tuple(Segment(**s) for s in d["segments"]), d.get("origin", "model"))
+
+
+class TranscriptFormatError(ValueError):
+    """A supplied transcript or translation file cannot be used; `line` says where."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
+
+
+# -- text layout -----------------------------------------------------------------------------
+def width(text: str) -> int:
+    """Display columns: a Chinese character takes two, as on a screen."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _tokens(text: str) -> list[str]:
+    """Break points: words for spaced text, characters (keeping punctuation attached) for Chinese."""
+    out: list[str] = []
+    for word in text.split():
+        if any(width(c) == 2 for c in word):
+            for ch in word:
+                if out and ch in CJK_PUNCT and out[-1] != " ":
+                    out[-1] += ch
+                else:
+                    out.append(ch)
+            out.append(" ")
+        else:
+            out += [word, " "]
+    while out and out[-1] == " ":
+        out.pop()
+    return out
+
+
+def wrap(text: str, limit: int) -> list[str]:
+    """Lines of at most `limit` columns, broken between words (or between Chinese characters)."""
+    lines, cur = [], ""
+    for tok in _tokens(text):
+        if tok == " ":
+            cur += " " if cur else ""
+            continue
+        if cur and width(cur.rstrip() + (" " if cur.endswith(" ") else "") + tok) > limit:
+            lines.append(cur.rstrip())
+            cur = ""
+        cur += tok
+    if cur.strip():
+        lines.append(cur.rstrip())
+    return lines
+
+
+def cues(segments: tuple[Segment, ...] | list[Segment], limit: int, max_lines: int) -> list[Segment]:
+    """Split long segments into cues of at most `max_lines` lines, timed by share of text."""
+    out = []
+    for seg in segments:
+        lines = wrap(seg.text, limit) or [""]
+        groups = [lines[i:i + max_lines] for i in range(0, len(lines), max_lines)]
+        total = sum(width("".join(g)) for g in groups) or 1
+        t = seg.start
+        for i, g in enumerate(groups):
+            share = width("".join(g)) / total
+            end = seg.end if i == len(groups) - 1 else min(seg.end, t + (seg.end - seg.start) * share)
+            out.append(Segment(round(t, 3), round(end, 3), "\n".join(g), seg.speaker))
+            t = end
+    return out
+
+
+# -- writers ---------------------------------------------------------------------------------
+def _td(seconds: float) -> dt.timedelta:
+    return dt.timedelta(milliseconds=round(seconds * 1000))
+
+
+def to_srt(t: Transcript) -> str:
+    subs = [srt.Subtitle(i + 1, _td(c.start), _td(c.end), c.text)
+            for i, c in enumerate(cues(t.segments, SRT_LINE, SRT_LINES))]
+    return srt.compose(subs, reindex=False)
+
+
+def _vtt_time(seconds: float) -> str:
+    ms = round(seconds * 1000)
+    return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
+
+
+def _vtt_text(text: str, speaker: str | None) -> str:
+    safe = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f"<v {speaker}>{safe}" if speaker else safe
+
+
+def to_vtt(t: Transcript, language: str | None = None) -> str:
+    lang = language or t.language
+    body = [f"WEBVTT\nLanguage: {lang}\n"]
+    for c in cues(t.segments, VTT_LINE, SRT_LINES):
+        body.append(f"{_vtt_time(c.start)} --> {_vtt_time(c.end)}\n{_vtt_text(c.text, c.speaker)}\n")
+    return "\n".join(body)
+
+
+def to_json(t: Transcript) -> str:
+    """The Podcasting 2.0 JSON transcript (version 1.0.0)."""
+    segs = []
+    for s in t.segments:
+        d = {"startTime": round(s.start, 3), "endTime": round(s.end, 3), "body": s.text}
+        if s.speaker:
+            d["speaker"] = s.speaker
+        segs.append(d)
+    return json.dumps({"version": "1.0.0", "segments": segs}, ensure_ascii=False, indent=1) + "\n"
+
+
+def to_txt(t: Transcript) -> str:
+    return "".join(f"{s.text}\n" for s in t.segments)
+
+
+def pair(source: Transcript, translation: Transcript) -> list[tuple[Segment, Segment]]:
+    """Each source segment with its translation; they must match one to one in time."""
+    if len(source.segments) != len(translation.segments):
+        raise TranscriptFormatError(f"translation has {len(translation.segments)} segments, "
+                                    f"the transcript {len(source.segments)}")
+    return list(zip(source.segments, translation.segments))
+
+
+def to_bilingual_srt(source: Transcript, translation: Transcript) -> str:
+    subs = [srt.Subtitle(i + 1, _td(a.start), _td(a.end), f"{_one_line(a.text)}\n{_one_line(b.text)}")
+            for i, (a, b) in enumerate(pair(source, translation))]
+    return srt.compose(subs, reindex=False)
+
+
+def to_bilingual_vtt(source: Transcript, translation: Transcript) -> str:
+    body = [f"WEBVTT\nLanguage: {source.language}, {translation.language}\n"]
+    for a, b in pair(source, translation):
+        body.append(f"{_vtt_time(a.start)} --> {_vtt_time(a.end)}\n"
+                    f"{_vtt_text(_one_line(a.text), None)}\n{_vtt_text(_one_line(b.text), None)}\n")
+    return "\n".join(body)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# -- readers (for files a person supplies) --------------------------------------------------
+def read_srt(text: str, language: str) -> Transcript:
+    try:
+        subs = list(srt.parse(text))
+    except srt.SRTParseError as exc:
+        line = text[:exc.expected_start].count("\n") + 1 if hasattr(exc, "expected_start") else None
+        raise TranscriptFormatError("not valid SRT", line) from exc
+    return Transcript(language, tuple(Segment(s.start.total_seconds(), s.end.total_seconds(),
+                                              _one_line(s.content)) for s in subs), "human")
+
+
+def read_vtt(text: str, language: str) -> Transcript:
+    import io
+
+    try:
+        captions = webvtt.from_buffer(io.StringIO(text))
+    except Exception as exc:  # webvtt raises its own MalformedFileError / MalformedCaptionError
+        raise TranscriptFormatError(f"not valid WebVTT ({exc})") from exc
+    return Transcript(language, tuple(Segment(c.start_in_seconds, c.end_in_seconds, _one_line(c.text),
+                                              getattr(c, "voice", None) or None) for c in captions), "human")
+
+
+def read_lines(text: str, language: str) -> list[str]:
+    """Plain text, one segment per non-empty line."""
+    return [ln.strip() for ln in text.splitlines() if ln.strip()]
+
+
+def check_timing(t: Transcript, duration: float | None = None) -> None:
+    """Cue times must rise, and stay inside the audio."""
+    last = 0.0
+    for i, s in enumerate(t.segments, 1):
+        if s.end < s.start or s.start < last - 0.001:
+            raise TranscriptFormatError(f"segment {i} is out of order ({s.start:.2f}-{s.end:.2f} s)")
+        if duration is not None and s.end > duration + 0.5:
+            raise TranscriptFormatError(f"segment {i} ends at {s.end:.2f} s, after the audio ({duration:.2f} s)")
+        last = s.start
+
+
+def align_by_time(source: Transcript, other: list[Segment], language: str, origin: str) -> Transcript:
+    """Put another timeline's text (e.g. Whisper's translate task) onto the source's segments.
+
+    Each of the other segment's words goes to the source segment that overlaps most the
+    moment the word is (proportionally) spoken, so every source segment gets one translation.
+    """
+    texts: list[list[str]] = [[] for _ in source.segments]
+    if not source.segments:
+        return Transcript(language, (), origin)
+    mids = [(s.start + s.end) / 2 for s in source.segments]
+    for seg in other:
+        words = seg.text.split()
+        for k, word in enumerate(words):
+            t = seg.start + (seg.end - seg.start) * (k + 0.5) / max(1, len(words))
+            best = min(range(len(source.segments)),
+                       key=lambda i: (0 if source.segments[i].start <= t <= source.segments[i].end else 1,
+                                      abs(mids[i] - t)))
+            texts[best].append(word)
+    return Transcript(language, tuple(Segment(s.start, s.end, " ".join(w), s.speaker)
+                                      for s, w in zip(source.segments, texts)), origin)
+
+
+def normalize_for_wer(text: str) -> str:
+    """Lower case, no punctuation, numbers as written: the usual text normalization before WER."""
+    text = text.lower().replace("-", " ")
+    text = re.sub(r"[^\w\s']", " ", text)
+    return " ".join(text.split())

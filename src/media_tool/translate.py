@@ -1,0 +1,136 @@
+"""Translate stage: the second language, segment by segment, on the spoken language's timings.
+
+Mandarin to English can come from Whisper's translate task (see transcribe.whisper_translation).
+English to Chinese needs a translator: a person's file, offline argostranslate, or an
+OpenAI-compatible chat-completions endpoint. A translation that cannot be made is reported
+missing, never invented.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from .errors import MediaToolError
+from .transcripts import Segment, Transcript
+
+TRANSLATORS = ("human", "argos", "openai")
+
+
+class TranslationError(MediaToolError):
+    """A translation could not be made; the episode's existing files are left as they are."""
+
+
+@dataclass(frozen=True)
+class TranslationSettings:
+    """podcast.toml [translation]."""
+
+    engine: str = "human"                 # human | argos | openai
+    url: str | None = None                # e.g. https://api.openai.com/v1 (chat/completions is appended)
+    model: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"   # the key is read from this variable, never stored
+    batch: int = 40
+    timeout_s: float = 60.0
+
+
+def other_language(language: str) -> str:
+    return "en" if language == "zh" else "zh"
+
+
+def segments_with(source: Transcript, texts: list[str], language: str, origin: str) -> Transcript:
+    if len(texts) != len(source.segments):
+        raise TranslationError(f"translator returned {len(texts)} segments for {len(source.segments)}")
+    return Transcript(language, tuple(Segment(s.start, s.end, " ".join(t.split()), s.speaker)
+                                      for s, t in zip(source.segments, texts)), origin)
+
+
+class ArgosTranslator:
+    """Offline machine translation with argostranslate, when its en->zh package is installed."""
+
+    name = "argos"
+
+    def __init__(self, source: str, target: str):
+        try:
+            from argostranslate import translate as argos
+        except ImportError as exc:
+            raise TranslationError("argostranslate is not installed (pip install argostranslate, then "
+                                   "install its en->zh package)") from exc
+        langs = {lang.code: lang for lang in argos.get_installed_languages()}
+        src, dst = langs.get(source), langs.get(target)
+        translation = src.get_translation(dst) if src and dst else None
+        if translation is None:
+            raise TranslationError(f"no argostranslate {source}->{target} package is installed")
+        self._t = translation
+
+    def translate(self, texts: list[str]) -> list[str]:
+        return [self._t.translate(t) for t in texts]
+
+
+class ChatTranslator:
+    """An OpenAI-compatible chat-completions endpoint; segments go in numbered batches as JSON."""
+
+    name = "openai"
+
+    def __init__(self, settings: TranslationSettings, source: str, target: str):
+        if not settings.url or not settings.model:
+            raise TranslationError("[translation] engine = \"openai\" needs url and model")
+        self.key = os.environ.get(settings.api_key_env, "")
+        self.settings, self.source, self.target = settings, source, target
+
+    def _ask(self, texts: list[str]) -> list[str]:
+        names = {"en": "English", "zh": "Simplified Chinese"}
+        prompt = (f"Translate each {names[self.source]} segment of a podcast transcript into "
+                  f"{names[self.target]}. Answer with only a JSON array of {len(texts)} strings, one per "
+                  f"segment, in order.\n" + json.dumps(texts, ensure_ascii=False))
+        body = json.dumps({"model": self.settings.model, "temperature": 0,
+                           "messages": [{"role": "system", "content": "You translate podcast transcripts."},
+                                        {"role": "user", "content": prompt}]}).encode()
+        url = self.settings.url.rstrip("/") + "/chat/completions"
+        req = urllib.request.Request(url, data=body, method="POST", headers={
+            "Content-Type": "application/json", **({"Authorization": f"Bearer {self.key}"} if self.key else {})})
+        try:
+            with urllib.request.urlopen(req, timeout=self.settings.timeout_s) as resp:
+                answer = json.load(resp)
+        except urllib.error.HTTPError as exc:
+            raise TranslationError(f"translation endpoint {url} answered HTTP {exc.code}") from exc
+        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise TranslationError(f"translation endpoint {url} unreachable: {reason}") from exc
+        except json.JSONDecodeError as exc:
+            raise TranslationError(f"translation endpoint {url} did not answer JSON") from exc
+        try:
+            content = answer["choices"][0]["message"]["content"].strip()
+            content = content.removeprefix("```json").removeprefix("```").removesuffix("```").strip()
+            out = json.loads(content)
+        except (KeyError, IndexError, TypeError, json.JSONDecodeError) as exc:
+            raise TranslationError(f"translation endpoint {url} gave an answer that is not a JSON array") from exc
+        if not isinstance(out, list) or len(out) != len(texts) or not all(isinstance(x, str) for x in out):
+            raise TranslationError(f"translation endpoint {url} returned {len(out) if isinstance(out, list) else 'no'}"
+                                   f" segments for {len(texts)}")
+        return out
+
+    def translate(self, texts: list[str]) -> list[str]:
+        out: list[str] = []
+        for i in range(0, len(texts), self.settings.batch):
+            out += self._ask(texts[i:i + self.settings.batch])
+        return out
+
+
+def machine_translator(settings: TranslationSettings, source: str, target: str):
+    """The configured machine translator, or None where the show relies on people."""
+    if settings.engine == "argos":
+        return ArgosTranslator(source, target)
+    if settings.engine == "openai":
+        return ChatTranslator(settings, source, target)
+    return None
+
+
+def translate(translator, source: Transcript, target: str) -> Transcript:
+    texts = translator.translate([s.text for s in source.segments]) if source.segments else []
+    if target == "zh":
+        from .transcribe import to_simplified
+        texts = [to_simplified(t) for t in texts]
+    return segments_with(source, texts, target, f"translation:{translator.name}")

