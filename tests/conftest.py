@@ -47,6 +47,6 @@ def sample_show(tmp_path) -> Path:
     dest.mkdir()
     for name in ("podcast.toml", "cover.jpg"):
         shutil.copy(ROOT / name, dest / name)
-    for name in ("episodes", "jingles"):
+    for name in ("episodes", "jingles", "transcripts"):
         shutil.copytree(ROOT / name, dest / name)
     return dest

@@ -54,6 +54,15 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument("--trim-silence", action="store_true", help="cut leading and trailing silence")
     n.add_argument("--json", action="store_true")
 
+    t = sub.add_parser("transcribe", parents=[common], help="transcripts of one file")
+    t.add_argument("input")
+    t.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the transcript files")
+    t.add_argument("--language", default="auto", choices=["auto", "en", "zh"], help="language spoken")
+    t.add_argument("--languages", default="zh,en", help="languages wanted (the other one is translated)")
+    t.add_argument("--engine", default="faster-whisper", choices=["faster-whisper", "openai-whisper"])
+    t.add_argument("--model", default="tiny.en", help="model name (downloaded as the engine does) or local path")
+    t.add_argument("--json", action="store_true")
+
     s = sub.add_parser("status", parents=[common], help="what is built, stale, failed")
     s.add_argument("--show", default=".")
     s.add_argument("--json", action="store_true")
@@ -63,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"build": cmd_build, "normalize": cmd_normalize, "status": cmd_status}[args.command](args)
+        return {"build": cmd_build, "normalize": cmd_normalize, "status": cmd_status,
+                "transcribe": cmd_transcribe}[args.command](args)
     except MediaToolError as exc:
         if args.debug:
             err.print_exception()
@@ -218,3 +228,63 @@ def cmd_status(args) -> int:
                     err.print(f"[magenta]missing:[/magenta] {slug}: {escape(s.detail)}", soft_wrap=True)
     failed = any(s.status == "failed" for _, stages, _ in rows for s in stages)
     return 1 if failed else 0
+
+
+def cmd_transcribe(args) -> int:
+    from . import transcribe as tr
+    from .whisper_engines import load_engine
+
+    wanted = [x.strip() for x in args.languages.split(",") if x.strip()]
+    if not set(wanted) <= {"en", "zh"}:
+        raise UsageError(f"--languages: expected en and/or zh, got {args.languages!r}")
+    src, out_dir = Path(args.input), Path(args.output)
+    ff = FFmpeg.discover()
+    probe(str(src), ff)  # a bad file gets its one line before any model loads
+    cache = Path(os.environ.get("MEDIA_TOOL_CACHE", Path.home() / ".cache" / "media-tool"))
+    engine = load_engine(args.engine, args.model, cache)
+    if args.json:
+        outcome = tr.transcribe(src, ff, engine, language=args.language)
+    else:
+        with Progress(TextColumn("transcribe"), BarColumn(), TextColumn("{task.fields[rtf]}"),
+                      TimeElapsedColumn(), console=err) as prog:
+            task = prog.add_task("transcribe", total=1.0, rtf="")
+            t0 = time.monotonic()
+
+            def moved(done: float, total: float) -> None:
+                rate = (time.monotonic() - t0) / done if done else 0.0
+                prog.update(task, completed=done / max(total, 1e-9),
+                            rtf=f"{done:.0f}/{total:.0f} s audio, {rate:.2f}x realtime")
+
+            outcome = tr.transcribe(src, ff, engine, language=args.language, progress=moved)
+    written, missing = [], {}
+    files = {f"{src.stem}.{outcome.language}.{ext}": text for ext, text in tr.render(outcome.transcript).items()}
+    other = "en" if outcome.language == "zh" else "zh"
+    if other in wanted:
+        if outcome.language == "zh" and engine.multilingual:
+            t = tr.whisper_translation(src, ff, engine, outcome.transcript)
+            files.update({f"{src.stem}.{other}.{ext}": text for ext, text in tr.render(t).items()})
+            from . import transcripts as tx
+            files[f"{src.stem}.zh-en.srt"] = tx.to_bilingual_srt(outcome.transcript, t)
+            files[f"{src.stem}.zh-en.vtt"] = tx.to_bilingual_vtt(outcome.transcript, t)
+        else:
+            missing[other] = ("Whisper cannot translate into Chinese: use `media-tool build` with a "
+                              "[translation] engine or a person's translation" if other == "zh"
+                              else f"model {engine.model_name!r} is English-only: it cannot translate")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    hashes, conflicts = tr.write_files(out_dir, files, {})
+    written = [str(out_dir / n) for n in files if n not in conflicts]
+    result = {"input": str(src), "language": outcome.language, "detected": outcome.detected,
+              "segments": len(outcome.transcript.segments), "files": written, "kept_edited": conflicts,
+              "missing": missing, "seconds": round(outcome.seconds, 2),
+              "audio_seconds": round(outcome.audio_seconds, 2), "realtime_factor": round(outcome.realtime_factor, 3)}
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+    else:
+        for f in written:
+            out.print(f)
+        for lang, why in missing.items():
+            err.print(f"[magenta]missing {lang}:[/magenta] {escape(why)}", soft_wrap=True)
+        out.print(f"{outcome.language}{' (detected)' if outcome.detected else ''}, {result['segments']} segments, "
+                  f"{outcome.seconds:.1f} s for {outcome.audio_seconds:.0f} s of audio "
+                  f"(realtime factor {outcome.realtime_factor:.2f})")
+    return 0

@@ -123,7 +123,7 @@ def read_human(path: Path, language: str, display: str) -> Transcript:
             raise TranscriptFormatError("no cues")
         tx.check_timing(t)
     except TranscriptFormatError as exc:
-        raise ConfigError(_where(exc, display)) from exc
+        raise _config_error(exc, display) from exc
     if language == "zh":
         t = Transcript(language, tuple(Segment(s.start, s.end, to_simplified(s.text), s.speaker)
                                        for s in t.segments), "human")
@@ -145,7 +145,7 @@ def read_human_translation(path: Path, source: Transcript, language: str, displa
             raise TranscriptFormatError(f"{len(lines)} segments, but the transcript has {n}: "
                                         f"segment {min(len(lines), n) + 1} has no partner", where)
     except TranscriptFormatError as exc:
-        raise ConfigError(_where(exc, display)) from exc
+        raise _config_error(exc, display) from exc
     if language == "zh":
         lines = [to_simplified(x) for x in lines]
     return Transcript(language, tuple(Segment(s.start, s.end, line, s.speaker)
@@ -169,8 +169,9 @@ def _read_text(path: Path, display: str) -> str:
         raise ConfigError("not UTF-8 text", display) from exc
 
 
-def _where(exc: TranscriptFormatError, display: str) -> str:
-    return f"{display}:{exc.line}: {exc}" if exc.line else f"{display}: {exc}"
+def _config_error(exc: TranscriptFormatError, display: str) -> ConfigError:
+    """`file:line: problem`, the way compilers point at a line."""
+    return ConfigError(str(exc), f"{display}:{exc.line}" if exc.line else display)
 
 
 # -- writing, where a person's edits win ----------------------------------------------------------

@@ -47,7 +47,7 @@ def decode_audio(path: Path, ff: FFmpeg) -> np.ndarray:
     """16 kHz mono float samples, decoded by the project's ffmpeg runner."""
     res = ff.run(["-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le",
                   "pipe:1"], capture_stdout=True, path=str(path))
-    return np.frombuffer(res.stdout, dtype=np.float32)
+    return np.frombuffer(res.stdout, dtype=np.float32).copy()  # writable, as torch wants
 
 
 def offline_model_dir(name: str) -> Path | None:
@@ -130,16 +130,44 @@ class FasterWhisper:
     def run(self, audio: np.ndarray, *, language: str, task: str, prompt: str | None,
             speech: list[tuple[float, float]], progress: ProgressFn | None = None) -> Run:
         duration = len(audio) / SAMPLE_RATE
+        # Batched decoding without timestamp tokens (with them, a sentence that ends a 30-second
+        # batch window is sometimes dropped); word timestamps give the sentence timings instead.
         segments, info = self._pipe.transcribe(
             audio, language=language, task=task, initial_prompt=prompt, batch_size=self.batch_size,
-            beam_size=5, vad_filter=True, without_timestamps=False,
+            beam_size=5, vad_filter=True, without_timestamps=True, word_timestamps=True,
             condition_on_previous_text=False, compression_ratio_threshold=2.4, no_speech_threshold=0.6)
         out = []
         for s in segments:
-            out.append(RawSegment(s.start, s.end, s.text, s.avg_logprob, s.no_speech_prob))
+            words = [(w.start, w.end, w.word) for w in (s.words or [])]
+            pieces = split_sentences(words) if words else [(s.start, s.end, s.text)]
+            out += [RawSegment(a, b, text, s.avg_logprob, s.no_speech_prob) for a, b, text in pieces]
             if progress:
                 progress(min(s.end, duration), duration)
         return Run(info.language, out, duration)
+
+
+SENTENCE_END = (".", "?", "!", "。", "？", "！", "…")
+
+
+def split_sentences(words: list[tuple[float, float, str]], max_seconds: float = 12.0,
+                    gap: float = 0.8) -> list[tuple[float, float, str]]:
+    """Timed words into subtitle-sized segments: at sentence ends, long pauses, or when too long."""
+    out, cur = [], []
+    for i, (start, end, word) in enumerate(words):
+        if cur and (start - cur[-1][1] > gap or end - cur[0][0] > max_seconds):
+            out.append(cur)
+            cur = []
+        cur.append((start, end, word))
+        if word.strip().endswith(SENTENCE_END):
+            out.append(cur)
+            cur = []
+    if cur:
+        out.append(cur)
+    joined = []
+    for group in out:
+        text = "".join(w for _, _, w in group).strip()
+        joined.append((float(group[0][0]), float(group[-1][1]), text))
+    return joined
 
 
 _TQDM_LOCK = threading.Lock()

@@ -1,0 +1,243 @@
+"""Transcription with real Whisper weights (tiny.en, offline), every output format, translations,
+and the guards. Multilingual paths run up to the model call here; with a multilingual model at
+MEDIA_TOOL_TEST_MODEL they run for real."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import jiwer
+import pytest
+import srt
+import webvtt
+
+from helpers import ROOT, ffmpeg
+from media_tool import transcribe as tr
+from media_tool import transcripts as tx
+from media_tool.errors import ConfigError, ModelError
+from media_tool.ffmpeg import FFmpeg
+from media_tool.transcripts import Segment, Transcript
+from media_tool.whisper_engines import RawSegment, Run, guard, load_engine
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SPEECH = FIXTURES / "english.opus"
+KNOWN = (FIXTURES / "english.txt").read_text()
+MULTILINGUAL = os.environ.get("MEDIA_TOOL_TEST_MODEL")
+needs_multilingual = pytest.mark.skipif(
+    not MULTILINGUAL, reason="needs a multilingual Whisper model (none can be downloaded here); "
+                             "set MEDIA_TOOL_TEST_MODEL to a model name or path to run it")
+
+
+@pytest.fixture(scope="module")
+def ff() -> FFmpeg:
+    return FFmpeg.discover()
+
+
+@pytest.fixture(scope="module")
+def engines(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("models")
+    return {name: load_engine(name, "tiny.en", cache) for name in ("faster-whisper", "openai-whisper")}
+
+
+def wer(hyp: str) -> float:
+    return jiwer.wer(tx.normalize_for_wer(KNOWN), tx.normalize_for_wer(hyp))
+
+
+@pytest.mark.parametrize("name", ["faster-whisper", "openai-whisper"])
+def test_word_error_rate_on_known_speech(engines, ff, name):
+    out = tr.transcribe(SPEECH, ff, engines[name], language="en")
+    text = " ".join(s.text for s in out.transcript.segments)
+    assert wer(text) < 0.15, (name, wer(text), text)
+    assert out.language == "en" and out.transcript.segments
+    tx.check_timing(out.transcript, out.audio_seconds)
+
+
+def test_auto_language_on_english_only_model_is_english(engines, ff):
+    out = tr.transcribe(SPEECH, ff, engines["faster-whisper"], language="auto")
+    assert out.language == "en" and out.detected
+
+
+def test_every_format_parses_with_an_independent_reader(engines, ff, tmp_path):
+    out = tr.transcribe(SPEECH, ff, engines["faster-whisper"], language="en")
+    files = tr.render(out.transcript)
+    subs = list(srt.parse(files["srt"]))
+    assert subs and all(s.start <= s.end for s in subs)
+    assert all(a.start <= b.start for a, b in zip(subs, subs[1:]))
+    assert subs[-1].end.total_seconds() <= out.audio_seconds + 0.01
+    for s in subs:  # Podcasting 2.0 guidance: at most two lines of 32 characters
+        lines = s.content.split("\n")
+        assert len(lines) <= 2 and all(len(ln) <= 32 for ln in lines), s.content
+    vtt = webvtt.from_buffer(io.StringIO(files["vtt"]))
+    assert len(out.transcript.segments) <= len(vtt) <= len(subs)  # wider lines: fewer cues than SRT
+    assert all(len(ln) <= 65 for c in vtt for ln in c.text.split("\n"))
+    data = json.loads(files["json"])
+    assert data["version"] == "1.0.0" and len(data["segments"]) == len(out.transcript.segments)
+    for seg in data["segments"]:
+        assert set(seg) <= {"startTime", "endTime", "body", "speaker"}
+        assert 0 <= seg["startTime"] <= seg["endTime"] <= out.audio_seconds + 0.01 and seg["body"]
+    assert files["txt"].count("\n") == len(out.transcript.segments)
+
+
+@pytest.mark.parametrize("name", ["faster-whisper", "openai-whisper"])
+def test_silence_gives_an_empty_transcript(engines, ff, tmp_path, name):
+    quiet = tmp_path / "silence.wav"
+    ffmpeg("-f", "lavfi", "-i", "anoisesrc=d=20:c=pink:a=0.0005", "-ar", "16000", str(quiet))
+    out = tr.transcribe(quiet, ff, engines[name], language="en")
+    assert out.transcript.segments == ()
+    assert tr.render(out.transcript)["json"].count("startTime") == 0
+
+
+def test_english_only_model_refuses_mandarin(engines, ff):
+    with pytest.raises(ModelError, match="English-only: it cannot transcribe Mandarin"):
+        tr.transcribe(SPEECH, ff, engines["faster-whisper"], language="zh")
+    source = Transcript("zh", (Segment(0, 1, "你好"),))
+    with pytest.raises(ModelError, match="English-only"):
+        tr.whisper_translation(SPEECH, ff, engines["openai-whisper"], source)
+
+
+class FakeMultilingualEngine:
+    """A stand-in for a multilingual Whisper model, which cannot be had on this machine.
+
+    It answers in Traditional characters so the Simplified conversion is exercised, and records
+    what it was asked, so the requests can be checked."""
+
+    name, model_name, multilingual = "fake", "fake-multilingual", True
+
+    def __init__(self):
+        self.calls = []
+
+    def detect_language(self, audio):
+        return "zh"
+
+    def run(self, audio, *, language, task, prompt, speech, progress=None):
+        self.calls.append((language, task, prompt))
+        if task == "translate":
+            return Run("zh", [RawSegment(0.0, 3.0, "Welcome to the show."),
+                              RawSegment(3.0, 8.0, "Today we talk about sick leave.")], 8.0)
+        return Run("zh", [RawSegment(0.0, 3.0, "歡迎收聽節目。"), RawSegment(3.0, 8.0, "今天討論病假。")], 8.0)
+
+
+def test_mandarin_path_up_to_the_model(ff):
+    """Detection, the Simplified prompt, t2s conversion, and the translate task aligned by time."""
+    fake = FakeMultilingualEngine()
+    out = tr.transcribe(SPEECH, ff, fake, language="auto")
+    assert out.language == "zh" and out.detected
+    assert fake.calls[0] == ("zh", "transcribe", tr.ZH_PROMPT)
+    assert [s.text for s in out.transcript.segments] == ["欢迎收听节目。", "今天讨论病假。"]
+    en = tr.whisper_translation(SPEECH, ff, fake, out.transcript)
+    assert fake.calls[-1][1] == "translate"
+    assert [s.text for s in en.segments] == ["Welcome to the show.", "Today we talk about sick leave."]
+    assert [(s.start, s.end) for s in en.segments] == [(s.start, s.end) for s in out.transcript.segments]
+
+
+@needs_multilingual
+def test_real_multilingual_model_mandarin(ff, tmp_path):
+    engine = load_engine("faster-whisper", MULTILINGUAL, tmp_path)
+    zh = ROOT / "episodes/ep-002-sick-leave/recording.mp4"
+    out = tr.transcribe(zh, ff, engine, language="auto")
+    assert out.language == "zh"
+    text = "".join(s.text for s in out.transcript.segments)
+    assert text == tr.to_simplified(text) and "病假" in text
+    en = tr.whisper_translation(zh, ff, engine, out.transcript)
+    assert len(en.segments) == len(out.transcript.segments)
+
+
+def test_align_by_time_gives_every_segment_one_translation():
+    source = Transcript("zh", (Segment(0, 2, "一"), Segment(2, 5, "二"), Segment(5, 9, "三")))
+    other = [Segment(0, 4.8, "one two"), Segment(5.1, 9, "three and more")]
+    t = tx.align_by_time(source, other, "en", "test")
+    assert [s.text for s in t.segments] == ["one", "two", "three and more"]
+
+
+def test_guards_drop_inventions():
+    speech = [(0.0, 10.0)]
+    segs = [RawSegment(0, 3, "Real words here."), RawSegment(12, 15, "Text over silence."),
+            RawSegment(3, 5, "Subtitles by the Amara.org community"),
+            RawSegment(5, 8, "the " * 40), RawSegment(8, 9, "Again."), RawSegment(9, 9.5, "Again."),
+            RawSegment(9.5, 10, "Again.")]
+    assert [s.text for s in guard(segs, speech)] == ["Real words here.", "Again.", "Again."]
+
+
+def test_wrapping_counts_chinese_as_double_width():
+    lines = tx.wrap("病假工资让生病的工人可以安心休息，养老保险帮助老年人维持基本生活。", 32)
+    assert all(tx.width(ln) <= 32 for ln in lines) and len(lines) == 3
+    assert tx.wrap("one two three", 7) == ["one two", "three"]
+
+
+def test_human_translation_with_wrong_count_names_file_and_line(tmp_path):
+    source = Transcript("en", (Segment(0, 1, "a"), Segment(1, 2, "b"), Segment(2, 3, "c")))
+    f = tmp_path / "human.zh.txt"
+    f.write_text("甲\n乙\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        tr.read_human_translation(f, source, "zh", "transcripts/x/human.zh.txt")
+    assert exc.value.one_line().startswith("transcripts/x/human.zh.txt:3: 2 segments, but the transcript has 3")
+    f.write_text("甲\n乙\n丙\n丁\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        tr.read_human_translation(f, source, "zh", "transcripts/x/human.zh.txt")
+    assert exc.value.one_line().startswith("transcripts/x/human.zh.txt:4: 4 segments")
+    f.write_text("甲\n乙\n丙\n", encoding="utf-8")
+    assert [s.text for s in tr.read_human_translation(f, source, "zh", "x").segments] == ["甲", "乙", "丙"]
+
+
+def test_edited_file_is_never_overwritten(tmp_path):
+    t1 = Transcript("en", (Segment(0, 1, "first version"),))
+    files = {"x.en.srt": tx.to_srt(t1)}
+    written, conflicts = tr.write_files(tmp_path, files, {})
+    assert conflicts == []
+    (tmp_path / "x.en.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nfixed by a person\n")
+    t2 = Transcript("en", (Segment(0, 1, "second version"),))
+    written2, conflicts = tr.write_files(tmp_path, {"x.en.srt": tx.to_srt(t2)}, written)
+    assert conflicts == ["x.en.srt"]
+    assert "fixed by a person" in (tmp_path / "x.en.srt").read_text()
+    assert "second version" in (tmp_path / "x.en.machine.srt").read_text()
+    # Unedited files are replaced as usual.
+    w3, c3 = tr.write_files(tmp_path, {"y.en.txt": "a\n"}, {})
+    w4, c4 = tr.write_files(tmp_path, {"y.en.txt": "b\n"}, w3)
+    assert c4 == [] and (tmp_path / "y.en.txt").read_text() == "b\n"
+
+
+class _ChatAPI(BaseHTTPRequestHandler):
+    """A real HTTP server on loopback speaking the chat-completions protocol (echo translator)."""
+
+    seen: list = []
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        _ChatAPI.seen.append((self.path, self.headers.get("Authorization"), body["model"]))
+        texts = json.loads(body["messages"][-1]["content"].split("\n", 1)[1])
+        answer = json.dumps(["譯文：" + t for t in texts], ensure_ascii=False)
+        data = json.dumps({"choices": [{"message": {"content": answer}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_chat_endpoint_translator_and_its_failure(monkeypatch):
+    from media_tool.translate import ChatTranslator, TranslationError, TranslationSettings, translate
+
+    server = HTTPServer(("127.0.0.1", 0), _ChatAPI)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("TEST_KEY", "sekret")
+        settings = TranslationSettings(engine="openai", url=f"http://127.0.0.1:{server.server_port}/v1",
+                                       model="m1", api_key_env="TEST_KEY", batch=2)
+        source = Transcript("en", tuple(Segment(i, i + 1, f"line {i}") for i in range(5)))
+        t = translate(ChatTranslator(settings, "en", "zh"), source, "zh")
+        assert [s.text for s in t.segments] == [f"译文：line {i}" for i in range(5)]  # Simplified
+        assert _ChatAPI.seen[0] == ("/v1/chat/completions", "Bearer sekret", "m1") and len(_ChatAPI.seen) == 3
+    finally:
+        server.shutdown()
+    closed = TranslationSettings(engine="openai", url=f"http://127.0.0.1:{server.server_port}/v1", model="m1",
+                                 timeout_s=5)
+    with pytest.raises(TranslationError, match="unreachable"):
+        translate(ChatTranslator(closed, "en", "zh"), source, "zh")
