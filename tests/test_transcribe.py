@@ -241,3 +241,34 @@ def test_chat_endpoint_translator_and_its_failure(monkeypatch):
                                  timeout_s=5)
     with pytest.raises(TranslationError, match="unreachable"):
         translate(ChatTranslator(closed, "en", "zh"), source, "zh")
+
+
+def test_argos_without_its_package_is_a_clear_error():
+    """argostranslate's en->zh package cannot be downloaded here; the error must say what to install."""
+    from media_tool.translate import TranslationError, TranslationSettings, machine_translator
+
+    try:
+        import argostranslate  # noqa: F401
+        pytest.skip("argostranslate is installed; its en->zh package decides the outcome")
+    except ImportError:
+        pass
+    with pytest.raises(TranslationError, match="argostranslate is not installed"):
+        machine_translator(TranslationSettings(engine="argos"), "en", "zh")
+    assert machine_translator(TranslationSettings(engine="human"), "en", "zh") is None
+
+
+def test_transcribe_cli_json(tmp_path):
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-m", "media_tool", "transcribe", str(SPEECH), "-o", str(tmp_path),
+                        "--json"], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["language"] == "en" and d["detected"] and d["segments"] > 3
+    assert sorted(Path(f).name for f in d["files"]) == [f"english.en.{e}" for e in ("json", "srt", "txt", "vtt")]
+    assert 0 < d["realtime_factor"] < 1 and abs(d["audio_seconds"] - 43.7) < 0.5
+    assert "zh" in d["missing"]
+    p = subprocess.run([sys.executable, "-m", "media_tool", "transcribe", str(SPEECH), "-o", str(tmp_path),
+                        "--language", "zh"], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 1 and "English-only: it cannot transcribe Mandarin" in p.stderr

@@ -61,12 +61,31 @@ def offline_model_dir(name: str) -> Path | None:
     return None
 
 
+WINDOW_S = 29.0
+"""Whisper hears 30 seconds at a time; speech is cut into windows a little shorter than that."""
+
+
 def speech_regions(audio: np.ndarray) -> list[tuple[float, float]]:
-    """Where someone is speaking (Silero VAD, bundled with faster-whisper), in seconds."""
+    """Where someone is speaking (Silero VAD, bundled with faster-whisper), in seconds.
+
+    Long stretches are cut at the quietest moment before WINDOW_S, so each fits one window.
+    """
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    stamps = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=500, speech_pad_ms=200))
+    stamps = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=500, speech_pad_ms=200,
+                                                     max_speech_duration_s=WINDOW_S))
     return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in stamps]
+
+
+def windows(regions: list[tuple[float, float]], limit: float = WINDOW_S) -> list[tuple[float, float]]:
+    """Neighbouring speech regions joined into as few windows of at most `limit` seconds as fit."""
+    out: list[tuple[float, float]] = []
+    for start, end in regions:
+        if out and end - out[-1][0] <= limit:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
 
 
 # Phrases Whisper invents over silence and music, learnt from subtitle credits in its training data.
@@ -132,9 +151,12 @@ class FasterWhisper:
         duration = len(audio) / SAMPLE_RATE
         # Batched decoding without timestamp tokens (with them, a sentence that ends a 30-second
         # batch window is sometimes dropped); word timestamps give the sentence timings instead.
+        # The speech already found is reused (no second VAD pass); greedy decoding with
+        # temperature fallback, as openai-whisper decodes by default.
+        clips = [{"start": a, "end": b} for a, b in windows(speech)]
         segments, info = self._pipe.transcribe(
             audio, language=language, task=task, initial_prompt=prompt, batch_size=self.batch_size,
-            beam_size=5, vad_filter=True, without_timestamps=True, word_timestamps=True,
+            beam_size=1, vad_filter=False, clip_timestamps=clips, without_timestamps=True, word_timestamps=True,
             condition_on_previous_text=False, compression_ratio_threshold=2.4, no_speech_threshold=0.6)
         out = []
         for s in segments:
