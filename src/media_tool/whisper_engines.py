@@ -128,7 +128,7 @@ class FasterWhisper:
 
     name = "faster-whisper"
 
-    def __init__(self, model: str, *, batch_size: int = 8, compute_type: str = "int8"):
+    def __init__(self, model: str, *, batch_size: int = 4, compute_type: str = "int8"):
         from faster_whisper import BatchedInferencePipeline, WhisperModel
 
         local = Path(model) if Path(model).is_dir() else offline_model_dir(model)
