@@ -13,7 +13,6 @@ within +-0.5 LU of -16 LUFS and <= -1.0 dBTP, peak memory < 300 MB.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess

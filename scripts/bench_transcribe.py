@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import argparse
 import random
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 SUBJECTS = ["The ministry", "Our guest", "A local office", "The pension fund", "Every district", "The survey team",

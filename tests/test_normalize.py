@@ -145,7 +145,7 @@ def test_output_path_with_odd_characters(media, ff, tmp_path):
     assert odd.is_file() and MP3(odd).info.length > 10
 
 
-def _decode(path: Path) -> "np.ndarray":
+def _decode(path: Path):
     import numpy as np
     raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "f32le", "-ac", "1", "-"],
                          capture_output=True, check=True).stdout

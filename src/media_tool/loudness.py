@@ -5,8 +5,10 @@ The pure part (parsers, trim and gain planning) is separate from the one measuri
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 from .errors import InputMediaError, ToolError
@@ -151,7 +153,6 @@ def scan(path: str, ff: FFmpeg, *, stream_index: int, sample_rate: int, channels
         lines = one(0)
         return Scan(loudness=parse_ebur128(lines), silences=parse_silences(lines), decoded_seconds=done[0],
                     decode_errors=decode_error_count(lines))
-    from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(parts) as pool:
         outputs = list(pool.map(one, range(parts)))
     momentary, short, silences, errors, peak = [], [], [], 0, float("-inf")
@@ -198,7 +199,6 @@ def parse_frame_log(lines: Sequence[str]) -> tuple[list[float], list[float]]:
 
 
 def _power_mean_db(values: Sequence[float]) -> float:
-    import math
     return 10 * math.log10(sum(10 ** (v / 10) for v in values) / len(values))
 
 

@@ -355,7 +355,7 @@ def normalize(info: MediaInfo, targets: list[Target], settings: AudioSettings, f
     span = loudness.plan_trim(scan.silences, scan.decoded_seconds) if trim else (0.0, scan.decoded_seconds)
     plan = Plan(stream_index=info.audio.index, channels=channels, sample_rate=settings.sample_rate,
                 gain_db=target - scan.loudness.integrated, ceiling_db=ceiling,
-                                trim=None if span == (0.0, scan.decoded_seconds) else span,
+                trim=None if span == (0.0, scan.decoded_seconds) else span,
                 audio_offset=info.audio.start_time if info.has_video else 0.0,
                 source_seconds=scan.decoded_seconds)
 

@@ -180,18 +180,10 @@ class TranscribeStage:
                 t = transcribe.transcribe(ctx.show.root / ep.outputs["mp3"], ctx.ff, engine, language=lang,
                                           progress=lambda done, total: progress(done / max(total, 1e-9))).transcript
         files = {f"{ep.slug}.{lang}.{ext}": text for ext, text in transcribe.render(t).items()}
-        written, conflicts = transcribe.write_files(folder, files, _previous(ctx, ep.slug, self.name))
-        notes = tuple(f"{ctx.show.rel(folder / c)}: edited by a person, kept; the new machine transcript is "
-                      f"beside it as .machine" for c in conflicts)
-        return (replace(ep, transcripts={**ep.transcripts, lang: t}, notices=ep.notices + notes),
-                {"transcript": t.to_dict(), "written": written, "conflicts": conflicts})
+        return _publish(ctx, ep, self.name, t, files)
 
     def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
-        folder = _episode_folder(ctx, ep)
-        if not all((folder / name).is_file() for name in data["written"]):
-            return None
-        t = Transcript.from_dict(data["transcript"])
-        return replace(ep, transcripts={**ep.transcripts, t.language: t})
+        return _restore_transcript(ctx, ep, data)
 
 
 class TranslateStage:
@@ -239,21 +231,32 @@ class TranslateStage:
         # One bilingual file per episode, named zh-en whichever was spoken; the spoken language on top.
         files[f"{ep.slug}.zh-en.srt"] = transcripts_fmt.to_bilingual_srt(source, t)
         files[f"{ep.slug}.zh-en.vtt"] = transcripts_fmt.to_bilingual_vtt(source, t)
-        written, conflicts = transcribe.write_files(folder, files, _previous(ctx, ep.slug, self.name))
-        notes = tuple(f"{ctx.show.rel(folder / c)}: edited by a person, kept" for c in conflicts)
-        return (replace(ep, transcripts={**ep.transcripts, other: t}, notices=ep.notices + notes),
-                {"transcript": t.to_dict(), "written": written, "conflicts": conflicts})
+        return _publish(ctx, ep, self.name, t, files)
 
     def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
-        folder = _episode_folder(ctx, ep)
-        if not all((folder / name).is_file() for name in data["written"]):
-            return None
-        if data.get("missing"):
-            return replace(ep, notices=ep.notices + (f"{ctx.show.rel(folder)}: {data['missing']}",))
-        if "transcript" not in data:
-            return ep
-        t = Transcript.from_dict(data["transcript"])
-        return replace(ep, transcripts={**ep.transcripts, t.language: t})
+        return _restore_transcript(ctx, ep, data)
+
+
+def _publish(ctx: Context, ep: Episode, stage: str, t: Transcript, files: dict[str, str]):
+    """Write a stage's transcript files (a person's edits win) and record what was written."""
+    folder = _episode_folder(ctx, ep)
+    written, conflicts = transcribe.write_files(folder, files, _previous(ctx, ep.slug, stage))
+    notes = tuple(f"{ctx.show.rel(folder / c)}: edited by a person, kept; the new machine version is "
+                  f"beside it as .machine" for c in conflicts)
+    return (replace(ep, transcripts={**ep.transcripts, t.language: t}, notices=ep.notices + notes),
+            {"transcript": t.to_dict(), "written": written, "conflicts": conflicts})
+
+
+def _restore_transcript(ctx: Context, ep: Episode, data: dict) -> Episode | None:
+    folder = _episode_folder(ctx, ep)
+    if not all((folder / name).is_file() for name in data["written"]):
+        return None  # a file went missing: make it again
+    if data.get("missing"):
+        return replace(ep, notices=ep.notices + (f"{ctx.show.rel(folder)}: {data['missing']}",))
+    if "transcript" not in data:
+        return ep
+    t = Transcript.from_dict(data["transcript"])
+    return replace(ep, transcripts={**ep.transcripts, t.language: t})
 
 
 STAGES = (ProbeStage(), NormalizeStage(), TranscribeStage(), TranslateStage())
