@@ -54,13 +54,15 @@ def test_sample_show_builds_then_skips(sample_show):
 
     code, again = build_json(sample_show)
     assert code == 0
-    all_stages = ("probe", "normalize", "transcribe", "translate")
+    all_stages = ("probe", "normalize", "transcribe", "translate", "index")
     assert all(s == "skipped" for st in statuses(again, all_stages).values() for s in st.values())
     # Status agrees, and nothing under feed/ is half-written.
     st = json.loads(cli("status", "--show", str(sample_show), "--json").stdout)
     assert {e["slug"]: {k: v["status"] for k, v in e["stages"].items()} for e in st} == {
-        "ep-001-pensions": {"probe": "built", "normalize": "built", "transcribe": "built", "translate": "missing"},
-        "ep-002-sick-leave": {"probe": "built", "normalize": "built", "transcribe": "built", "translate": "built"}}
+        "ep-001-pensions": {"probe": "built", "normalize": "built", "transcribe": "built", "translate": "missing",
+                            "index": "built"},
+        "ep-002-sick-leave": {"probe": "built", "normalize": "built", "transcribe": "built", "translate": "built",
+                              "index": "built"}}
     assert not [p for p in (sample_show / "feed").rglob("*") if ".part-" in p.name]
 
 

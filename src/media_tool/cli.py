@@ -62,6 +62,14 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--model", default="tiny.en", help="model name (downloaded as the engine does) or local path")
     t.add_argument("--json", action="store_true")
 
+    q = sub.add_parser("search", parents=[common], help="search what was said, in Chinese or English")
+    q.add_argument("query")
+    q.add_argument("--show", default=".")
+    q.add_argument("--lang", choices=["zh", "en"])
+    q.add_argument("--episode", metavar="SLUG")
+    q.add_argument("--limit", type=int, default=20)
+    q.add_argument("--json", action="store_true")
+
     s = sub.add_parser("status", parents=[common], help="what is built, stale, failed")
     s.add_argument("--show", default=".")
     s.add_argument("--json", action="store_true")
@@ -72,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"build": cmd_build, "normalize": cmd_normalize, "status": cmd_status,
-                "transcribe": cmd_transcribe}[args.command](args)
+                "transcribe": cmd_transcribe, "search": cmd_search}[args.command](args)
     except MediaToolError as exc:
         if args.debug:
             err.print_exception()
@@ -287,3 +295,42 @@ def cmd_transcribe(args) -> int:
                   f"{outcome.seconds:.1f} s for {outcome.audio_seconds:.0f} s of audio "
                   f"(realtime factor {outcome.realtime_factor:.2f})")
     return 0
+
+
+def cmd_search(args) -> int:
+    from .search import SQLiteIndex
+
+    if args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    show = load_show(Path(args.show))
+    path = show.state_dir / "search.sqlite3"
+    if not path.is_file():
+        raise UsageError("no search index yet: run `media-tool build` first", str(path))
+    index = SQLiteIndex(path, readonly=True)
+    hits = index.search(args.query, lang=args.lang, slug=args.episode, limit=args.limit)
+    if args.json:
+        print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=1))
+        return 0
+    t = Table(title=f"{len(hits)} hit(s) for {args.query!r}")
+    for col in ("episode", "lang", "at", "what was said", "listen"):
+        t.add_column(col, overflow="fold")
+    for h in hits:
+        t.add_row(h.title, h.lang, f"{int(h.start // 60)}:{h.start % 60:04.1f}", _marked(h.snippet), h.url)
+    out.print(t)
+    return 0
+
+
+def _marked(snippet: str):
+    """A search snippet's <mark>ed terms as rich bold text."""
+    import html
+    import re
+
+    from rich.text import Text
+
+    text, inside = Text(), False
+    for part in re.split(r"(</?mark>)", snippet):
+        if part in ("<mark>", "</mark>"):
+            inside = part == "<mark>"
+        elif part:
+            text.append(html.unescape(part), style="bold yellow" if inside else None)
+    return text

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from . import __version__, jingles, normalize, transcribe, translate
+from . import __version__, jingles, normalize, search, transcribe, translate
 from . import transcripts as transcripts_fmt
 from .errors import ConfigError, MediaToolError
 from .ffmpeg import FFmpeg
@@ -52,6 +52,15 @@ class Context:
     force: bool = False
     _engine: object = None
     _engine_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    _index: object = None
+
+    def index(self):
+        """The show's search index, opened once per build; writes are serialised by its lock."""
+        with self._engine_lock:
+            if self._index is None:
+                self._index = search.SQLiteIndex(self.show.state_dir / "search.sqlite3")
+            return self._index
 
     def engine(self):
         """The show's Whisper engine, loaded once per build (models are large)."""
@@ -259,7 +268,42 @@ def _restore_transcript(ctx: Context, ep: Episode, data: dict) -> Episode | None
     return replace(ep, transcripts={**ep.transcripts, t.language: t})
 
 
-STAGES = (ProbeStage(), NormalizeStage(), TranscribeStage(), TranslateStage())
+_INDEX_LOCK = threading.Lock()
+
+
+class IndexStage:
+    """Every published transcript segment, both languages, into the search index."""
+
+    name = "index"
+
+    def _sources(self, ctx: Context, ep: Episode) -> dict[str, Path]:
+        folder = _episode_folder(ctx, ep)
+        found = {lang: folder / f"{ep.slug}.{lang}.srt" for lang in ("en", "zh")}
+        return {lang: p for lang, p in found.items() if p.is_file()}
+
+    def key(self, ctx: Context, ep: Episode) -> dict:
+        return {"srt": {lang: ctx.state.hashes.digest(p) for lang, p in self._sources(ctx, ep).items()},
+                "title": ep.config.title, "date": ep.config.date.isoformat(), "base": ctx.show.base_url,
+                "schema": search.SCHEMA_REVISION}
+
+    def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
+        rows = []
+        for lang, path in self._sources(ctx, ep).items():
+            rows += search.rows_from_srt(ep.slug, lang, path.read_text(encoding="utf-8"))
+        title = ep.config.title.get(ep.config.language) or next(iter(ep.config.title.values()))
+        key = key_of(self.key(ctx, ep))
+        with _INDEX_LOCK:
+            ctx.index().replace_episode(ep.slug, title, ep.config.date.isoformat(),
+                                        f"{ctx.show.base_url}/media/{ep.slug}.mp3", key, rows)
+        return ep, {"rows": len(rows), "index_key": key}
+
+    def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
+        with _INDEX_LOCK:
+            ok = ctx.index().keys().get(ep.slug) == data.get("index_key")
+        return ep if ok else None
+
+
+STAGES = (ProbeStage(), NormalizeStage(), TranscribeStage(), TranslateStage(), IndexStage())
 
 
 @dataclass
@@ -336,6 +380,8 @@ def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int = 
 
         with ThreadPoolExecutor(max(1, jobs)) as pool:
             reports = list(pool.map(one, chosen))
+        if not only:
+            ctx.index().remove_except(set(slugs))  # deleted episodes leave the index
         state.save()
     return BuildReport(reports, warnings, time.monotonic() - started)
 

@@ -178,7 +178,16 @@ def to_bilingual_vtt(source: Transcript, translation: Transcript) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """Cue lines rejoined: with a space between words, without one between Chinese characters."""
+    out = ""
+    for part in text.split():
+        if out and not (width(out[-1]) == 2 and width(part[0]) == 2):
+            out += " "
+        out += part
+    return out
+
+
+one_line = _one_line
 
 
 # -- readers (for files a person supplies) --------------------------------------------------

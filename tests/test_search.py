@@ -1,0 +1,102 @@
+"""Search over the sample show's transcripts (SQLite FTS5): Chinese of any length, English word
+forms and phrases, text that looks like query syntax, and incremental re-indexing."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from media_tool import search
+from media_tool.search import Row, SQLiteIndex, grams, parse_query
+from test_build import build_json, cli
+
+
+@pytest.fixture()
+def built(sample_show):
+    code, report = build_json(sample_show)
+    assert code == 0, report
+    return sample_show
+
+
+def hits(show, query, *extra):
+    p = cli("search", query, "--show", str(show), "--json", *extra)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def test_two_and_four_character_chinese(built):
+    two = hits(built, "病假")
+    assert {h["slug"] for h in two} == {"ep-002-sick-leave"} and len(two) == 2
+    assert all("<mark>病假</mark>" in h["snippet"] and h["lang"] == "zh" for h in two)
+    four = hits(built, "养老保险")
+    assert sorted(h["text"] for h in four) == ["今天我们讨论病假和养老保险。", "养老保险帮助老年人维持基本生活。"]
+    first = next(h for h in four if h["start"] < 10)
+    assert first["url"] == "https://podcast.example.org/media/ep-002-sick-leave.mp3#t=5.3"
+    assert first["start"] == pytest.approx(5.33) and first["end"] == pytest.approx(11.14)
+    assert hits(built, "老保") and not hits(built, "保老")  # characters must stand together, in order
+    one = hits(built, "病")  # a single character works too
+    assert len(one) == 2
+
+
+def test_english_phrase_word_forms_and_ranking(built):
+    phrase = hits(built, '"social protection"')
+    assert [h["slug"] for h in phrase] == ["ep-002-sick-leave", "ep-001-pensions"]  # tie: newer first
+    assert hits(built, '"protection social"') == []
+    forms = hits(built, "PENSIONS", "--lang", "en", "--episode", "ep-001-pensions")
+    assert forms and all("pension" in h["text"].lower() for h in forms)
+
+
+def test_no_hits_and_syntax_characters(built):
+    assert hits(built, "zebra crossing") == []
+    for q in ['"', "*", "-", "NEAR(", "(", ")", "AND", "OR NOT", '"病假', "病假*", "col:病假", "^", "'", "{}", "+-*/"]:
+        p = cli("search", q, "--show", str(built), "--json")
+        assert p.returncode == 0, (q, p.stderr)
+        assert isinstance(json.loads(p.stdout), list)
+    assert [h["slug"] for h in hits(built, "病假*")] == ["ep-002-sick-leave"] * 2  # searched as text
+
+
+def test_cli_table(built):
+    p = cli("search", "养老", "--show", str(built))
+    assert p.returncode == 0 and "病假与养老保险" in p.stdout and "#t=" in p.stdout
+
+
+def test_reindex_touches_only_the_changed_episode(built):
+    db = built / ".media-tool" / "search.sqlite3"
+    before = dict(sqlite3.connect(db).execute("SELECT id, slug FROM segments"))
+    ep1_ids = {i for i, s in before.items() if s == "ep-001-pensions"}
+    srt_path = built / "transcripts" / "ep-002-sick-leave" / "human.zh.srt"
+    srt_path.write_text(srt_path.read_text().replace("谢谢收听。", "谢谢大家收听。"), encoding="utf-8")
+    code, report = build_json(built)
+    stages = {e["slug"]: {k: v["status"] for k, v in e["stages"].items()} for e in report["episodes"]}
+    assert stages["ep-001-pensions"]["index"] == "skipped" and stages["ep-002-sick-leave"]["index"] == "done"
+    after = dict(sqlite3.connect(db).execute("SELECT id, slug FROM segments"))
+    assert {i for i, s in after.items() if s == "ep-001-pensions"} == ep1_ids  # untouched rows
+    assert hits(built, "大家")[0]["text"] == "谢谢大家收听。"
+
+
+def test_deleted_episode_leaves_the_index(built):
+    import shutil
+    shutil.rmtree(built / "episodes" / "ep-001-pensions")
+    assert build_json(built)[0] == 0
+    assert all(h["slug"] != "ep-001-pensions" for h in hits(built, "welcome"))
+    assert hits(built, "welcome")
+
+
+def test_query_parsing_is_pure():
+    assert grams("病假。养老") == ("病 假 养 老", "病假 养老")
+    assert parse_query("养老保险") == ('bi : "养老 老保 保险"', ["养老保险"])
+    assert parse_query('"old age" pension*') == ('words : "old age" AND words : "pension"', ["old", "age", "pension"])
+    assert parse_query('" * - (') == (None, [])
+    assert search.highlight("Pensions & <b>", ["pension"]) == "<mark>Pensions</mark> &amp; &lt;b&gt;"
+
+
+def test_index_api_replace_and_remove(tmp_path):
+    ix = SQLiteIndex(tmp_path / "i.sqlite3")
+    ix.replace_episode("a", "A", "2026-01-01", "u", "k1", [Row("a", "en", 0, 1, "hello world")])
+    ix.replace_episode("b", "B", "2026-02-01", "u", "k2", [Row("b", "en", 0, 1, "hello there")])
+    assert [h.slug for h in ix.search("hello")] == ["b", "a"]
+    ix.replace_episode("a", "A", "2026-01-01", "u", "k3", [Row("a", "en", 0, 1, "goodbye")])
+    assert [h.slug for h in ix.search("hello")] == ["b"] and ix.keys() == {"a": "k3", "b": "k2"}
+    assert ix.remove_except({"a"}) == ["b"] and ix.count() == 1 and ix.search("hello") == []
