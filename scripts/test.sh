@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up everything the tests need and run them: system tools (ffmpeg, espeak-ng) from apt
+# Set up everything the tests need and run them: system tools (ffmpeg, espeak-ng, chromium) from apt
 # when missing, a virtualenv with the package and its test extras, then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || need+=(ffmpeg)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
+command -v chromium >/dev/null || need+=(chromium)          # the search page's browser test
+command -v chromedriver >/dev/null || need+=(chromium-driver)
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -70,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--limit", type=int, default=20)
     q.add_argument("--json", action="store_true")
 
+    v = sub.add_parser("serve", parents=[common], help="serve feed/ and a search page (read-only)")
+    v.add_argument("--show", default=".")
+    v.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    v.add_argument("--port", type=int, default=8000)
+
     s = sub.add_parser("status", parents=[common], help="what is built, stale, failed")
     s.add_argument("--show", default=".")
     s.add_argument("--json", action="store_true")
@@ -80,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"build": cmd_build, "normalize": cmd_normalize, "status": cmd_status,
-                "transcribe": cmd_transcribe, "search": cmd_search}[args.command](args)
+                "transcribe": cmd_transcribe, "search": cmd_search, "serve": cmd_serve}[args.command](args)
     except MediaToolError as exc:
         if args.debug:
             err.print_exception()
@@ -334,3 +339,19 @@ def _marked(snippet: str):
         elif part:
             text.append(html.unescape(part), style="bold yellow" if inside else None)
     return text
+
+
+def cmd_serve(args) -> int:
+    from .serve import server
+
+    show = load_show(Path(args.show))
+    srv = server(show.feed_dir, show.state_dir / "search.sqlite3", args.host, args.port)
+    host, port = srv.server_address[:2]
+    out.print(f"serving {show.rel(show.feed_dir)}/ and the search page at http://{host}:{port}/_search (Ctrl-C stops)")
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.server_close()
+    return 0

@@ -17,7 +17,9 @@ import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-SCHEMA_REVISION = 1
+SCHEMA_REVISION = 3
+RANK_WINDOW = 2000
+"""A query matching more segments than this is ranked among the newest this many matches."""
 HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_RUN = re.compile(f"[{HAN}]+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -112,9 +114,18 @@ def highlight(text: str, terms: list[str], mark: tuple[str, str] = ("<mark>", "<
     return "".join(out)
 
 
-def media_url(base_url: str, slug: str, start: float) -> str:
-    """The published MP3 with a media fragment, so players start at the moment."""
-    return f"{base_url}/media/{slug}.mp3#t={start:.1f}"
+def _lang_token(lang: str) -> str:
+    return "l" + "".join(c for c in lang if c.isalnum())
+
+
+def _slug_token(slug: str) -> str:
+    import hashlib
+    return "e" + hashlib.sha1(slug.encode()).hexdigest()[:16]
+
+
+def _fts_values(text: str, lang: str, slug: str) -> tuple[str, str, str, str, str]:
+    """The five FTS5 columns of one segment (also needed, identical, to delete it)."""
+    return (text, *grams(text), _lang_token(lang), _slug_token(slug))
 
 
 # -- the embedded backend --------------------------------------------------------------------
@@ -131,15 +142,19 @@ class SQLiteIndex:
             self._create()
 
     def _create(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, SCHEMA_REVISION):  # an older layout: rebuilt from the transcripts
+            self.db.executescript("DROP TABLE IF EXISTS segments_fts; DROP TABLE IF EXISTS segments; "
+                                  "DROP TABLE IF EXISTS episodes;")
         self.db.executescript(f"""
             PRAGMA journal_mode = WAL;
             CREATE TABLE IF NOT EXISTS episodes (slug TEXT PRIMARY KEY, title TEXT, date TEXT, url TEXT,
-                                                 key TEXT);
+                                                 key TEXT, block INTEGER UNIQUE);
             CREATE TABLE IF NOT EXISTS segments (id INTEGER PRIMARY KEY, slug TEXT, lang TEXT,
                                                  start REAL, "end" REAL, text TEXT);
             CREATE INDEX IF NOT EXISTS segments_slug ON segments(slug);
             CREATE VIRTUAL TABLE IF NOT EXISTS segments_fts USING fts5(
-                words, uni, bi, content='', tokenize='porter unicode61');
+                words, uni, bi, lang, ep, content='', tokenize='porter unicode61');
             PRAGMA user_version = {SCHEMA_REVISION};
         """)
 
@@ -149,21 +164,37 @@ class SQLiteIndex:
 
     def replace_episode(self, slug: str, title: str, date: str, url: str, key: str, rows: list[Row]) -> None:
         """Swap one episode's rows for new ones, in one transaction (others untouched)."""
+        if len(rows) >= 1 << 16:
+            raise ValueError(f"{slug}: more than 65535 segments")
         with self.db:
             self._delete(slug)
-            self.db.execute("INSERT INTO episodes VALUES (?, ?, ?, ?, ?)", (slug, title, date, url, key))
-            for r in rows:
-                cur = self.db.execute('INSERT INTO segments (slug, lang, start, "end", text) VALUES (?, ?, ?, ?, ?)',
-                                      (r.slug, r.lang, r.start, r.end, r.text))
-                uni, bi = grams(r.text)
-                self.db.execute("INSERT INTO segments_fts (rowid, words, uni, bi) VALUES (?, ?, ?, ?)",
-                                (cur.lastrowid, r.text, uni, bi))
+            block = self._free_block(date)
+            self.db.execute("INSERT INTO episodes VALUES (?, ?, ?, ?, ?, ?)", (slug, title, date, url, key, block))
+            for n, r in enumerate(rows):
+                rowid = (block << 16) + n  # row ids follow publication dates: newest is highest
+                self.db.execute('INSERT INTO segments (id, slug, lang, start, "end", text) VALUES (?, ?, ?, ?, ?, ?)',
+                                (rowid, r.slug, r.lang, r.start, r.end, r.text))
+                self.db.execute("INSERT INTO segments_fts (rowid, words, uni, bi, lang, ep) VALUES (?, ?, ?, ?, ?, ?)",
+                                (rowid, *_fts_values(r.text, r.lang, slug)))
+
+    def _free_block(self, date: str) -> int:
+        """A block of row ids for an episode, ordered by its date (256 episodes per second)."""
+        import datetime as dt
+
+        try:
+            seconds = int(dt.datetime.fromisoformat(date).timestamp())
+        except ValueError:
+            seconds = 0
+        base = max(0, seconds) << 8
+        taken = {b for (b,) in self.db.execute("SELECT block FROM episodes WHERE block BETWEEN ? AND ?",
+                                               (base, base + 255))}
+        return next(b for b in range(base, base + 256) if b not in taken)
 
     def _delete(self, slug: str) -> None:
         # A contentless FTS5 table forgets a row when told the values it was indexed with.
-        old = self.db.execute("SELECT id, text FROM segments WHERE slug = ?", (slug,)).fetchall()
-        self.db.executemany("INSERT INTO segments_fts (segments_fts, rowid, words, uni, bi) "
-                            "VALUES ('delete', ?, ?, ?, ?)", [(i, t, *grams(t)) for i, t in old])
+        old = self.db.execute("SELECT id, text, lang FROM segments WHERE slug = ?", (slug,)).fetchall()
+        self.db.executemany("INSERT INTO segments_fts (segments_fts, rowid, words, uni, bi, lang, ep) "
+                            "VALUES ('delete', ?, ?, ?, ?, ?, ?)", [(i, *_fts_values(t, lg, slug)) for i, t, lg in old])
         self.db.execute("DELETE FROM segments WHERE slug = ?", (slug,))
         self.db.execute("DELETE FROM episodes WHERE slug = ?", (slug,))
 
@@ -180,19 +211,26 @@ class SQLiteIndex:
         expr, terms = parse_query(query)
         if expr is None:
             return []
-        sql = ('SELECT s.slug, e.title, s.lang, s.start, s."end", s.text, e.url FROM segments_fts f '
-               "JOIN segments s ON s.id = f.rowid JOIN episodes e ON e.slug = s.slug "
-               "WHERE segments_fts MATCH ?")
-        args: list = [expr]
+        # FTS5 ranks inside the virtual table (ORDER BY rank LIMIT keeps only a small heap); the
+        # join, the filters and the newer-first tie-break then work on a few candidates.
+        # Language and episode are indexed as tokens too, so FTS5 filters while it ranks.
         if lang:
-            sql += " AND s.lang = ?"
-            args.append(lang)
+            expr += f' AND lang : "{_lang_token(lang)}"'
         if slug:
-            sql += " AND s.slug = ?"
-            args.append(slug)
-        sql += " ORDER BY bm25(segments_fts), e.date DESC, s.start LIMIT ?"
-        args.append(int(limit))
+            expr += f' AND ep : "{_slug_token(slug)}"'
         try:
+            # bm25 costs a little for every matching row; a word in a quarter of a 2000-hour
+            # archive matches hundreds of thousands. Row ids follow publication dates, so the
+            # newest RANK_WINDOW matches are found by walking the index backwards, and ranking
+            # is done among them: exact for any query that matches fewer.
+            edge = self.db.execute("SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? "
+                                   "ORDER BY rowid DESC LIMIT 1 OFFSET ?", (expr, RANK_WINDOW - 1)).fetchone()
+            window = " AND rowid >= ?" if edge else ""
+            sql = ('SELECT s.slug, e.title, s.lang, s.start, s."end", s.text, e.url FROM '
+                   f"(SELECT rowid, rank FROM segments_fts WHERE segments_fts MATCH ?{window} "
+                   "ORDER BY rank LIMIT ?) f JOIN segments s ON s.id = f.rowid JOIN episodes e ON e.slug = s.slug "
+                   "ORDER BY f.rank, e.date DESC, s.start LIMIT ?")
+            args = [expr, *(edge or ()), int(limit) * 5, int(limit)]  # spare candidates for the tie-break
             rows = self.db.execute(sql, args).fetchall()
         except sqlite3.OperationalError:
             return []  # a query FTS5 still cannot take is simply one with no hits
