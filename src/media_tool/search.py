@@ -211,9 +211,7 @@ class SQLiteIndex:
         expr, terms = parse_query(query)
         if expr is None:
             return []
-        # FTS5 ranks inside the virtual table (ORDER BY rank LIMIT keeps only a small heap); the
-        # join, the filters and the newer-first tie-break then work on a few candidates.
-        # Language and episode are indexed as tokens too, so FTS5 filters while it ranks.
+        # Language and episode are indexed as tokens too, so FTS5 filters while it matches.
         if lang:
             expr += f' AND lang : "{_lang_token(lang)}"'
         if slug:
@@ -223,15 +221,18 @@ class SQLiteIndex:
             # archive matches hundreds of thousands. Row ids follow publication dates, so the
             # newest RANK_WINDOW matches are found by walking the index backwards, and ranking
             # is done among them: exact for any query that matches fewer.
-            edge = self.db.execute("SELECT rowid FROM segments_fts WHERE segments_fts MATCH ? "
-                                   "ORDER BY rowid DESC LIMIT 1 OFFSET ?", (expr, RANK_WINDOW - 1)).fetchone()
-            window = " AND rowid >= ?" if edge else ""
-            sql = ('SELECT s.slug, e.title, s.lang, s.start, s."end", s.text, e.url FROM '
-                   f"(SELECT rowid, rank FROM segments_fts WHERE segments_fts MATCH ?{window} "
-                   "ORDER BY rank LIMIT ?) f JOIN segments s ON s.id = f.rowid JOIN episodes e ON e.slug = s.slug "
-                   "ORDER BY f.rank, e.date DESC, s.start LIMIT ?")
-            args = [expr, *(edge or ()), int(limit) * 5, int(limit)]  # spare candidates for the tie-break
-            rows = self.db.execute(sql, args).fetchall()
+            found = self.db.execute("SELECT rowid, rank FROM segments_fts WHERE segments_fts MATCH ? "
+                                    "ORDER BY rowid DESC LIMIT ?", (expr, RANK_WINDOW)).fetchall()
+            best = dict(sorted(found, key=lambda r: r[1])[: int(limit) * 5])  # spare ones for the tie-break
+            marks = ",".join("?" * len(best))
+            rows = self.db.execute('SELECT s.id, s.slug, e.title, s.lang, s.start, s."end", s.text, e.url, e.date '
+                                   f"FROM segments s JOIN episodes e ON e.slug = s.slug WHERE s.id IN ({marks})",
+                                   list(best)).fetchall()
+            # Stable sorts, least important key first: relevance, then newer episodes, then time.
+            rows.sort(key=lambda r: r[4])
+            rows.sort(key=lambda r: r[8], reverse=True)
+            rows.sort(key=lambda r: best[r[0]])
+            rows = [r[1:8] for r in rows[: int(limit)]]
         except sqlite3.OperationalError:
             return []  # a query FTS5 still cannot take is simply one with no hits
         return [Hit(slug, title, lang_, start, end, text, highlight(text, terms), f"{url}#t={start:.1f}")
