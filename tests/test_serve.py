@@ -18,7 +18,10 @@ CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 @pytest.fixture()
 def running(sample_show):
     assert build_json(sample_show)[0] == 0
-    srv = server(sample_show / "feed", sample_show / ".media-tool" / "search.sqlite3", port=0)
+    from media_tool.search import SQLiteIndex
+
+    index = SQLiteIndex(sample_show / ".media-tool" / "search.sqlite3", readonly=True)
+    srv = server(sample_show / "feed", index, port=0)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{srv.server_address[1]}"
     srv.shutdown()

@@ -303,15 +303,12 @@ def cmd_transcribe(args) -> int:
 
 
 def cmd_search(args) -> int:
-    from .search import SQLiteIndex
+    from .search import open_index
 
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
     show = load_show(Path(args.show))
-    path = show.state_dir / "search.sqlite3"
-    if not path.is_file():
-        raise UsageError("no search index yet: run `media-tool build` first", str(path))
-    index = SQLiteIndex(path, readonly=True)
+    index = open_index(show, readonly=True)
     hits = index.search(args.query, lang=args.lang, slug=args.episode, limit=args.limit)
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=1))
@@ -345,7 +342,9 @@ def cmd_serve(args) -> int:
     from .serve import server
 
     show = load_show(Path(args.show))
-    srv = server(show.feed_dir, show.state_dir / "search.sqlite3", args.host, args.port)
+    from .search import open_index
+
+    srv = server(show.feed_dir, open_index(show, readonly=True), args.host, args.port)
     host, port = srv.server_address[:2]
     out.print(f"serving {show.rel(show.feed_dir)}/ and the search page at http://{host}:{port}/_search (Ctrl-C stops)")
     try:

@@ -59,7 +59,7 @@ class Context:
         """The show's search index, opened once per build; writes are serialised by its lock."""
         with self._engine_lock:
             if self._index is None:
-                self._index = search.SQLiteIndex(self.show.state_dir / "search.sqlite3")
+                self._index = search.open_index(self.show)
             return self._index
 
     def engine(self):
@@ -284,7 +284,7 @@ class IndexStage:
     def key(self, ctx: Context, ep: Episode) -> dict:
         return {"srt": {lang: ctx.state.hashes.digest(p) for lang, p in self._sources(ctx, ep).items()},
                 "title": ep.config.title, "date": ep.config.date.isoformat(), "base": ctx.show.base_url,
-                "schema": search.SCHEMA_REVISION}
+                "schema": search.SCHEMA_REVISION, "backend": ctx.show.search.backend}
 
     def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
         rows = []

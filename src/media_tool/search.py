@@ -65,32 +65,57 @@ def _quote(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
 
 
-def parse_query(query: str) -> tuple[str | None, list[str]]:
-    """An FTS5 expression for what a person typed, and the plain terms to highlight.
+@dataclass(frozen=True)
+class Phrase:
+    """Tokens that must stand together, in one indexed column."""
+
+    column: str  # words | uni | bi | lang | ep
+    text: str    # as typed (words) or as indexed (Han grams, tags)
+
+
+def parse(query: str) -> tuple[list[Phrase], list[str]]:
+    """The phrases all of which a hit must hold, and the plain terms to highlight.
 
     Quoted stretches are phrases; everything else is words (all must match). Han text becomes
-    pair phrases; other text becomes quoted words. Returns (None, []) when nothing searchable is left.
+    the phrase of its character pairs (or the character, alone); other text becomes words.
+    Whatever a person types is only ever text in a phrase, never query syntax.
     """
-    parts, terms = [], []
-    pieces = re.findall(r'"([^"]*)"|(\S+)', query)
-    for phrase, word in pieces:
+    phrases, terms = [], []
+    for phrase, word in re.findall(r'"([^"]*)"|(\S+)', query):
         text = phrase if phrase else word
         for han in _HAN_RUN.findall(text):
             terms.append(han)
             if len(han) == 1:
-                parts.append(f"uni : {_quote(han)}")
+                phrases.append(Phrase("uni", han))
             else:
-                parts.append("bi : " + _quote(" ".join(han[i:i + 2] for i in range(len(han) - 1))))
-        rest = _HAN_RUN.sub(" ", text)
-        words = _WORD.findall(rest)
-        if not words:
-            continue
+                phrases.append(Phrase("bi", " ".join(han[i:i + 2] for i in range(len(han) - 1))))
+        words = _WORD.findall(_HAN_RUN.sub(" ", text))
         terms += words
-        if phrase:
-            parts.append("words : " + _quote(" ".join(words)))
-        else:
-            parts += [f"words : {_quote(w)}" for w in words]
-    return (" AND ".join(parts) if parts else None), terms
+        if words and phrase:
+            phrases.append(Phrase("words", " ".join(words)))
+        elif words:
+            phrases += [Phrase("words", w) for w in words]
+    return phrases, terms
+
+
+def fts5_expression(phrases: list[Phrase]) -> str:
+    return " AND ".join(f"{p.column} : {_quote(p.text)}" for p in phrases)
+
+
+def parse_query(query: str) -> tuple[str | None, list[str]]:
+    """The FTS5 expression for what a person typed (None if nothing searchable), and its terms."""
+    phrases, terms = parse(query)
+    return (fts5_expression(phrases) if phrases else None), terms
+
+
+def filters(lang: str | None, slug: str | None) -> list[Phrase]:
+    """Language and episode are indexed as tokens too, so the index filters while it matches."""
+    out = []
+    if lang:
+        out.append(Phrase("lang", _lang_token(lang)))
+    if slug:
+        out.append(Phrase("ep", _slug_token(slug)))
+    return out
 
 
 def highlight(text: str, terms: list[str], mark: tuple[str, str] = ("<mark>", "</mark>")) -> str:
@@ -112,6 +137,28 @@ def highlight(text: str, terms: list[str], mark: tuple[str, str] = ("<mark>", "<
         last = m.end()
     out.append(html.escape(text[last:]))
     return "".join(out)
+
+
+def block_base(date: str) -> int:
+    """The first row-id block for an episode of this date: 256 episodes per second of dates."""
+    import datetime as dt
+
+    try:
+        seconds = int(dt.datetime.fromisoformat(date).timestamp())
+    except ValueError:
+        seconds = 0
+    return max(0, seconds) << 8
+
+
+def assemble(rows: list, score: dict, terms: list[str], limit: int) -> list[Hit]:
+    """Hits from (id, slug, title, lang, start, end, text, url, date) rows and their scores.
+
+    Stable sorts, least important key first: relevance, then newer episodes, then time."""
+    rows = sorted(rows, key=lambda r: r[4])
+    rows.sort(key=lambda r: r[8], reverse=True)
+    rows.sort(key=lambda r: score[r[0]])
+    return [Hit(slug, title, lang, start, end, text, highlight(text, terms), f"{url}#t={start:.1f}")
+            for _, slug, title, lang, start, end, text, url, _ in rows[: int(limit)]]
 
 
 def _lang_token(lang: str) -> str:
@@ -178,14 +225,7 @@ class SQLiteIndex:
                                 (rowid, *_fts_values(r.text, r.lang, slug)))
 
     def _free_block(self, date: str) -> int:
-        """A block of row ids for an episode, ordered by its date (256 episodes per second)."""
-        import datetime as dt
-
-        try:
-            seconds = int(dt.datetime.fromisoformat(date).timestamp())
-        except ValueError:
-            seconds = 0
-        base = max(0, seconds) << 8
+        base = block_base(date)
         taken = {b for (b,) in self.db.execute("SELECT block FROM episodes WHERE block BETWEEN ? AND ?",
                                                (base, base + 255))}
         return next(b for b in range(base, base + 256) if b not in taken)
@@ -208,14 +248,10 @@ class SQLiteIndex:
 
     def search(self, query: str, *, lang: str | None = None, slug: str | None = None,
                limit: int = 20) -> list[Hit]:
-        expr, terms = parse_query(query)
-        if expr is None:
+        phrases, terms = parse(query)
+        if not phrases:
             return []
-        # Language and episode are indexed as tokens too, so FTS5 filters while it matches.
-        if lang:
-            expr += f' AND lang : "{_lang_token(lang)}"'
-        if slug:
-            expr += f' AND ep : "{_slug_token(slug)}"'
+        expr = fts5_expression(phrases + filters(lang, slug))
         try:
             # bm25 costs a little for every matching row; a word in a quarter of a 2000-hour
             # archive matches hundreds of thousands. Row ids follow publication dates, so the
@@ -228,15 +264,9 @@ class SQLiteIndex:
             rows = self.db.execute('SELECT s.id, s.slug, e.title, s.lang, s.start, s."end", s.text, e.url, e.date '
                                    f"FROM segments s JOIN episodes e ON e.slug = s.slug WHERE s.id IN ({marks})",
                                    list(best)).fetchall()
-            # Stable sorts, least important key first: relevance, then newer episodes, then time.
-            rows.sort(key=lambda r: r[4])
-            rows.sort(key=lambda r: r[8], reverse=True)
-            rows.sort(key=lambda r: best[r[0]])
-            rows = [r[1:8] for r in rows[: int(limit)]]
         except sqlite3.OperationalError:
             return []  # a query FTS5 still cannot take is simply one with no hits
-        return [Hit(slug, title, lang_, start, end, text, highlight(text, terms), f"{url}#t={start:.1f}")
-                for slug, title, lang_, start, end, text, url in rows]
+        return assemble(rows, best, terms, limit)
 
     def count(self, slug: str | None = None) -> int:
         if slug:
@@ -255,3 +285,27 @@ def rows_from_srt(slug: str, lang: str, text: str) -> list[Row]:
 
     return [Row(slug, lang, c.start.total_seconds(), c.end.total_seconds(), one_line(c.content))
             for c in srt.parse(text) if c.content.strip()]
+
+
+def open_index(show, *, readonly: bool = False):
+    """The show's index on the backend podcast.toml names ([search] backend)."""
+    import os
+
+    from .errors import ConfigError
+
+    if show.search.backend == "postgres":
+        dsn = os.environ.get(show.search.dsn_env)
+        if not dsn:
+            raise ConfigError(f"search: backend = \"postgres\" needs the connection string in ${show.search.dsn_env}",
+                              "podcast.toml")
+        from .search_pg import PostgresIndex
+
+        try:
+            return PostgresIndex(dsn, readonly=readonly)
+        except Exception as exc:  # psycopg's errors: the server is down, refused, unknown database
+            raise ConfigError(f"search: cannot reach PostgreSQL: {str(exc).splitlines()[0]}", "podcast.toml") from exc
+    path = show.state_dir / "search.sqlite3"
+    if readonly and not path.is_file():
+        from .errors import UsageError
+        raise UsageError("no search index yet: run `media-tool build` first", str(path))
+    return SQLiteIndex(path, readonly=readonly)

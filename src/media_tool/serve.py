@@ -13,7 +13,6 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from .search import SQLiteIndex
 
 PAGE = """<!doctype html>
 <html lang="zh-Hans"><head><meta charset="utf-8"><title>Search the transcripts · 搜索文字稿</title>
@@ -55,10 +54,10 @@ f.addEventListener("submit", async (e) => {
 """
 
 
-def make_handler(feed_dir: Path, index_path: Path):
+def make_handler(feed_dir: Path, index):
+    """Handler over feed/ and a read-only index (SQLite or PostgreSQL; None before any build)."""
     feed_dir = feed_dir.resolve()
     lock = threading.Lock()
-    index = SQLiteIndex(index_path, readonly=True) if index_path.is_file() else None
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "media-tool"
@@ -108,6 +107,6 @@ def make_handler(feed_dir: Path, index_path: Path):
     return Handler
 
 
-def server(feed_dir: Path, index_path: Path, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
+def server(feed_dir: Path, index, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
     """A ready server (call serve_forever); port 0 picks a free one."""
-    return ThreadingHTTPServer((host, port), make_handler(feed_dir, index_path))
+    return ThreadingHTTPServer((host, port), make_handler(feed_dir, index))

@@ -48,6 +48,14 @@ class TranscriptionSettings:
 
 
 @dataclass(frozen=True)
+class SearchSettings:
+    """podcast.toml [search]: where the index lives."""
+
+    backend: str = "sqlite"              # sqlite (embedded, .media-tool/search.sqlite3) | postgres
+    dsn_env: str = "MEDIA_TOOL_PG_DSN"   # the PostgreSQL connection string is read from this variable
+
+
+@dataclass(frozen=True)
 class Show:
     """podcast.toml, validated."""
 
@@ -65,6 +73,7 @@ class Show:
     audio: AudioSettings
     transcription: TranscriptionSettings
     translation: "TranslationSettings" = None  # type: ignore[assignment]
+    search: SearchSettings = SearchSettings()
     warnings: tuple[str, ...] = ()
 
     @property
@@ -329,13 +338,17 @@ def load_show(root: Path | str) -> Show:
     if translation.engine == "openai" and not (translation.url and translation.model):
         tl._bad("engine", 'engine = "openai" needs url and model')
     tl.finish()
+    sr = r.sub("search", r.table_of("search"))
+    search = SearchSettings(backend=sr.choice("backend", ("sqlite", "postgres"), default="sqlite") or "sqlite",
+                            dsn_env=sr.string("dsn_env", default="MEDIA_TOOL_PG_DSN") or "MEDIA_TOOL_PG_DSN")
+    sr.finish()
     r.finish()
     _raise_if(r.problems)
     return Show(root=root, title=title, description=description, author=author,
                 owner_name=owner_name, owner_email=owner_email, language=language,
                 base_url=base_url.rstrip("/"), cover=cover, categories=categories,
                 explicit=bool(explicit), audio=audio, transcription=transcription,
-                translation=translation, warnings=tuple(r.warnings))
+                translation=translation, search=search, warnings=tuple(r.warnings))
 
 
 def episode_slugs(show: Show) -> list[str]:

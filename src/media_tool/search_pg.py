@@ -1,0 +1,179 @@
+"""The search index on a PostgreSQL server, for an archive shared by many staff.
+
+Same rows, same matching and the same ranking as the embedded SQLite index: each segment's
+tokens are made here exactly as SQLite's `porter unicode61` tokenizer makes them (words, Han
+characters, Han pairs, language and episode tags) and kept as arrays under GIN indexes; a
+phrase is an ordered run within one array; bm25 is computed with FTS5's own formula and
+constants over the same newest-matches window. So staff get the same hits from either.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import threading
+import unicodedata
+
+from .search import RANK_WINDOW, Hit, Phrase, Row, _WORD, assemble, block_base, filters, grams, parse, _lang_token, _slug_token
+
+K1, B = 1.2, 0.75  # FTS5's bm25 constants
+COLUMNS = ("words", "uni", "bi", "lang", "ep")
+
+
+@functools.lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("porter").stemWord(word)
+
+
+def words(text: str) -> list[str]:
+    """SQLite FTS5 `porter unicode61`: letters and digits, case and diacritics folded, stemmed."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
+    return [_stem(w) for w in _WORD.findall(folded)]
+
+
+def columns(text: str, lang: str, slug: str) -> dict[str, list[str]]:
+    uni, bi = grams(text)
+    return {"words": words(text), "uni": uni.split(), "bi": bi.split(), "lang": [_lang_token(lang)],
+            "ep": [_slug_token(slug)]}
+
+
+def phrase_tokens(p: Phrase) -> list[str]:
+    return words(p.text) if p.column == "words" else p.text.split()
+
+
+def occurrences(tokens: list[str], seq: list[str]) -> int:
+    """How many times `seq` stands in `tokens`, in order and together."""
+    n = len(seq)
+    return sum(1 for i in range(len(tokens) - n + 1) if tokens[i:i + n] == seq) if n else 0
+
+
+class PostgresIndex:
+    """Tables mt_episodes, mt_segments (token arrays under GIN) and mt_stats on one server."""
+
+    def __init__(self, dsn: str, *, readonly: bool = False):
+        import psycopg
+
+        self.db = psycopg.connect(dsn, autocommit=True)
+        self._lock = threading.Lock()
+        if readonly:
+            self.db.execute("SET default_transaction_read_only = on")
+        else:
+            self._create()
+
+    def _create(self) -> None:
+        with self.db.transaction():
+            self.db.execute("""
+                CREATE TABLE IF NOT EXISTS mt_episodes (slug text PRIMARY KEY, title text, date text, url text,
+                                                        key text, block bigint UNIQUE);
+                CREATE TABLE IF NOT EXISTS mt_segments (id bigint PRIMARY KEY, slug text NOT NULL, lang text,
+                    start double precision, "end" double precision, text text, words text[], uni text[],
+                    bi text[], lang_t text[], ep text[], doclen integer);
+                CREATE INDEX IF NOT EXISTS mt_segments_slug ON mt_segments (slug);
+                CREATE INDEX IF NOT EXISTS mt_words ON mt_segments USING gin (words);
+                CREATE INDEX IF NOT EXISTS mt_uni ON mt_segments USING gin (uni);
+                CREATE INDEX IF NOT EXISTS mt_bi ON mt_segments USING gin (bi);
+                CREATE INDEX IF NOT EXISTS mt_lang ON mt_segments USING gin (lang_t);
+                CREATE INDEX IF NOT EXISTS mt_ep ON mt_segments USING gin (ep);
+                CREATE TABLE IF NOT EXISTS mt_stats (one integer PRIMARY KEY CHECK (one = 1),
+                                                     rows bigint NOT NULL, tokens bigint NOT NULL);
+                INSERT INTO mt_stats VALUES (1, 0, 0) ON CONFLICT DO NOTHING;
+            """)
+
+    def keys(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT slug, key FROM mt_episodes").fetchall())
+
+    def replace_episode(self, slug: str, title: str, date: str, url: str, key: str, rows: list[Row]) -> None:
+        if len(rows) >= 1 << 16:
+            raise ValueError(f"{slug}: more than 65535 segments")
+        with self._lock, self.db.transaction():
+            self._delete(slug)
+            base = block_base(date)
+            taken = {b for (b,) in self.db.execute(
+                "SELECT block FROM mt_episodes WHERE block BETWEEN %s AND %s", (base, base + 255))}
+            block = next(b for b in range(base, base + 256) if b not in taken)
+            self.db.execute("INSERT INTO mt_episodes VALUES (%s, %s, %s, %s, %s, %s)",
+                            (slug, title, date, url, key, block))
+            data, tokens = [], 0
+            for n, r in enumerate(rows):
+                c = columns(r.text, r.lang, slug)
+                size = sum(len(v) for v in c.values())
+                tokens += size
+                data.append(((block << 16) + n, slug, r.lang, r.start, r.end, r.text, c["words"], c["uni"],
+                             c["bi"], c["lang"], c["ep"], size))
+            with self.db.cursor() as cur:
+                cur.executemany('INSERT INTO mt_segments VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)',
+                                data)
+            self.db.execute("UPDATE mt_stats SET rows = rows + %s, tokens = tokens + %s", (len(rows), tokens))
+
+    def _delete(self, slug: str) -> None:
+        n, tokens = self.db.execute("SELECT count(*), coalesce(sum(doclen), 0) FROM mt_segments WHERE slug = %s",
+                                    (slug,)).fetchone()
+        self.db.execute("DELETE FROM mt_segments WHERE slug = %s", (slug,))
+        self.db.execute("DELETE FROM mt_episodes WHERE slug = %s", (slug,))
+        self.db.execute("UPDATE mt_stats SET rows = rows - %s, tokens = tokens - %s", (n, tokens))
+
+    def remove_except(self, keep: set[str]) -> list[str]:
+        gone = [s for s in self.keys() if s not in keep]
+        with self._lock, self.db.transaction():
+            for slug in gone:
+                self._delete(slug)
+        return gone
+
+    @staticmethod
+    def _where(phrases: list[Phrase]) -> tuple[str, list]:
+        """SQL that holds exactly where every phrase stands, in order, in its column."""
+        sql, args = [], []
+        for p in phrases:
+            col = "lang_t" if p.column == "lang" else p.column
+            toks = phrase_tokens(p)
+            sql.append(f"{col} @> %s::text[]")
+            args.append(toks)
+            if len(toks) > 1:  # tokens hold no spaces, % or _: a padded LIKE finds the run
+                sql.append(f"(' ' || array_to_string({col}, ' ') || ' ') LIKE %s")
+                args.append("% " + " ".join(toks) + " %")
+        return " AND ".join(sql) or "true", args
+
+    def search(self, query: str, *, lang: str | None = None, slug: str | None = None,
+               limit: int = 20) -> list[Hit]:
+        phrases, terms = parse(query)
+        if not phrases:
+            return []
+        every = phrases + filters(lang, slug)
+        where, args = self._where(every)
+        with self._lock:
+            nrow, ntok = self.db.execute("SELECT rows, tokens FROM mt_stats").fetchone()
+            found = self.db.execute(
+                f"SELECT id, words, uni, bi, lang_t, ep, doclen FROM mt_segments WHERE {where} "
+                "ORDER BY id DESC LIMIT %s", (*args, RANK_WINDOW)).fetchall()
+            if not found:
+                return []
+            idf = []
+            for p in every:  # rows holding each phrase, over the whole index, as FTS5 counts them
+                w, a = self._where([p])
+                hits = self.db.execute(f"SELECT count(*) FROM mt_segments WHERE {w}", a).fetchone()[0]
+                value = math.log((nrow - hits + 0.5) / (hits + 0.5))
+                idf.append(value if value > 0 else 1e-6)
+            avgdl = ntok / nrow if nrow else 1.0
+            score = {}
+            for rid, *cols, doclen in found:
+                by = dict(zip(COLUMNS, cols))
+                s = 0.0
+                for p, weight in zip(every, idf):
+                    f = occurrences(by[p.column], phrase_tokens(p))
+                    s += weight * (f * (K1 + 1.0)) / (f + K1 * (1.0 - B + B * doclen / avgdl))
+                score[rid] = -1.0 * s
+            best = dict(sorted(score.items(), key=lambda kv: kv[1])[: int(limit) * 5])
+            rows = self.db.execute(
+                'SELECT s.id, s.slug, e.title, s.lang, s.start, s."end", s.text, e.url, e.date FROM mt_segments s '
+                "JOIN mt_episodes e ON e.slug = s.slug WHERE s.id = ANY(%s)", (list(best),)).fetchall()
+        return assemble(rows, best, terms, limit)
+
+    def count(self, slug: str | None = None) -> int:
+        if slug:
+            return self.db.execute("SELECT count(*) FROM mt_segments WHERE slug = %s", (slug,)).fetchone()[0]
+        return self.db.execute("SELECT count(*) FROM mt_segments").fetchone()[0]
+
+    def close(self) -> None:
+        self.db.close()
