@@ -22,7 +22,6 @@ fi
 .venv/bin/python -m pip install -q -e ".[test]"
 # openai-whisper, the reference engine, on the CPU build of torch: torch first (else pip takes a
 # multi-GB CUDA build), and openai-whisper without its triton dependency (GPU kernels only).
-.venv/bin/python -m pip install -q torch==2.13.0
+.venv/bin/python -m pip install -q torch==2.13.0 tiktoken numba more-itertools tqdm
 .venv/bin/python -m pip install -q --no-deps openai-whisper
-.venv/bin/python -m pip install -q tiktoken numba more-itertools tqdm
 exec .venv/bin/python -m pytest "$@"
