@@ -150,6 +150,11 @@ def block_base(date: str) -> int:
     return max(0, seconds) << 8
 
 
+def shortlist(scores: dict[int, float], limit: int) -> dict[int, float]:
+    """The best-scoring row ids (lower bm25 is better), with spares for the newer-first tie-break."""
+    return dict(sorted(scores.items(), key=lambda kv: kv[1])[: int(limit) * 5])
+
+
 def assemble(rows: list, score: dict, terms: list[str], limit: int) -> list[Hit]:
     """Hits from (id, slug, title, lang, start, end, text, url, date) rows and their scores.
 
@@ -259,7 +264,7 @@ class SQLiteIndex:
             # is done among them: exact for any query that matches fewer.
             found = self.db.execute("SELECT rowid, rank FROM segments_fts WHERE segments_fts MATCH ? "
                                     "ORDER BY rowid DESC LIMIT ?", (expr, RANK_WINDOW)).fetchall()
-            best = dict(sorted(found, key=lambda r: r[1])[: int(limit) * 5])  # spare ones for the tie-break
+            best = shortlist(dict(found), limit)
             marks = ",".join("?" * len(best))
             rows = self.db.execute('SELECT s.id, s.slug, e.title, s.lang, s.start, s."end", s.text, e.url, e.date '
                                    f"FROM segments s JOIN episodes e ON e.slug = s.slug WHERE s.id IN ({marks})",

@@ -14,7 +14,8 @@ import math
 import threading
 import unicodedata
 
-from .search import RANK_WINDOW, Hit, Phrase, Row, _WORD, assemble, block_base, filters, grams, parse, _lang_token, _slug_token
+from .search import (RANK_WINDOW, _WORD, Hit, Phrase, Row, _lang_token, _slug_token, assemble, block_base, filters,
+                     grams, parse, shortlist)
 
 K1, B = 1.2, 0.75  # FTS5's bm25 constants
 COLUMNS = ("words", "uni", "bi", "lang", "ep")
@@ -164,7 +165,7 @@ class PostgresIndex:
                     f = occurrences(by[p.column], phrase_tokens(p))
                     s += weight * (f * (K1 + 1.0)) / (f + K1 * (1.0 - B + B * doclen / avgdl))
                 score[rid] = -1.0 * s
-            best = dict(sorted(score.items(), key=lambda kv: kv[1])[: int(limit) * 5])
+            best = shortlist(score, limit)
             rows = self.db.execute(
                 'SELECT s.id, s.slug, e.title, s.lang, s.start, s."end", s.text, e.url, e.date FROM mt_segments s '
                 "JOIN mt_episodes e ON e.slug = s.slug WHERE s.id = ANY(%s)", (list(best),)).fetchall()
