@@ -100,3 +100,14 @@ def test_index_api_replace_and_remove(tmp_path):
     ix.replace_episode("a", "A", "2026-01-01", "u", "k3", [Row("a", "en", 0, 1, "goodbye")])
     assert [h.slug for h in ix.search("hello")] == ["b"] and ix.keys() == {"a": "k3", "b": "k2"}
     assert ix.remove_except({"a"}) == ["b"] and ix.count() == 1 and ix.search("hello") == []
+
+
+def test_person_corrections_are_searchable_and_phrases_stay_whole(built):
+    # Whole segments are indexed, so a phrase that an SRT cue break would split is still found.
+    assert hits(built, '"basic pension paid from taxes"')
+    srt_file = built / "transcripts" / "ep-001-pensions" / "ep-001-pensions.en.srt"
+    srt_file.write_text(srt_file.read_text().replace("Welcome", "Welcome Zanzibar"), encoding="utf-8")
+    code, report = build_json(built)
+    assert code == 0
+    found = hits(built, "zanzibar")
+    assert [h["slug"] for h in found] == ["ep-001-pensions"] and "<mark>Zanzibar</mark>" in found[0]["snippet"]

@@ -277,19 +277,31 @@ class IndexStage:
     name = "index"
 
     def _sources(self, ctx: Context, ep: Episode) -> dict[str, Path]:
+        """Per language, the file to index: the whole-segment JSON, unless a person corrected
+        the SRT or the JSON, in which case their file (what they fixed is what staff find)."""
         folder = _episode_folder(ctx, ep)
-        found = {lang: folder / f"{ep.slug}.{lang}.srt" for lang in ("en", "zh")}
-        return {lang: p for lang, p in found.items() if p.is_file()}
+        written = {**_previous(ctx, ep.slug, "transcribe"), **_previous(ctx, ep.slug, "translate")}
+        out = {}
+        for lang in ("en", "zh"):
+            srt_file, json_file = (folder / f"{ep.slug}.{lang}.{ext}" for ext in ("srt", "json"))
+            edited = [p for p in (srt_file, json_file)
+                      if p.is_file() and written.get(p.name) not in (None, transcribe.sha(p.read_bytes()))]
+            chosen = edited[0] if edited else json_file
+            if chosen.is_file():
+                out[lang] = chosen
+        return out
 
     def key(self, ctx: Context, ep: Episode) -> dict:
-        return {"srt": {lang: ctx.state.hashes.digest(p) for lang, p in self._sources(ctx, ep).items()},
+        return {"files": {lang: [p.name, ctx.state.hashes.digest(p)] for lang, p in self._sources(ctx, ep).items()},
                 "title": ep.config.title, "date": ep.config.date.isoformat(), "base": ctx.show.base_url,
                 "schema": search.SCHEMA_REVISION, "backend": ctx.show.search.backend}
 
     def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
         rows = []
         for lang, path in self._sources(ctx, ep).items():
-            rows += search.rows_from_srt(ep.slug, lang, path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            reader = search.rows_from_srt if path.suffix == ".srt" else search.rows_from_json
+            rows += reader(ep.slug, lang, text)
         title = ep.config.title.get(ep.config.language) or next(iter(ep.config.title.values()))
         key = key_of(self.key(ctx, ep))
         with _INDEX_LOCK:

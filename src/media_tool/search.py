@@ -282,6 +282,14 @@ class SQLiteIndex:
         self.db.close()
 
 
+def rows_from_json(slug: str, lang: str, text: str) -> list[Row]:
+    """Index rows from a Podcasting 2.0 JSON transcript: whole segments, so phrases stay whole."""
+    import json
+
+    return [Row(slug, lang, float(s["startTime"]), float(s["endTime"]), " ".join(str(s["body"]).split()))
+            for s in json.loads(text).get("segments", []) if str(s.get("body", "")).strip()]
+
+
 def rows_from_srt(slug: str, lang: str, text: str) -> list[Row]:
     """Index rows from a published SRT, so a person's corrections are what staff find."""
     import srt
