@@ -52,6 +52,10 @@ class ModelError(MediaToolError):
     """A speech model cannot be loaded or cannot do what was asked."""
 
 
+class TranslationError(MediaToolError):
+    """A translation could not be made; the episode's existing files are left as they are."""
+
+
 class PublishError(MediaToolError):
     """The feed or its files cannot be written as the standards require."""
 

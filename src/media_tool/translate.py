@@ -14,14 +14,10 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
-from .errors import MediaToolError
+from .errors import TranslationError
 from .transcripts import Segment, Transcript
 
 TRANSLATORS = ("human", "argos", "openai")
-
-
-class TranslationError(MediaToolError):
-    """A translation could not be made; the episode's existing files are left as they are."""
 
 
 @dataclass(frozen=True)
