@@ -24,4 +24,8 @@ fi
 # multi-GB CUDA build), and openai-whisper without its triton dependency (GPU kernels only).
 .venv/bin/python -m pip install -q torch==2.13.0 tiktoken numba more-itertools tqdm
 .venv/bin/python -m pip install -q --no-deps openai-whisper
+# podcast-partytime, the Podcasting 2.0 parser the feed tests run with node.
+if command -v npm >/dev/null; then
+  (cd tests/js && npm install --silent --no-audit --no-fund >/dev/null)
+fi
 exec .venv/bin/python -m pytest "$@"

@@ -7,6 +7,7 @@ an episode's failure is recorded on that episode and the others go on.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 import traceback
@@ -355,6 +356,7 @@ class BuildReport:
     episodes: list[EpisodeReport]
     warnings: list[str]
     seconds: float
+    feeds: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[EpisodeReport]:
@@ -362,7 +364,7 @@ class BuildReport:
 
     def to_dict(self) -> dict:
         return {"episodes": [e.to_dict() for e in self.episodes], "warnings": self.warnings,
-                "failed": len(self.failed), "seconds": round(self.seconds, 2)}
+                "failed": len(self.failed), "seconds": round(self.seconds, 2), "feeds": self.feeds}
 
 
 def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int = 1,
@@ -395,7 +397,13 @@ def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int = 
         if not only:
             ctx.index().remove_except(set(slugs))  # deleted episodes leave the index
         state.save()
-    return BuildReport(reports, warnings, time.monotonic() - started)
+        feeds: list = []
+        if not only:  # the feed lists every episode, so only a build of all of them rewrites it
+            from . import feed
+            built = [r.episode for r in reports if r.episode is not None and not r.failed]
+            feeds, held = feed.publish(show, built, now=dt.datetime.now(dt.timezone.utc), force=force)
+            warnings.extend(held)
+    return BuildReport(reports, warnings, time.monotonic() - started, [str(f) for f in feeds])
 
 
 def _build_episode(ctx: Context, slug: str, emit: EventFn, warnings: list[str]) -> EpisodeReport:

@@ -70,6 +70,7 @@ class Show:
     cover: str | None
     categories: tuple[str, ...]
     explicit: bool
+    locked: bool
     audio: AudioSettings
     transcription: TranscriptionSettings
     translation: "TranslationSettings" = None  # type: ignore[assignment]
@@ -316,6 +317,7 @@ def load_show(root: Path | str) -> Show:
         r._bad("cover", f"file not found: {cover}")
     categories = r.string_list("categories")
     explicit = r.boolean("explicit", default=False)
+    locked = r.boolean("locked", default=True)  # podcast:locked: other platforms may not import the feed
     audio = AudioSettings().with_overrides(_audio(r, r.table_of("audio"), root))
     tr_table = r.table_of("transcription")
     tr = r.sub("transcription", tr_table)
@@ -347,7 +349,7 @@ def load_show(root: Path | str) -> Show:
     return Show(root=root, title=title, description=description, author=author,
                 owner_name=owner_name, owner_email=owner_email, language=language,
                 base_url=base_url.rstrip("/"), cover=cover, categories=categories,
-                explicit=bool(explicit), audio=audio, transcription=transcription,
+                explicit=bool(explicit), locked=bool(locked), audio=audio, transcription=transcription,
                 translation=translation, search=search, warnings=tuple(r.warnings))
 
 

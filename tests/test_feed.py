@@ -1,0 +1,107 @@
+"""The published feed, read by three independent parsers: podcastparser (gPodder), feedparser,
+and podcast-partytime (Podcasting 2.0, run with node)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import feedparser
+import podcastparser
+import pytest
+
+from test_build import build_json
+
+JS = Path(__file__).parent / "js"
+HAS_PARTYTIME = shutil.which("node") and (JS / "node_modules" / "podcast-partytime").is_dir()
+
+
+@pytest.fixture()
+def built(sample_show):
+    code, report = build_json(sample_show)
+    assert code == 0, report
+    assert report["feeds"] == ["feed/feed.xml", "feed/feed.zh.xml"] or \
+        sorted(Path(f).name for f in report["feeds"]) == ["feed.xml", "feed.zh.xml"]
+    return sample_show
+
+
+def partytime(path: Path) -> dict:
+    out = subprocess.run(["node", str(JS / "partytime.mjs"), str(path)], capture_output=True, text=True,
+                         check=True, timeout=60).stdout.splitlines()
+    return json.loads(out[out.index("PARTYTIME-RESULT") + 1])
+
+
+def test_feedparser_and_podcastparser(built):
+    feed_dir = built / "feed"
+    for name, lang in (("feed.xml", "en"), ("feed.zh.xml", "zh-cn")):
+        parsed = feedparser.parse(str(feed_dir / name))
+        assert parsed.bozo == 0, parsed.get("bozo_exception")
+        assert parsed.feed.language == lang and len(parsed.entries) == 2
+        with open(feed_dir / name, "rb") as fh:
+            pod = podcastparser.parse(f"https://podcast.example.org/{name}", fh)
+        assert len(pod["episodes"]) == 2
+        for ep in pod["episodes"]:
+            (enc,) = ep["enclosures"]
+            local = feed_dir / "media" / enc["url"].rsplit("/", 1)[1]
+            assert enc["file_size"] == local.stat().st_size and enc["mime_type"] == "audio/mpeg"
+            assert ep["total_time"] > 15 and ep["guid"]
+    zh = feedparser.parse(str(feed_dir / "feed.zh.xml"))
+    assert zh.feed.title == "社会保障对话" and {e.title for e in zh.entries} == {"人人享有养老金", "病假与养老保险"}
+
+
+@pytest.mark.skipif(not HAS_PARTYTIME, reason="needs node and tests/js/node_modules (scripts/test.sh runs npm install)")
+def test_partytime_sees_the_podcasting_2_0_tags(built):
+    d = partytime(built / "feed" / "feed.xml")
+    assert d["locked"] is True and d["guid"] and d["medium"] == "podcast"
+    by = {i["title"]: i for i in d["items"]}
+    video = by["Sick leave and old-age insurance"]
+    langs = {t["language"] for t in video["podcastTranscripts"]}
+    assert langs == {"en", "zh-cn"}
+    assert any(t.get("rel") == "captions" for t in video["podcastTranscripts"])
+    assert video["podcastChapters"]["url"].endswith("/chapters/ep-002-sick-leave.json")
+    assert video["podcastPeople"][0]["name"] == "李华"
+    assert {e["type"] for e in video["alternativeEnclosures"]} == {"audio/mpeg", "video/mp4"}
+    audio = by["Pensions for everyone"]
+    assert {t["language"] for t in audio["podcastTranscripts"]} == {"en"}  # Chinese is missing, not invented
+    # Every URL the feed gives for a transcript or chapters exists under feed/.
+    for t in video["podcastTranscripts"]:
+        assert (built / "feed" / t["url"].split("podcast.example.org/", 1)[1]).is_file()
+    chapters = json.loads((built / "feed" / "chapters" / "ep-002-sick-leave.json").read_text())
+    assert chapters["version"] == "1.2.0" and chapters["chapters"][0]["title"] == "Welcome"
+
+
+def test_unchanged_show_gives_a_byte_identical_feed(built):
+    before = {p.name: p.read_bytes() for p in (built / "feed").glob("feed*.xml")}
+    assert build_json(built)[0] == 0
+    assert {p.name: p.read_bytes() for p in (built / "feed").glob("feed*.xml")} == before
+
+
+def test_unsafe_notes_and_odd_titles_never_break_the_feed(sample_show):
+    ep = sample_show / "episodes" / "ep-001-pensions"
+    (ep / "notes.md").write_text('Hello <script>alert(1)</script> <img src=x onerror="alert(2)">\n\n'
+                                 "[click](javascript:alert(3)) and [ok](https://example.org)\n", encoding="utf-8")
+    toml = ep / "episode.toml"
+    toml.write_text(toml.read_text().replace('en = "Pensions for everyone"', 'en = "Pensions <for> & everyone 👵"'),
+                    encoding="utf-8")
+    assert build_json(sample_show)[0] == 0
+    parsed = feedparser.parse(str(sample_show / "feed" / "feed.xml"))
+    assert parsed.bozo == 0
+    entry = next(e for e in parsed.entries if "everyone" in e.title)
+    assert entry.title == "Pensions <for> & everyone 👵"
+    html = entry.content[0].value
+    assert "<script" not in html
+    assert "onerror" not in html and "<img" not in html
+    assert 'href="javascript' not in html  # the text stays, inert; it is never a link
+    assert 'href="https://example.org"' in html
+
+
+def test_future_episode_is_held_back(sample_show):
+    toml = sample_show / "episodes" / "ep-002-sick-leave" / "episode.toml"
+    toml.write_text(toml.read_text().replace("2026-11-16T09:00:00Z", "2099-01-01T09:00:00Z"), encoding="utf-8")
+    code, report = build_json(sample_show)
+    assert code == 0 and any("held back" in w for w in report["warnings"])
+    assert len(feedparser.parse(str(sample_show / "feed" / "feed.xml")).entries) == 1
+    code, report = build_json(sample_show, "--force")
+    assert len(feedparser.parse(str(sample_show / "feed" / "feed.xml")).entries) == 2
