@@ -75,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
     v.add_argument("--port", type=int, default=8000)
 
+    c = sub.add_parser("check", parents=[common], help="validate the show and the built feed")
+    c.add_argument("--show", default=".")
+    c.add_argument("--json", action="store_true")
+
     s = sub.add_parser("status", parents=[common], help="what is built, stale, failed")
     s.add_argument("--show", default=".")
     s.add_argument("--json", action="store_true")
@@ -85,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"build": cmd_build, "normalize": cmd_normalize, "status": cmd_status,
-                "transcribe": cmd_transcribe, "search": cmd_search, "serve": cmd_serve}[args.command](args)
+                "transcribe": cmd_transcribe, "search": cmd_search, "serve": cmd_serve, "check": cmd_check}[args.command](args)
     except MediaToolError as exc:
         if args.debug:
             err.print_exception()
@@ -115,12 +119,14 @@ def cmd_build(args) -> int:
                 err.print(f"[yellow]note:[/yellow] {escape(notice)}", soft_wrap=True)
         for e in report.failed:
             err.print(f"[red]failed:[/red] {escape(e.error)}", soft_wrap=True)
+        for line in report.errors:
+            err.print(f"[red]failed:[/red] {escape(line)}", soft_wrap=True)
             if args.debug and e.traceback:
                 err.print(e.traceback)
         done = sum(1 for e in report.episodes for s in e.stages if s.status == "done")
         out.print(f"{len(report.episodes)} episode(s), {done} stage run(s), "
                   f"{len(report.failed)} failed, {report.seconds:.1f} s")
-    return 1 if report.failed else 0
+    return 1 if report.failed or report.errors else 0
 
 
 def _build_table(report: pipeline.BuildReport) -> Table:
@@ -354,3 +360,18 @@ def cmd_serve(args) -> int:
     finally:
         srv.server_close()
     return 0
+
+
+def cmd_check(args) -> int:
+    from .check import check
+
+    problems = check(load_show(Path(args.show)))
+    if args.json:
+        print(json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=1))
+    else:
+        for p in problems:
+            colour = "red" if p.severity == "error" else "yellow"
+            out.print(f"[{colour}]{p.severity}[/]: {escape(p.file)}: {escape(p.message)}", soft_wrap=True)
+        errors = sum(p.severity == "error" for p in problems)
+        out.print(f"{errors} error(s), {len(problems) - errors} warning(s)")
+    return 1 if any(p.severity == "error" for p in problems) else 0

@@ -19,6 +19,7 @@ from feedgen.feed import FeedGenerator  # imports lxml.etree, which feedgen.ext 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
 
+from .errors import PublishError
 from .fsutil import write_bytes
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
@@ -292,6 +293,9 @@ def publish(show, episodes: list, *, now: dt.datetime, force: bool = False) -> t
 
     Returns the feed files and notices (episodes held back until their date)."""
     root, base = show.feed_dir, show.base_url
+    if not base.startswith("https://"):
+        raise PublishError(f"base_url: {base} is not https; Apple Podcasts and most apps refuse such feeds, "
+                           "so none was written", "podcast.toml")
     notices: list[str] = []
     image = None
     if show.cover:

@@ -357,6 +357,7 @@ class BuildReport:
     warnings: list[str]
     seconds: float
     feeds: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # show-level failures (the feed)
 
     @property
     def failed(self) -> list[EpisodeReport]:
@@ -364,7 +365,8 @@ class BuildReport:
 
     def to_dict(self) -> dict:
         return {"episodes": [e.to_dict() for e in self.episodes], "warnings": self.warnings,
-                "failed": len(self.failed), "seconds": round(self.seconds, 2), "feeds": self.feeds}
+                "failed": len(self.failed), "seconds": round(self.seconds, 2), "feeds": self.feeds,
+                "errors": self.errors}
 
 
 def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int = 1,
@@ -398,12 +400,16 @@ def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int = 
             ctx.index().remove_except(set(slugs))  # deleted episodes leave the index
         state.save()
         feeds: list = []
+        show_errors: list[str] = []
         if not only:  # the feed lists every episode, so only a build of all of them rewrites it
             from . import feed
             built = [r.episode for r in reports if r.episode is not None and not r.failed]
-            feeds, held = feed.publish(show, built, now=dt.datetime.now(dt.timezone.utc), force=force)
-            warnings.extend(held)
-    return BuildReport(reports, warnings, time.monotonic() - started, [str(f) for f in feeds])
+            try:
+                feeds, held = feed.publish(show, built, now=dt.datetime.now(dt.timezone.utc), force=force)
+                warnings.extend(held)
+            except MediaToolError as exc:
+                show_errors.append(exc.one_line())
+    return BuildReport(reports, warnings, time.monotonic() - started, [show.rel(f) for f in feeds], show_errors)
 
 
 def _build_episode(ctx: Context, slug: str, emit: EventFn, warnings: list[str]) -> EpisodeReport:

@@ -1,0 +1,160 @@
+"""`media-tool check`: the show and the built feed against Apple's and Podcasting 2.0's rules.
+
+The rules live here, in one place: each is a small function adding `Problem`s. Errors make the
+command exit 1; warnings are advice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from .feed import ITUNES_NS, PODCAST_NS
+from .show import Show, episode_slugs, load_episode
+from .errors import ConfigError
+
+COVER_MIN, COVER_MAX = 1400, 3000
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    severity: str  # "error" | "warning"
+    message: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def line(self) -> str:
+        return f"{self.file}: {self.severity}: {self.message}"
+
+
+def cover_problems(path: Path, display: str) -> list[Problem]:
+    """Apple: square, 1400 to 3000 px, RGB, JPEG or PNG whose extension matches its content."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            fmt, (w, h), mode = im.format, im.size, im.mode
+    except (UnidentifiedImageError, OSError):
+        return [Problem(display, "error", "not an image Pillow can read")]
+    out = []
+    if fmt not in ("JPEG", "PNG"):
+        out.append(Problem(display, "error", f"{fmt} image: use JPEG or PNG"))
+    elif path.suffix.lower() not in ({".jpg", ".jpeg"} if fmt == "JPEG" else {".png"}):
+        out.append(Problem(display, "error", f"a {fmt} image named {path.suffix}: the extension must match"))
+    if w != h:
+        out.append(Problem(display, "error", f"{w}x{h}: cover art must be square"))
+    if not COVER_MIN <= min(w, h) or max(w, h) > COVER_MAX:
+        out.append(Problem(display, "error", f"{w}x{h}: cover art must be {COVER_MIN} to {COVER_MAX} px"))
+    if mode not in ("RGB",):
+        out.append(Problem(display, "error", f"colour mode {mode}: use RGB"))
+    return out
+
+
+def show_problems(show: Show) -> list[Problem]:
+    out = []
+    if not show.base_url.startswith("https://"):
+        out.append(Problem("podcast.toml", "error", f"base_url: {show.base_url} is not https (Apple requires it)"))
+    if show.cover:
+        out += cover_problems(show.root / show.cover, show.cover)
+    else:
+        out.append(Problem("podcast.toml", "error", "cover: missing (Apple requires artwork)"))
+    if not show.categories:
+        out.append(Problem("podcast.toml", "error", "categories: at least one is required"))
+    out += [Problem(w.split(": ", 1)[0], "warning", w.split(": ", 1)[1]) for w in show.warnings]
+    numbers: dict[tuple, str] = {}
+    for slug in episode_slugs(show):
+        display = f"episodes/{slug}/episode.toml"
+        try:
+            ep = load_episode(show, slug)
+        except ConfigError as exc:
+            out.append(Problem(exc.path or display, "error", exc.message))
+            continue
+        out += [Problem(w.split(": ", 1)[0], "warning", w.split(": ", 1)[1]) for w in ep.warnings]
+        if ep.number is not None:
+            key = (ep.season, ep.number)
+            if key in numbers:
+                out.append(Problem(display, "error", f"number {ep.number}"
+                                   f"{f' (season {ep.season})' if ep.season else ''} is also used by {numbers[key]}"))
+            else:
+                numbers[key] = display
+        cover = ep.dir / "cover.jpg"
+        if cover.is_file():
+            out += cover_problems(cover, f"episodes/{slug}/cover.jpg")
+    return out
+
+
+def feed_problems(show: Show) -> list[Problem]:
+    """Apple's required tags and the Podcasting 2.0 attribute rules, on every built feed."""
+    out = []
+    feeds = sorted(show.feed_dir.glob("feed*.xml"))
+    if not feeds:
+        return [Problem("feed/feed.xml", "error", "no feed built yet: run `media-tool build`")]
+    ns = {"itunes": ITUNES_NS, "podcast": PODCAST_NS}
+    for path in feeds:
+        display = f"feed/{path.name}"
+        try:
+            channel = etree.parse(str(path)).getroot().find("channel")
+        except etree.XMLSyntaxError as exc:
+            out.append(Problem(display, "error", f"not well-formed XML: {exc}"))
+            continue
+
+        def need(el, xpath: str, what: str, where: str) -> None:
+            if not el.xpath(xpath, namespaces=ns):
+                out.append(Problem(display, "error", f"{where}: {what} is missing"))
+
+        for xpath, what in (("title/text()", "<title>"), ("description/text()", "<description>"),
+                            ("language/text()", "<language>"), ("itunes:image/@href", "<itunes:image>"),
+                            ("itunes:category/@text", "<itunes:category>"),
+                            ("itunes:explicit[text()='true' or text()='false']", "<itunes:explicit> true/false"),
+                            ("podcast:guid/text()", "<podcast:guid>"), ("podcast:locked", "<podcast:locked>")):
+            need(channel, xpath, what, "channel")
+        for g in channel.xpath("podcast:guid/text()", namespaces=ns):
+            try:
+                uuid.UUID(g)
+            except ValueError:
+                out.append(Problem(display, "error", f"podcast:guid {g!r} is not a UUID"))
+        for lock in channel.xpath("podcast:locked", namespaces=ns):
+            if lock.text not in ("yes", "no"):
+                out.append(Problem(display, "error", "podcast:locked must be yes or no"))
+        guids = set()
+        for item in channel.findall("item"):
+            where = f"item {item.findtext('title')!r}"
+            for xpath, what in (("title/text()", "<title>"), ("guid/text()", "<guid>"),
+                                ("enclosure/@url", "<enclosure url>"), ("enclosure/@length", "<enclosure length>"),
+                                ("enclosure/@type", "<enclosure type>")):
+                need(item, xpath, what, where)
+            g = item.findtext("guid")
+            if g in guids:
+                out.append(Problem(display, "error", f"{where}: guid {g} used twice"))
+            guids.add(g)
+            for enc in item.findall("enclosure"):
+                url, length = enc.get("url", ""), enc.get("length", "")
+                if not url.startswith("https://"):
+                    out.append(Problem(display, "error", f"{where}: enclosure URL is not https"))
+                local = show.feed_dir / url.removeprefix(show.base_url + "/")
+                if local.is_file() and str(local.stat().st_size) != length:
+                    out.append(Problem(display, "error", f"{where}: enclosure length {length} but the file has "
+                                                         f"{local.stat().st_size} bytes"))
+            for t in item.xpath("podcast:transcript", namespaces=ns):
+                if not (t.get("url") and t.get("type")):
+                    out.append(Problem(display, "error", f"{where}: podcast:transcript needs url and type"))
+            for c in item.xpath("podcast:chapters", namespaces=ns):
+                if c.get("type") != "application/json+chapters" or not c.get("url"):
+                    out.append(Problem(display, "error", f"{where}: podcast:chapters needs url and "
+                                                         "type application/json+chapters"))
+            for p in item.xpath("podcast:person", namespaces=ns):
+                if not (p.text or "").strip():
+                    out.append(Problem(display, "error", f"{where}: podcast:person without a name"))
+            desc = item.findtext("description") or ""
+            if len(desc.encode()) > 4000:
+                out.append(Problem(display, "error", f"{where}: description over 4000 bytes"))
+    return out
+
+
+def check(show: Show) -> list[Problem]:
+    return show_problems(show) + feed_problems(show)

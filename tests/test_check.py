@@ -1,0 +1,52 @@
+"""`media-tool check`: Apple's and Podcasting 2.0's rules on the show and the built feed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from test_build import build_json, cli
+
+
+def problems(show) -> tuple[int, list[dict]]:
+    p = cli("check", "--show", str(show), "--json")
+    return p.returncode, json.loads(p.stdout)
+
+
+def test_sample_show_passes(sample_show):
+    assert build_json(sample_show)[0] == 0
+    assert problems(sample_show) == (0, [])
+
+
+def test_bad_cover_duplicate_numbers_and_http(sample_show):
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=red:s=500x300", "-frames:v", "1",
+                    str(sample_show / "cover.jpg")], check=True)
+    toml = sample_show / "episodes" / "ep-002-sick-leave" / "episode.toml"
+    toml.write_text(toml.read_text().replace("number = 2", "number = 1"), encoding="utf-8")
+    pt = sample_show / "podcast.toml"
+    pt.write_text(pt.read_text().replace("https://podcast.example.org", "http://podcast.example.org"))
+    code, found = problems(sample_show)
+    assert code == 1
+    lines = {f"{p['file']}: {p['message']}" for p in found if p["severity"] == "error"}
+    assert "cover.jpg: 500x300: cover art must be square" in lines
+    assert "cover.jpg: 500x300: cover art must be 1400 to 3000 px" in lines
+    assert ("episodes/ep-002-sick-leave/episode.toml: number 1 (season 1) is also used by "
+            "episodes/ep-001-pensions/episode.toml") in lines
+    assert any(line.startswith("podcast.toml: base_url: http://podcast.example.org is not https") for line in lines)
+    # The build makes the media, but refuses to write a feed apps would reject.
+    p = cli("build", "--show", str(sample_show))
+    assert p.returncode == 1 and "failed: podcast.toml: base_url: http://podcast.example.org is not https" in p.stderr
+    assert not (sample_show / "feed" / "feed.xml").exists()
+
+
+def test_tampered_feed_is_caught(sample_show):
+    assert build_json(sample_show)[0] == 0
+    feed = sample_show / "feed" / "feed.xml"
+    text = feed.read_text(encoding="utf-8")
+    size = (sample_show / "feed" / "media" / "ep-001-pensions.mp3").stat().st_size
+    feed.write_text(text.replace(f'length="{size}"', 'length="1"', 1).replace("<podcast:locked", "<podcast:lockd")
+                    .replace("</podcast:locked>", "</podcast:lockd>"), encoding="utf-8")
+    code, found = problems(sample_show)
+    assert code == 1
+    assert any("enclosure length 1 but the file has" in p["message"] for p in found)
+    assert any(p["message"] == "channel: <podcast:locked> is missing" for p in found)
