@@ -47,22 +47,23 @@ def test_sample_show_builds_then_skips(sample_show):
     loudness_ok(media / "ep-001-pensions.m4a", -19.0)
     loudness_ok(media / "ep-002-sick-leave.mp3", -19.0)
     loudness_ok(media / "ep-002-sick-leave.mp4", -19.0)
-    assert {s["codec_type"] for s in probe_streams(media / "ep-002-sick-leave.mp4")["streams"]} == {"audio", "video"}
+    assert {"audio", "video"} <= {s["codec_type"] for s in probe_streams(media / "ep-002-sick-leave.mp4")["streams"]}
     # The intro jingle came before the speech; the recorded figures are in the report.
     ep1 = next(e for e in report["episodes"] if e["slug"] == "ep-001-pensions")
-    assert ep1["loudness"]["input"]["integrated"] < -25 and ep1["outputs"]["mp3"] == "feed/media/ep-001-pensions.mp3"
+    assert ep1["loudness"]["input"]["integrated"] < -25 and ep1["published"]["mp3"] == "feed/media/ep-001-pensions.mp3"
+    assert ep1["outputs"]["mp3"] == ".media-tool/media/ep-001-pensions.mp3"  # the untagged master
 
     code, again = build_json(sample_show)
     assert code == 0
-    all_stages = ("probe", "normalize", "transcribe", "translate", "index")
+    all_stages = ("probe", "normalize", "transcribe", "translate", "tag", "index")
     assert all(s == "skipped" for st in statuses(again, all_stages).values() for s in st.values())
     # Status agrees, and nothing under feed/ is half-written.
     st = json.loads(cli("status", "--show", str(sample_show), "--json").stdout)
     assert {e["slug"]: {k: v["status"] for k, v in e["stages"].items()} for e in st} == {
         "ep-001-pensions": {"probe": "built", "normalize": "built", "transcribe": "built", "translate": "missing",
-                            "index": "built"},
+                            "tag": "built", "index": "built"},
         "ep-002-sick-leave": {"probe": "built", "normalize": "built", "transcribe": "built", "translate": "built",
-                              "index": "built"}}
+                              "tag": "built", "index": "built"}}
     assert not [p for p in (sample_show / "feed").rglob("*") if ".part-" in p.name]
 
 
@@ -102,8 +103,11 @@ def test_deleted_output_is_rebuilt(sample_show):
     assert build_json(sample_show)[0] == 0
     (sample_show / "feed" / "media" / "ep-001-pensions.m4a").unlink()
     code, report = build_json(sample_show)
-    assert statuses(report)["ep-001-pensions"]["normalize"] == "done"
+    assert statuses(report, ("normalize", "tag"))["ep-001-pensions"] == {"normalize": "skipped", "tag": "done"}
     assert (sample_show / "feed" / "media" / "ep-001-pensions.m4a").is_file()
+    (sample_show / ".media-tool" / "media" / "ep-001-pensions.m4a").unlink()  # a lost master is re-encoded
+    code, report = build_json(sample_show)
+    assert statuses(report)["ep-001-pensions"]["normalize"] == "done"
 
 
 def _add_bad_episodes(show: Path, media: dict) -> dict[str, str]:
@@ -166,18 +170,20 @@ def test_killed_build_recovers(sample_show, media):
     ffmpeg("-stream_loop", "8", "-i", str(media["loud.wav"]), "-t", "180", "-c:a", "flac", str(d / "long.flac"))
     (d / "episode.toml").write_text('title = "Long"\ndate = 2026-01-05\nlanguage = "en"\n', encoding="utf-8")
     media_dir = sample_show / "feed" / "media"
+    masters = sample_show / ".media-tool" / "media"  # normalize writes here; tagged copies go to feed/media
     proc = subprocess.Popen([sys.executable, "-m", "media_tool", "build", "--show", str(sample_show), "--json"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (media_dir.is_dir() and any(".part-" in p.name for p in media_dir.iterdir())):
+    while time.monotonic() < deadline and not (masters.is_dir() and any(".part-" in p.name for p in masters.iterdir())):
         time.sleep(0.02)
-    assert any(".part-" in p.name for p in media_dir.iterdir()), "the build never started writing"
+    assert any(".part-" in p.name for p in masters.iterdir()), "the build never started writing"
     os.killpg(proc.pid, signal.SIGKILL)  # the whole build, ffmpeg children included
     proc.wait()
-    assert not (media_dir / "long.mp3").exists()  # only the hidden part file existed
+    assert not (masters / "long.mp3").exists() and not media_dir.exists()  # only hidden part files existed
     code, report = build_json(sample_show)
     assert code == 0, report
     assert sorted(p.name for p in media_dir.iterdir()) == ["long.m4a", "long.mp3"]
+    assert sorted(p.name for p in masters.iterdir()) == ["long.m4a", "long.mp3"]
     loudness_ok(media_dir / "long.mp3", -16.0)
 
 

@@ -33,9 +33,11 @@ def test_bad_cover_duplicate_numbers_and_http(sample_show):
     assert ("episodes/ep-002-sick-leave/episode.toml: number 1 (season 1) is also used by "
             "episodes/ep-001-pensions/episode.toml") in lines
     assert any(line.startswith("podcast.toml: base_url: http://podcast.example.org is not https") for line in lines)
-    # The build makes the media, but refuses to write a feed apps would reject.
+    # The build makes the media, says what is wrong, and refuses to write a feed apps would reject.
     p = cli("build", "--show", str(sample_show))
     assert p.returncode == 1 and "failed: podcast.toml: base_url: http://podcast.example.org is not https" in p.stderr
+    assert "warning: cover.jpg: 500x300: cover art must be square" in p.stderr
+    assert "number 1 (season 1) is also used by episodes/ep-001-pensions/episode.toml" in p.stderr
     assert not (sample_show / "feed" / "feed.xml").exists()
 
 
@@ -50,3 +52,15 @@ def test_tampered_feed_is_caught(sample_show):
     assert code == 1
     assert any("enclosure length 1 but the file has" in p["message"] for p in found)
     assert any(p["message"] == "channel: <podcast:locked> is missing" for p in found)
+
+
+def test_description_is_cut_within_apples_limit():
+    from media_tool.feed import summary
+
+    text = ("Pensions protect people in old age. " * 200).strip()
+    cut = summary(text)
+    assert len(cut.encode()) <= 4000 and cut.endswith(".") and cut.startswith("Pensions protect")
+    zh = "养老保险帮助老年人维持基本生活" * 200
+    cut = summary(zh)
+    assert len(cut.encode()) <= 4000 and cut.endswith("…")
+    assert summary("short & sweet") == "short & sweet"

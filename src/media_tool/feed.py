@@ -307,7 +307,7 @@ def publish(show, episodes: list, *, now: dt.datetime, force: bool = False) -> t
     per_lang: dict[str, list[Item]] = {lg: [] for lg in languages}
     for ep in sorted(episodes, key=lambda e: e.slug):
         cfg = ep.config
-        if "mp3" not in ep.outputs or ep.loudness is None:
+        if "mp3" not in ep.published or ep.loudness is None:
             continue
         if cfg.date > now and not force:
             notices.append(f"episodes/{ep.slug}: dated {cfg.date.date()}, held back from the feed until then "
@@ -315,9 +315,13 @@ def publish(show, episodes: list, *, now: dt.datetime, force: bool = False) -> t
             continue
         media = []
         for kind in ("mp3", "mp4", "m4a"):
-            if kind in ep.outputs:
-                path = show.root / ep.outputs[kind]
+            if kind in ep.published:
+                path = show.root / ep.published[kind]
                 media.append(Media(kind, f"{base}/media/{path.name}", path.stat().st_size))
+        ep_image = None
+        if (cfg.dir / "cover.jpg").is_file():  # episode art, under a stable name
+            copy_if_changed(cfg.dir / "cover.jpg", root / "art" / f"{ep.slug}.jpg")
+            ep_image = f"{base}/art/{ep.slug}.jpg"
         folder = show.transcripts_dir / ep.slug
         transcripts = []
         for lg in ("en", "zh"):
@@ -345,7 +349,7 @@ def publish(show, episodes: list, *, now: dt.datetime, force: bool = False) -> t
                 slug=ep.slug, guid=item_guid(guid, ep.slug), title=_text(cfg.title, lg), date=cfg.date,
                 duration=int(round(ep.loudness.output_seconds)), media=tuple(media),
                 summary=summary(plain(notes) or _text(cfg.title, lg)), html=html_all, number=cfg.number,
-                season=cfg.season, episode_type=cfg.episode_type, explicit=cfg.explicit,
+                season=cfg.season, episode_type=cfg.episode_type, explicit=cfg.explicit, image=ep_image,
                 transcripts=tuple(transcripts), chapters=chapters_url,
                 people=tuple((p.name, p.role, p.group, p.href, p.img) for p in cfg.people)))
     written = []

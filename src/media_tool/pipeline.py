@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from . import __version__, jingles, normalize, search, transcribe, translate
+from . import __version__, jingles, normalize, search, tag, transcribe, translate
 from . import transcripts as transcripts_fmt
 from .errors import ConfigError, MediaToolError
 from .ffmpeg import FFmpeg
@@ -36,6 +36,7 @@ class Episode:
     loudness: normalize.Result | None = None
     outputs: dict[str, str] = field(default_factory=dict)  # kind -> path relative to the show
     transcripts: dict[str, Transcript] = field(default_factory=dict)  # language -> transcript
+    published: dict[str, str] = field(default_factory=dict)  # kind -> tagged file under feed/media
     notices: tuple[str, ...] = ()  # conflicts and missing translations, for the report
 
     @property
@@ -115,8 +116,10 @@ class NormalizeStage:
                 "ffmpeg": ctx.ff.version}
 
     def targets(self, ctx: Context, ep: Episode) -> list[normalize.Target]:
-        """The audio feed's MP3 first (held exactly to target), then M4A or the video MP4."""
-        media = ctx.show.feed_dir / "media"
+        """The audio feed's MP3 first (held exactly to target), then M4A or the video MP4.
+
+        These are untagged masters; the tag stage publishes tagged copies under feed/media."""
+        media = ctx.show.state_dir / "media"
         out = [normalize.Target(media / f"{ep.slug}.mp3", "mp3")]
         if ep.media and ep.media.has_video:
             out.append(normalize.Target(media / f"{ep.slug}.mp4", "mp4"))
@@ -316,7 +319,59 @@ class IndexStage:
         return ep if ok else None
 
 
-STAGES = (ProbeStage(), NormalizeStage(), TranscribeStage(), TranslateStage(), IndexStage())
+class TagStage:
+    """Tagged copies of the masters in feed/media: what listeners download."""
+
+    name = "tag"
+
+    def _tags(self, ctx: Context, ep: Episode):
+        from . import feed
+
+        show, cfg = ctx.show, ep.config
+        lang = show.language
+        notes = cfg.dir / f"notes.{lang}.md"
+        notes = notes if notes.is_file() else cfg.dir / "notes.md"
+        text = feed.plain(feed.notes_html(notes.read_text(encoding="utf-8"))) if notes.is_file() else ""
+        spoken = ep.transcripts.get(cfg.language)
+        duration = ep.loudness.output_seconds if ep.loudness else 0.0
+        guid = feed.item_guid(feed.podcast_guid(f"{show.base_url}/feed.xml"), ep.slug)
+        cover = None
+        art = cfg.dir / "cover.jpg" if (cfg.dir / "cover.jpg").is_file() else (show.root / show.cover if show.cover else None)
+        return tag.Tags(
+            title=feed._text(cfg.title, lang), show=feed._text(show.title, lang), author=show.author,
+            number=cfg.number, date=cfg.date.date().isoformat(), description=feed.summary(text or feed._text(cfg.title, lang)),
+            language=cfg.language, category=(show.categories or ("Podcast",))[0], feed_url=f"{show.base_url}/feed.xml",
+            guid=guid, chapters=tag.chapter_spans([(c.start, feed._text(c.title, lang)) for c in cfg.chapters], duration),
+            transcript="\n".join(s.text for s in spoken.segments) if spoken else "",
+            cover=cover), art
+
+    def key(self, ctx: Context, ep: Episode) -> dict:
+        t, art = self._tags(ctx, ep)
+        d = {k: v for k, v in t.__dict__.items() if k != "cover"}
+        return {"masters": {k: ctx.state.hashes.digest(ctx.show.root / v) for k, v in ep.outputs.items()},
+                "tags": d, "cover": _file_hash(ctx, art), "rev": tag.REVISION, "tool": __version__}
+
+    def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
+        t, art = self._tags(ctx, ep)
+        if art is not None:
+            t = replace(t, cover=tag.cover_jpeg(art))
+        published, sizes = {}, {}
+        for kind, rel in ep.outputs.items():
+            master = ctx.show.root / rel
+            dest = ctx.show.feed_dir / "media" / master.name
+            sizes[kind] = tag.publish_copy(master, dest, t, kind, ctx.ff)
+            published[kind] = ctx.show.rel(dest)
+        return replace(ep, published=published), {"published": published, "sizes": sizes}
+
+    def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
+        for kind, rel in data["published"].items():
+            p = ctx.show.root / rel
+            if not p.is_file() or p.stat().st_size != data["sizes"][kind]:
+                return None
+        return replace(ep, published=data["published"])
+
+
+STAGES = (ProbeStage(), NormalizeStage(), TranscribeStage(), TranslateStage(), TagStage(), IndexStage())
 
 
 @dataclass
@@ -347,6 +402,7 @@ class EpisodeReport:
             d["loudness"] = self.episode.loudness.to_dict()
         if self.episode:
             d["outputs"] = self.episode.outputs
+            d["published"] = self.episode.published
             d["notices"] = list(self.episode.notices)
         return d
 
@@ -404,6 +460,14 @@ def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int = 
         if not only:  # the feed lists every episode, so only a build of all of them rewrites it
             from . import feed
             built = [r.episode for r in reports if r.episode is not None and not r.failed]
+            from .check import show_problems
+            # What `check` would call an error in the show (bad cover art, duplicate numbers) is
+            # said here too, so a producer hears of it without running check.
+            # (Episode config errors were already reported as failed episodes, base_url by publish.)
+            for p in show_problems(show):
+                config_error = p.file.endswith("episode.toml") and "is also used by" not in p.message
+                if p.severity == "error" and not config_error and "base_url" not in p.message:
+                    warnings.append(f"{p.file}: {p.message}")
             try:
                 feeds, held = feed.publish(show, built, now=dt.datetime.now(dt.timezone.utc), force=force)
                 warnings.extend(held)

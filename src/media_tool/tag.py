@@ -1,0 +1,159 @@
+"""Tag stage: the published files, tagged for every player (mutagen; ffmpeg for MP4 chapters).
+
+Normalize writes untagged masters under .media-tool/media/; this stage copies each into
+feed/media/ and tags the copy, so re-tagging (a new title, a chapter) never re-encodes audio and
+the masters that transcripts were made from never change.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+REVISION = 1
+COVER_MAX_PX = 1400
+COVER_MAX_BYTES = 500_000
+ISO_639_2 = {"en": "eng", "zh": "zho"}
+
+
+@dataclass(frozen=True)
+class Tags:
+    """Everything written into a file's tags (a pure value, built from the show and episode)."""
+
+    title: str
+    show: str
+    author: str
+    number: int | None
+    date: str            # YYYY-MM-DD
+    description: str
+    language: str        # en | zh
+    category: str
+    feed_url: str
+    guid: str
+    chapters: tuple[tuple[float, float, str], ...]  # start, end, title
+    transcript: str
+    cover: bytes | None  # JPEG, already resized
+
+
+def cover_jpeg(path: Path) -> bytes:
+    """Cover art for embedding: at most 1400 px and 500 KB, RGB JPEG."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im = im.convert("RGB")
+        im.thumbnail((COVER_MAX_PX, COVER_MAX_PX))
+        for quality in (90, 80, 70, 60, 50, 40):
+            buf = io.BytesIO()
+            im.save(buf, "JPEG", quality=quality, optimize=True)
+            if buf.tell() <= COVER_MAX_BYTES:
+                return buf.getvalue()
+        im.thumbnail((COVER_MAX_PX // 2, COVER_MAX_PX // 2))
+        buf = io.BytesIO()
+        im.save(buf, "JPEG", quality=60)
+        return buf.getvalue()
+
+
+def chapter_spans(starts: list[tuple[float, str]], duration: float) -> tuple[tuple[float, float, str], ...]:
+    """(start, end, title) for each chapter: each ends where the next begins, the last at the end."""
+    out = []
+    for i, (start, title) in enumerate(starts):
+        end = starts[i + 1][0] if i + 1 < len(starts) else duration
+        if start < duration:
+            out.append((start, max(start, min(end, duration)), title))
+    return tuple(out)
+
+
+def write_id3(path: Path, t: Tags) -> None:
+    """ID3v2.3 with the podcast frames, CHAP/CTOC chapters, the transcript as USLT, cover as APIC."""
+    from mutagen.id3 import (APIC, CHAP, COMM, CTOC, ID3, PCST, TALB, TCAT, TCON, TDES, TDRC, TGID, TIT2, TLAN,
+                             TPE1, TRCK, USLT, WFED, CTOCFlags)
+
+    tags = ID3()
+    lang = ISO_639_2.get(t.language, "eng")
+    tags.add(TIT2(encoding=1, text=t.title))
+    tags.add(TALB(encoding=1, text=t.show))
+    tags.add(TPE1(encoding=1, text=t.author))
+    if t.number:
+        tags.add(TRCK(encoding=1, text=str(t.number)))
+    tags.add(TDRC(encoding=1, text=t.date))
+    tags.add(TCON(encoding=1, text="Podcast"))
+    tags.add(TLAN(encoding=1, text=lang))
+    tags.add(COMM(encoding=1, lang=lang, desc="", text=t.description))
+    tags.add(PCST(value=1))
+    tags.add(TCAT(encoding=1, text=t.category))
+    tags.add(TDES(encoding=1, text=t.description))
+    tags.add(WFED(url=t.feed_url))
+    tags.add(TGID(encoding=1, text=t.guid))
+    if t.transcript:
+        tags.add(USLT(encoding=1, lang=lang, desc="transcript", text=t.transcript))
+    if t.cover:
+        tags.add(APIC(encoding=1, mime="image/jpeg", type=3, desc="Cover", data=t.cover))
+    ids = [f"chp{i}" for i in range(len(t.chapters))]
+    for cid, (start, end, title) in zip(ids, t.chapters):
+        tags.add(CHAP(element_id=cid, start_time=int(start * 1000), end_time=int(end * 1000),
+                      sub_frames=[TIT2(encoding=1, text=title)]))
+    if ids:
+        tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
+                      sub_frames=[TIT2(encoding=1, text="Chapters")]))
+    tags.save(str(path), v2_version=3)
+
+
+def ffmetadata(chapters: tuple[tuple[float, float, str], ...]) -> str:
+    """An ffmpeg metadata file holding chapters (how MP4 chapters are written)."""
+    def esc(s: str) -> str:
+        return "".join("\\" + c if c in "=;#\\\n" else c for c in s)
+
+    lines = [";FFMETADATA1"]
+    for start, end, title in chapters:
+        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={int(start * 1000)}", f"END={int(end * 1000)}",
+                  f"title={esc(title)}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_mp4(path: Path, t: Tags, ff) -> None:
+    """MP4/M4A: chapters by an ffmpeg stream copy (video untouched), then iTunes atoms with mutagen."""
+    from mutagen.mp4 import MP4, MP4Cover
+
+    from .fsutil import scratch
+
+    if t.chapters:
+        with scratch(path, "chapters") as meta, scratch(path, "withchapters") as tmp:
+            meta.write_text(ffmetadata(t.chapters), encoding="utf-8")
+            ff.run(["-i", str(path), "-f", "ffmetadata", "-i", str(meta), "-map", "0", "-map_chapters", "1",
+                    "-c", "copy", "-movflags", "+faststart", "-f", "mp4", "-y", str(tmp)], path=str(path))
+            shutil.move(tmp, path)
+    f = MP4(str(path))
+    f["\xa9nam"] = [t.title]
+    f["\xa9alb"] = [t.show]
+    f["\xa9ART"] = [t.author]
+    f["\xa9day"] = [t.date]
+    f["\xa9gen"] = ["Podcast"]
+    f["desc"] = [t.description[:255]]
+    f["ldes"] = [t.description]
+    if t.number:
+        f["trkn"] = [(t.number, 0)]
+    f["pcst"] = True
+    f["catg"] = [t.category]
+    f["purl"] = [t.feed_url]
+    f["egid"] = [t.guid]
+    if t.transcript:
+        f["\xa9lyr"] = [t.transcript]
+    if t.cover:
+        f["covr"] = [MP4Cover(t.cover, imageformat=MP4Cover.FORMAT_JPEG)]
+    f.save()
+
+
+def publish_copy(master: Path, dest: Path, t: Tags, kind: str, ff) -> int:
+    """Copy a master to its published name, tag the copy, move it into place; returns its size."""
+    from .fsutil import atomic_output
+
+    with atomic_output(dest) as tmp:
+        shutil.copyfile(master, tmp)
+        if kind == "mp3":
+            write_id3(tmp, t)
+        else:
+            write_mp4(tmp, t, ff)
+        size = tmp.stat().st_size
+    return size
