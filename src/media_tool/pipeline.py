@@ -452,28 +452,34 @@ def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int = 
 
         with ThreadPoolExecutor(max(1, jobs)) as pool:
             reports = list(pool.map(one, chosen))
-        if not only:
-            ctx.index().remove_except(set(slugs))  # deleted episodes leave the index
-        state.save()
-        feeds: list = []
+        feeds: list[str] = []
         show_errors: list[str] = []
-        if not only:  # the feed lists every episode, so only a build of all of them rewrites it
-            from . import feed
-            built = [r.episode for r in reports if r.episode is not None and not r.failed]
-            from .check import show_problems
-            # What `check` would call an error in the show (bad cover art, duplicate numbers) is
-            # said here too, so a producer hears of it without running check.
-            # (Episode config errors were already reported as failed episodes, base_url by publish.)
-            for p in show_problems(show):
-                config_error = p.file.endswith("episode.toml") and "is also used by" not in p.message
-                if p.severity == "error" and not config_error and "base_url" not in p.message:
-                    warnings.append(f"{p.file}: {p.message}")
-            try:
-                feeds, held = feed.publish(show, built, now=dt.datetime.now(dt.timezone.utc), force=force)
-                warnings.extend(held)
-            except MediaToolError as exc:
-                show_errors.append(exc.one_line())
-    return BuildReport(reports, warnings, time.monotonic() - started, [show.rel(f) for f in feeds], show_errors)
+        if not only:  # the index and the feed cover every episode: only a build of all rewrites them
+            ctx.index().remove_except(set(slugs))  # deleted episodes leave the index
+            feeds, show_errors = _publish_show(show, reports, warnings, force)
+        state.save()
+    return BuildReport(reports, warnings, time.monotonic() - started, feeds, show_errors)
+
+
+def _publish_show(show: Show, reports: list[EpisodeReport], warnings: list[str],
+                  force: bool) -> tuple[list[str], list[str]]:
+    """Write the feed(s); say what `check` would call an error in the show (bad cover art,
+    duplicate numbers), so a producer hears of it without running check."""
+    from . import feed
+    from .check import show_problems
+
+    for p in show_problems(show):
+        # Episode config errors were already reported as failed episodes, base_url by publish.
+        config_error = p.file.endswith("episode.toml") and "is also used by" not in p.message
+        if p.severity == "error" and not config_error and "base_url" not in p.message:
+            warnings.append(f"{p.file}: {p.message}")
+    built = [r.episode for r in reports if r.episode is not None and not r.failed]
+    try:
+        feeds, held = feed.publish(show, built, now=dt.datetime.now(dt.timezone.utc), force=force)
+    except MediaToolError as exc:
+        return [], [exc.one_line()]
+    warnings.extend(held)
+    return [show.rel(f) for f in feeds], []
 
 
 def _build_episode(ctx: Context, slug: str, emit: EventFn, warnings: list[str]) -> EpisodeReport:

@@ -11,6 +11,7 @@ so whatever a person types (quotes, *, -, NEAR(, brackets) is searched as text, 
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import sqlite3
@@ -171,7 +172,6 @@ def _lang_token(lang: str) -> str:
 
 
 def _slug_token(slug: str) -> str:
-    import hashlib
     return "e" + hashlib.sha1(slug.encode()).hexdigest()[:16]
 
 
