@@ -209,6 +209,14 @@ def notes_html(markdown: str) -> str:
                      url_schemes={"http", "https", "mailto"}, link_rel="noopener nofollow").strip()
 
 
+def episode_notes(config, lang: str) -> str:
+    """An episode's notes in `lang` (notes.<lang>.md, else notes.md), rendered and sanitized."""
+    path = config.dir / f"notes.{lang}.md"
+    if not path.is_file():
+        path = config.dir / "notes.md"
+    return notes_html(path.read_text(encoding="utf-8")) if path.is_file() else ""
+
+
 def summary(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
     """Plain text within `limit` UTF-8 bytes, cut at a sentence end or else a word boundary."""
     text = " ".join(text.split())
@@ -340,10 +348,7 @@ def publish(show, episodes: list, *, now: dt.datetime, force: bool = False) -> t
                 name = f"{ep.slug}.json" if lg == show.language else f"{ep.slug}.{lg}.json"
                 write_if_changed(root / "chapters" / name, chapters_json(cfg.chapters, lg))
                 chapters_url = f"{base}/chapters/{name}"
-            notes_file = cfg.dir / f"notes.{lg}.md"
-            if not notes_file.is_file():
-                notes_file = cfg.dir / "notes.md"
-            notes = notes_html(notes_file.read_text(encoding="utf-8")) if notes_file.is_file() else ""
+            notes = episode_notes(cfg, lg)
             html_all = notes + _extras(cfg, lg, transcripts)
             per_lang[lg].append(Item(
                 slug=ep.slug, guid=item_guid(guid, ep.slug), title=_text(cfg.title, lg), date=cfg.date,

@@ -329,9 +329,7 @@ class TagStage:
 
         show, cfg = ctx.show, ep.config
         lang = show.language
-        notes = cfg.dir / f"notes.{lang}.md"
-        notes = notes if notes.is_file() else cfg.dir / "notes.md"
-        text = feed.plain(feed.notes_html(notes.read_text(encoding="utf-8"))) if notes.is_file() else ""
+        text = feed.plain(feed.episode_notes(cfg, lang))
         spoken = ep.transcripts.get(cfg.language)
         duration = ep.loudness.output_seconds if ep.loudness else 0.0
         guid = feed.item_guid(feed.podcast_guid(f"{show.base_url}/feed.xml"), ep.slug)
