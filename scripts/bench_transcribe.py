@@ -43,7 +43,8 @@ def run_engine(name: str, model: str, audio: Path, reference: str) -> dict:
 import json, resource, sys, time
 from pathlib import Path
 import jiwer
-from media_tool import transcribe as tr, transcripts as tx
+from media_tool import transcripts as tx
+from media_tool.stages import transcribe as tr
 from media_tool.ffmpeg import FFmpeg
 from media_tool.whisper_engines import load_engine
 t0 = time.perf_counter()

@@ -20,8 +20,8 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
-# openai-whisper, the reference engine, on the CPU build of torch: torch first (else pip takes a
-# multi-GB CUDA build), and openai-whisper without its triton dependency (GPU kernels only).
+# The ".[openai-whisper]" extra without its triton dependency (GPU kernels only, about 1 GB): the
+# CPU build of torch first (else pip takes a multi-GB CUDA build), then openai-whisper --no-deps.
 .venv/bin/python -m pip install -q torch==2.13.0 tiktoken numba more-itertools tqdm
 .venv/bin/python -m pip install -q --no-deps openai-whisper
 # podcast-partytime, the Podcasting 2.0 parser the feed tests run with node.

@@ -1,13 +1,13 @@
-"""Shared fixtures: real media made with espeak-ng and ffmpeg, and a copy of the sample show."""
+"""Shared fixtures: real media made with espeak-ng and ffmpeg, and copies of the sample show,
+as given and as built (built once per session: most tests start from a built show)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, SPEECH, ffmpeg, sh
+from helpers import ROOT, SPEECH, build_json, copy_show, ffmpeg, sh
 
 
 @pytest.fixture(scope="session")
@@ -42,11 +42,20 @@ def media(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture()
 def sample_show(tmp_path) -> Path:
-    """A private copy of the repository's sample show."""
-    dest = tmp_path / "show"
-    dest.mkdir()
-    for name in ("podcast.toml", "cover.jpg"):
-        shutil.copy(ROOT / name, dest / name)
-    for name in ("episodes", "jingles", "transcripts"):
-        shutil.copytree(ROOT / name, dest / name)
-    return dest
+    """A private copy of the repository's sample show, not built."""
+    return copy_show(ROOT, tmp_path / "show")
+
+
+@pytest.fixture(scope="session")
+def built_template(tmp_path_factory) -> tuple[Path, dict]:
+    """The sample show built once per session (two jobs), and the first build's report."""
+    show = copy_show(ROOT, tmp_path_factory.mktemp("template") / "show")
+    code, report = build_json(show, "--jobs", "2")
+    assert code == 0, report
+    return show, report
+
+
+@pytest.fixture()
+def built_show(built_template, tmp_path) -> Path:
+    """A private copy of the built sample show (state, feed, transcripts, index and all)."""
+    return copy_show(built_template[0], tmp_path / "show")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pyloudnorm
@@ -62,3 +64,38 @@ def loudness_ok(path: Path, target: float) -> tuple[float, float]:
     assert abs(i - target) <= 0.5, f"{path.name}: integrated {i:.2f} LUFS, target {target}"
     assert tp <= -1.0, f"{path.name}: true peak {tp:.2f} dBTP"
     return i, tp
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """`media-tool ARGS` as a user runs it, in a child process."""
+    return subprocess.run([sys.executable, "-m", "media_tool", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=600)
+
+
+def build_json(show: Path, *extra: str) -> tuple[int, dict]:
+    """`media-tool build --json`: its exit code and its report."""
+    p = cli("build", "--show", str(show), "--json", *extra)
+    assert p.stdout, p.stderr
+    return p.returncode, json.loads(p.stdout)
+
+
+def statuses(report: dict, stages=("probe", "normalize")) -> dict[str, dict[str, str]]:
+    """slug -> stage -> done/skipped/failed, for the stages asked about."""
+    return {e["slug"]: {k: v["status"] for k, v in e["stages"].items() if k in stages}
+            for e in report["episodes"]}
+
+
+def copy_show(src: Path, dest: Path) -> Path:
+    """The sample show's inputs (or a whole built show, state and all) copied to `dest`."""
+    if (src / ".media-tool").is_dir():
+        shutil.copytree(src, dest, symlinks=True)
+        return dest
+    dest.mkdir()
+    for name in ("podcast.toml", "cover.jpg"):
+        shutil.copy(src / name, dest / name)
+    for name in ("episodes", "jingles", "transcripts"):
+        shutil.copytree(src / name, dest / name)
+    for built in (dest / "transcripts").rglob("*"):  # only what a person supplied, as in a fresh clone
+        if built.is_file() and not built.name.startswith("human."):
+            built.unlink()
+    return dest

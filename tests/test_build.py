@@ -13,32 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ffmpeg, loudness_ok, probe_streams
-from media_tool import pipeline
+from helpers import build_json, cli, ffmpeg, loudness_ok, probe_streams, statuses
+import media_tool.ffmpeg as runner
+from media_tool import build as pipeline
 from media_tool.errors import LockError
 from media_tool.ffmpeg import FFmpeg
 from media_tool.fsutil import ShowLock
 from media_tool.show import load_show
 
 
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "media_tool", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=600)
-
-
-def build_json(show: Path, *extra: str) -> tuple[int, dict]:
-    p = cli("build", "--show", str(show), "--json", *extra)
-    return p.returncode, json.loads(p.stdout)
-
-
-def statuses(report: dict, stages=("probe", "normalize")) -> dict[str, dict[str, str]]:
-    return {e["slug"]: {k: v["status"] for k, v in e["stages"].items() if k in stages}
-            for e in report["episodes"]}
-
-
-def test_sample_show_builds_then_skips(sample_show):
-    code, report = build_json(sample_show, "--jobs", "2")
-    assert code == 0, report
+def test_sample_show_builds_then_skips(built_template, built_show):
+    sample_show, report = built_template  # the session's first build, with two jobs
     assert statuses(report) == {"ep-001-pensions": {"probe": "done", "normalize": "done"},
                                 "ep-002-sick-leave": {"probe": "done", "normalize": "done"}}
     media = sample_show / "feed" / "media"
@@ -53,6 +38,7 @@ def test_sample_show_builds_then_skips(sample_show):
     assert ep1["loudness"]["input"]["integrated"] < -25 and ep1["published"]["mp3"] == "feed/media/ep-001-pensions.mp3"
     assert ep1["outputs"]["mp3"] == ".media-tool/media/ep-001-pensions.mp3"  # the untagged master
 
+    sample_show = built_show  # a copy, built again: nothing to do
     code, again = build_json(sample_show)
     assert code == 0
     all_stages = ("probe", "normalize", "transcribe", "translate", "tag", "index")
@@ -67,13 +53,10 @@ def test_sample_show_builds_then_skips(sample_show):
     assert not [p for p in (sample_show / "feed").rglob("*") if ".part-" in p.name]
 
 
-def test_second_build_runs_no_ffmpeg(sample_show, monkeypatch):
+def test_second_build_runs_no_ffmpeg(built_show, monkeypatch):
     """Nothing changed: no media work at all (ffmpeg is never started)."""
-    show = load_show(sample_show)
+    show = load_show(built_show)
     ff = FFmpeg.discover()
-    first = pipeline.build(show, ff)
-    assert not first.failed
-    import media_tool.ffmpeg as runner
 
     def refuse(*a, **k):
         raise AssertionError("ffmpeg was started on an unchanged show")
@@ -84,29 +67,30 @@ def test_second_build_runs_no_ffmpeg(sample_show, monkeypatch):
     assert {s.status for e in second.episodes for s in e.stages} == {"skipped"}
 
 
-def test_episode_setting_change_rebuilds_only_that_episode(sample_show):
-    assert build_json(sample_show)[0] == 0
-    toml = sample_show / "episodes" / "ep-002-sick-leave" / "episode.toml"
+def test_episode_setting_change_rebuilds_only_that_episode(built_show):
+    toml = built_show / "episodes" / "ep-002-sick-leave" / "episode.toml"
     toml.write_text(toml.read_text() + "\n[audio]\ntarget_lufs_mono = -20.0\n", encoding="utf-8")
-    code, report = build_json(sample_show)
+    code, report = build_json(built_show)
     assert code == 0
     assert statuses(report) == {"ep-001-pensions": {"probe": "skipped", "normalize": "skipped"},
                                 "ep-002-sick-leave": {"probe": "skipped", "normalize": "done"}}
-    loudness_ok(sample_show / "feed" / "media" / "ep-002-sick-leave.mp3", -20.0)
+    loudness_ok(built_show / "feed" / "media" / "ep-002-sick-leave.mp3", -20.0)
     # A title change is not an audio setting: nothing is re-encoded.
     toml.write_text(toml.read_text().replace("病假与养老保险", "病假"), encoding="utf-8")
-    code, report = build_json(sample_show)
+    code, report = build_json(built_show)
+    assert code == 0, report
     assert statuses(report)["ep-002-sick-leave"] == {"probe": "skipped", "normalize": "skipped"}
 
 
-def test_deleted_output_is_rebuilt(sample_show):
-    assert build_json(sample_show)[0] == 0
-    (sample_show / "feed" / "media" / "ep-001-pensions.m4a").unlink()
-    code, report = build_json(sample_show)
+def test_deleted_output_is_rebuilt(built_show):
+    (built_show / "feed" / "media" / "ep-001-pensions.m4a").unlink()
+    code, report = build_json(built_show)
+    assert code == 0, report
     assert statuses(report, ("normalize", "tag"))["ep-001-pensions"] == {"normalize": "skipped", "tag": "done"}
-    assert (sample_show / "feed" / "media" / "ep-001-pensions.m4a").is_file()
-    (sample_show / ".media-tool" / "media" / "ep-001-pensions.m4a").unlink()  # a lost master is re-encoded
-    code, report = build_json(sample_show)
+    assert (built_show / "feed" / "media" / "ep-001-pensions.m4a").is_file()
+    (built_show / ".media-tool" / "media" / "ep-001-pensions.m4a").unlink()  # a lost master is re-encoded
+    code, report = build_json(built_show)
+    assert code == 0, report
     assert statuses(report)["ep-001-pensions"]["normalize"] == "done"
 
 
@@ -142,32 +126,40 @@ def _add_bad_episodes(show: Path, media: dict) -> dict[str, str]:
             "bad-toml": "episodes/bad-toml/episode.toml: number: expected a positive integer"}
 
 
-def test_bad_episodes_fail_alone(sample_show, media):
-    expected = _add_bad_episodes(sample_show, media)
-    p = cli("build", "--show", str(sample_show), "--jobs", "2")
+@pytest.mark.slow
+def test_bad_episodes_fail_alone(built_show, media):
+    expected = _add_bad_episodes(built_show, media)
+    p = cli("build", "--show", str(built_show), "--jobs", "2")
     assert p.returncode == 1
     failed_lines = [ln for ln in p.stderr.splitlines() if ln.startswith("failed: ")]
     for slug, words in expected.items():
         assert sum(words in ln for ln in failed_lines) == 1, (slug, p.stderr)
     # The good episodes still built, and no bad episode left a file behind.
-    media_dir = sample_show / "feed" / "media"
+    media_dir = built_show / "feed" / "media"
     assert sorted(p.name for p in media_dir.iterdir()) == [
         "ep-001-pensions.m4a", "ep-001-pensions.mp3", "ep-002-sick-leave.mp3", "ep-002-sick-leave.mp4"]
-    code, report = build_json(sample_show)
+    code, report = build_json(built_show)
     assert code == 1 and report["failed"] == len(expected)
-    st = json.loads(cli("status", "--show", str(sample_show), "--json").stdout)
+    st = json.loads(cli("status", "--show", str(built_show), "--json").stdout)
     by = {e["slug"]: e["stages"] for e in st}
     assert by["bad-zero"]["probe"]["status"] == "failed"
     assert by["ep-001-pensions"]["normalize"]["status"] == "built"
+    # --debug shows the failed episode's traceback; without it, one line and no traceback.
+    debug = cli("build", "--show", str(built_show), "--episode", "bad-truncated", "--debug")
+    assert debug.returncode == 1 and "Traceback (most recent call last)" in debug.stderr
+    assert "InputMediaError" in debug.stderr and "truncated" in debug.stderr
+    plain = cli("build", "--show", str(built_show), "--episode", "bad-truncated")
+    assert plain.returncode == 1 and "Traceback" not in plain.stderr
 
 
+@pytest.mark.slow
 def test_killed_build_recovers(sample_show, media):
-    # A three-minute episode so the kill lands mid-encode.
+    # A long episode (75 s) so the kill lands mid-encode.
     for d in (sample_show / "episodes").iterdir():
         shutil.rmtree(d)
     d = sample_show / "episodes" / "long"
     d.mkdir()
-    ffmpeg("-stream_loop", "8", "-i", str(media["loud.wav"]), "-t", "180", "-c:a", "flac", str(d / "long.flac"))
+    ffmpeg("-stream_loop", "8", "-i", str(media["loud.wav"]), "-t", "75", "-c:a", "flac", str(d / "long.flac"))
     (d / "episode.toml").write_text('title = "Long"\ndate = 2026-01-05\nlanguage = "en"\n', encoding="utf-8")
     media_dir = sample_show / "feed" / "media"
     masters = sample_show / ".media-tool" / "media"  # normalize writes here; tagged copies go to feed/media
@@ -196,6 +188,13 @@ def test_lock_stops_a_second_build(sample_show):
         assert p.returncode == 1 and "another build of this show is running" in p.stderr
 
 
+def test_help_speaks_to_users():
+    p = cli("--help")
+    assert p.returncode == 0
+    description = p.stdout.split("\n\n")[1]
+    assert description.startswith("Turn a show folder of raw podcast and videocast recordings into a published")
+
+
 def test_cli_errors_are_one_line(tmp_path, media):
     p = cli("build", "--show", str(tmp_path))
     assert p.returncode == 2 and p.stderr.strip() == "error: podcast.toml: file not found"
@@ -218,6 +217,7 @@ def test_cli_normalize_json(tmp_path, media):
     loudness_ok(out, -16.0)
 
 
+@pytest.mark.slow
 def test_builds_with_pip_ffmpeg_and_no_ffprobe(sample_show):
     """A machine with no system ffmpeg: the static binary in the imageio-ffmpeg wheel does it all."""
     import imageio_ffmpeg

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from helpers import integrated_lufs, loudness_ok, probe_streams, sh, true_peak_dbtp
 from media_tool.ffmpeg import FFmpeg
-from media_tool.normalize import Plan, Target, normalize, producer_args, tee_escape
-from media_tool.probe import probe
+from media_tool.stages.normalize import Plan, Target, normalize, producer_args, tee_escape
+from media_tool.stages.probe import probe
 from media_tool.settings import AudioSettings
 
 
@@ -152,10 +152,11 @@ def _decode(path: Path):
     return np.frombuffer(raw, dtype=np.float32)
 
 
+@pytest.mark.slow
 def test_long_mp3_is_split_across_cores_and_joins_seamlessly(media, ff, tmp_path, monkeypatch):
     """A 3-minute programme is encoded as chunks in parallel; the joined file must match one encode."""
     import numpy as np
-    from media_tool import normalize as norm
+    from media_tool.stages import normalize as norm
 
     long = tmp_path / "long.wav"
     sh("ffmpeg", "-v", "error", "-stream_loop", "4", "-i", str(media["loud.wav"]), "-t", "180", str(long))

@@ -7,8 +7,8 @@ import pytest
 from helpers import ffmpeg
 from media_tool.errors import InputMediaError
 from media_tool.ffmpeg import FFmpeg
-from media_tool.normalize import Target, normalize
-from media_tool.probe import parse_ffmpeg_banner, probe
+from media_tool.stages.normalize import Target, normalize
+from media_tool.stages.probe import parse_ffmpeg_banner, probe
 from media_tool.settings import AudioSettings
 
 

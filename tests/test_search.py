@@ -8,16 +8,14 @@ import sqlite3
 
 import pytest
 
-from media_tool import search
-from media_tool.search import Row, SQLiteIndex, grams, parse_query
-from test_build import build_json, cli
+from media_tool.search import Row, SQLiteIndex
+from media_tool.search.query import grams, highlight, parse_query
+from helpers import build_json, cli
 
 
 @pytest.fixture()
-def built(sample_show):
-    code, report = build_json(sample_show)
-    assert code == 0, report
-    return sample_show
+def built(built_show):
+    return built_show
 
 
 def hits(show, query, *extra):
@@ -69,6 +67,7 @@ def test_reindex_touches_only_the_changed_episode(built):
     srt_path = built / "transcripts" / "ep-002-sick-leave" / "human.zh.srt"
     srt_path.write_text(srt_path.read_text().replace("谢谢收听。", "谢谢大家收听。"), encoding="utf-8")
     code, report = build_json(built)
+    assert code == 0, report
     stages = {e["slug"]: {k: v["status"] for k, v in e["stages"].items()} for e in report["episodes"]}
     assert stages["ep-001-pensions"]["index"] == "skipped" and stages["ep-002-sick-leave"]["index"] == "done"
     after = dict(sqlite3.connect(db).execute("SELECT id, slug FROM segments"))
@@ -89,7 +88,7 @@ def test_query_parsing_is_pure():
     assert parse_query("养老保险") == ('bi : "养老 老保 保险"', ["养老保险"])
     assert parse_query('"old age" pension*') == ('words : "old age" AND words : "pension"', ["old", "age", "pension"])
     assert parse_query('" * - (') == (None, [])
-    assert search.highlight("Pensions & <b>", ["pension"]) == "<mark>Pensions</mark> &amp; &lt;b&gt;"
+    assert highlight("Pensions & <b>", ["pension"]) == "<mark>Pensions</mark> &amp; &lt;b&gt;"
 
 
 def test_index_api_replace_and_remove(tmp_path):

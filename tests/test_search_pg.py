@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 from media_tool.search import Row, SQLiteIndex
-from test_build import build_json, cli
+from helpers import build_json, cli
 
 PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 QUERIES = ["病假", "养老保险", "病", "老保", "保老", '"social protection"', "PENSIONS", "welcome", "zzz",
@@ -52,33 +52,34 @@ def postgres():
 
 
 def _fresh(dsn: str):
-    from media_tool.search_pg import PostgresIndex
+    from media_tool.search.postgres import PostgresIndex
 
     ix = PostgresIndex(dsn)
     ix.db.execute("TRUNCATE mt_segments, mt_episodes; UPDATE mt_stats SET rows = 0, tokens = 0")
     return ix
 
 
-def test_sample_show_same_hits_from_both_backends(sample_show, postgres, monkeypatch):
-    assert build_json(sample_show)[0] == 0
-    lite = {q: cli("search", q, "--show", str(sample_show), "--json").stdout for q in QUERIES}
-    with open(sample_show / "podcast.toml", "a") as fh:
+@pytest.mark.slow
+def test_sample_show_same_hits_from_both_backends(built_show, postgres, monkeypatch):
+    lite = {q: cli("search", q, "--show", str(built_show), "--json").stdout for q in QUERIES}
+    with open(built_show / "podcast.toml", "a") as fh:
         fh.write('\n[search]\nbackend = "postgres"\n')
     _fresh(postgres).close()
     monkeypatch.setenv("MEDIA_TOOL_PG_DSN", postgres)
-    code, report = build_json(sample_show)
+    code, report = build_json(built_show)
     assert code == 0, report
     assert {e["stages"]["index"]["status"] for e in report["episodes"]} == {"done"}  # re-indexed into PG
     for q in QUERIES:
-        pg = cli("search", q, "--show", str(sample_show), "--json")
+        pg = cli("search", q, "--show", str(built_show), "--json")
         assert pg.returncode == 0, pg.stderr
         assert json.loads(pg.stdout) == json.loads(lite[q]), q
     assert json.loads(lite["病假"]) and json.loads(lite['"social protection"'])
-    filtered = cli("search", "welcome", "--show", str(sample_show), "--json", "--lang", "en",
+    filtered = cli("search", "welcome", "--show", str(built_show), "--json", "--lang", "en",
                    "--episode", "ep-001-pensions")
     assert {h["slug"] for h in json.loads(filtered.stdout)} == {"ep-001-pensions"}
 
 
+@pytest.mark.slow
 def test_ranking_matches_on_a_larger_corpus(postgres, tmp_path):
     """Enough rows that bm25 orders them: the two backends must agree hit for hit."""
     rng = random.Random(3)

@@ -10,18 +10,16 @@ import urllib.request
 import pytest
 
 from media_tool.serve import server
-from test_build import build_json
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
 
 @pytest.fixture()
-def running(sample_show):
-    assert build_json(sample_show)[0] == 0
+def running(built_show):
     from media_tool.search import SQLiteIndex
 
-    index = SQLiteIndex(sample_show / ".media-tool" / "search.sqlite3", readonly=True)
-    srv = server(sample_show / "feed", index, port=0)
+    index = SQLiteIndex(built_show / ".media-tool" / "search.sqlite3", readonly=True)
+    srv = server(built_show / "feed", index, port=0)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{srv.server_address[1]}"
     srv.shutdown()

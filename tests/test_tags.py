@@ -10,7 +10,7 @@ from mutagen.id3 import ID3
 from mutagen.mp4 import MP4
 from PIL import Image
 
-from test_build import build_json
+from helpers import build_json
 
 
 def ffprobe_chapters(path) -> list[dict]:
@@ -19,9 +19,8 @@ def ffprobe_chapters(path) -> list[dict]:
     return json.loads(out)["chapters"]
 
 
-def test_mp3_id3v23_frames_chapters_cover_and_transcript(sample_show):
-    assert build_json(sample_show)[0] == 0
-    mp3 = sample_show / "feed" / "media" / "ep-001-pensions.mp3"
+def test_mp3_id3v23_frames_chapters_cover_and_transcript(built_show):
+    mp3 = built_show / "feed" / "media" / "ep-001-pensions.mp3"
     tags = ID3(mp3)
     assert tags.version[:2] == (2, 3)
     assert str(tags["TIT2"]) == "Pensions for everyone" and str(tags["TALB"]) == "Social Protection Dialogues"
@@ -41,30 +40,29 @@ def test_mp3_id3v23_frames_chapters_cover_and_transcript(sample_show):
     assert [c["tags"]["title"] for c in seen] == ["Welcome", "Basic and contributory pensions"]
     assert float(seen[1]["start_time"]) == 6.0
     # The master the transcript was made from is untouched by tagging.
-    master = ID3(sample_show / ".media-tool" / "media" / "ep-001-pensions.mp3")
+    master = ID3(built_show / ".media-tool" / "media" / "ep-001-pensions.mp3")
     assert not master.getall("CHAP") and not master.getall("APIC")
 
 
-def test_mp4_and_m4a_atoms_and_chapters(sample_show):
-    assert build_json(sample_show)[0] == 0
-    m4a = sample_show / "feed" / "media" / "ep-001-pensions.m4a"
+def test_mp4_and_m4a_atoms_and_chapters(built_show):
+    m4a = built_show / "feed" / "media" / "ep-001-pensions.m4a"
     f = MP4(m4a)
     assert f["\xa9nam"] == ["Pensions for everyone"] and f["pcst"] is True and f["purl"] == ["https://podcast.example.org/feed.xml"]
     assert f["trkn"] == [(1, 0)] and f["covr"] and f["egid"]
     assert [c["tags"]["title"] for c in ffprobe_chapters(m4a)] == ["Welcome", "Basic and contributory pensions"]
-    mp4 = sample_show / "feed" / "media" / "ep-002-sick-leave.mp4"
+    mp4 = built_show / "feed" / "media" / "ep-002-sick-leave.mp4"
     assert MP4(mp4)["\xa9nam"] == ["Sick leave and old-age insurance"]
     assert [c["tags"]["title"] for c in ffprobe_chapters(mp4)] == ["Welcome"]
     md5 = lambda p: subprocess.run(["ffmpeg", "-v", "error", "-i", str(p), "-map", "0:v:0", "-c", "copy", "-f", "md5", "-"],  # noqa: E731
                                    capture_output=True, text=True, check=True).stdout
-    assert md5(mp4) == md5(sample_show / "episodes" / "ep-002-sick-leave" / "recording.mp4")  # video still bit-exact
+    assert md5(mp4) == md5(built_show / "episodes" / "ep-002-sick-leave" / "recording.mp4")  # video still bit-exact
 
 
-def test_retitle_retags_without_reencoding(sample_show):
-    assert build_json(sample_show)[0] == 0
-    toml = sample_show / "episodes" / "ep-001-pensions" / "episode.toml"
+def test_retitle_retags_without_reencoding(built_show):
+    toml = built_show / "episodes" / "ep-001-pensions" / "episode.toml"
     toml.write_text(toml.read_text().replace('en = "Pensions for everyone"', 'en = "Pensions for all"'), encoding="utf-8")
-    code, report = build_json(sample_show)
+    code, report = build_json(built_show)
+    assert code == 0, report
     st = {e["slug"]: {k: v["status"] for k, v in e["stages"].items()} for e in report["episodes"]}
     assert st["ep-001-pensions"]["normalize"] == "skipped" and st["ep-001-pensions"]["tag"] == "done"
-    assert str(ID3(sample_show / "feed" / "media" / "ep-001-pensions.mp3")["TIT2"]) == "Pensions for all"
+    assert str(ID3(built_show / "feed" / "media" / "ep-001-pensions.mp3")["TIT2"]) == "Pensions for all"

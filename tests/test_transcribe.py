@@ -17,8 +17,10 @@ import srt
 import webvtt
 
 from helpers import ROOT, ffmpeg
-from media_tool import transcribe as tr
+from media_tool import transcript_files
 from media_tool import transcripts as tx
+from media_tool.stages import transcribe as tr
+from media_tool.stages.translate import whisper_translation
 from media_tool.errors import ConfigError, ModelError
 from media_tool.ffmpeg import FFmpeg
 from media_tool.transcripts import Segment, Transcript
@@ -64,7 +66,7 @@ def test_auto_language_on_english_only_model_is_english(engines, ff):
 
 def test_every_format_parses_with_an_independent_reader(engines, ff, tmp_path):
     out = tr.transcribe(SPEECH, ff, engines["faster-whisper"], language="en")
-    files = tr.render(out.transcript)
+    files = tx.render(out.transcript)
     subs = list(srt.parse(files["srt"]))
     assert subs and all(s.start <= s.end for s in subs)
     assert all(a.start <= b.start for a, b in zip(subs, subs[1:]))
@@ -89,7 +91,7 @@ def test_silence_gives_an_empty_transcript(engines, ff, tmp_path, name):
     ffmpeg("-f", "lavfi", "-i", "anoisesrc=d=20:c=pink:a=0.0005", "-ar", "16000", str(quiet))
     out = tr.transcribe(quiet, ff, engines[name], language="en")
     assert out.transcript.segments == ()
-    assert tr.render(out.transcript)["json"].count("startTime") == 0
+    assert tx.render(out.transcript)["json"].count("startTime") == 0
 
 
 def test_english_only_model_refuses_mandarin(engines, ff):
@@ -97,7 +99,7 @@ def test_english_only_model_refuses_mandarin(engines, ff):
         tr.transcribe(SPEECH, ff, engines["faster-whisper"], language="zh")
     source = Transcript("zh", (Segment(0, 1, "你好"),))
     with pytest.raises(ModelError, match="English-only"):
-        tr.whisper_translation(SPEECH, ff, engines["openai-whisper"], source)
+        whisper_translation(SPEECH, ff, engines["openai-whisper"], source)
 
 
 class FakeMultilingualEngine:
@@ -129,7 +131,7 @@ def test_mandarin_path_up_to_the_model(ff):
     assert out.language == "zh" and out.detected
     assert fake.calls[0] == ("zh", "transcribe", tr.ZH_PROMPT)
     assert [s.text for s in out.transcript.segments] == ["欢迎收听节目。", "今天讨论病假。"]
-    en = tr.whisper_translation(SPEECH, ff, fake, out.transcript)
+    en = whisper_translation(SPEECH, ff, fake, out.transcript)
     assert fake.calls[-1][1] == "translate"
     assert [s.text for s in en.segments] == ["Welcome to the show.", "Today we talk about sick leave."]
     assert [(s.start, s.end) for s in en.segments] == [(s.start, s.end) for s in out.transcript.segments]
@@ -142,8 +144,8 @@ def test_real_multilingual_model_mandarin(ff, tmp_path):
     out = tr.transcribe(zh, ff, engine, language="auto")
     assert out.language == "zh"
     text = "".join(s.text for s in out.transcript.segments)
-    assert text == tr.to_simplified(text) and "病假" in text
-    en = tr.whisper_translation(zh, ff, engine, out.transcript)
+    assert text == tx.to_simplified(text) and "病假" in text
+    en = whisper_translation(zh, ff, engine, out.transcript)
     assert len(en.segments) == len(out.transcript.segments)
 
 
@@ -174,30 +176,30 @@ def test_human_translation_with_wrong_count_names_file_and_line(tmp_path):
     f = tmp_path / "human.zh.txt"
     f.write_text("甲\n乙\n", encoding="utf-8")
     with pytest.raises(ConfigError) as exc:
-        tr.read_human_translation(f, source, "zh", "transcripts/x/human.zh.txt")
+        transcript_files.read_human_translation(f, source, "zh", "transcripts/x/human.zh.txt")
     assert exc.value.one_line().startswith("transcripts/x/human.zh.txt:3: 2 segments, but the transcript has 3")
     f.write_text("甲\n乙\n丙\n丁\n", encoding="utf-8")
     with pytest.raises(ConfigError) as exc:
-        tr.read_human_translation(f, source, "zh", "transcripts/x/human.zh.txt")
+        transcript_files.read_human_translation(f, source, "zh", "transcripts/x/human.zh.txt")
     assert exc.value.one_line().startswith("transcripts/x/human.zh.txt:4: 4 segments")
     f.write_text("甲\n乙\n丙\n", encoding="utf-8")
-    assert [s.text for s in tr.read_human_translation(f, source, "zh", "x").segments] == ["甲", "乙", "丙"]
+    assert [s.text for s in transcript_files.read_human_translation(f, source, "zh", "x").segments] == ["甲", "乙", "丙"]
 
 
 def test_edited_file_is_never_overwritten(tmp_path):
     t1 = Transcript("en", (Segment(0, 1, "first version"),))
     files = {"x.en.srt": tx.to_srt(t1)}
-    written, conflicts = tr.write_files(tmp_path, files, {})
+    written, conflicts = transcript_files.write_files(tmp_path, files, {})
     assert conflicts == []
     (tmp_path / "x.en.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nfixed by a person\n")
     t2 = Transcript("en", (Segment(0, 1, "second version"),))
-    written2, conflicts = tr.write_files(tmp_path, {"x.en.srt": tx.to_srt(t2)}, written)
+    written2, conflicts = transcript_files.write_files(tmp_path, {"x.en.srt": tx.to_srt(t2)}, written)
     assert conflicts == ["x.en.srt"]
     assert "fixed by a person" in (tmp_path / "x.en.srt").read_text()
     assert "second version" in (tmp_path / "x.en.machine.srt").read_text()
     # Unedited files are replaced as usual.
-    w3, c3 = tr.write_files(tmp_path, {"y.en.txt": "a\n"}, {})
-    w4, c4 = tr.write_files(tmp_path, {"y.en.txt": "b\n"}, w3)
+    w3, c3 = transcript_files.write_files(tmp_path, {"y.en.txt": "a\n"}, {})
+    w4, c4 = transcript_files.write_files(tmp_path, {"y.en.txt": "b\n"}, w3)
     assert c4 == [] and (tmp_path / "y.en.txt").read_text() == "b\n"
 
 
@@ -223,7 +225,9 @@ class _ChatAPI(BaseHTTPRequestHandler):
 
 
 def test_chat_endpoint_translator_and_its_failure(monkeypatch):
-    from media_tool.translate import ChatTranslator, TranslationError, TranslationSettings, translate
+    from media_tool.errors import TranslationError
+    from media_tool.settings import TranslationSettings
+    from media_tool.stages.translate import ChatTranslator, translate
 
     server = HTTPServer(("127.0.0.1", 0), _ChatAPI)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -237,6 +241,7 @@ def test_chat_endpoint_translator_and_its_failure(monkeypatch):
         assert _ChatAPI.seen[0] == ("/v1/chat/completions", "Bearer sekret", "m1") and len(_ChatAPI.seen) == 3
     finally:
         server.shutdown()
+        server.server_close()  # the port now refuses connections at once
     closed = TranslationSettings(engine="openai", url=f"http://127.0.0.1:{server.server_port}/v1", model="m1",
                                  timeout_s=5)
     with pytest.raises(TranslationError, match="unreachable"):
@@ -245,7 +250,9 @@ def test_chat_endpoint_translator_and_its_failure(monkeypatch):
 
 def test_argos_without_its_package_is_a_clear_error():
     """argostranslate's en->zh package cannot be downloaded here; the error must say what to install."""
-    from media_tool.translate import TranslationError, TranslationSettings, machine_translator
+    from media_tool.errors import TranslationError
+    from media_tool.settings import TranslationSettings
+    from media_tool.stages.translate import machine_translator
 
     try:
         import argostranslate  # noqa: F401

@@ -8,12 +8,11 @@ import json
 import srt
 import webvtt
 
-from test_build import build_json, cli, statuses
+from helpers import build_json, cli, statuses
 
 
-def test_sample_show_transcripts(sample_show):
-    code, report = build_json(sample_show)
-    assert code == 0, report
+def test_sample_show_transcripts(built_template):
+    sample_show, report = built_template
     t = sample_show / "transcripts"
     # English episode: transcribed by tiny.en; no translator configured, so Chinese is reported missing.
     en = (t / "ep-001-pensions" / "ep-001-pensions.en.txt").read_text()
@@ -35,15 +34,14 @@ def test_sample_show_transcripts(sample_show):
     assert json.loads((d / "ep-002-sick-leave.en.json").read_text())["segments"][4]["body"] == "Thank you for listening."
 
 
-def test_person_edit_survives_a_new_machine_transcript(sample_show):
-    assert build_json(sample_show)[0] == 0
-    srt_path = sample_show / "transcripts" / "ep-001-pensions" / "ep-001-pensions.en.srt"
+def test_person_edit_survives_a_new_machine_transcript(built_show):
+    srt_path = built_show / "transcripts" / "ep-001-pensions" / "ep-001-pensions.en.srt"
     edited = srt_path.read_text().replace("Welcome", "WELCOME (checked by Li)")
     srt_path.write_text(edited)
     # New audio (another loudness target) means a new machine transcript.
-    toml = sample_show / "episodes" / "ep-001-pensions" / "episode.toml"
+    toml = built_show / "episodes" / "ep-001-pensions" / "episode.toml"
     toml.write_text(toml.read_text() + "\n[audio]\ntarget_lufs_mono = -20.0\n")
-    code, report = build_json(sample_show)
+    code, report = build_json(built_show)
     assert code == 0 and statuses(report, ("transcribe",))["ep-001-pensions"]["transcribe"] == "done"
     assert srt_path.read_text() == edited
     assert (srt_path.parent / "ep-001-pensions.en.machine.srt").is_file()
@@ -59,14 +57,13 @@ def test_wrong_human_translation_fails_that_episode_only(sample_show):
     assert (sample_show / "feed" / "media" / "ep-001-pensions.mp3").is_file()
 
 
-def test_unreachable_translation_endpoint_keeps_existing_files(sample_show):
-    assert build_json(sample_show)[0] == 0
-    before = {p.name: p.read_bytes() for p in (sample_show / "transcripts" / "ep-001-pensions").iterdir()}
-    with open(sample_show / "podcast.toml", "a") as fh:
+def test_unreachable_translation_endpoint_keeps_existing_files(built_show):
+    before = {p.name: p.read_bytes() for p in (built_show / "transcripts" / "ep-001-pensions").iterdir()}
+    with open(built_show / "podcast.toml", "a") as fh:
         fh.write('\n[translation]\nengine = "openai"\nurl = "http://127.0.0.1:9/v1"\nmodel = "any"\n')
-    p = cli("build", "--show", str(sample_show))
+    p = cli("build", "--show", str(built_show))
     assert p.returncode == 1
     failed = [ln for ln in p.stderr.splitlines() if ln.startswith("failed:")]
     assert len(failed) == 1 and "translation endpoint http://127.0.0.1:9/v1/chat/completions unreachable" in failed[0]
-    after = {p.name: p.read_bytes() for p in (sample_show / "transcripts" / "ep-001-pensions").iterdir()}
+    after = {p.name: p.read_bytes() for p in (built_show / "transcripts" / "ep-001-pensions").iterdir()}
     assert after == before

@@ -7,8 +7,10 @@ config); a traceback is shown only with --debug.
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -16,20 +18,36 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
-from . import __version__, pipeline
+from . import __version__
+from . import build as builder
+from .check import check
+from .episode import Event
 from .errors import MediaToolError, UsageError
 from .ffmpeg import FFmpeg
-from .normalize import Target, normalize
-from .probe import probe
+from .search import open_index
+from .serve import server
+from .settings import ENGINES, AudioSettings
 from .show import load_show
+from .stages import STAGES
+from .stages.normalize import Target, normalize
+from .stages.probe import probe
+from .stages.transcribe import transcribe
+from .stages.translate import whisper_translation
+from .transcript_files import write_files
+from .transcripts import bilingual_files, language_files
+from .whisper_engines import load_engine
+
+HELP = ("Turn a show folder of raw podcast and videocast recordings into a published, bilingual "
+        "(Chinese/English) podcast: loudness-correct MP3/M4A/MP4, transcripts, tags, feeds and search.")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="media-tool", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="media-tool", description=HELP)
     p.add_argument("--version", action="version", version=f"media-tool {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     common = argparse.ArgumentParser(add_help=False)
@@ -58,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the transcript files")
     t.add_argument("--language", default="auto", choices=["auto", "en", "zh"], help="language spoken")
     t.add_argument("--languages", default="zh,en", help="languages wanted (the other one is translated)")
-    t.add_argument("--engine", default="faster-whisper", choices=["faster-whisper", "openai-whisper"])
+    t.add_argument("--engine", default="faster-whisper", choices=ENGINES)
     t.add_argument("--model", default="tiny.en", help="model name (downloaded as the engine does) or local path")
     t.add_argument("--json", action="store_true")
 
@@ -106,38 +124,41 @@ def cmd_build(args) -> int:
     show = load_show(Path(args.show))
     ff = FFmpeg.discover()
     with _EventRenderer(enabled=not args.json) as render:
-        report = pipeline.build(show, ff, only=args.episode, jobs=args.jobs, force=args.force,
+        report = builder.build(show, ff, only=args.episode, jobs=args.jobs, force=args.force,
                                 on_event=render)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     else:
         for w in report.warnings:
-            err.print(f"[yellow]warning:[/yellow] {w}", soft_wrap=True)
+            err.print(f"[yellow]warning:[/yellow] {escape(w)}", soft_wrap=True)
         out.print(_build_table(report))
         for e in report.episodes:
             for notice in (e.episode.notices if e.episode else ()):
                 err.print(f"[yellow]note:[/yellow] {escape(notice)}", soft_wrap=True)
         for e in report.failed:
             err.print(f"[red]failed:[/red] {escape(e.error)}", soft_wrap=True)
+            if args.debug:
+                if e.traceback:
+                    err.print(escape(e.traceback), soft_wrap=True)
+                if e.stderr_tail:
+                    err.print(f"ffmpeg said:\n{escape(e.stderr_tail)}", soft_wrap=True)
         for line in report.errors:
             err.print(f"[red]failed:[/red] {escape(line)}", soft_wrap=True)
-            if args.debug and e.traceback:
-                err.print(e.traceback)
         done = sum(1 for e in report.episodes for s in e.stages if s.status == "done")
         out.print(f"{len(report.episodes)} episode(s), {done} stage run(s), "
                   f"{len(report.failed)} failed, {report.seconds:.1f} s")
     return 1 if report.failed or report.errors else 0
 
 
-def _build_table(report: pipeline.BuildReport) -> Table:
+def _build_table(report: builder.BuildReport) -> Table:
     t = Table(title="build")
-    for col in ("episode", *[s.name for s in pipeline.STAGES], "LUFS in → out", "gain dB", "dBTP"):
+    for col in ("episode", *[s.name for s in STAGES], "LUFS in → out", "gain dB", "dBTP"):
         t.add_column(col)
     colours = {"done": "green", "skipped": "dim", "failed": "red", "not run": "yellow"}
     for e in report.episodes:
         by = {s.stage: s for s in e.stages}
         cells = []
-        for st in pipeline.STAGES:
+        for st in STAGES:
             s = by.get(st.name) or by.get("config")
             cells.append(f"[{colours.get(s.status, 'white')}]{s.status}[/]" if s else "")
         lo = e.episode.loudness if e.episode else None
@@ -166,7 +187,7 @@ class _EventRenderer:
         if self.enabled:
             self.progress.stop()
 
-    def __call__(self, e: pipeline.Event) -> None:
+    def __call__(self, e: Event) -> None:
         if not self.enabled:
             return
         if e.slug not in self.tasks:
@@ -184,8 +205,6 @@ class _EventRenderer:
 
 
 def cmd_normalize(args) -> int:
-    from .settings import AudioSettings
-
     targets = [Target.for_path(o) for o in args.output]
     ff = FFmpeg.discover()
     info = probe(args.input, ff)
@@ -218,7 +237,7 @@ def cmd_normalize(args) -> int:
 
 def cmd_status(args) -> int:
     show = load_show(Path(args.show))
-    rows = pipeline.status(show, FFmpeg.discover())
+    rows = builder.status(show, FFmpeg.discover())
     if args.json:
         print(json.dumps([{"slug": slug, "title": title,
                            "stages": {s.stage: {"status": s.status, "detail": s.detail} for s in stages}}
@@ -227,13 +246,13 @@ def cmd_status(args) -> int:
         t = Table(title=show.title.get(show.language) or next(iter(show.title.values())))
         t.add_column("episode")
         t.add_column("title")
-        for st in pipeline.STAGES:
+        for st in STAGES:
             t.add_column(st.name)
         colours = {"built": "green", "stale": "yellow", "failed": "red", "new": "cyan", "missing": "magenta"}
         for slug, stages, title in rows:
             by = {s.stage: s for s in stages}
             cells = []
-            for st in pipeline.STAGES:
+            for st in STAGES:
                 s = by.get(st.name) or by.get("config")
                 cells.append(f"[{colours.get(s.status)}]{s.status}[/]" if s else "")
             t.add_row(slug, title, *cells)
@@ -249,9 +268,6 @@ def cmd_status(args) -> int:
 
 
 def cmd_transcribe(args) -> int:
-    from . import transcribe as tr
-    from .whisper_engines import load_engine
-
     wanted = [x.strip() for x in args.languages.split(",") if x.strip()]
     if not set(wanted) <= {"en", "zh"}:
         raise UsageError(f"--languages: expected en and/or zh, got {args.languages!r}")
@@ -261,7 +277,7 @@ def cmd_transcribe(args) -> int:
     cache = Path(os.environ.get("MEDIA_TOOL_CACHE", Path.home() / ".cache" / "media-tool"))
     engine = load_engine(args.engine, args.model, cache)
     if args.json:
-        outcome = tr.transcribe(src, ff, engine, language=args.language)
+        outcome = transcribe(src, ff, engine, language=args.language)
     else:
         with Progress(TextColumn("transcribe"), BarColumn(), TextColumn("{task.fields[rtf]}"),
                       TimeElapsedColumn(), console=err) as prog:
@@ -273,23 +289,21 @@ def cmd_transcribe(args) -> int:
                 prog.update(task, completed=done / max(total, 1e-9),
                             rtf=f"{done:.0f}/{total:.0f} s audio, {rate:.2f}x realtime")
 
-            outcome = tr.transcribe(src, ff, engine, language=args.language, progress=moved)
+            outcome = transcribe(src, ff, engine, language=args.language, progress=moved)
     written, missing = [], {}
-    files = {f"{src.stem}.{outcome.language}.{ext}": text for ext, text in tr.render(outcome.transcript).items()}
+    files = language_files(src.stem, outcome.transcript)
     other = "en" if outcome.language == "zh" else "zh"
     if other in wanted:
         if outcome.language == "zh" and engine.multilingual:
-            t = tr.whisper_translation(src, ff, engine, outcome.transcript)
-            files.update({f"{src.stem}.{other}.{ext}": text for ext, text in tr.render(t).items()})
-            from . import transcripts as tx
-            files[f"{src.stem}.zh-en.srt"] = tx.to_bilingual_srt(outcome.transcript, t)
-            files[f"{src.stem}.zh-en.vtt"] = tx.to_bilingual_vtt(outcome.transcript, t)
+            t = whisper_translation(src, ff, engine, outcome.transcript)
+            files.update(language_files(src.stem, t))
+            files.update(bilingual_files(src.stem, outcome.transcript, t))
         else:
             missing[other] = ("Whisper cannot translate into Chinese: use `media-tool build` with a "
                               "[translation] engine or a person's translation" if other == "zh"
                               else f"model {engine.model_name!r} is English-only: it cannot translate")
     out_dir.mkdir(parents=True, exist_ok=True)
-    hashes, conflicts = tr.write_files(out_dir, files, {})
+    _, conflicts = write_files(out_dir, files, {})
     written = [str(out_dir / n) for n in files if n not in conflicts]
     result = {"input": str(src), "language": outcome.language, "detected": outcome.detected,
               "segments": len(outcome.transcript.segments), "files": written, "kept_edited": conflicts,
@@ -309,8 +323,6 @@ def cmd_transcribe(args) -> int:
 
 
 def cmd_search(args) -> int:
-    from .search import open_index
-
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
     show = load_show(Path(args.show))
@@ -330,11 +342,6 @@ def cmd_search(args) -> int:
 
 def _marked(snippet: str):
     """A search snippet's <mark>ed terms as rich bold text."""
-    import html
-    import re
-
-    from rich.text import Text
-
     text, inside = Text(), False
     for part in re.split(r"(</?mark>)", snippet):
         if part in ("<mark>", "</mark>"):
@@ -345,11 +352,7 @@ def _marked(snippet: str):
 
 
 def cmd_serve(args) -> int:
-    from .serve import server
-
     show = load_show(Path(args.show))
-    from .search import open_index
-
     srv = server(show.feed_dir, open_index(show, readonly=True), args.host, args.port)
     host, port = srv.server_address[:2]
     out.print(f"serving {show.rel(show.feed_dir)}/ and the search page at http://{host}:{port}/_search (Ctrl-C stops)")
@@ -363,8 +366,6 @@ def cmd_serve(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .check import check
-
     problems = check(load_show(Path(args.show)))
     if args.json:
         print(json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=1))

@@ -9,6 +9,7 @@ transcripts and translations a person supplies.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 import unicodedata
@@ -45,6 +46,38 @@ class Transcript:
     @classmethod
     def from_dict(cls, d: dict) -> "Transcript":
         return cls(d["language"], tuple(Segment(**s) for s in d["segments"]), d.get("origin", "model"))
+
+
+FORMATS = ("srt", "vtt", "json", "txt")
+"""Every per-language file, by extension, in the order they are written and listed."""
+
+
+def file_name(stem: str, language: str, ext: str) -> str:
+    """`<stem>.<lang>.<ext>` (or `<stem>.zh-en.<ext>` for the bilingual pair): one naming for every caller."""
+    return f"{stem}.{language}.{ext}"
+
+
+def render(t: Transcript) -> dict[str, str]:
+    """Every per-language file for one transcript, by extension."""
+    return {"srt": to_srt(t), "vtt": to_vtt(t), "json": to_json(t), "txt": to_txt(t)}
+
+
+def language_files(stem: str, t: Transcript) -> dict[str, str]:
+    """File name -> text for one transcript's language: what the stages and `transcribe` write."""
+    return {file_name(stem, t.language, ext): text for ext, text in render(t).items()}
+
+
+def bilingual_files(stem: str, source: Transcript, translation: Transcript) -> dict[str, str]:
+    """The pair files, named zh-en whichever was spoken, the spoken language on top."""
+    return {file_name(stem, "zh-en", "srt"): to_bilingual_srt(source, translation),
+            file_name(stem, "zh-en", "vtt"): to_bilingual_vtt(source, translation)}
+
+
+def to_simplified(text: str) -> str:
+    """Traditional to Simplified characters (OpenCC t2s), punctuation kept."""
+    from opencc import OpenCC
+
+    return OpenCC("t2s").convert(text)
 
 
 class TranscriptFormatError(ValueError):
@@ -164,7 +197,7 @@ def pair(source: Transcript, translation: Transcript) -> list[tuple[Segment, Seg
 
 
 def to_bilingual_srt(source: Transcript, translation: Transcript) -> str:
-    subs = [srt.Subtitle(i + 1, _td(a.start), _td(a.end), f"{_one_line(a.text)}\n{_one_line(b.text)}")
+    subs = [srt.Subtitle(i + 1, _td(a.start), _td(a.end), f"{one_line(a.text)}\n{one_line(b.text)}")
             for i, (a, b) in enumerate(pair(source, translation))]
     return srt.compose(subs, reindex=False)
 
@@ -173,11 +206,11 @@ def to_bilingual_vtt(source: Transcript, translation: Transcript) -> str:
     body = [f"WEBVTT\nLanguage: {source.language}, {translation.language}\n"]
     for a, b in pair(source, translation):
         body.append(f"{_vtt_time(a.start)} --> {_vtt_time(a.end)}\n"
-                    f"{_vtt_text(_one_line(a.text), None)}\n{_vtt_text(_one_line(b.text), None)}\n")
+                    f"{_vtt_text(one_line(a.text), None)}\n{_vtt_text(one_line(b.text), None)}\n")
     return "\n".join(body)
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """Cue lines rejoined: with a space between words, without one between Chinese characters."""
     out = ""
     for part in text.split():
@@ -187,7 +220,6 @@ def _one_line(text: str) -> str:
     return out
 
 
-one_line = _one_line
 
 
 # -- readers (for files a person supplies) --------------------------------------------------
@@ -198,17 +230,15 @@ def read_srt(text: str, language: str) -> Transcript:
         line = text[:exc.expected_start].count("\n") + 1 if hasattr(exc, "expected_start") else None
         raise TranscriptFormatError("not valid SRT", line) from exc
     return Transcript(language, tuple(Segment(s.start.total_seconds(), s.end.total_seconds(),
-                                              _one_line(s.content)) for s in subs), "human")
+                                              one_line(s.content)) for s in subs), "human")
 
 
 def read_vtt(text: str, language: str) -> Transcript:
-    import io
-
     try:
         captions = webvtt.from_buffer(io.StringIO(text))
     except Exception as exc:  # webvtt raises its own MalformedFileError / MalformedCaptionError
         raise TranscriptFormatError(f"not valid WebVTT ({exc})") from exc
-    return Transcript(language, tuple(Segment(c.start_in_seconds, c.end_in_seconds, _one_line(c.text),
+    return Transcript(language, tuple(Segment(c.start_in_seconds, c.end_in_seconds, one_line(c.text),
                                               getattr(c, "voice", None) or None) for c in captions), "human")
 
 

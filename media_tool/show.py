@@ -12,14 +12,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError
-from .settings import AUDIO_FIELDS, AudioSettings
-from .translate import TRANSLATORS, TranslationSettings
+from .settings import (
+    AUDIO_FIELDS,
+    ENGINES,
+    TRANSLATORS,
+    AudioSettings,
+    SearchSettings,
+    TranscriptionSettings,
+    TranslationSettings,
+)
 
 MEDIA_EXTENSIONS = {".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".aif", ".aiff",
                     ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".avi"}
 LANGUAGES = ("en", "zh")
 EPISODE_TYPES = ("full", "trailer", "bonus")
-ENGINES = ("openai-whisper", "faster-whisper")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 
@@ -41,21 +47,6 @@ class Person:
 
 
 @dataclass(frozen=True)
-class TranscriptionSettings:
-    engine: str = "faster-whisper"
-    model: str = "tiny.en"
-    languages: tuple[str, ...] = ("zh", "en")
-
-
-@dataclass(frozen=True)
-class SearchSettings:
-    """podcast.toml [search]: where the index lives."""
-
-    backend: str = "sqlite"              # sqlite (embedded, .media-tool/search.sqlite3) | postgres
-    dsn_env: str = "MEDIA_TOOL_PG_DSN"   # the PostgreSQL connection string is read from this variable
-
-
-@dataclass(frozen=True)
 class Show:
     """podcast.toml, validated."""
 
@@ -73,7 +64,7 @@ class Show:
     locked: bool
     audio: AudioSettings
     transcription: TranscriptionSettings
-    translation: "TranslationSettings" = None  # type: ignore[assignment]
+    translation: TranslationSettings = TranslationSettings()
     search: SearchSettings = SearchSettings()
     warnings: tuple[str, ...] = ()
 

@@ -18,10 +18,12 @@ import numpy as np
 
 from .errors import ModelError
 from .ffmpeg import FFmpeg
+from .settings import ENGINES
+from .transcripts import Segment, to_simplified
+from .whisper_convert import convert
 
 SAMPLE_RATE = 16000
-ENGINES = ("faster-whisper", "openai-whisper")
-ProgressFn = Callable[[float, float], None]
+AudioProgressFn = Callable[[float, float], None]
 """Called with (seconds of audio done, seconds of audio in all)."""
 
 
@@ -123,6 +125,17 @@ def guard(segments: list[RawSegment], speech: list[tuple[float, float]]) -> list
     return out
 
 
+def clean_segments(raw, language: str, speech) -> list[Segment]:
+    """Model segments after the guards, trimmed, in Simplified characters for Chinese."""
+    out = []
+    for s in guard(list(raw), speech):
+        text = " ".join(s.text.split())
+        if language == "zh":
+            text = to_simplified(text)
+        out.append(Segment(round(s.start, 3), round(s.end, 3), text))
+    return out
+
+
 class FasterWhisper:
     """CTranslate2 Whisper, batched over voice-active stretches: the fast path."""
 
@@ -151,14 +164,12 @@ class FasterWhisper:
         return lang
 
     def run(self, audio: np.ndarray, *, language: str, task: str, prompt: str | None,
-            speech: list[tuple[float, float]], progress: ProgressFn | None = None) -> Run:
+            speech: list[tuple[float, float]], progress: AudioProgressFn | None = None) -> Run:
         duration = len(audio) / SAMPLE_RATE
-        # Batched decoding without timestamp tokens (with them, a sentence that ends a 30-second
-        # batch window is sometimes dropped); word timestamps give the sentence timings instead.
-        # The speech already found is reused (no second VAD pass); greedy decoding with
-        # temperature fallback, as openai-whisper decodes by default. Windows are dealt round
-        # the workers; batched decoding without timestamp tokens (with them, a sentence that
-        # ends a 30-second window is sometimes dropped), word timestamps give sentence timings.
+        # Windows are dealt round the workers. Decoding runs without timestamp tokens (with them,
+        # a sentence that ends a 30-second window is sometimes dropped); word timestamps give the
+        # sentence timings instead. The speech already found is reused (no second VAD pass);
+        # greedy decoding with temperature fallback, as openai-whisper decodes by default.
         all_windows = windows(speech)
         shares = [all_windows[i::self.workers] for i in range(self.workers)]
         done = [0.0]
@@ -227,7 +238,6 @@ class OpenAIWhisper:
     def __init__(self, model: str, *, cache_dir: Path):
         import whisper
 
-        from .whisper_convert import convert
 
         source = model
         local = Path(model) if Path(model).is_dir() else offline_model_dir(model)
@@ -248,7 +258,7 @@ class OpenAIWhisper:
         return max(probs, key=probs.get)
 
     def run(self, audio: np.ndarray, *, language: str, task: str, prompt: str | None,
-            speech: list[tuple[float, float]], progress: ProgressFn | None = None) -> Run:
+            speech: list[tuple[float, float]], progress: AudioProgressFn | None = None) -> Run:
         import importlib
 
         wt = importlib.import_module("whisper.transcribe")  # the module, not the function of that name
@@ -269,7 +279,7 @@ class OpenAIWhisper:
         return Run(result.get("language", language), segs, duration)
 
 
-def _callback_tqdm(progress: ProgressFn | None, duration: float):
+def _callback_tqdm(progress: AudioProgressFn | None, duration: float):
     class Bar:
         def __init__(self, total=None, **kwargs):
             self.total, self.n = total or 1, 0

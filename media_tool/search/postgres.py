@@ -14,8 +14,22 @@ import math
 import threading
 import unicodedata
 
-from .search import (RANK_WINDOW, _WORD, Hit, Phrase, Row, _lang_token, _slug_token, assemble, block_base, filters,
-                     grams, parse, shortlist)
+from .query import (
+    RANK_WINDOW,
+    WORD,
+    Hit,
+    Phrase,
+    Row,
+    assemble,
+    block_base,
+    filters,
+    free_block,
+    grams,
+    lang_token,
+    parse,
+    shortlist,
+    slug_token,
+)
 
 K1, B = 1.2, 0.75  # FTS5's bm25 constants
 COLUMNS = ("words", "uni", "bi", "lang", "ep")
@@ -31,13 +45,13 @@ def _stem(word: str) -> str:
 def words(text: str) -> list[str]:
     """SQLite FTS5 `porter unicode61`: letters and digits, case and diacritics folded, stemmed."""
     folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
-    return [_stem(w) for w in _WORD.findall(folded)]
+    return [_stem(w) for w in WORD.findall(folded)]
 
 
 def columns(text: str, lang: str, slug: str) -> dict[str, list[str]]:
     uni, bi = grams(text)
-    return {"words": words(text), "uni": uni.split(), "bi": bi.split(), "lang": [_lang_token(lang)],
-            "ep": [_slug_token(slug)]}
+    return {"words": words(text), "uni": uni.split(), "bi": bi.split(), "lang": [lang_token(lang)],
+            "ep": [slug_token(slug)]}
 
 
 def phrase_tokens(p: Phrase) -> list[str]:
@@ -93,7 +107,7 @@ class PostgresIndex:
             base = block_base(date)
             taken = {b for (b,) in self.db.execute(
                 "SELECT block FROM mt_episodes WHERE block BETWEEN %s AND %s", (base, base + 255))}
-            block = next(b for b in range(base, base + 256) if b not in taken)
+            block = free_block(date, taken)
             self.db.execute("INSERT INTO mt_episodes VALUES (%s, %s, %s, %s, %s, %s)",
                             (slug, title, date, url, key, block))
             data, tokens = [], 0

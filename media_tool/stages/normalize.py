@@ -1,14 +1,15 @@
 """Normalize stage: measured linear gain plus a peak limiter, encoded to CBR MP3, M4A or MP4.
 
-Three passes, each streamed through ffmpeg so hours of audio never sit in Python:
-1. scan: integrated loudness, sample peak and silences of the source (one cheap decode);
-2. only if the gain would push peaks past the ceiling: the limited loudness at two candidate
-   gains, measured in parallel, to solve for the gain that lands on target after limiting;
-3. encode: one producer ffmpeg decodes, trims, adds jingles, applies gain and the limiter,
-   meters the result (integrated loudness and true peak) and feeds one encoder ffmpeg per
-   output through pipes, so the MP3 encoder has a core to itself.
-The meter in pass 3 checks the result; if it missed the target, the encode is repeated with
-the gain corrected, so the file that is published is the one that met the target.
+Everything is streamed through ffmpeg so hours of audio never sit in Python:
+1. scan: integrated loudness, sample peak and silences of the source (one decode, split
+   across cores for long files), and a check that the whole file decodes;
+2. plan, on excerpts measured in parallel: the loudness the limiter takes away (solved for
+   with two trial gains) and the loudness each output's codec adds or removes;
+3. encode: one producer ffmpeg decodes, trims, adds jingles, applies gain and the limiter and
+   feeds one encoder ffmpeg per output through pipes (long MP3s in frame-exact chunks on
+   every core);
+4. meter: each encoded stream is decoded as it is written; a file that missed the target is
+   encoded again with the correction, so the file that is published is the one that met it.
 """
 
 from __future__ import annotations
@@ -19,16 +20,17 @@ import time
 import wave
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import loudness, mp3split
-from .errors import InputMediaError, ToolError, UsageError
-from .ffmpeg import FFmpeg
-from .fsutil import atomic_output, scratch
-from .loudness import Loudness
-from .probe import MediaInfo
-from .settings import AudioSettings
+from .. import __version__, jingles, loudness, mp3split
+from ..episode import Context, Episode
+from ..errors import InputMediaError, ToolError, UsageError
+from ..ffmpeg import FFmpeg
+from ..fsutil import atomic_output, scratch
+from ..loudness import FileLoudness, Loudness, LoudnessReport
+from ..media import MediaInfo
+from ..settings import AudioSettings
 
 REVISION = 1
 """Bump when the audio this stage produces changes for the same inputs (invalidates caches)."""
@@ -103,49 +105,6 @@ class Tweak:
 
     gain_db: float = 0.0
     ceiling_db: float | None = None
-
-
-@dataclass(frozen=True)
-class FileLoudness:
-    """One written file, measured by decoding what its encoder produced."""
-
-    path: str
-    kind: str
-    integrated: float
-    lra: float
-    true_peak: float
-
-
-@dataclass(frozen=True)
-class Result:
-    """What was measured and done; recorded per episode and printed by `normalize --json`."""
-
-    input: Loudness
-    output: Loudness
-    target_lufs: float
-    true_peak_limit: float
-    gain_db: float
-    codec_delta_lu: float
-    channels: int
-    input_seconds: float
-    output_seconds: float
-    trimmed: tuple[float, float] | None
-    encodes: int
-    seconds: float
-    files: list[FileLoudness] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["trimmed"] = list(self.trimmed) if self.trimmed else None
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Result":
-        d = dict(d)
-        d["input"], d["output"] = Loudness(**d["input"]), Loudness(**d["output"])
-        d["trimmed"] = tuple(d["trimmed"]) if d.get("trimmed") else None
-        d["files"] = [FileLoudness(**f) for f in d.get("files", [])]
-        return cls(**d)
 
 
 # -- pure: filter graphs and argument lists ------------------------------------------------
@@ -266,12 +225,12 @@ class _Phases:
             self.callback(min(1.0, self.base + self.weight * min(1.0, seconds / self.duration)))
 
 
-EXCERPT_S = 60.0
+CODEC_TEST_S = 60.0
 """Length of the codec test: enough speech for a stable gated loudness, cheap to encode."""
 
-
-EXCERPTS = 8
-EXCERPT_LEN_S = 15.0
+LIMITER_EXCERPTS = 8
+"""At most this many excerpts of a long recording are limited on trial, each LIMITER_EXCERPT_S long."""
+LIMITER_EXCERPT_S = 15.0
 
 
 def _limiter_loss(ff: FFmpeg, info: MediaInfo, plan: Plan, span: tuple[float, float],
@@ -280,9 +239,9 @@ def _limiter_loss(ff: FFmpeg, info: MediaInfo, plan: Plan, span: tuple[float, fl
     recording (all of it when short): the loss follows the peak-to-loudness ratio of the
     speech, which excerpts sample well at a fraction of a full pass's cost."""
     length = span[1] - span[0]
-    k = max(1, min(EXCERPTS, int(length // (4 * EXCERPT_LEN_S))))
+    k = max(1, min(LIMITER_EXCERPTS, int(length // (4 * LIMITER_EXCERPT_S))))
     pieces = [(span[0], length)] if k == 1 else [
-        (span[0] + (i + 0.5) * length / k - EXCERPT_LEN_S / 2, EXCERPT_LEN_S) for i in range(k)]
+        (span[0] + (i + 0.5) * length / k - LIMITER_EXCERPT_S / 2, LIMITER_EXCERPT_S) for i in range(k)]
     inputs, labels = [], []
     for i, (start, dur) in enumerate(pieces):
         inputs += ["-ss", f"{start:.3f}", "-t", f"{dur:.3f}", "-i", info.path]
@@ -310,7 +269,7 @@ def _codec_test(ff: FFmpeg, info: MediaInfo, plan: Plan, kind: str, settings: Au
     Lossy encoders drop quiet high-frequency detail that K-weighting counts, often 0.2-0.5 LU
     for speech at podcast bit rates; a normalizer that ignores it publishes files below target.
     """
-    length = min(EXCERPT_S, span[1] - span[0])
+    length = min(CODEC_TEST_S, span[1] - span[0])
     start = span[0] + max(0.0, (span[1] - span[0] - length) / 2)
     test = Window(start=start, samples=round(length * plan.sample_rate), intro=False, outro=False)
     piped = ff.pipeline(lambda urls: producer_args(Path(info.path), plan, urls, window=test, meter=True),
@@ -325,7 +284,7 @@ def _codec_test(ff: FFmpeg, info: MediaInfo, plan: Plan, kind: str, settings: Au
 
 def normalize(info: MediaInfo, targets: list[Target], settings: AudioSettings, ff: FFmpeg, *,
               intro: Path | None = None, outro: Path | None = None, trim: bool | None = None,
-              target_lufs: float | None = None, progress=None) -> Result:
+              target_lufs: float | None = None, progress=None) -> LoudnessReport:
     """Normalize one probed recording into every target file; files appear only when complete.
 
     The first target is the one held to the loudness target exactly (the feed's enclosure);
@@ -391,7 +350,7 @@ def normalize(info: MediaInfo, targets: list[Target], settings: AudioSettings, f
         plan = corrected
     phases(info.duration)
     primary = files[0]
-    return Result(input=scan.loudness,
+    return LoudnessReport(input=scan.loudness,
                   output=Loudness(primary.integrated, primary.lra, primary.true_peak, "true"),
                   target_lufs=target, true_peak_limit=settings.true_peak, gain_db=round(plan.gain_db, 2),
                   codec_delta_lu=delta, channels=channels, input_seconds=round(scan.decoded_seconds, 3),
@@ -554,3 +513,54 @@ def _check_complete(info: MediaInfo, scan: loudness.Scan) -> None:
                               f"{expected:.1f} s", info.path)
     if scan.decode_errors > 3:
         raise InputMediaError(f"damaged: {scan.decode_errors} decoding errors", info.path)
+
+
+class NormalizeStage:
+    """Loudness-correct untagged masters: the feed's MP3, and the M4A or the video's MP4."""
+
+    name = "normalize"
+
+    def key(self, ctx: Context, ep: Episode) -> dict:
+        settings = ep.config.audio(ctx.show)
+        jingle_hashes = {k: ctx.state.hashes.digest(ctx.show.root / v)
+                         for k, v in (("intro", settings.intro), ("outro", settings.outro)) if v}
+        return {"source": ctx.state.hashes.digest(ep.config.source), "audio": settings.to_dict(),
+                "jingles": jingle_hashes, "rev": REVISION, "tool": __version__, "ffmpeg": ctx.ff.version}
+
+    def targets(self, ctx: Context, ep: Episode) -> list[Target]:
+        """The audio feed's MP3 first (held exactly to target), then M4A or the video MP4.
+
+        These are untagged masters; the tag stage publishes tagged copies under feed/media."""
+        media = ctx.show.state_dir / "media"
+        out = [Target(media / f"{ep.slug}.mp3", "mp3")]
+        if ep.media and ep.media.has_video:
+            out.append(Target(media / f"{ep.slug}.mp4", "mp4"))
+        elif ep.config.audio(ctx.show).m4a:
+            out.append(Target(media / f"{ep.slug}.m4a", "m4a"))
+        return out
+
+    def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
+        assert ep.media is not None and ep.media.audio is not None
+        settings = ep.config.audio(ctx.show)
+        channels = 1 if ep.media.audio.channels == 1 else 2
+        prepared = {}
+        if not ep.media.has_video:
+            for which in ("intro", "outro"):
+                name = getattr(settings, which)
+                if name:
+                    prepared[which] = jingles.prepare(ctx.show.root / name, ctx.show.state_dir / "jingles",
+                                                      ctx.ff, channels=channels, sample_rate=settings.sample_rate)
+        info = replace(ep.media, path=str(ep.config.source))
+        targets = self.targets(ctx, ep)
+        result = normalize(info, targets, settings, ctx.ff, progress=progress, **prepared)
+        outputs = {t.kind: ctx.show.rel(t.path) for t in targets}
+        sizes = {t.kind: t.path.stat().st_size for t in targets}
+        return (replace(ep, loudness=result, outputs=outputs),
+                {"result": result.to_dict(), "outputs": outputs, "sizes": sizes})
+
+    def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
+        for kind, rel in data["outputs"].items():
+            p = ctx.show.root / rel
+            if not p.is_file() or p.stat().st_size != data["sizes"][kind]:
+                return None  # an output went missing or was changed: make it again
+        return replace(ep, loudness=LoudnessReport.from_dict(data["result"]), outputs=data["outputs"])

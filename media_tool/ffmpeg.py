@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 
 from .errors import ToolError
 
-ProgressFn = Callable[[float], None]
+SecondsDoneFn = Callable[[float], None]
 """Called with the seconds of media processed so far."""
 
 _MAX_KEPT_LINES = 200_000
 
 
 @dataclass(frozen=True)
-class Result:
+class Completed:
     """What a finished run left behind: its stderr lines and, if asked, its stdout bytes."""
 
     stderr_lines: list[str]
@@ -63,8 +63,8 @@ class FFmpeg:
         return cls(ffmpeg=ffmpeg, ffprobe=ffprobe, version=version)
 
     # -- single runs -------------------------------------------------------------------
-    def run(self, args: Sequence[str], *, progress: ProgressFn | None = None,
-            path: str | None = None, capture_stdout: bool = False) -> Result:
+    def run(self, args: Sequence[str], *, progress: SecondsDoneFn | None = None,
+            path: str | None = None, capture_stdout: bool = False) -> Completed:
         """Run ffmpeg with `args`; raise ToolError (naming `path`) if it fails."""
         cmd = [self.ffmpeg, "-nostdin", "-hide_banner", "-nostats"]
         if progress is not None and not capture_stdout:
@@ -75,9 +75,9 @@ class FFmpeg:
         proc.wait()
         if proc.returncode != 0:
             raise _tool_error(proc, path)
-        return Result(proc.stderr_lines(), proc.stdout_bytes())
+        return Completed(proc.stderr_lines(), proc.stdout_bytes())
 
-    def probe(self, path: str) -> Result:
+    def probe(self, path: str) -> Completed:
         """Run ffprobe's JSON dump of format and streams; stdout holds the JSON."""
         assert self.ffprobe, "callers check for ffprobe first"
         cmd = [self.ffprobe, "-v", "error", "-print_format", "json", "-show_format",
@@ -86,19 +86,19 @@ class FFmpeg:
         proc.wait()
         if proc.returncode != 0:
             raise _tool_error(proc, path)
-        return Result(proc.stderr_lines(), proc.stdout_bytes())
+        return Completed(proc.stderr_lines(), proc.stdout_bytes())
 
-    def run_tolerant(self, args: Sequence[str]) -> tuple[int, Result]:
+    def run_tolerant(self, args: Sequence[str]) -> tuple[int, Completed]:
         """Run ffmpeg and return its exit code instead of raising (for probing by ffmpeg -i)."""
         cmd = [self.ffmpeg, "-nostdin", "-hide_banner", *args]
         proc = _Proc(cmd)
         proc.wait()
-        return proc.returncode, Result(proc.stderr_lines())
+        return proc.returncode, Completed(proc.stderr_lines())
 
     # -- pipelines ---------------------------------------------------------------------
     def pipeline(self, producer: Callable[[list[str]], list[str]],
                  consumers: Sequence[list[str]], meters: Sequence[list[str] | None] = (), *,
-                 progress: ProgressFn | None = None, path: str | None = None) -> Piped:
+                 progress: SecondsDoneFn | None = None, path: str | None = None) -> Piped:
         """Run one producer ffmpeg whose outputs feed consumer ffmpegs through OS pipes.
 
         `producer` receives one `pipe:N` URL per consumer and returns its arguments; each
@@ -141,13 +141,13 @@ class FFmpeg:
         _wait_all([head, *started])
         # A failed encoder makes the producer fail with a broken pipe: report the cause first.
         _raise_first_failure([*workers, head, *started], path)
-        return Piped(Result(head.stderr_lines()), [Result(p.stderr_lines()) for p in workers],
-                     [Result(g.stderr_lines()) if g else None for g in gauges])
+        return Piped(Completed(head.stderr_lines()), [Completed(p.stderr_lines()) for p in workers],
+                     [Completed(g.stderr_lines()) if g else None for g in gauges])
 
 
     def relay(self, producer: Callable[[str], list[str]], encoder: list[str], meter: list[str],
               keep: Callable[[bytes], bytes], sink: Callable[[bytes], None], *,
-              progress: ProgressFn | None = None, path: str | None = None) -> Piped:
+              progress: SecondsDoneFn | None = None, path: str | None = None) -> Piped:
         """producer | encoder | (Python: keep, sink) | meter, all streaming.
 
         Python sits between the encoder and its meter so it can choose which encoded bytes
@@ -194,16 +194,16 @@ class FFmpeg:
             raise
         _wait_all(started)
         _raise_first_failure([enc, head, gauge], path)
-        return Piped(Result(head.stderr_lines()), [Result(enc.stderr_lines())], [Result(gauge.stderr_lines())])
+        return Piped(Completed(head.stderr_lines()), [Completed(enc.stderr_lines())], [Completed(gauge.stderr_lines())])
 
 
 @dataclass(frozen=True)
 class Piped:
     """Results of a pipeline: the producer, each consumer, and each consumer's meter."""
 
-    producer: Result
-    consumers: list[Result]
-    meters: list[Result | None]
+    producer: Completed
+    consumers: list[Completed]
+    meters: list[Completed | None]
 
 
 def _wait_all(procs: list["_Proc"]) -> None:
@@ -245,7 +245,7 @@ class _Proc:
     """
 
     def __init__(self, cmd: list[str], *, stdin: int | None = None,
-                 stdout_progress: ProgressFn | None = None, capture_stdout: bool = False,
+                 stdout_progress: SecondsDoneFn | None = None, capture_stdout: bool = False,
                  raw_stdout: bool = False, pass_fds: Sequence[int] = ()):
         self.cmd = cmd
         self._lines: list[str] = []
@@ -276,7 +276,7 @@ class _Proc:
             if len(self._lines) < _MAX_KEPT_LINES:
                 self._lines.append(line)
 
-    def _drain_progress(self, progress: ProgressFn) -> None:
+    def _drain_progress(self, progress: SecondsDoneFn) -> None:
         assert self._p.stdout is not None
         for raw in self._p.stdout:
             key, _, value = raw.decode("ascii", "replace").strip().partition("=")

@@ -9,10 +9,10 @@ import math
 import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from .errors import InputMediaError, ToolError
-from .ffmpeg import FFmpeg, ProgressFn
+from .ffmpeg import FFmpeg, SecondsDoneFn
 
 SILENT_LUFS = -70.0
 """EBU R128's absolute gate: a programme at or below it has nothing to normalize."""
@@ -39,6 +39,49 @@ class Scan:
     silences: list[tuple[float, float | None]]
     decoded_seconds: float
     decode_errors: int
+
+
+@dataclass(frozen=True)
+class FileLoudness:
+    """One written file, measured by decoding what its encoder produced."""
+
+    path: str
+    kind: str
+    integrated: float
+    lra: float
+    true_peak: float
+
+
+@dataclass(frozen=True)
+class LoudnessReport:
+    """What normalizing measured and did; recorded per episode and printed by `normalize --json`."""
+
+    input: Loudness
+    output: Loudness
+    target_lufs: float
+    true_peak_limit: float
+    gain_db: float
+    codec_delta_lu: float
+    channels: int
+    input_seconds: float
+    output_seconds: float
+    trimmed: tuple[float, float] | None
+    encodes: int
+    seconds: float
+    files: list[FileLoudness] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["trimmed"] = list(self.trimmed) if self.trimmed else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LoudnessReport":
+        d = dict(d)
+        d["input"], d["output"] = Loudness(**d["input"]), Loudness(**d["output"])
+        d["trimmed"] = tuple(d["trimmed"]) if d.get("trimmed") else None
+        d["files"] = [FileLoudness(**f) for f in d.get("files", [])]
+        return cls(**d)
 
 
 def ebur128_filter(peak: str = "sample") -> str:
@@ -120,7 +163,7 @@ def decode_error_count(lines: Sequence[str]) -> int:
 
 
 def scan(path: str, ff: FFmpeg, *, stream_index: int, sample_rate: int, channels: int,
-         silence_db: float | None = None, progress: ProgressFn | None = None,
+         silence_db: float | None = None, progress: SecondsDoneFn | None = None,
          duration: float = 0.0, parts: int = 1) -> Scan:
     """Decode once: loudness, sample peak, silent spans and how much actually decoded.
 

@@ -42,3 +42,38 @@ class AudioSettings:
 
 
 AUDIO_FIELDS = {f.name: f for f in fields(AudioSettings)}
+
+
+ENGINES = ("faster-whisper", "openai-whisper")
+"""Whisper engines, by the name podcast.toml and --engine use."""
+
+TRANSLATORS = ("human", "argos", "openai")
+
+
+@dataclass(frozen=True)
+class TranscriptionSettings:
+    """podcast.toml [transcription]: which Whisper, which model, which languages to publish."""
+
+    engine: str = "faster-whisper"
+    model: str = "tiny.en"
+    languages: tuple[str, ...] = ("zh", "en")
+
+
+@dataclass(frozen=True)
+class TranslationSettings:
+    """podcast.toml [translation]."""
+
+    engine: str = "human"                 # human | argos | openai
+    url: str | None = None                # e.g. https://api.openai.com/v1 (chat/completions is appended)
+    model: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"   # the key is read from this variable, never stored
+    batch: int = 40
+    timeout_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """podcast.toml [search]: where the index lives."""
+
+    backend: str = "sqlite"              # sqlite (embedded, .media-tool/search.sqlite3) | postgres
+    dsn_env: str = "MEDIA_TOOL_PG_DSN"   # the PostgreSQL connection string is read from this variable

@@ -1,14 +1,11 @@
-"""Probe stage: what a recording holds (duration, streams, codecs), and whether it is usable."""
+"""What a recording holds (duration, streams, codecs) and whether it is usable: values and parsers, pure."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from dataclasses import asdict, dataclass
 
-from .errors import InputMediaError, ToolError
-from .ffmpeg import FFmpeg
+from .errors import InputMediaError
 
 MIN_DURATION_S = 1.0
 """Shorter than this cannot be loudness-measured (EBU R128 gates on 400 ms blocks) or be an episode."""
@@ -127,31 +124,7 @@ def check_usable(info: MediaInfo, *, min_duration: float = MIN_DURATION_S) -> No
         raise InputMediaError(f"too short: {info.duration:.2f} s (minimum {min_duration:g} s)", info.path)
 
 
-def probe(path: str, ff: FFmpeg) -> MediaInfo:
-    """Probe one file and check it is usable; raise InputMediaError naming it if not."""
-    try:
-        size = os.path.getsize(path)
-    except OSError as exc:
-        raise InputMediaError(f"cannot read: {exc.strerror}", path) from exc
-    if size == 0:
-        raise InputMediaError("empty file (0 bytes)", path)
-    if ff.ffprobe:
-        try:
-            data = json.loads(ff.probe(path).stdout or b"{}")
-        except ToolError as exc:
-            raise InputMediaError(f"not a media file ffmpeg can read ({_reason(exc.stderr_tail)})", path) from exc
-        info = parse_ffprobe(path, size, data)
-    else:
-        code, result = ff.run_tolerant(["-i", path])
-        text = "\n".join(result.stderr_lines)
-        if "Input #0" not in text:
-            raise InputMediaError(f"not a media file ffmpeg can read ({_reason(text)})", path)
-        info = parse_ffmpeg_banner(path, size, text)
-    check_usable(info)
-    return info
-
-
-def _reason(stderr: str) -> str:
+def reason(stderr: str) -> str:
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
     if not lines:
         return "no message"

@@ -7,29 +7,40 @@ command exit 1; warnings are advice.
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from lxml import etree
 
+from .errors import ConfigError
 from .feed import ITUNES_NS, PODCAST_NS
 from .show import Show, episode_slugs, load_episode
-from .errors import ConfigError
 
 COVER_MIN, COVER_MAX = 1400, 3000
 
 
 @dataclass(frozen=True)
 class Problem:
+    """One finding: the file at fault, how bad, what is wrong, and a stable code to decide on."""
+
     file: str
     severity: str  # "error" | "warning"
     message: str
+    code: str = "show"  # what kind of problem (see CODES); callers decide by it, never by the message
 
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def line(self) -> str:
-        return f"{self.file}: {self.severity}: {self.message}"
+
+CODES = {
+    "base-url": "podcast.toml base_url is not https",
+    "cover": "cover art missing or not what Apple accepts",
+    "categories": "no category",
+    "config": "a show or episode file has a bad value",
+    "unknown-key": "a key media-tool does not know (warning)",
+    "duplicate-number": "two episodes share a season and number",
+    "feed": "a built feed breaks Apple's or Podcasting 2.0's rules",
+}
 
 
 def cover_problems(path: Path, display: str) -> list[Problem]:
@@ -40,46 +51,48 @@ def cover_problems(path: Path, display: str) -> list[Problem]:
         with Image.open(path) as im:
             fmt, (w, h), mode = im.format, im.size, im.mode
     except (UnidentifiedImageError, OSError):
-        return [Problem(display, "error", "not an image Pillow can read")]
+        return [Problem(display, "error", "not an image Pillow can read", "cover")]
     out = []
     if fmt not in ("JPEG", "PNG"):
-        out.append(Problem(display, "error", f"{fmt} image: use JPEG or PNG"))
+        out.append(Problem(display, "error", f"{fmt} image: use JPEG or PNG", "cover"))
     elif path.suffix.lower() not in ({".jpg", ".jpeg"} if fmt == "JPEG" else {".png"}):
-        out.append(Problem(display, "error", f"a {fmt} image named {path.suffix}: the extension must match"))
+        out.append(Problem(display, "error", f"a {fmt} image named {path.suffix}: the extension must match", "cover"))
     if w != h:
-        out.append(Problem(display, "error", f"{w}x{h}: cover art must be square"))
+        out.append(Problem(display, "error", f"{w}x{h}: cover art must be square", "cover"))
     if not COVER_MIN <= min(w, h) or max(w, h) > COVER_MAX:
-        out.append(Problem(display, "error", f"{w}x{h}: cover art must be {COVER_MIN} to {COVER_MAX} px"))
+        out.append(Problem(display, "error", f"{w}x{h}: cover art must be {COVER_MIN} to {COVER_MAX} px", "cover"))
     if mode not in ("RGB",):
-        out.append(Problem(display, "error", f"colour mode {mode}: use RGB"))
+        out.append(Problem(display, "error", f"colour mode {mode}: use RGB", "cover"))
     return out
 
 
 def show_problems(show: Show) -> list[Problem]:
     out = []
     if not show.base_url.startswith("https://"):
-        out.append(Problem("podcast.toml", "error", f"base_url: {show.base_url} is not https (Apple requires it)"))
+        out.append(Problem("podcast.toml", "error", f"base_url: {show.base_url} is not https (Apple requires it)",
+                           "base-url"))
     if show.cover:
         out += cover_problems(show.root / show.cover, show.cover)
     else:
-        out.append(Problem("podcast.toml", "error", "cover: missing (Apple requires artwork)"))
+        out.append(Problem("podcast.toml", "error", "cover: missing (Apple requires artwork)", "cover"))
     if not show.categories:
-        out.append(Problem("podcast.toml", "error", "categories: at least one is required"))
-    out += [Problem(w.split(": ", 1)[0], "warning", w.split(": ", 1)[1]) for w in show.warnings]
+        out.append(Problem("podcast.toml", "error", "categories: at least one is required", "categories"))
+    out += [_warning(w) for w in show.warnings]
     numbers: dict[tuple, str] = {}
     for slug in episode_slugs(show):
         display = f"episodes/{slug}/episode.toml"
         try:
             ep = load_episode(show, slug)
         except ConfigError as exc:
-            out.append(Problem(exc.path or display, "error", exc.message))
+            out.append(Problem(exc.path or display, "error", exc.message, "config"))
             continue
-        out += [Problem(w.split(": ", 1)[0], "warning", w.split(": ", 1)[1]) for w in ep.warnings]
+        out += [_warning(w) for w in ep.warnings]
         if ep.number is not None:
             key = (ep.season, ep.number)
             if key in numbers:
                 out.append(Problem(display, "error", f"number {ep.number}"
-                                   f"{f' (season {ep.season})' if ep.season else ''} is also used by {numbers[key]}"))
+                                   f"{f' (season {ep.season})' if ep.season else ''} is also used by {numbers[key]}",
+                                   "duplicate-number"))
             else:
                 numbers[key] = display
         cover = ep.dir / "cover.jpg"
@@ -88,12 +101,18 @@ def show_problems(show: Show) -> list[Problem]:
     return out
 
 
+def _warning(line: str) -> Problem:
+    """A loader warning (`file: field: message`) as a Problem."""
+    file, _, message = line.partition(": ")
+    return Problem(file, "warning", message, "unknown-key")
+
+
 def feed_problems(show: Show) -> list[Problem]:
     """Apple's required tags and the Podcasting 2.0 attribute rules, on every built feed."""
     out = []
     feeds = sorted(show.feed_dir.glob("feed*.xml"))
     if not feeds:
-        return [Problem("feed/feed.xml", "error", "no feed built yet: run `media-tool build`")]
+        return [Problem("feed/feed.xml", "error", "no feed built yet: run `media-tool build`", "feed")]
     ns = {"itunes": ITUNES_NS, "podcast": PODCAST_NS}
     for path in feeds:
         display = f"feed/{path.name}"
@@ -153,8 +172,9 @@ def feed_problems(show: Show) -> list[Problem]:
             desc = item.findtext("description") or ""
             if len(desc.encode()) > 4000:
                 out.append(Problem(display, "error", f"{where}: description over 4000 bytes"))
-    return out
+    return [replace(p, code="feed") for p in out]
 
 
 def check(show: Show) -> list[Problem]:
+    """Every problem of the show and its built feeds."""
     return show_problems(show) + feed_problems(show)

@@ -7,12 +7,13 @@ weights as the fast one, so both can be compared on equal terms.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import struct
 from pathlib import Path
 
 import numpy as np
+
+from .fsutil import atomic_output, sha256
 
 _DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
 
@@ -105,13 +106,12 @@ def convert(ct2_dir: Path, cache_dir: Path) -> Path:
 
     model_bin = Path(ct2_dir) / "model.bin"
     st = model_bin.stat()
-    key = hashlib.sha256(f"{model_bin.resolve()}:{st.st_size}:{st.st_mtime_ns}:1".encode()).hexdigest()[:16]
+    key = sha256(f"{model_bin.resolve()}:{st.st_size}:{st.st_mtime_ns}:1")[:16]
     out = cache_dir / f"whisper-{key}.pt"
     if out.is_file():
         return out
     dims, sd = to_openai(read_ct2(model_bin))
     cache_dir.mkdir(parents=True, exist_ok=True)
-    from .fsutil import atomic_output
 
     with atomic_output(out) as tmp:
         torch.save({"dims": dims, "model_state_dict": {k: torch.from_numpy(np.ascontiguousarray(v))

@@ -13,7 +13,6 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-
 PAGE = """<!doctype html>
 <html lang="zh-Hans"><head><meta charset="utf-8"><title>Search the transcripts · 搜索文字稿</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import io
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from .. import __version__, notes
+from ..episode import Context, Episode
+from ..fsutil import atomic_output, scratch
 
 REVISION = 1
 COVER_MAX_PX = 1400
@@ -67,8 +71,27 @@ def chapter_spans(starts: list[tuple[float, str]], duration: float) -> tuple[tup
 
 def write_id3(path: Path, t: Tags) -> None:
     """ID3v2.3 with the podcast frames, CHAP/CTOC chapters, the transcript as USLT, cover as APIC."""
-    from mutagen.id3 import (APIC, CHAP, COMM, CTOC, ID3, PCST, TALB, TCAT, TCON, TDES, TDRC, TGID, TIT2, TLAN,
-                             TPE1, TRCK, USLT, WFED, CTOCFlags)
+    from mutagen.id3 import (
+        APIC,
+        CHAP,
+        COMM,
+        CTOC,
+        ID3,
+        PCST,
+        TALB,
+        TCAT,
+        TCON,
+        TDES,
+        TDRC,
+        TGID,
+        TIT2,
+        TLAN,
+        TPE1,
+        TRCK,
+        USLT,
+        WFED,
+        CTOCFlags,
+    )
 
     tags = ID3()
     lang = ISO_639_2.get(t.language, "eng")
@@ -116,8 +139,6 @@ def write_mp4(path: Path, t: Tags, ff) -> None:
     """MP4/M4A: chapters by an ffmpeg stream copy (video untouched), then iTunes atoms with mutagen."""
     from mutagen.mp4 import MP4, MP4Cover
 
-    from .fsutil import scratch
-
     if t.chapters:
         with scratch(path, "chapters") as meta, scratch(path, "withchapters") as tmp:
             meta.write_text(ffmetadata(t.chapters), encoding="utf-8")
@@ -145,10 +166,8 @@ def write_mp4(path: Path, t: Tags, ff) -> None:
     f.save()
 
 
-def publish_copy(master: Path, dest: Path, t: Tags, kind: str, ff) -> int:
+def tagged_copy(master: Path, dest: Path, t: Tags, kind: str, ff) -> int:
     """Copy a master to its published name, tag the copy, move it into place; returns its size."""
-    from .fsutil import atomic_output
-
     with atomic_output(dest) as tmp:
         shutil.copyfile(master, tmp)
         if kind == "mp3":
@@ -157,3 +176,53 @@ def publish_copy(master: Path, dest: Path, t: Tags, kind: str, ff) -> int:
             write_mp4(tmp, t, ff)
         size = tmp.stat().st_size
     return size
+
+
+class TagStage:
+    """Tagged copies of the masters in feed/media: what listeners download."""
+
+    name = "tag"
+
+    def _tags(self, ctx: Context, ep: Episode) -> tuple[Tags, Path | None]:
+        """The tags (cover not yet read) and the cover art file: the episode's, else the show's."""
+        show, cfg = ctx.show, ep.config
+        lang = show.language
+        title = notes.localized(cfg.title, lang)
+        text = notes.plain(notes.episode_notes(cfg.dir, lang))
+        spoken = ep.transcripts.get(cfg.language)
+        duration = ep.loudness.output_seconds if ep.loudness else 0.0
+        guid = notes.item_guid(notes.podcast_guid(f"{show.base_url}/feed.xml"), ep.slug)
+        art = cfg.dir / "cover.jpg" if (cfg.dir / "cover.jpg").is_file() else (show.root / show.cover if show.cover else None)
+        return Tags(
+            title=title, show=notes.localized(show.title, lang), author=show.author,
+            number=cfg.number, date=cfg.date.date().isoformat(), description=notes.summary(text or title),
+            language=cfg.language, category=(show.categories or ("Podcast",))[0], feed_url=f"{show.base_url}/feed.xml",
+            guid=guid, chapters=chapter_spans([(c.start, notes.localized(c.title, lang)) for c in cfg.chapters], duration),
+            transcript="\n".join(s.text for s in spoken.segments) if spoken else "",
+            cover=None), art
+
+    def key(self, ctx: Context, ep: Episode) -> dict:
+        t, art = self._tags(ctx, ep)
+        d = {k: v for k, v in t.__dict__.items() if k != "cover"}
+        return {"masters": {k: ctx.state.hashes.digest(ctx.show.root / v) for k, v in ep.outputs.items()},
+                "tags": d, "cover": ctx.state.hashes.digest(art) if art else None, "rev": REVISION,
+                "tool": __version__}
+
+    def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
+        t, art = self._tags(ctx, ep)
+        if art is not None:
+            t = replace(t, cover=cover_jpeg(art))
+        published, sizes = {}, {}
+        for kind, rel in ep.outputs.items():
+            master = ctx.show.root / rel
+            dest = ctx.show.feed_dir / "media" / master.name
+            sizes[kind] = tagged_copy(master, dest, t, kind, ctx.ff)
+            published[kind] = ctx.show.rel(dest)
+        return replace(ep, published=published, sizes=sizes), {"published": published, "sizes": sizes}
+
+    def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
+        for kind, rel in data["published"].items():
+            p = ctx.show.root / rel
+            if not p.is_file() or p.stat().st_size != data["sizes"][kind]:
+                return None
+        return replace(ep, published=data["published"], sizes=data["sizes"])

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,6 +75,11 @@ def remove_stale_parts(folder: Path) -> list[Path]:
     return removed
 
 
+def sha256(data: str | bytes) -> str:
+    """Hex SHA-256 of text (as UTF-8) or bytes: the one content hash of the project."""
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -102,7 +108,7 @@ class HashCache:
 def key_of(material: dict) -> str:
     """A stable hash of a JSON-able description of a stage's inputs."""
     blob = json.dumps(material, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+    return sha256(blob)[:32]
 
 
 class ShowLock:
@@ -134,3 +140,20 @@ class ShowLock:
             fcntl.flock(self._fh, fcntl.LOCK_UN)
             self._fh.close()
             self._fh = None
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Atomic write, skipped when the bytes are already there (keeps rebuilds byte-identical)."""
+    if path.is_file() and path.read_bytes() == data:
+        return False
+    write_bytes(path, data)
+    return True
+
+
+def copy_if_changed(src: Path, dst: Path) -> bool:
+    """Copy atomically unless `dst` already holds the same bytes."""
+    if dst.is_file() and dst.stat().st_size == src.stat().st_size and dst.read_bytes() == src.read_bytes():
+        return False
+    with atomic_output(dst) as tmp:
+        shutil.copyfile(src, tmp)
+    return True

@@ -1,6 +1,6 @@
 """Translate stage: the second language, segment by segment, on the spoken language's timings.
 
-Mandarin to English can come from Whisper's translate task (see transcribe.whisper_translation).
+Mandarin to English can come from Whisper's translate task (`whisper_translation`).
 English to Chinese needs a translator: a person's file, offline argostranslate, or an
 OpenAI-compatible chat-completions endpoint. A translation that cannot be made is reported
 missing, never invented.
@@ -12,24 +12,19 @@ import json
 import os
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import replace
+from pathlib import Path
 
-from .errors import TranslationError
-from .transcripts import Segment, Transcript
+from .. import __version__
+from .. import transcript_files as files
+from ..episode import Context, Episode
+from ..errors import ModelError, TranslationError
+from ..fsutil import sha256
+from ..settings import TranslationSettings
+from ..transcripts import Segment, Transcript, align_by_time, bilingual_files, language_files, to_simplified
+from ..whisper_engines import clean_segments, decode_audio, speech_regions
 
-TRANSLATORS = ("human", "argos", "openai")
-
-
-@dataclass(frozen=True)
-class TranslationSettings:
-    """podcast.toml [translation]."""
-
-    engine: str = "human"                 # human | argos | openai
-    url: str | None = None                # e.g. https://api.openai.com/v1 (chat/completions is appended)
-    model: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"   # the key is read from this variable, never stored
-    batch: int = 40
-    timeout_s: float = 60.0
+REVISION = 1
 
 
 def other_language(language: str) -> str:
@@ -127,6 +122,68 @@ def machine_translator(settings: TranslationSettings, source: str, target: str):
 def translate(translator, source: Transcript, target: str) -> Transcript:
     texts = translator.translate([s.text for s in source.segments]) if source.segments else []
     if target == "zh":
-        from .transcribe import to_simplified
         texts = [to_simplified(t) for t in texts]
     return segments_with(source, texts, target, f"translation:{translator.name}")
+
+
+def whisper_translation(audio_path: Path, ff, engine, source: Transcript, progress=None) -> Transcript:
+    """English for a Mandarin recording by Whisper's translate task, put on the source's timings."""
+    if not engine.multilingual:
+        raise ModelError(f"model {engine.model_name!r} is English-only: it cannot translate Mandarin")
+    audio = decode_audio(audio_path, ff)
+    speech = speech_regions(audio)
+    run = engine.run(audio, language=source.language, task="translate", prompt=None, speech=speech,
+                     progress=progress)
+    return align_by_time(source, clean_segments(run.segments, "en", speech), "en",
+                         f"whisper-translate:{engine.model_name}")
+
+
+class TranslateStage:
+    """The other language: a person's translation, Whisper's translate task (zh -> en), or the
+    configured machine translator (en -> zh); reported missing, never invented, when none can."""
+
+    name = "translate"
+
+    def key(self, ctx: Context, ep: Episode) -> dict:
+        lang = ep.config.language
+        other = other_language(lang)
+        human = files.human_file(files.folder(ctx.show, ep.slug), other)
+        tl, tr = ctx.show.translation, ctx.show.transcription
+        source = ep.transcripts[lang]
+        return {"source": sha256(str(source.to_dict())), "human": ctx.state.hashes.digest(human) if human else None,
+                "translator": [tl.engine, tl.url, tl.model], "whisper": [tr.engine, tr.model] if lang == "zh" else None,
+                "wanted": other in tr.languages, "rev": REVISION, "tool": __version__}
+
+    def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
+        lang, folder = ep.config.language, files.folder(ctx.show, ep.slug)
+        other = other_language(lang)
+        if other not in ctx.show.transcription.languages:
+            return ep, {"written": {}, "skipped": f"{other} not in [transcription] languages"}
+        source = ep.transcripts[lang]
+        human = files.human_file(folder, other)
+        t, missing = None, ""
+        if human is not None:
+            t = files.read_human_translation(human, source, other, ctx.show.rel(human))
+        elif lang == "zh":
+            engine = ctx.engine()
+            if engine.multilingual:
+                with ctx.model_lock:
+                    t = whisper_translation(ctx.show.root / ep.outputs["mp3"], ctx.ff, engine, source)
+            else:
+                missing = (f"English translation missing: model {engine.model_name!r} is English-only; put "
+                           f"human.en.srt, .vtt or .txt in {ctx.show.rel(folder)}/ or configure a multilingual model")
+        else:
+            translator = machine_translator(ctx.show.translation, lang, other)
+            if translator is None:
+                missing = (f"Chinese translation missing: no translator configured; put human.zh.srt, .vtt or "
+                           f".txt in {ctx.show.rel(folder)}/ or set [translation] engine in podcast.toml")
+            else:
+                t = translate(translator, source, other)
+        if t is None:
+            return replace(ep, notices=ep.notices + (f"{ctx.show.rel(folder)}: {missing}",)), \
+                {"written": {}, "missing": missing}
+        texts = {**language_files(ep.slug, t), **bilingual_files(ep.slug, source, t)}
+        return files.write_transcripts(ctx, ep, self.name, t, texts)
+
+    def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
+        return files.restore_transcripts(ctx, ep, data)

@@ -1,0 +1,232 @@
+"""The build: every stage over every episode, incrementally, in parallel, one failure at a time;
+then the show-level publish step. Also `status`, which asks the same question without working.
+
+A stage's output is up to date when its key (the hash of its inputs, settings and versions)
+matches the one recorded and `restore` finds its outputs; `stage_verdict` answers that for
+both `build` and `status`, so they never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from .check import show_problems
+from .episode import Context, Episode, Event, EventFn
+from .errors import ConfigError, MediaToolError
+from .ffmpeg import FFmpeg
+from .fsutil import ShowLock, key_of, remove_stale_parts
+from .notes import localized
+from .show import Show, episode_slugs, load_episode
+from .stages import PUBLISH, STAGES
+from .stages.base import Stage
+from .state import BuildState
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a stage's recorded output can be reused, and the Episode restored from it if so."""
+
+    status: str  # "built" | "new" | "stale" | "failed" | "missing"
+    key: str
+    episode: Episode | None = None
+    detail: str = ""
+
+
+def stage_verdict(ctx: Context, stage: Stage, ep: Episode) -> Verdict:
+    """Is `stage` up to date for `ep`? The one answer `build` and `status` share."""
+    key = key_of(stage.key(ctx, ep))
+    rec = ctx.state.record(ep.slug, stage.name)
+    if rec is None:
+        return Verdict("new", key)
+    if rec.get("key") != key:
+        return Verdict("stale", key, detail="inputs or settings changed")
+    if rec.get("status") == "failed":
+        return Verdict("failed", key, detail=rec.get("error", ""))
+    restored = stage.restore(ctx, ep, rec["data"])
+    if restored is None:
+        return Verdict("stale", key, detail="output missing or changed")
+    missing = (rec.get("data") or {}).get("missing")
+    return Verdict("missing" if missing else "built", key, restored, missing or "")
+
+
+@dataclass
+class StageReport:
+    stage: str
+    status: str  # "done" | "skipped" | "failed" | "not run"
+    reason: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class EpisodeReport:
+    slug: str
+    stages: list[StageReport] = field(default_factory=list)
+    episode: Episode | None = None
+    error: str = ""
+    traceback: str = ""
+    stderr_tail: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.error)
+
+    def to_dict(self) -> dict:
+        d = {"slug": self.slug, "failed": self.failed, "error": self.error,
+             "stages": {s.stage: {"status": s.status, "reason": s.reason, "seconds": round(s.seconds, 2)}
+                        for s in self.stages}}
+        if self.episode and self.episode.loudness:
+            d["loudness"] = self.episode.loudness.to_dict()
+        if self.episode:
+            d["outputs"] = self.episode.outputs
+            d["published"] = self.episode.published
+            d["notices"] = list(self.episode.notices)
+        return d
+
+
+@dataclass
+class BuildReport:
+    episodes: list[EpisodeReport]
+    warnings: list[str]
+    seconds: float
+    feeds: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # show-level failures (the feed)
+
+    @property
+    def failed(self) -> list[EpisodeReport]:
+        return [e for e in self.episodes if e.failed]
+
+    def to_dict(self) -> dict:
+        return {"episodes": [e.to_dict() for e in self.episodes], "warnings": self.warnings,
+                "failed": len(self.failed), "seconds": round(self.seconds, 2), "feeds": self.feeds,
+                "errors": self.errors}
+
+
+def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int = 1,
+          force: bool = False, on_event: EventFn | None = None) -> BuildReport:
+    """Run every stage over the chosen episodes; never raises for one episode's failure."""
+    started = time.monotonic()
+    emit = on_event or (lambda e: None)
+    with ShowLock(show.state_dir):
+        state = BuildState.load(show.state_dir)
+        for folder in (show.feed_dir, show.state_dir):
+            remove_stale_parts(folder)
+        slugs = episode_slugs(show)
+        if only:
+            missing = [s for s in only if s not in slugs]
+            if missing:
+                raise ConfigError(f"no such episode: {missing[0]}", f"episodes/{missing[0]}")
+        else:
+            state.forget(set(slugs))
+        ctx = Context(show=show, ff=ff, state=state, force=force)
+        warnings = list(show.warnings)
+
+        def one(slug: str) -> EpisodeReport:
+            report = _build_episode(ctx, slug, emit, warnings)
+            state.save()
+            return report
+
+        with ThreadPoolExecutor(max(1, jobs)) as pool:
+            reports = list(pool.map(one, only or slugs))
+        feeds: list[str] = []
+        show_errors: list[str] = []
+        if not only:  # the index and the feed cover every episode: only a build of all rewrites them
+            ctx.index().remove_except(set(slugs))  # deleted episodes leave the index
+            warnings += _show_warnings(show)
+            built = [r.episode for r in reports if r.episode is not None and not r.failed]
+            try:
+                files, held = PUBLISH.run(show, built, now=dt.datetime.now(dt.timezone.utc), force=force)
+                feeds = [show.rel(f) for f in files]
+                warnings += held
+            except MediaToolError as exc:
+                show_errors.append(exc.one_line())
+        state.save()
+    return BuildReport(reports, warnings, time.monotonic() - started, feeds, show_errors)
+
+
+def _show_warnings(show: Show) -> list[str]:
+    """What `check` would call an error in the show (bad cover art, duplicate numbers), so a
+    producer hears of it without running check. Episode config errors were already reported
+    as failed episodes, and base_url by the publish step."""
+    return [f"{p.file}: {p.message}" for p in show_problems(show)
+            if p.severity == "error" and p.code not in ("config", "base-url")]
+
+
+def _build_episode(ctx: Context, slug: str, emit: EventFn, warnings: list[str]) -> EpisodeReport:
+    report = EpisodeReport(slug)
+    try:
+        config = load_episode(ctx.show, slug)
+    except ConfigError as exc:
+        report.error = exc.one_line()
+        report.stages = [StageReport("config", "failed", report.error)]
+        emit(Event(slug, "config", "failed", message=report.error))
+        return report
+    warnings.extend(config.warnings)
+    ep = Episode(config)
+    for i, stage in enumerate(STAGES):
+        t0 = time.monotonic()
+        key = None
+        try:
+            verdict = stage_verdict(ctx, stage, ep)
+            key = verdict.key
+            if not ctx.force and verdict.episode is not None:
+                ep = verdict.episode
+                report.stages.append(StageReport(stage.name, "skipped", "up to date"))
+                emit(Event(slug, stage.name, "skipped"))
+                continue
+            emit(Event(slug, stage.name, "start"))
+            ep, data = stage.run(ctx, ep, lambda f, s=stage.name: emit(Event(slug, s, "progress", f)))
+            ctx.state.put(slug, stage.name, {"key": key, "status": "done", "data": data, "finished": time.time()})
+            report.stages.append(StageReport(stage.name, "done", seconds=time.monotonic() - t0))
+            emit(Event(slug, stage.name, "done"))
+        except Exception as exc:  # one episode's failure must not stop the others
+            report.traceback = traceback.format_exc()
+            if isinstance(exc, MediaToolError):
+                exc.path = ctx.show.rel(config.source if exc.path is None else exc.path)
+                report.error = exc.one_line()
+                report.stderr_tail = getattr(exc, "stderr_tail", "")
+            else:
+                report.error = f"{ctx.show.rel(config.source)}: internal error in {stage.name}: {exc!r}"
+            ctx.state.put(slug, stage.name, {"key": key, "status": "failed", "error": report.error,
+                                             "finished": time.time()})
+            report.stages.append(StageReport(stage.name, "failed", report.error, time.monotonic() - t0))
+            report.stages += [StageReport(s.name, "not run", f"{stage.name} failed") for s in STAGES[i + 1:]]
+            emit(Event(slug, stage.name, "failed", message=report.error))
+            break
+    report.episode = ep
+    return report
+
+
+@dataclass
+class StageStatus:
+    stage: str
+    status: str  # "built" | "stale" | "failed" | "new" | "missing"
+    detail: str = ""
+
+
+def status(show: Show, ff: FFmpeg) -> list[tuple[str, list[StageStatus], str]]:
+    """For each episode: each stage built, stale, failed, missing or new, without doing any work."""
+    ctx = Context(show=show, ff=ff, state=BuildState.load(show.state_dir))
+    rows = []
+    for slug in episode_slugs(show):
+        try:
+            ep = Episode(load_episode(show, slug))
+        except ConfigError as exc:
+            rows.append((slug, [StageStatus("config", "failed", exc.one_line())], ""))
+            continue
+        stages, title = [], localized(ep.config.title, show.language)
+        for stage in STAGES:
+            try:
+                verdict = stage_verdict(ctx, stage, ep)
+            except (OSError, KeyError):  # an earlier stage's output is not there to key on
+                recorded = ctx.state.record(slug, stage.name) is not None
+                stages.append(StageStatus(stage.name, "stale" if recorded else "new", "waits for earlier stages"))
+                continue
+            stages.append(StageStatus(stage.name, verdict.status, verdict.detail))
+            if verdict.episode is not None:
+                ep = verdict.episode
+        rows.append((slug, stages, title))
+    return rows

@@ -1,0 +1,58 @@
+"""Search over every transcript segment, in Chinese and English: one `Index` protocol, two backends.
+
+`query` is the pure part both backends share (tokens, Han grams, phrases, highlight, ranking);
+`sqlite` (the default, a file in .media-tool/) and `postgres` (a shared server) import only it,
+and give the same hits in the same order.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Protocol
+
+from ..errors import ConfigError, UsageError
+from .postgres import PostgresIndex
+from .query import SCHEMA_REVISION, Hit, Row, rows_from_json, rows_from_srt
+from .sqlite import SQLiteIndex
+
+__all__ = ["Index", "open_index", "Hit", "Row", "SCHEMA_REVISION", "rows_from_json", "rows_from_srt"]
+
+
+class Index(Protocol):
+    """What the index stage, `search` and `serve` need of a backend."""
+
+    def keys(self) -> dict[str, str]:
+        """slug -> the key its rows were indexed under."""
+
+    def replace_episode(self, slug: str, title: str, date: str, url: str, key: str, rows: list[Row]) -> None:
+        """Swap one episode's rows for new ones, in one transaction."""
+
+    def remove_except(self, keep: set[str]) -> list[str]:
+        """Drop episodes that no longer exist; returns their slugs."""
+
+    def search(self, query: str, *, lang: str | None = None, slug: str | None = None,
+               limit: int = 20) -> list[Hit]:
+        """Ranked hits for what a person typed."""
+
+    def count(self, slug: str | None = None) -> int:
+        """Indexed segments, of one episode or all."""
+
+    def close(self) -> None:
+        """Release the connection."""
+
+
+def open_index(show, *, readonly: bool = False) -> Index:
+    """The show's index on the backend podcast.toml names ([search] backend)."""
+    if show.search.backend == "postgres":
+        dsn = os.environ.get(show.search.dsn_env)
+        if not dsn:
+            raise ConfigError(f"search: backend = \"postgres\" needs the connection string in ${show.search.dsn_env}",
+                              "podcast.toml")
+        try:
+            return PostgresIndex(dsn, readonly=readonly)
+        except Exception as exc:  # psycopg's errors: the server is down, refused, unknown database
+            raise ConfigError(f"search: cannot reach PostgreSQL: {str(exc).splitlines()[0]}", "podcast.toml") from exc
+    path = show.state_dir / "search.sqlite3"
+    if readonly and not path.is_file():
+        raise UsageError("no search index yet: run `media-tool build` first", str(path))
+    return SQLiteIndex(path, readonly=readonly)

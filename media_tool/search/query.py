@@ -1,0 +1,202 @@
+"""Search, the pure part: what gets indexed, what a query means, how hits are ranked and shown.
+
+Chinese has no spaces, and SQLite's tokenizers either treat a run of Han characters as one
+token (unicode61) or need three characters (trigram). So each segment is indexed three ways in
+one FTS5 table: `words` (porter-stemmed words, for English in any segment), `uni` (each Han
+character) and `bi` (each pair of neighbouring Han characters, in order). A Chinese query of
+two or more characters becomes the phrase of its character pairs, which matches exactly where
+the characters stand together; one character matches `uni`. Every piece of a query is quoted,
+so whatever a person types (quotes, *, -, NEAR(, brackets) is searched as text, never as syntax.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import json
+import re
+from dataclasses import asdict, dataclass
+
+import srt
+
+from ..transcripts import one_line
+
+SCHEMA_REVISION = 3
+RANK_WINDOW = 2000
+"""A query matching more segments than this is ranked among the newest this many matches."""
+HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN_RUN = re.compile(f"[{HAN}]+")
+WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One indexed segment."""
+
+    slug: str
+    lang: str
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    slug: str
+    title: str
+    lang: str
+    start: float
+    end: float
+    text: str
+    snippet: str
+    url: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# -- pure: what gets indexed and what gets asked ------------------------------------------------
+def grams(text: str) -> tuple[str, str]:
+    """(characters, neighbouring pairs) of every Han run, space separated, in order."""
+    uni, bi = [], []
+    for run in _HAN_RUN.findall(text):
+        uni += list(run)
+        bi += [run[i:i + 2] for i in range(len(run) - 1)]
+    return " ".join(uni), " ".join(bi)
+
+
+def _quote(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Tokens that must stand together, in one indexed column."""
+
+    column: str  # words | uni | bi | lang | ep
+    text: str    # as typed (words) or as indexed (Han grams, tags)
+
+
+def parse(query: str) -> tuple[list[Phrase], list[str]]:
+    """The phrases all of which a hit must hold, and the plain terms to highlight.
+
+    Quoted stretches are phrases; everything else is words (all must match). Han text becomes
+    the phrase of its character pairs (or the character, alone); other text becomes words.
+    Whatever a person types is only ever text in a phrase, never query syntax.
+    """
+    phrases, terms = [], []
+    for phrase, word in re.findall(r'"([^"]*)"|(\S+)', query):
+        text = phrase if phrase else word
+        for han in _HAN_RUN.findall(text):
+            terms.append(han)
+            if len(han) == 1:
+                phrases.append(Phrase("uni", han))
+            else:
+                phrases.append(Phrase("bi", " ".join(han[i:i + 2] for i in range(len(han) - 1))))
+        words = WORD.findall(_HAN_RUN.sub(" ", text))
+        terms += words
+        if words and phrase:
+            phrases.append(Phrase("words", " ".join(words)))
+        elif words:
+            phrases += [Phrase("words", w) for w in words]
+    return phrases, terms
+
+
+def fts5_expression(phrases: list[Phrase]) -> str:
+    return " AND ".join(f"{p.column} : {_quote(p.text)}" for p in phrases)
+
+
+def parse_query(query: str) -> tuple[str | None, list[str]]:
+    """The FTS5 expression for what a person typed (None if nothing searchable), and its terms."""
+    phrases, terms = parse(query)
+    return (fts5_expression(phrases) if phrases else None), terms
+
+
+def filters(lang: str | None, slug: str | None) -> list[Phrase]:
+    """Language and episode are indexed as tokens too, so the index filters while it matches."""
+    out = []
+    if lang:
+        out.append(Phrase("lang", lang_token(lang)))
+    if slug:
+        out.append(Phrase("ep", slug_token(slug)))
+    return out
+
+
+def highlight(text: str, terms: list[str], mark: tuple[str, str] = ("<mark>", "</mark>")) -> str:
+    """`text`, HTML-escaped, with each term (and English word forms sharing its stem) marked."""
+    if not terms:
+        return html.escape(text)
+    alts = []
+    for t in sorted(set(terms), key=len, reverse=True):
+        if _HAN_RUN.fullmatch(t):
+            alts.append(re.escape(t))
+        elif len(t) > 4:  # "pensions" should light up "pension" too: match the shared beginning
+            alts.append(r"\b" + re.escape(t[: max(4, len(t) - 3)]) + r"\w*")
+        else:
+            alts.append(r"\b" + re.escape(t) + r"\b")
+    pattern = re.compile("|".join(alts), re.IGNORECASE)
+    out, last = [], 0
+    for m in pattern.finditer(text):
+        out += [html.escape(text[last:m.start()]), mark[0], html.escape(m.group()), mark[1]]
+        last = m.end()
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+def block_base(date: str) -> int:
+    """The first row-id block for an episode of this date: 256 episodes per second of dates."""
+    try:
+        seconds = int(dt.datetime.fromisoformat(date).timestamp())
+    except ValueError:
+        seconds = 0
+    return max(0, seconds) << 8
+
+
+def free_block(date: str, taken: set[int]) -> int:
+    """The row-id block for a new episode of this date: the first of its 256 not yet taken.
+
+    Row ids are (block << 16) + segment number, so ids follow publication dates (newest highest)."""
+    base = block_base(date)
+    return next(b for b in range(base, base + 256) if b not in taken)
+
+
+def shortlist(scores: dict[int, float], limit: int) -> dict[int, float]:
+    """The best-scoring row ids (lower bm25 is better), with spares for the newer-first tie-break."""
+    return dict(sorted(scores.items(), key=lambda kv: kv[1])[: int(limit) * 5])
+
+
+def assemble(rows: list, score: dict, terms: list[str], limit: int) -> list[Hit]:
+    """Hits from (id, slug, title, lang, start, end, text, url, date) rows and their scores.
+
+    Stable sorts, least important key first: relevance, then newer episodes, then time."""
+    rows = sorted(rows, key=lambda r: r[4])
+    rows.sort(key=lambda r: r[8], reverse=True)
+    rows.sort(key=lambda r: score[r[0]])
+    return [Hit(slug, title, lang, start, end, text, highlight(text, terms), f"{url}#t={start:.1f}")
+            for _, slug, title, lang, start, end, text, url, _ in rows[: int(limit)]]
+
+
+def lang_token(lang: str) -> str:
+    return "l" + "".join(c for c in lang if c.isalnum())
+
+
+def slug_token(slug: str) -> str:
+    return "e" + hashlib.sha1(slug.encode()).hexdigest()[:16]
+
+
+def fts_values(text: str, lang: str, slug: str) -> tuple[str, str, str, str, str]:
+    """The five FTS5 columns of one segment (also needed, identical, to delete it)."""
+    return (text, *grams(text), lang_token(lang), slug_token(slug))
+
+
+def rows_from_json(slug: str, lang: str, text: str) -> list[Row]:
+    """Index rows from a Podcasting 2.0 JSON transcript: whole segments, so phrases stay whole."""
+    return [Row(slug, lang, float(s["startTime"]), float(s["endTime"]), " ".join(str(s["body"]).split()))
+            for s in json.loads(text).get("segments", []) if str(s.get("body", "")).strip()]
+
+
+def rows_from_srt(slug: str, lang: str, text: str) -> list[Row]:
+    """Index rows from a published SRT, so a person's corrections are what staff find."""
+    return [Row(slug, lang, c.start.total_seconds(), c.end.total_seconds(), one_line(c.content))
+            for c in srt.parse(text) if c.content.strip()]

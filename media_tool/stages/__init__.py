@@ -1,0 +1,24 @@
+"""The pipeline's stages, one module each, behind the one `Stage` protocol (see `base`).
+
+`STAGES` is listed once, in dependency order: each stage reads only what the ones before it
+put on the Episode. `PUBLISH` is the show-level step that runs after every episode's stages.
+"""
+
+from __future__ import annotations
+
+from .base import Stage
+from .index import IndexStage
+from .normalize import NormalizeStage
+from .probe import ProbeStage
+from .publish import PublishStep
+from .tag import TagStage
+from .transcribe import TranscribeStage
+from .translate import TranslateStage
+
+# Dependency order: probe facts -> normalized masters -> transcript of them -> its translation
+# -> tagged published copies (tags carry the transcript) -> the search index of both languages.
+STAGES: tuple[Stage, ...] = (ProbeStage(), NormalizeStage(), TranscribeStage(), TranslateStage(), TagStage(),
+                             IndexStage())
+PUBLISH = PublishStep()
+
+__all__ = ["STAGES", "PUBLISH", "Stage"]

@@ -1,0 +1,96 @@
+"""Transcribe stage: timed text in the language spoken, from Whisper or from a person.
+
+The core decides (language, prompt) and cleans the model's output (guards, Simplified
+Chinese); the engines in `whisper_engines` are the model edge, `transcript_files` the file edge.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import __version__
+from .. import transcript_files as files
+from ..episode import Context, Episode
+from ..errors import ModelError
+from ..transcripts import Transcript, language_files
+from ..whisper_engines import clean_segments, decode_audio, speech_regions
+
+REVISION = 1
+ZH_PROMPT = "以下是普通话的句子，使用简体中文和中文标点。"
+"""Whisper follows the script of its prompt: a Simplified prompt steers it away from Traditional."""
+
+LANGUAGE_NAMES = {"en": "English", "zh": "Mandarin"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What transcribing one file did, for `--json` and the build record."""
+
+    transcript: Transcript
+    language: str
+    detected: bool
+    seconds: float
+    audio_seconds: float
+
+    @property
+    def realtime_factor(self) -> float:
+        return self.seconds / self.audio_seconds if self.audio_seconds else 0.0
+
+
+def check_language(engine, language: str) -> None:
+    """An English-only model asked for anything but English is an error, not garbage."""
+    if language != "en" and not engine.multilingual:
+        raise ModelError(f"model {engine.model_name!r} is English-only: it cannot transcribe "
+                         f"{LANGUAGE_NAMES.get(language, language)}; configure a multilingual model "
+                         f"(for example \"small\" or \"large-v3\", or a local path) or supply a transcript")
+
+
+def transcribe(audio_path: Path, ff, engine, *, language: str = "auto", progress=None) -> Outcome:
+    """Run `engine` on one file: decode, find speech, detect or check the language, transcribe."""
+    t0 = time.monotonic()
+    audio = decode_audio(audio_path, ff)
+    duration = len(audio) / 16000
+    speech = speech_regions(audio)
+    detected = language == "auto"
+    if not speech:  # silence or music only: nothing was said, and nothing is invented
+        lang = "en" if detected else language
+        return Outcome(Transcript(lang, (), "model"), lang, detected, time.monotonic() - t0, duration)
+    if detected:
+        language = engine.detect_language(audio) if engine.multilingual else "en"
+    check_language(engine, language)
+    run = engine.run(audio, language=language, task="transcribe",
+                     prompt=ZH_PROMPT if language == "zh" else None, speech=speech, progress=progress)
+    segs = clean_segments(run.segments, language, speech)
+    return Outcome(Transcript(language, tuple(segs), f"model:{engine.name}:{engine.model_name}"), language,
+                   detected, time.monotonic() - t0, duration)
+
+
+class TranscribeStage:
+    """The spoken language's transcript: a person's file where there is one, else Whisper's."""
+
+    name = "transcribe"
+
+    def key(self, ctx: Context, ep: Episode) -> dict:
+        lang = ep.config.language
+        human = files.human_file(files.folder(ctx.show, ep.slug), lang)
+        tr = ctx.show.transcription
+        return {"audio": ctx.state.hashes.digest(ctx.show.root / ep.outputs["mp3"]), "language": lang,
+                "human": ctx.state.hashes.digest(human) if human else None,
+                "engine": None if human else [tr.engine, tr.model], "rev": REVISION, "tool": __version__}
+
+    def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
+        lang = ep.config.language
+        human = files.human_file(files.folder(ctx.show, ep.slug), lang)
+        if human is not None:
+            t = files.read_human(human, lang, ctx.show.rel(human))
+        else:
+            engine = ctx.engine()
+            with ctx.model_lock:
+                t = transcribe(ctx.show.root / ep.outputs["mp3"], ctx.ff, engine, language=lang,
+                               progress=lambda done, total: progress(done / max(total, 1e-9))).transcript
+        return files.write_transcripts(ctx, ep, self.name, t, language_files(ep.slug, t))
+
+    def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
+        return files.restore_transcripts(ctx, ep, data)

@@ -1,0 +1,156 @@
+"""The transcripts folder: files a person supplies, and files the tool writes where a person's edits win.
+
+`transcripts/<slug>/human.<lang>.srt|vtt|txt` are a person's transcript or translation (the
+truth for their language). Everything else there the tool wrote; a file that differs from what
+the tool last wrote was edited by a person and is kept, the new machine text going beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from . import transcripts as tx
+from .episode import Context, Episode
+from .errors import ConfigError
+from .fsutil import sha256, write_bytes
+from .transcripts import Segment, Transcript, TranscriptFormatError, to_simplified
+
+
+def folder(show, slug: str) -> Path:
+    """transcripts/<slug>/: where an episode's transcripts live, a person's and the tool's."""
+    return show.transcripts_dir / slug
+
+
+def human_file(folder: Path, language: str) -> Path | None:
+    """`human.<lang>.srt|vtt|txt` in the episode's transcripts folder, if a person put one there."""
+    for ext in ("srt", "vtt", "txt"):
+        p = folder / f"human.{language}.{ext}"
+        if p.is_file():
+            return p
+    return None
+
+
+def read_human(path: Path, language: str, display: str) -> Transcript:
+    """A person's timed transcript (SRT or VTT); the source of truth for its language."""
+    text = _read_text(path, display)
+    try:
+        if path.suffix == ".txt":
+            raise TranscriptFormatError("a transcript needs timings: use SRT or WebVTT (plain text is "
+                                        "accepted only for translations)", 1)
+        t = tx.read_srt(text, language) if path.suffix == ".srt" else tx.read_vtt(text, language)
+        if not t.segments:
+            raise TranscriptFormatError("no cues")
+        tx.check_timing(t)
+    except TranscriptFormatError as exc:
+        raise _config_error(exc, display) from exc
+    if language == "zh":
+        t = Transcript(language, tuple(Segment(s.start, s.end, to_simplified(s.text), s.speaker)
+                                       for s in t.segments), "human")
+    return t
+
+
+def read_human_translation(path: Path, source: Transcript, language: str, display: str) -> Transcript:
+    """A person's translation, one segment per source segment, put on the source's timings."""
+    text = _read_text(path, display)
+    try:
+        if path.suffix == ".txt":
+            lines = tx.read_lines(text, language)
+        else:
+            t = tx.read_srt(text, language) if path.suffix == ".srt" else tx.read_vtt(text, language)
+            lines = [s.text for s in t.segments]
+        n = len(source.segments)
+        if len(lines) != n:
+            where = _line_of_segment(text, path.suffix, min(len(lines), n) + 1)
+            raise TranscriptFormatError(f"{len(lines)} segments, but the transcript has {n}: "
+                                        f"segment {min(len(lines), n) + 1} has no partner", where)
+    except TranscriptFormatError as exc:
+        raise _config_error(exc, display) from exc
+    if language == "zh":
+        lines = [to_simplified(x) for x in lines]
+    return Transcript(language, tuple(Segment(s.start, s.end, line, s.speaker)
+                                      for s, line in zip(source.segments, lines)), "human")
+
+
+def _line_of_segment(text: str, suffix: str, k: int) -> int:
+    """The file line where segment `k` starts (or would start: one past the end)."""
+    lines = text.splitlines()
+    if suffix == ".txt":
+        content = [i + 1 for i, ln in enumerate(lines) if ln.strip()]
+    else:
+        content = [i + 1 for i, ln in enumerate(lines) if "-->" in ln]
+    return content[k - 1] if k - 1 < len(content) else len(lines) + 1
+
+
+def _read_text(path: Path, display: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError("not UTF-8 text", display) from exc
+
+
+def _config_error(exc: TranscriptFormatError, display: str) -> ConfigError:
+    """`file:line: problem`, the way compilers point at a line."""
+    return ConfigError(str(exc), f"{display}:{exc.line}" if exc.line else display)
+
+
+def write_files(folder: Path, files: dict[str, str], written: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Write `files` (name -> text) unless a person changed the one there; returns new hashes, conflicts.
+
+    `written` maps each name to the hash of what the tool last wrote. A file whose content
+    differs from that (edited), or that the tool never wrote (made by a person), is kept; the
+    new machine text goes beside it as `<name>.machine.<ext>` and the conflict is reported.
+    """
+    hashes, conflicts = {}, []
+    for name, text in files.items():
+        path = folder / name
+        new = sha256(text)
+        if path.is_file():
+            current = sha256(path.read_bytes())
+            if current != new and written.get(name) != current:
+                stem, _, ext = name.rpartition(".")
+                write_bytes(folder / f"{stem}.machine.{ext}", text.encode())
+                conflicts.append(name)
+                hashes[name] = written.get(name, "")
+                continue
+        if not path.is_file() or sha256(path.read_bytes()) != new:
+            write_bytes(path, text.encode())
+        hashes[name] = new
+    return hashes, conflicts
+
+
+def edited(folder: Path, written: dict[str, str]) -> frozenset[str]:
+    """Names of the files in `folder` whose content is not what the tool last wrote (a person's edit)."""
+    return frozenset(name for name, digest in written.items()
+                     if (folder / name).is_file() and sha256((folder / name).read_bytes()) != digest)
+
+
+def write_transcripts(ctx: Context, ep: Episode, stage: str, t: Transcript, texts: dict[str, str]) -> tuple[Episode, dict]:
+    """Write a stage's transcript files (a person's edits win); the Episode gains them, the record
+    keeps the hashes of what was written so the next build can tell an edit."""
+    where = folder(ctx.show, ep.slug)
+    previous = ((ctx.state.record(ep.slug, stage) or {}).get("data") or {}).get("written", {})
+    written, conflicts = write_files(where, texts, previous)
+    notes = tuple(f"{ctx.show.rel(where / c)}: edited by a person, kept; the new machine version is "
+                  f"beside it as .machine" for c in conflicts)
+    return (_with_files(ctx, ep, t, written, notes),
+            {"transcript": t.to_dict(), "written": written, "conflicts": conflicts})
+
+
+def restore_transcripts(ctx: Context, ep: Episode, data: dict) -> Episode | None:
+    """The Episode as `write_transcripts` left it, or None when a file it wrote went missing."""
+    where = folder(ctx.show, ep.slug)
+    if not all((where / name).is_file() for name in data["written"]):
+        return None  # a file went missing: make it again
+    if data.get("missing"):
+        return replace(ep, notices=ep.notices + (f"{ctx.show.rel(where)}: {data['missing']}",))
+    if "transcript" not in data:
+        return ep
+    return _with_files(ctx, ep, Transcript.from_dict(data["transcript"]), data["written"], ())
+
+
+def _with_files(ctx: Context, ep: Episode, t: Transcript, written: dict[str, str], notes: tuple[str, ...]) -> Episode:
+    where = folder(ctx.show, ep.slug)
+    return replace(ep, transcripts={**ep.transcripts, t.language: t},
+                   transcript_files={**ep.transcript_files, **{n: ctx.show.rel(where / n) for n in written}},
+                   edited=ep.edited | edited(where, written), notices=ep.notices + notes)
