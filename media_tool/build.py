@@ -13,10 +13,11 @@ import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .check import show_problems
 from .episode import Context, Episode, Event, EventFn
-from .errors import ConfigError, MediaToolError
+from .errors import DISK_ERRNOS, ConfigError, MediaToolError, disk_error
 from .ffmpeg import FFmpeg
 from .fsutil import ShowLock, key_of, remove_stale_parts
 from .notes import localized
@@ -82,7 +83,8 @@ class EpisodeReport:
             d["loudness"] = self.episode.loudness.to_dict()
         if self.episode:
             d["outputs"] = self.episode.outputs
-            d["published"] = self.episode.published
+            d["published"] = {} if self.failed else {k: f"feed/media/{Path(p).name}"
+                                                      for k, p in self.episode.tagged.items()}
             d["notices"] = list(self.episode.notices)
         return d
 
@@ -94,6 +96,8 @@ class BuildReport:
     seconds: float
     feeds: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # show-level failures (the feed)
+    kept: list[str] = field(default_factory=list)    # failed episodes still published as they were
+    scheduled: list[str] = field(default_factory=list)  # built, held back until their date
 
     @property
     def failed(self) -> list[EpisodeReport]:
@@ -102,7 +106,7 @@ class BuildReport:
     def to_dict(self) -> dict:
         return {"episodes": [e.to_dict() for e in self.episodes], "warnings": self.warnings,
                 "failed": len(self.failed), "seconds": round(self.seconds, 2), "feeds": self.feeds,
-                "errors": self.errors}
+                "errors": self.errors, "kept": self.kept, "scheduled": self.scheduled}
 
 
 def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int = 1,
@@ -131,20 +135,27 @@ def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int = 
 
         with ThreadPoolExecutor(max(1, jobs)) as pool:
             reports = list(pool.map(one, only or slugs))
-        feeds: list[str] = []
-        show_errors: list[str] = []
+        report = BuildReport(reports, warnings, 0.0)
         if not only:  # the index and the feed cover every episode: only a build of all rewrites them
             ctx.index().remove_except(set(slugs))  # deleted episodes leave the index
             warnings += _show_warnings(show)
             built = [r.episode for r in reports if r.episode is not None and not r.failed]
+            failed = {r.slug: r.error for r in reports if r.failed}
             try:
-                files, held = PUBLISH.run(show, built, now=dt.datetime.now(dt.timezone.utc), force=force)
-                feeds = [show.rel(f) for f in files]
-                warnings += held
+                done = PUBLISH.run(show, built, now=dt.datetime.now(dt.timezone.utc), force=force, failed=failed,
+                                   kept=state.published)
+                state.published = done.records
+                report.feeds = [show.rel(f) for f in done.feeds]
+                report.kept, report.scheduled = done.kept, done.notices
             except MediaToolError as exc:
-                show_errors.append(exc.one_line())
+                report.errors.append(exc.one_line())
+            except OSError as exc:
+                if exc.errno not in DISK_ERRNOS:
+                    raise
+                report.errors.append(disk_error(exc).one_line())
         state.save()
-    return BuildReport(reports, warnings, time.monotonic() - started, feeds, show_errors)
+    report.seconds = time.monotonic() - started
+    return report
 
 
 def _show_warnings(show: Show) -> list[str]:
@@ -184,6 +195,8 @@ def _build_episode(ctx: Context, slug: str, emit: EventFn, warnings: list[str]) 
             emit(Event(slug, stage.name, "done"))
         except Exception as exc:  # one episode's failure must not stop the others
             report.traceback = traceback.format_exc()
+            if isinstance(exc, OSError) and exc.errno in DISK_ERRNOS:
+                exc = disk_error(exc)
             if isinstance(exc, MediaToolError):
                 exc.path = ctx.show.rel(config.source if exc.path is None else exc.path)
                 report.error = exc.one_line()
@@ -207,16 +220,32 @@ class StageStatus:
     detail: str = ""
 
 
-def status(show: Show, ff: FFmpeg) -> list[tuple[str, list[StageStatus], str]]:
+@dataclass
+class EpisodeStatus:
+    slug: str
+    title: str
+    stages: list[StageStatus]
+    scheduled: str | None = None  # the date a built episode waits for before it is published
+    kept: str | None = None       # the date of the version still published while this one fails
+
+    def to_dict(self) -> dict:
+        return {"slug": self.slug, "title": self.title, "scheduled": self.scheduled, "kept": self.kept,
+                "stages": {s.stage: {"status": s.status, "detail": s.detail} for s in self.stages}}
+
+
+def status(show: Show, ff: FFmpeg) -> list[EpisodeStatus]:
     """For each episode: each stage built, stale, failed, missing or new, without doing any work."""
     ctx = Context(show=show, ff=ff, state=BuildState.load(show.state_dir))
+    now = dt.datetime.now(dt.timezone.utc)
     rows = []
     for slug in episode_slugs(show):
+        kept = (ctx.state.published.get(slug) or {}).get("date")
         try:
             ep = Episode(load_episode(show, slug))
         except ConfigError as exc:
-            rows.append((slug, [StageStatus("config", "failed", exc.one_line())], ""))
+            rows.append(EpisodeStatus(slug, "", [StageStatus("config", "failed", exc.one_line())], kept=kept))
             continue
+        scheduled = ep.config.date.date().isoformat() if ep.config.date > now else None
         stages, title = [], localized(ep.config.title, show.language)
         for stage in STAGES:
             try:
@@ -228,5 +257,6 @@ def status(show: Show, ff: FFmpeg) -> list[tuple[str, list[StageStatus], str]]:
             stages.append(StageStatus(stage.name, verdict.status, verdict.detail))
             if verdict.episode is not None:
                 ep = verdict.episode
-        rows.append((slug, stages, title))
+        failing = any(s.status == "failed" for s in stages)
+        rows.append(EpisodeStatus(slug, title, stages, scheduled, kept if failing else None))
     return rows

@@ -95,9 +95,8 @@ def show_problems(show: Show) -> list[Problem]:
                                    "duplicate-number"))
             else:
                 numbers[key] = display
-        cover = ep.dir / "cover.jpg"
-        if cover.is_file():
-            out += cover_problems(cover, f"episodes/{slug}/cover.jpg")
+        if ep.art:
+            out += cover_problems(ep.art, f"episodes/{slug}/cover.jpg")
     return out
 
 

@@ -20,11 +20,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__
+from . import __version__, notes
 from . import build as builder
 from .check import check
 from .episode import Event
-from .errors import MediaToolError, UsageError
+from .errors import DISK_ERRNOS, MediaToolError, UsageError, disk_error
 from .ffmpeg import FFmpeg
 from .search import open_index
 from .serve import server
@@ -108,7 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"build": cmd_build, "normalize": cmd_normalize, "status": cmd_status,
                 "transcribe": cmd_transcribe, "search": cmd_search, "serve": cmd_serve, "check": cmd_check}[args.command](args)
-    except MediaToolError as exc:
+    except (MediaToolError, OSError) as exc:
+        if isinstance(exc, OSError):
+            if exc.errno not in DISK_ERRNOS:
+                raise
+            exc = disk_error(exc)
         if args.debug:
             err.print_exception()
         err.print(f"[red]error:[/red] {escape(exc.one_line())}", soft_wrap=True)
@@ -135,8 +139,10 @@ def cmd_build(args) -> int:
         for e in report.episodes:
             for notice in (e.episode.notices if e.episode else ()):
                 err.print(f"[yellow]note:[/yellow] {escape(notice)}", soft_wrap=True)
+        kept = {line.split(": ", 1)[0] for line in report.kept}
         for e in report.failed:
-            err.print(f"[red]failed:[/red] {escape(e.error)}", soft_wrap=True)
+            if e.slug not in kept:  # a kept episode's one line says what failed and what stays published
+                err.print(f"[red]failed:[/red] {escape(e.error)}", soft_wrap=True)
             if args.debug:
                 if e.traceback:
                     err.print(escape(e.traceback), soft_wrap=True)
@@ -144,6 +150,10 @@ def cmd_build(args) -> int:
                     err.print(f"ffmpeg said:\n{escape(e.stderr_tail)}", soft_wrap=True)
         for line in report.errors:
             err.print(f"[red]failed:[/red] {escape(line)}", soft_wrap=True)
+        for line in report.kept:
+            err.print(f"[yellow]kept:[/yellow] {escape(line)}", soft_wrap=True)
+        for line in report.scheduled:
+            err.print(f"[cyan]scheduled:[/cyan] {escape(line)}", soft_wrap=True)
         done = sum(1 for e in report.episodes for s in e.stages if s.status == "done")
         out.print(f"{len(report.episodes)} episode(s), {done} stage run(s), "
                   f"{len(report.failed)} failed, {report.seconds:.1f} s")
@@ -239,31 +249,34 @@ def cmd_status(args) -> int:
     show = load_show(Path(args.show))
     rows = builder.status(show, FFmpeg.discover())
     if args.json:
-        print(json.dumps([{"slug": slug, "title": title,
-                           "stages": {s.stage: {"status": s.status, "detail": s.detail} for s in stages}}
-                          for slug, stages, title in rows], ensure_ascii=False, indent=1))
+        print(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=1))
     else:
-        t = Table(title=show.title.get(show.language) or next(iter(show.title.values())))
+        t = Table(title=notes.localized(show.title, show.language))
         t.add_column("episode")
         t.add_column("title")
         for st in STAGES:
             t.add_column(st.name)
         colours = {"built": "green", "stale": "yellow", "failed": "red", "new": "cyan", "missing": "magenta"}
-        for slug, stages, title in rows:
-            by = {s.stage: s for s in stages}
+        for r in rows:
+            by = {s.stage: s for s in r.stages}
             cells = []
             for st in STAGES:
                 s = by.get(st.name) or by.get("config")
                 cells.append(f"[{colours.get(s.status)}]{s.status}[/]" if s else "")
-            t.add_row(slug, title, *cells)
+            t.add_row(escape(r.slug), escape(r.title), *cells)
         out.print(t)
-        for slug, stages, _ in rows:
-            for s in stages:
+        for r in rows:
+            for s in r.stages:
                 if s.status == "failed":
                     err.print(f"[red]failed:[/red] {escape(s.detail)}", soft_wrap=True)
                 elif s.status == "missing":
-                    err.print(f"[magenta]missing:[/magenta] {slug}: {escape(s.detail)}", soft_wrap=True)
-    failed = any(s.status == "failed" for _, stages, _ in rows for s in stages)
+                    err.print(f"[magenta]missing:[/magenta] {r.slug}: {escape(s.detail)}", soft_wrap=True)
+            if r.scheduled:
+                err.print(f"[cyan]scheduled:[/cyan] {r.slug}: published on {r.scheduled}", soft_wrap=True)
+            if r.kept:
+                err.print(f"[yellow]kept:[/yellow] {r.slug}: the version published on {r.kept} stays in the feeds",
+                          soft_wrap=True)
+    failed = any(s.status == "failed" for r in rows for s in r.stages)
     return 1 if failed else 0
 
 

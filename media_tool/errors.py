@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import shutil
+from pathlib import Path
+
 
 class MediaToolError(Exception):
     """Base of every error media-tool raises on purpose.
@@ -62,3 +66,38 @@ class PublishError(MediaToolError):
 
 class LockError(MediaToolError):
     """Another build holds the show's lock."""
+
+
+class DiskError(MediaToolError):
+    """A file could not be written: the disk is full, read-only, over quota, or not ours to write."""
+
+
+DISK_ERRNOS = {errno.ENOSPC: "no space left on the device", errno.EROFS: "read-only file system",
+               errno.EDQUOT: "disk quota exceeded", errno.EACCES: "permission denied",
+               errno.EPERM: "not permitted", errno.EIO: "input/output error"}
+
+
+def disk_error(exc: OSError, path: str | None = None, needed: int | None = None) -> DiskError:
+    """One line for a failed write: which path, why, and (when full) the free space and what is needed."""
+    where = path or exc.filename or ""
+    reason = DISK_ERRNOS.get(exc.errno, exc.strerror or str(exc))
+    message = f"cannot write: {reason}"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        message += f" ({free_space(where)} free"
+        message += f", about {_mb(needed)} needed)" if needed else ")"
+    return DiskError(message, str(where) if where else None)
+
+
+def free_space(path) -> str:
+    """Free space on the device holding `path` (or its nearest existing parent), as `12.3 MB`."""
+    p = Path(path)
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    try:
+        return _mb(shutil.disk_usage(p).free)
+    except OSError:
+        return "unknown"
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"

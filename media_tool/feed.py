@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator  # imports lxml.etree, which feedgen.ext modules assume
@@ -26,11 +26,18 @@ LANG_CODES = {"en": "en", "zh": "zh-cn"}
 MIME = {"mp3": "audio/mpeg", "m4a": "audio/mp4", "mp4": "video/mp4"}
 
 
+TITLES = {"mp3": "MP3 audio", "m4a": "AAC audio", "mp4": "Video"}
+
+
 @dataclass(frozen=True)
 class Media:
+    """One published file of an episode: the enclosure or an alternate."""
+
     kind: str
     url: str
     length: int
+    bitrate: int | None = None   # bits per second
+    height: int | None = None    # video only
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,21 @@ class Item:
     transcripts: tuple[tuple[str, str, str], ...] = ()  # (url, type, language)
     chapters: str | None = None
     people: tuple[tuple[str, str, str, str | None, str | None], ...] = ()  # name, role, group, href, img
+
+    def to_dict(self) -> dict:
+        """JSON for the build state: an item kept while its episode fails is written again as it was."""
+        d = asdict(self)
+        d["date"] = self.date.isoformat()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Item":
+        d = dict(d)
+        d["date"] = dt.datetime.fromisoformat(d["date"])
+        d["media"] = tuple(Media(**m) for m in d["media"])
+        for key in ("transcripts", "people"):
+            d[key] = tuple(tuple(x) for x in d[key])
+        return cls(**d)
 
 
 @dataclass(frozen=True)
@@ -124,8 +146,9 @@ class PodcastIndexEntryExtension(BaseEntryExtension):
         if it.number:
             p("episode").text = str(it.number)
         for i, m in enumerate(it.media):
-            alt = p("alternateEnclosure", type=MIME[m.kind], length=m.length,
-                    default="true" if i == 0 else None, title="Audio" if m.kind != "mp4" else "Video")
+            title = f"{TITLES[m.kind]} {m.height}p" if m.height else TITLES[m.kind]
+            alt = p("alternateEnclosure", type=MIME[m.kind], length=m.length, bitrate=m.bitrate, height=m.height,
+                    default="true" if i == 0 else None, title=title)
             etree.SubElement(alt, f"{{{PODCAST_NS}}}source", uri=m.url)
         if it.explicit is not None:
             etree.SubElement(entry, f"{{{ITUNES_NS}}}explicit").text = "true" if it.explicit else "false"

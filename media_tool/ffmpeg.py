@@ -7,7 +7,9 @@ and producer/consumer pipelines that spread one decode over several encoders on 
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -15,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .errors import ToolError
+from .errors import MediaToolError, ToolError, disk_error
 
 SecondsDoneFn = Callable[[float], None]
 """Called with the seconds of media processed so far."""
@@ -69,7 +71,7 @@ class FFmpeg:
         cmd = [self.ffmpeg, "-nostdin", "-hide_banner", "-nostats"]
         if progress is not None and not capture_stdout:
             cmd += ["-progress", "pipe:1"]
-        cmd += list(args)
+        cmd += harden(args)
         proc = _Proc(cmd, stdout_progress=progress if not capture_stdout else None,
                      capture_stdout=capture_stdout)
         proc.wait()
@@ -80,8 +82,9 @@ class FFmpeg:
     def probe(self, path: str) -> Completed:
         """Run ffprobe's JSON dump of format and streams; stdout holds the JSON."""
         assert self.ffprobe, "callers check for ffprobe first"
-        cmd = [self.ffprobe, "-v", "error", "-print_format", "json", "-show_format",
-               "-show_streams", path]
+        cmd = [self.ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
+               "-protocol_whitelist", "file", "-format_whitelist", MEDIA_DEMUXERS,
+               path if path.startswith("file:") else f"file:{path}"]
         proc = _Proc(cmd, capture_stdout=True)
         proc.wait()
         if proc.returncode != 0:
@@ -90,7 +93,7 @@ class FFmpeg:
 
     def run_tolerant(self, args: Sequence[str]) -> tuple[int, Completed]:
         """Run ffmpeg and return its exit code instead of raising (for probing by ffmpeg -i)."""
-        cmd = [self.ffmpeg, "-nostdin", "-hide_banner", *args]
+        cmd = [self.ffmpeg, "-nostdin", "-hide_banner", *harden(args)]
         proc = _Proc(cmd)
         proc.wait()
         return proc.returncode, Completed(proc.stderr_lines())
@@ -114,7 +117,7 @@ class FFmpeg:
         gauges: list[_Proc | None] = []
         try:
             for (r, _), args, meter in zip(pipes, consumers, meters):
-                cmd = [self.ffmpeg, "-hide_banner", "-nostats", *args]
+                cmd = [self.ffmpeg, "-hide_banner", "-nostats", *harden(args)]
                 worker = _Proc(cmd, stdin=r, raw_stdout=meter is not None)
                 started.append(worker)
                 workers.append(worker)
@@ -128,7 +131,7 @@ class FFmpeg:
             cmd = [self.ffmpeg, "-nostdin", "-hide_banner", "-nostats"]
             if progress is not None:
                 cmd += ["-progress", "pipe:1"]
-            cmd += producer(urls)
+            cmd += harden(producer(urls))
             head = _Proc(cmd, stdout_progress=progress, pass_fds=[w for _, w in pipes])
         except BaseException:
             for p in started:
@@ -156,14 +159,14 @@ class FFmpeg:
         r, w = os.pipe()
         started: list[_Proc] = []
         try:
-            enc = _Proc([self.ffmpeg, "-hide_banner", "-nostats", *encoder], stdin=r, raw_stdout=True)
+            enc = _Proc([self.ffmpeg, "-hide_banner", "-nostats", *harden(encoder)], stdin=r, raw_stdout=True)
             started.append(enc)
             gauge = _Proc([self.ffmpeg, "-hide_banner", "-nostats", *meter], stdin=subprocess.PIPE)
             started.append(gauge)
             cmd = [self.ffmpeg, "-nostdin", "-hide_banner", "-nostats"]
             if progress is not None:
                 cmd += ["-progress", "pipe:1"]
-            head = _Proc([*cmd, *producer(f"pipe:{w}")], stdout_progress=progress, pass_fds=[w])
+            head = _Proc([*cmd, *harden(producer(f"pipe:{w}"))], stdout_progress=progress, pass_fds=[w])
             started.insert(0, head)
         except BaseException:
             for p in started:
@@ -230,12 +233,55 @@ def _sibling_ffprobe(ffmpeg: str) -> str | None:
     return shutil.which("ffprobe")
 
 
-def _tool_error(proc: "_Proc", path: str | None) -> ToolError:
+_DISK_MESSAGES = {"No space left on device": errno.ENOSPC, "Read-only file system": errno.EROFS,
+                  "Disk quota exceeded": errno.EDQUOT}
+
+
+def _tool_error(proc: "_Proc", path: str | None) -> MediaToolError:
     tail = proc.stderr_tail()
+    for words, code in _DISK_MESSAGES.items():  # a full disk is the producer's problem, not a tool's
+        if words in tail:
+            # Our outputs are always hidden .part files: name the folder being written.
+            found = (re.search(r"([^|\]\s]*)/\.[^/|]*\.part-", a) for a in proc.cmd)
+            folder = next((m.group(1).removeprefix("file:") for m in found if m), None)
+            return disk_error(OSError(code, words), folder or path)
     last = next((line for line in reversed(tail.splitlines()) if line.strip()), "")
     name = os.path.basename(proc.cmd[0])
     return ToolError(f"{name} failed (exit {proc.returncode}): {last or 'no message'}",
                      path=path, command=proc.cmd, stderr_tail=tail)
+
+
+MEDIA_DEMUXERS = ("wav,w64,flac,mp3,mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,ogg,aac,aiff,avi,caf,wv,asf,mpegts,"
+                  "amr,au,tta,ape,mpeg,flv,dsf,dts,ac3,eac3,truehd,mlp,s16le,f32le")
+"""Demuxers of real recordings. Not playlists (hls, dash), scripts (concat, ffconcat) or devices
+(lavfi), which a hostile file could use to read other files or the network."""
+
+
+def harden(args: Sequence[str]) -> list[str]:
+    """Every file input opened through the file protocol only and, unless our own code named its
+    format with -f, a demuxer of a real media format; `file:` before the path, so a name that
+    starts with '-' is never read as an option. Pipes (`pipe:N`) are ours and left as they are."""
+    out: list[str] = []
+    forced = False
+    it = iter(args)
+    for a in it:
+        if a == "-f":
+            out += [a, next(it)]
+            forced = True
+            continue
+        if a == "-i":
+            src = next(it)
+            if src.startswith("pipe:"):
+                out += [a, src]
+            else:
+                out += ["-protocol_whitelist", "file"]
+                if not forced:
+                    out += ["-format_whitelist", MEDIA_DEMUXERS]
+                out += [a, src if src.startswith("file:") else f"file:{src}"]
+            forced = False
+            continue
+        out.append(a)
+    return out
 
 
 class _Proc:

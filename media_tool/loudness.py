@@ -69,6 +69,9 @@ class LoudnessReport:
     encodes: int
     seconds: float
     files: list[FileLoudness] = field(default_factory=list)
+    timeline_offset: float = 0.0
+    """Seconds to add to a time in the recording to find it in the published file (the intro
+    jingle's length, less the silence trimmed from the start): how chapters move."""
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import uuid
-from pathlib import Path
+from dataclasses import replace
 
 DESCRIPTION_LIMIT = 4000  # bytes: Apple truncates longer item descriptions
 ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "a", "ul", "ol", "li", "blockquote", "code", "pre",
@@ -32,18 +32,10 @@ def notes_html(markdown: str) -> str:
                      url_schemes={"http", "https", "mailto"}, link_rel="noopener nofollow").strip()
 
 
-def notes_file(folder: Path, lang: str) -> Path | None:
-    """notes.<lang>.md, else notes.md, else None."""
-    for path in (folder / f"notes.{lang}.md", folder / "notes.md"):
-        if path.is_file():
-            return path
-    return None
-
-
-def episode_notes(folder: Path, lang: str) -> str:
-    """An episode's notes in `lang`, rendered and sanitized ("" when it has none)."""
-    path = notes_file(folder, lang)
-    return notes_html(path.read_text(encoding="utf-8")) if path else ""
+def episode_notes(notes: dict[str, str], lang: str) -> str:
+    """An episode's notes in `lang` (notes.<lang>.md, else notes.md), rendered and sanitized ("" if none)."""
+    text = notes.get(lang, notes.get(""))
+    return notes_html(text) if text else ""
 
 
 def plain(html: str) -> str:
@@ -83,14 +75,15 @@ def clock(seconds: float) -> str:
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
-def extras_html(config, lang: str, transcripts: list[tuple[str, str, str]]) -> str:
-    """Chapters, people and transcript links (url, type, language) appended to the notes (all text escaped)."""
+def extras_html(chapters, people, lang: str, transcripts: list[tuple[str, str, str]]) -> str:
+    """Chapters (as published), people and transcript links (url, type, language) appended to the
+    notes (all text escaped)."""
     parts = []
-    if config.chapters:
-        rows = "".join(f"<li>{clock(c.start)} {html.escape(localized(c.title, lang))}</li>" for c in config.chapters)
+    if chapters:
+        rows = "".join(f"<li>{clock(c.start)} {html.escape(localized(c.title, lang))}</li>" for c in chapters)
         parts.append(f"<h3>{'章节' if lang == 'zh' else 'Chapters'}</h3><ul>{rows}</ul>")
-    if config.people:
-        rows = "".join(f"<li>{html.escape(p.name)} ({html.escape(p.role)})</li>" for p in config.people)
+    if people:
+        rows = "".join(f"<li>{html.escape(p.name)} ({html.escape(p.role)})</li>" for p in people)
         parts.append(f"<h3>{'嘉宾与主持' if lang == 'zh' else 'People'}</h3><ul>{rows}</ul>")
     if transcripts:
         names = {"en": "English", "zh": "中文"}
@@ -98,3 +91,9 @@ def extras_html(config, lang: str, transcripts: list[tuple[str, str, str]]) -> s
                        for u, _, lg in transcripts)
         parts.append(f"<h3>{'文字稿' if lang == 'zh' else 'Transcripts'}</h3><ul>{rows}</ul>")
     return "".join(parts)
+
+
+def published_chapters(chapters, offset: float):
+    """Chapters moved from the recording's timeline (as a producer writes them) into the published
+    file's (after the intro jingle and the trimmed silence); a chapter at 0:00 stays at 0:00."""
+    return tuple(replace(c, start=round(max(0.0, c.start + offset) if c.start > 0 else 0.0, 3)) for c in chapters)

@@ -6,11 +6,13 @@ Every problem names the file and the field; unknown keys are warned about, never
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import taxonomy
 from .errors import ConfigError
 from .settings import (
     AUDIO_FIELDS,
@@ -26,7 +28,52 @@ MEDIA_EXTENSIONS = {".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".
                     ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".avi"}
 LANGUAGES = ("en", "zh")
 EPISODE_TYPES = ("full", "trailer", "bonus")
-SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+"""Episode folder names: they name published files, so nothing that could collide with a suffix."""
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+"""Characters XML cannot carry or a terminal would act on; tab and newlines are text."""
+COVER_MAX_PIXELS = 6000 * 6000
+"""Larger art is refused before it is decoded (a 20000-px PNG would take gigabytes)."""
+NOTES = {"": "notes.md", "en": "notes.en.md", "zh": "notes.zh.md"}
+
+
+def control_char(text: str) -> str | None:
+    """`U+001B` for the first control character in `text`, or None."""
+    m = CONTROL.search(text)
+    return f"U+{ord(m.group()):04X}" if m else None
+
+
+def inside(root: Path, path: Path) -> bool:
+    """Whether `path` (after following links) lies inside the show folder `root`."""
+    return path.resolve().is_relative_to(root.resolve())
+
+
+def safe_link(value: str) -> bool:
+    """An http(s) URL, or a plain relative path inside the published site: nothing a browser or an
+    app would run (javascript:, data:) or read from the listener's machine (file:)."""
+    if re.fullmatch(r"(?i)https?://[^\s/?#@]+(?:[/?#]\S*)?", value):
+        return True
+    parts = value.split("/")
+    return (not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", value) and not value.startswith("/") and "\\" not in value
+            and not any(c.isspace() for c in value) and ".." not in parts and all(parts))
+
+
+def image_problem(path: Path) -> str | None:
+    """Why an image file cannot be used at all (not why Apple would refuse it: that is `check`)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+            if im.format not in ("JPEG", "PNG"):
+                return f"a {im.format} image: use JPEG or PNG"
+    except Image.DecompressionBombError:
+        return "image too large to read safely"
+    except (UnidentifiedImageError, OSError, ValueError):
+        return "not an image (JPEG or PNG expected)"
+    if w * h > COVER_MAX_PIXELS:
+        return f"{w}x{h} px is too large to read safely (at most 6000x6000; Apple wants 1400-3000)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -107,6 +154,8 @@ class EpisodeConfig:
     chapters: tuple[Chapter, ...] = ()
     people: tuple[Person, ...] = ()
     audio_overrides: dict = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)  # "" (notes.md), "en", "zh" -> Markdown
+    art: Path | None = None                              # episodes/<slug>/cover.jpg, checked
     warnings: tuple[str, ...] = ()
 
     def audio(self, show: Show) -> AudioSettings:
@@ -133,7 +182,22 @@ class _Reader:
             if required:
                 self._bad(key, "missing (required)")
             return None
-        return self.table[key]
+        v = self.table[key]
+        texts = [v] if isinstance(v, str) else list(v.values()) if isinstance(v, dict) else v if isinstance(v, list) else []
+        for t in texts:
+            code = control_char(t) if isinstance(t, str) else None
+            if code:
+                self._bad(key, f"control character {code}")
+                return None
+        return v
+
+    def link(self, key: str) -> str | None:
+        """A URL or show-relative path that is safe to publish."""
+        v = self.string(key)
+        if v is not None and not safe_link(v):
+            self._bad(key, f"expected an https:// URL or a path inside the site, got {_show(v)}")
+            return None
+        return v
 
     def string(self, key: str, required: bool = False, default: str | None = None) -> str | None:
         v = self.get(key, required)
@@ -223,7 +287,7 @@ class _Reader:
 
 def _show(v) -> str:
     if isinstance(v, str):
-        return f'"{v}"'
+        return json.dumps(v, ensure_ascii=False)  # control characters shown escaped
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, (dict, list)):
@@ -275,7 +339,10 @@ def _audio(r: _Reader, table: dict, show_root: Path | None) -> dict:
             v = sub.boolean(name)
         else:
             v = sub.string(name)
-            if v is not None and show_root is not None and not (show_root / v).is_file():
+            if v is not None and show_root is not None and not inside(show_root, show_root / v):
+                sub._bad(name, f"{v} is outside the show folder")
+                v = None
+            elif v is not None and show_root is not None and not (show_root / v).is_file():
                 sub._bad(name, f"file not found: {v}")
                 v = None
         if v is not None:
@@ -304,8 +371,12 @@ def load_show(root: Path | str) -> Show:
     if base_url and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", base_url):
         r._bad("base_url", f"expected an http(s) URL, got {_show(base_url)}")
     cover = r.string("cover")
-    if cover and not (root / cover).is_file():
+    if cover and not inside(root, root / cover):
+        r._bad("cover", f"{cover} is outside the show folder")
+    elif cover and not (root / cover).is_file():
         r._bad("cover", f"file not found: {cover}")
+    elif cover and (why := image_problem(root / cover)):
+        r._bad("cover", f"{cover}: {why}")
     categories = r.string_list("categories")
     explicit = r.boolean("explicit", default=False)
     locked = r.boolean("locked", default=True)  # podcast:locked: other platforms may not import the feed
@@ -328,6 +399,9 @@ def load_show(root: Path | str) -> Show:
         api_key_env=tl.string("api_key_env", default="OPENAI_API_KEY") or "OPENAI_API_KEY")
     if translation.url and not re.fullmatch(r"https?://\S+", translation.url):
         tl._bad("url", f"expected an http(s) URL, got {_show(translation.url)}")
+    elif translation.url and translation.url.lower().startswith("http://") and not _loopback(translation.url):
+        tl._bad("url", "http:// would send the API key in clear text: use https:// (http is allowed only "
+                       "for this machine, 127.0.0.1 or localhost)")
     if translation.engine == "openai" and not (translation.url and translation.model):
         tl._bad("engine", 'engine = "openai" needs url and model')
     tl.finish()
@@ -344,6 +418,13 @@ def load_show(root: Path | str) -> Show:
                 translation=translation, search=search, warnings=tuple(r.warnings))
 
 
+def _loopback(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").lower()
+    return host == "localhost" or host == "::1" or host.startswith("127.")
+
+
 def episode_slugs(show: Show) -> list[str]:
     """Every folder under episodes/ that holds an episode.toml, sorted."""
     base = show.root / "episodes"
@@ -357,8 +438,8 @@ def load_episode(show: Show, slug: str) -> EpisodeConfig:
     d = show.root / "episodes" / slug
     display = f"episodes/{slug}/episode.toml"
     if not SLUG.match(slug):
-        raise ConfigError("folder name must be lower-case letters, digits, '.', '_' or '-'",
-                          f"episodes/{slug}")
+        raise ConfigError("folder name must be lower-case letters, digits and '-', starting with a letter or "
+                          "digit (it names the published files)", f"episodes/{slug}")
     data = _load_toml(d / "episode.toml", display)
     r = _Reader(display, data)
     title = r.localized("title", required=True)
@@ -374,12 +455,44 @@ def load_episode(show: Show, slug: str) -> EpisodeConfig:
     people = _people(r, r.get("people"))
     overrides = _audio(r, r.table_of("audio"), show.root)
     r.finish()
+    notes = _notes(show.root, d, slug, r)
+    art = None
+    if (d / "cover.jpg").exists():
+        display_art = f"episodes/{slug}/cover.jpg"
+        if not inside(show.root, d / "cover.jpg"):
+            r.problems.append(f"{display_art}: a link to a file outside the show folder")
+        elif why := image_problem(d / "cover.jpg"):
+            r.problems.append(f"{display_art}: {why}")
+        else:
+            art = d / "cover.jpg"
     _raise_if(r.problems)
     assert date is not None and source is not None
     return EpisodeConfig(slug=slug, dir=d, title=title, number=number, season=season, date=date,
                          episode_type=episode_type, explicit=explicit, language=language,
                          source=source, chapters=chapters, people=people,
-                         audio_overrides=overrides, warnings=tuple(r.warnings))
+                         audio_overrides=overrides, notes=notes, art=art, warnings=tuple(r.warnings))
+
+
+def _notes(root: Path, d: Path, slug: str, r: _Reader) -> dict[str, str]:
+    """The episode's notes files, read as UTF-8; control characters removed with a warning."""
+    out = {}
+    for lang, name in NOTES.items():
+        path, display = d / name, f"episodes/{slug}/{name}"
+        if not path.exists():
+            continue
+        if not inside(root, path) or not path.is_file():
+            r.problems.append(f"{display}: not a file inside the show folder")
+            continue
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            r.problems.append(f"{display}: not UTF-8 text (save it as UTF-8)")
+            continue
+        if code := control_char(text):
+            r.warnings.append(f"{display}: control character {code} (and any others) removed")
+            text = CONTROL.sub("", text)
+        out[lang] = text
+    return out
 
 
 def _date(r: _Reader, key: str) -> dt.datetime | None:
@@ -393,25 +506,36 @@ def _date(r: _Reader, key: str) -> dt.datetime | None:
             r._bad(key, f"expected a date like 2026-11-26 or 2026-11-26T09:00:00Z, got {_show(v)}")
             return None
     if isinstance(v, dt.datetime):
-        return v if v.tzinfo else v.replace(tzinfo=dt.timezone.utc)
-    if isinstance(v, dt.date):
-        return dt.datetime(v.year, v.month, v.day, tzinfo=dt.timezone.utc)
-    r._bad(key, f"expected a date, got {_show(v)}")
-    return None
+        out = v if v.tzinfo else v.replace(tzinfo=dt.timezone.utc)
+    elif isinstance(v, dt.date):
+        out = dt.datetime(v.year, v.month, v.day, tzinfo=dt.timezone.utc)
+    else:
+        r._bad(key, f"expected a date, got {_show(v)}")
+        return None
+    if out.year < 1970:  # RFC 822 dates and podcast apps expect dates of the podcast era
+        r._bad(key, f"expected a date from 1970 on, got {out.date().isoformat()}")
+        return None
+    return out
 
 
 def _source(r: _Reader, d: Path, name: str | None) -> Path | None:
     if name is not None:
         p = d / name
-        if "/" in name or name.startswith("."):
+        if "/" in name or "\\" in name or name.startswith("."):
             r._bad("source", f"expected a file name inside the episode folder, got {_show(name)}")
             return None
         if not p.is_file():
             r._bad("source", f"file not found: {name}")
             return None
+        if not inside(d, p):
+            r._bad("source", f"{name} is a link to a file outside the episode folder")
+            return None
         return p
     media = sorted(p for p in d.iterdir() if p.suffix.lower() in MEDIA_EXTENSIONS and p.is_file())
     if len(media) == 1:
+        if not inside(d, media[0]):
+            r._bad("source", f"{media[0].name} is a link to a file outside the episode folder")
+            return None
         return media[0]
     r._bad("source", "missing, and the folder does not hold exactly one recording"
            f" ({len(media)} found)")
@@ -419,17 +543,21 @@ def _source(r: _Reader, d: Path, name: str | None) -> Path | None:
 
 
 def parse_timestamp(v) -> float | None:
-    """Seconds from a number or `[[HH:]MM:]SS[.mmm]`."""
+    """Seconds from a number, `SS`, `MM:SS` or `H:MM:SS` (with `.mmm`); minutes and seconds after
+    a colon must be under 60, so a typo like `1:76` is an error, not 136 seconds."""
     if isinstance(v, bool):
         return None
     if isinstance(v, (int, float)):
-        return float(v) if v >= 0 else None
-    if isinstance(v, str) and re.fullmatch(r"(\d+:){0,2}\d+(\.\d+)?", v.strip()):
-        total = 0.0
-        for part in v.strip().split(":"):
-            total = total * 60 + float(part)
-        return total
-    return None
+        return float(v) if v >= 0 and v == v and v != float("inf") else None
+    if not isinstance(v, str):
+        return None
+    m = re.fullmatch(r"(?:(?:(\d+):)?(\d+):)?(\d+(?:\.\d+)?)", v.strip())
+    if not m:
+        return None
+    hours, minutes, seconds = int(m[1] or 0), int(m[2] or 0), float(m[3])
+    if (m[2] is not None and seconds >= 60) or (m[1] is not None and minutes >= 60):
+        return None
+    return hours * 3600 + minutes * 60 + seconds
 
 
 def _chapters(r: _Reader, v) -> tuple[Chapter, ...]:
@@ -443,9 +571,10 @@ def _chapters(r: _Reader, v) -> tuple[Chapter, ...]:
         cr = r.sub(f"chapters[{i}]", c)
         start = parse_timestamp(cr.get("start", required=True))
         if start is None and "start" in c:
-            cr._bad("start", f"expected seconds or HH:MM:SS, got {_show(c['start'])}")
+            cr._bad("start", f"expected seconds, MM:SS or H:MM:SS (minutes and seconds under 60), "
+                             f"got {_show(c['start'])}")
         title = cr.localized("title", required=True)
-        url, image = cr.string("url"), cr.string("image")
+        url, image = cr.link("url"), cr.link("image")
         cr.finish()
         if start is not None and title:
             out.append(Chapter(start=start, title=title, url=url, image=image))
@@ -465,9 +594,11 @@ def _people(r: _Reader, v) -> tuple[Person, ...]:
     for i, p in enumerate(v):
         pr = r.sub(f"people[{i}]", p)
         name = pr.string("name", required=True)
-        person = Person(name=name or "", role=pr.string("role", default="host") or "host",
-                        group=pr.string("group", default="cast") or "cast",
-                        href=pr.string("href"), img=pr.string("img"))
+        role = pr.string("role", default="host") or "host"
+        group = pr.string("group", default="cast") or "cast"
+        if why := taxonomy.problem(role, group):
+            pr._bad("role" if "role" in why.split(" is ")[0] else "group", why)
+        person = Person(name=name or "", role=role, group=group, href=pr.link("href"), img=pr.link("img"))
         pr.finish()
         if name:
             out.append(person)

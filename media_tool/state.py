@@ -24,6 +24,8 @@ class BuildState:
             data = {}
         self.episodes: dict[str, dict[str, dict]] = data.get("episodes", {})
         self.hashes = HashCache(data.get("hashes"))
+        self.published: dict[str, dict] = data.get("published", {})
+        """slug -> what the publish step last put in the feeds for it (kept while the episode fails)."""
         self._lock = threading.Lock()
 
     @classmethod
@@ -53,5 +55,6 @@ class BuildState:
 
     def save(self) -> None:
         with self._lock:
-            data = {"version": VERSION, "episodes": self.episodes, "hashes": self.hashes.entries}
+            data = {"version": VERSION, "episodes": self.episodes, "hashes": self.hashes.entries,
+                    "published": self.published}
             write_json(self.path, data)

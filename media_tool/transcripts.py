@@ -165,9 +165,9 @@ def _vtt_text(text: str, speaker: str | None) -> str:
     return f"<v {speaker}>{safe}" if speaker else safe
 
 
-def to_vtt(t: Transcript, language: str | None = None) -> str:
-    lang = language or t.language
-    body = [f"WEBVTT\nLanguage: {lang}\n"]
+def to_vtt(t: Transcript) -> str:
+    """WebVTT; the language is the <track srclang> of whoever plays it (WebVTT has no language header)."""
+    body = ["WEBVTT\n"]
     for c in cues(t.segments, VTT_LINE, SRT_LINES):
         body.append(f"{_vtt_time(c.start)} --> {_vtt_time(c.end)}\n{_vtt_text(c.text, c.speaker)}\n")
     return "\n".join(body)
@@ -203,7 +203,7 @@ def to_bilingual_srt(source: Transcript, translation: Transcript) -> str:
 
 
 def to_bilingual_vtt(source: Transcript, translation: Transcript) -> str:
-    body = [f"WEBVTT\nLanguage: {source.language}, {translation.language}\n"]
+    body = ["WEBVTT\n"]
     for a, b in pair(source, translation):
         body.append(f"{_vtt_time(a.start)} --> {_vtt_time(a.end)}\n"
                     f"{_vtt_text(one_line(a.text), None)}\n{_vtt_text(one_line(b.text), None)}\n")

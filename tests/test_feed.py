@@ -98,7 +98,7 @@ def test_future_episode_is_held_back(built_show):
     toml = built_show / "episodes" / "ep-002-sick-leave" / "episode.toml"
     toml.write_text(toml.read_text().replace("2026-11-16T09:00:00Z", "2099-01-01T09:00:00Z"), encoding="utf-8")
     code, report = build_json(built_show)
-    assert code == 0 and any("held back" in w for w in report["warnings"])
+    assert code == 0 and any("held back" in w for w in report["scheduled"])
     assert len(feedparser.parse(str(built_show / "feed" / "feed.xml")).entries) == 1
     code, report = build_json(built_show, "--force")
     assert code == 0, report

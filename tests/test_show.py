@@ -51,7 +51,23 @@ def test_bad_number_names_file_and_field(sample_show):
     ('title = "x"\ndate = 2026-01-01\nlanguage = "en"\n[audio]\ntarget_lufs = 3\n',
      "audio.target_lufs: expected a number from -40 to -5, got 3"),
     ('title = "x"\ndate = 2026-01-01\nlanguage = "en"\n[[chapters]]\nstart = "soon"\ntitle = "a"\n',
-     'chapters[0].start: expected seconds or HH:MM:SS, got "soon"'),
+     'chapters[0].start: expected seconds, MM:SS or H:MM:SS'),
+    ('title = "x"\ndate = 2026-01-01\nlanguage = "en"\n[[chapters]]\nstart = "1:76"\ntitle = "a"\n',
+     'chapters[0].start: expected seconds, MM:SS or H:MM:SS (minutes and seconds under 60), got "1:76"'),
+    ('title = "Bell\\u0007 and escape\\u001b[31m"\ndate = 2026-01-01\nlanguage = "en"\n', "title: control character U+0007"),
+    ('title = "x"\ndate = 0001-01-01\nlanguage = "en"\n', "date: expected a date from 1970 on, got 0001-01-01"),
+    ('title = "x"\ndate = 2026-01-01\nlanguage = "en"\n[[people]]\nname = "A"\nhref = "JaVaScRiPt:alert(1)"\n',
+     'people[0].href: expected an https:// URL or a path inside the site, got "JaVaScRiPt:alert(1)"'),
+    ('title = "x"\ndate = 2026-01-01\nlanguage = "en"\n[[people]]\nname = "A"\nimg = " javascript:x"\n',
+     "people[0].img: expected an https:// URL"),
+    ('title = "x"\ndate = 2026-01-01\nlanguage = "en"\n[[chapters]]\nstart = 0\ntitle = "a"\nimage = "file:///etc/passwd"\n',
+     "chapters[0].image: expected an https:// URL"),
+    ('title = "x"\ndate = 2026-01-01\nlanguage = "en"\n[[chapters]]\nstart = 0\ntitle = "a"\nurl = "../../etc/passwd"\n',
+     "chapters[0].url: expected an https:// URL"),
+    ('title = "x"\ndate = 2026-01-01\nlanguage = "en"\n[[chapters]]\nstart = 0\ntitle = "a"\nurl = "data:text/html,x"\n',
+     "chapters[0].url: expected an https:// URL"),
+    ('title = "x"\ndate = 2026-01-01\nlanguage = "en"\n[[people]]\nname = "A"\nrole = "hostess"\n',
+     "people[0].role: role 'hostess' is not a Podcast Taxonomy role of group 'cast'"),
     ('title = "x"\ndate = 2026-01-01\nlanguage = "en"\ntype = "movie"\n', 'type: expected one of full, trailer, bonus'),
     ('title = "x"\ndate = 2026-01-01\nlanguage = "en"\nexplicit = "no"\n', 'explicit: expected true or false, got "no"'),
     ('title = "x\ndate = 2026-01-01\n', "invalid TOML"),
@@ -102,6 +118,9 @@ def test_episode_audio_overrides(sample_show):
 
 def test_timestamps():
     assert parse_timestamp("1:02:03.5") == 3723.5
-    assert parse_timestamp("0:06") == 6.0
+    assert parse_timestamp("0:06") == 6.0 and parse_timestamp("75") == 75.0 and parse_timestamp("90:00") == 5400.0
     assert parse_timestamp(12) == 12.0
     assert parse_timestamp("x") is None and parse_timestamp(-1) is None and parse_timestamp(True) is None
+    # Minutes and seconds after a colon stay under 60: a typo is an error, not another time.
+    assert parse_timestamp("1:76") is None and parse_timestamp("1:60:00") is None and parse_timestamp("0:59.9") == 59.9
+    assert parse_timestamp(float("nan")) is None

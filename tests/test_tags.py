@@ -19,8 +19,16 @@ def ffprobe_chapters(path) -> list[dict]:
     return json.loads(out)["chapters"]
 
 
-def test_mp3_id3v23_frames_chapters_cover_and_transcript(built_show):
+def test_mp3_id3v23_frames_chapters_cover_and_transcript(built_template, built_show):
     mp3 = built_show / "feed" / "media" / "ep-001-pensions.mp3"
+    # Chapters are written in the recording's timeline and published in the file's: after the intro
+    # jingle, less the silence trimmed from the start (the chapter at 0:00 stays at 0:00).
+    loud = next(e for e in built_template[1]["episodes"] if e["slug"] == "ep-001-pensions")["loudness"]
+    intro = float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                                  str(built_show / "jingles" / "intro.flac")], capture_output=True, text=True,
+                                 check=True).stdout)
+    assert loud["trimmed"] and abs(loud["timeline_offset"] - (intro - loud["trimmed"][0])) < 0.5
+    second = round((6.0 + loud["timeline_offset"]) * 1000)
     tags = ID3(mp3)
     assert tags.version[:2] == (2, 3)
     assert str(tags["TIT2"]) == "Pensions for everyone" and str(tags["TALB"]) == "Social Protection Dialogues"
@@ -34,11 +42,11 @@ def test_mp3_id3v23_frames_chapters_cover_and_transcript(built_show):
     with Image.open(io.BytesIO(apic.data)) as im:
         assert max(im.size) <= 1400 and len(apic.data) <= 500_000 and im.format == "JPEG"
     chaps = sorted(tags.getall("CHAP"), key=lambda c: c.start_time)
-    assert [(c.start_time, str(c.sub_frames["TIT2"])) for c in chaps] == [(0, "Welcome"), (6000, "Basic and contributory pensions")]
+    assert [(c.start_time, str(c.sub_frames["TIT2"])) for c in chaps] == [(0, "Welcome"), (second, "Basic and contributory pensions")]
     assert tags.getall("CTOC")[0].child_element_ids == [c.element_id for c in chaps]
     seen = ffprobe_chapters(mp3)
     assert [c["tags"]["title"] for c in seen] == ["Welcome", "Basic and contributory pensions"]
-    assert float(seen[1]["start_time"]) == 6.0
+    assert float(seen[1]["start_time"]) == second / 1000
     # The master the transcript was made from is untouched by tagging.
     master = ID3(built_show / ".media-tool" / "media" / "ep-001-pensions.mp3")
     assert not master.getall("CHAP") and not master.getall("APIC")

@@ -279,3 +279,61 @@ def test_transcribe_cli_json(tmp_path):
     p = subprocess.run([sys.executable, "-m", "media_tool", "transcribe", str(SPEECH), "-o", str(tmp_path),
                         "--language", "zh"], capture_output=True, text=True, timeout=300)
     assert p.returncode == 1 and "English-only: it cannot transcribe Mandarin" in p.stderr
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Records the Authorization header of any request it gets."""
+
+    seen: list = []
+
+    def do_GET(self):
+        _Recorder.seen.append(self.headers.get("Authorization"))
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_POST = do_GET
+
+    def log_message(self, *args):
+        pass
+
+
+class _Redirect(BaseHTTPRequestHandler):
+    """Answers every POST with a 302 to `target` (urllib follows a 302 POST as a GET, headers kept)."""
+
+    target = ""
+
+    def do_POST(self):
+        self.send_response(302)
+        self.send_header("Location", self.target)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_api_key_never_follows_a_redirect_to_another_origin(monkeypatch):
+    from media_tool.errors import TranslationError
+    from media_tool.settings import TranslationSettings
+    from media_tool.stages.translate import ChatTranslator, translate
+
+    api = HTTPServer(("127.0.0.1", 0), _Recorder)
+    hop = HTTPServer(("127.0.0.1", 0), _Redirect)
+    for s in (api, hop):
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    monkeypatch.setenv("TEST_KEY", "sekret")
+    source = Transcript("en", (Segment(0, 1, "hello"),))
+    settings = TranslationSettings(engine="openai", url=f"http://127.0.0.1:{hop.server_port}/v1", model="m",
+                                   api_key_env="TEST_KEY")
+    try:
+        _Recorder.seen = []
+        # "localhost" is another origin than "127.0.0.1", though the same machine: refused, nothing sent there.
+        _Redirect.target = f"http://localhost:{api.server_port}/v1/chat/completions"
+        with pytest.raises(TranslationError, match="redirected to another origin"):
+            translate(ChatTranslator(settings, "en", "zh"), source, "zh")
+        assert _Recorder.seen == []
+    finally:
+        for s in (api, hop):
+            s.shutdown()
+            s.server_close()

@@ -63,7 +63,10 @@ def test_unreachable_translation_endpoint_keeps_existing_files(built_show):
         fh.write('\n[translation]\nengine = "openai"\nurl = "http://127.0.0.1:9/v1"\nmodel = "any"\n')
     p = cli("build", "--show", str(built_show))
     assert p.returncode == 1
-    failed = [ln for ln in p.stderr.splitlines() if ln.startswith("failed:")]
-    assert len(failed) == 1 and "translation endpoint http://127.0.0.1:9/v1/chat/completions unreachable" in failed[0]
+    # The episode keeps what it published: one line says so, and why.
+    kept = [ln for ln in p.stderr.splitlines() if ln.startswith("kept:")]
+    assert len(kept) == 1 and kept[0].startswith("kept: ep-001-pensions: kept the version published on")
+    assert "translation endpoint http://127.0.0.1:9/v1/chat/completions unreachable" in kept[0]
+    assert not [ln for ln in p.stderr.splitlines() if ln.startswith("failed:")]
     after = {p.name: p.read_bytes() for p in (built_show / "transcripts" / "ep-001-pensions").iterdir()}
     assert after == before

@@ -18,9 +18,7 @@ import json
 import re
 from dataclasses import asdict, dataclass
 
-import srt
-
-from ..transcripts import one_line
+from ..transcripts import read_srt
 
 SCHEMA_REVISION = 3
 RANK_WINDOW = 2000
@@ -197,6 +195,6 @@ def rows_from_json(slug: str, lang: str, text: str) -> list[Row]:
 
 
 def rows_from_srt(slug: str, lang: str, text: str) -> list[Row]:
-    """Index rows from a published SRT, so a person's corrections are what staff find."""
-    return [Row(slug, lang, c.start.total_seconds(), c.end.total_seconds(), one_line(c.content))
-            for c in srt.parse(text) if c.content.strip()]
+    """Index rows from a published SRT, so a person's corrections are what staff find.
+    Raises TranscriptFormatError (with the line) for a file that is not valid SRT."""
+    return [Row(slug, lang, s.start, s.end, s.text) for s in read_srt(text, lang).segments if s.text.strip()]

@@ -6,7 +6,10 @@ Han pairs, and language and episode tags, so filters are matched by the index it
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from .query import (
@@ -25,6 +28,20 @@ from .query import (
 )
 
 
+@contextlib.contextmanager
+def _as_os_errors(path: Path) -> Iterator[None]:
+    """SQLite's own words for a full or read-only disk, as the OSError every other write raises."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        text = str(exc).lower()
+        for words, code in (("full", errno.ENOSPC), ("readonly", errno.EROFS), ("read-only", errno.EROFS),
+                            ("disk i/o", errno.EIO), ("unable to open", errno.EACCES)):
+            if words in text:
+                raise OSError(code, str(exc), str(path)) from exc
+        raise
+
+
 class SQLiteIndex:
     """FTS5 in one SQLite file: the default backend."""
 
@@ -34,8 +51,9 @@ class SQLiteIndex:
             self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, check_same_thread=False)
-            self._create()
+            with _as_os_errors(path):
+                self.db = sqlite3.connect(path, check_same_thread=False)
+                self._create()
 
     def _create(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -62,7 +80,7 @@ class SQLiteIndex:
         """Swap one episode's rows for new ones, in one transaction (others untouched)."""
         if len(rows) >= 1 << 16:
             raise ValueError(f"{slug}: more than 65535 segments")
-        with self.db:
+        with _as_os_errors(self.path), self.db:
             self._delete(slug)
             base = block_base(date)
             taken = {b for (b,) in self.db.execute("SELECT block FROM episodes WHERE block BETWEEN ? AND ?",
@@ -87,7 +105,7 @@ class SQLiteIndex:
     def remove_except(self, keep: set[str]) -> list[str]:
         """Drop episodes that no longer exist."""
         gone = [s for s in self.keys() if s not in keep]
-        with self.db:
+        with _as_os_errors(self.path), self.db:
             for slug in gone:
                 self._delete(slug)
         return gone

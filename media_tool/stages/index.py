@@ -6,9 +6,10 @@ from pathlib import Path
 
 from .. import notes
 from ..episode import Context, Episode
+from ..errors import ConfigError
 from ..fsutil import key_of
 from ..search import SCHEMA_REVISION, rows_from_json, rows_from_srt
-from ..transcripts import file_name
+from ..transcripts import TranscriptFormatError, file_name
 
 
 class IndexStage:
@@ -36,9 +37,19 @@ class IndexStage:
     def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
         rows = []
         for lang, path in self._sources(ctx, ep).items():
-            text = path.read_text(encoding="utf-8")
-            reader = rows_from_srt if path.suffix == ".srt" else rows_from_json
-            rows += reader(ep.slug, lang, text)
+            display = ctx.show.rel(path)
+            try:
+                text = path.read_text(encoding="utf-8-sig")
+                reader = rows_from_srt if path.suffix == ".srt" else rows_from_json
+                rows += reader(ep.slug, lang, text)
+            except UnicodeDecodeError as exc:
+                raise ConfigError("not UTF-8 text", display) from exc
+            except TranscriptFormatError as exc:  # a person's edit that broke the file
+                raise ConfigError(f"{exc} (fix the file, or delete it to get the machine version back)",
+                                  f"{display}:{exc.line}" if exc.line else display) from exc
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise ConfigError(f"not a Podcasting 2.0 JSON transcript ({exc}); fix the file, or delete it "
+                                  "to get the machine version back", display) from exc
         title = notes.localized(ep.config.title, ep.config.language)
         key = key_of(self.key(ctx, ep))
         with ctx.index_lock:

@@ -23,7 +23,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .. import __version__, jingles, loudness, mp3split
+from .. import __version__, jingles, loudness, mp3split, verify
 from ..episode import Context, Episode
 from ..errors import InputMediaError, ToolError, UsageError
 from ..ffmpeg import FFmpeg
@@ -32,7 +32,7 @@ from ..loudness import FileLoudness, Loudness, LoudnessReport
 from ..media import MediaInfo
 from ..settings import AudioSettings
 
-REVISION = 1
+REVISION = 2
 """Bump when the audio this stage produces changes for the same inputs (invalidates caches)."""
 
 TOLERANCE_LU = 0.3
@@ -252,8 +252,9 @@ def _limiter_loss(ff: FFmpeg, info: MediaInfo, plan: Plan, span: tuple[float, fl
 
     def measure(gain: float | None) -> float:
         chain = f",volume={gain:.3f}dB,{limiter(plan.ceiling_db)}" if gain is not None else ""
+        # -vn: only the audio; an attached picture that does not decode must not fail the measurement.
         res = ff.run([*inputs, "-filter_complex", f"{joined}{chain},{loudness.ebur128_filter('sample')}",
-                      "-f", "null", "-"], path=info.path)
+                      "-vn", "-sn", "-dn", "-f", "null", "-"], path=info.path)
         return loudness.parse_ebur128(res.stderr_lines).integrated
 
     with ThreadPoolExecutor(2) as pool:
@@ -355,7 +356,9 @@ def normalize(info: MediaInfo, targets: list[Target], settings: AudioSettings, f
                   target_lufs=target, true_peak_limit=settings.true_peak, gain_db=round(plan.gain_db, 2),
                   codec_delta_lu=delta, channels=channels, input_seconds=round(scan.decoded_seconds, 3),
                   output_seconds=round(seconds, 3), trimmed=plan.trim, encodes=encodes,
-                  seconds=round(time.monotonic() - started, 2), files=files)
+                  seconds=round(time.monotonic() - started, 2), files=files,
+                  timeline_offset=round(_wav_samples(plan.intro[0] if plan.intro else None) / plan.sample_rate
+                                        - (plan.trim[0] if plan.trim else 0.0), 3))
 
 
 def _encode(ff, info, plan, targets, settings, video_index, phases) -> tuple[list[FileLoudness], float]:
@@ -385,7 +388,9 @@ def _encode(ff, info, plan, targets, settings, video_index, phases) -> tuple[lis
                                 path=info.path)
             for (i, t), m in zip(rest, piped.meters):
                 files[i] = _metered(t.path, t.kind, m.stderr_lines)
-        seconds = progress[0]
+            seconds = progress[0]
+            for tmp, (_, t) in zip(tmps, rest):
+                verify.media_file(ff, tmp, seconds=seconds, video=t.kind == "mp4", display=str(t.path))
     return [files[i] for i in range(len(targets))], seconds
 
 
@@ -452,6 +457,7 @@ def _encode_mp3_split(ff: FFmpeg, info: MediaInfo, plan: Plan, target: Target, s
             if mp3split.set_gapless(head, total):
                 fh.seek(0)
                 fh.write(head)
+        verify.media_file(ff, final, seconds=total / sr, video=False, display=str(target.path))
     momentary, short = [], []
     for m in meters:
         mo, sh = loudness.parse_frame_log(m.stderr_lines)

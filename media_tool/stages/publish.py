@@ -1,22 +1,56 @@
 """The show-level publish step: after every episode's stages, the feeds and what they point at.
 
-Builds one feed per language from the Episodes the stages filled in (published media and
-their sizes, transcript files, chapters, notes), copies the cover, episode art and transcripts
-into feed/, and writes only what changed, so an unchanged show gives byte-identical files.
+Only this step writes feed/, and only for episodes whose every stage succeeded: it puts their
+tagged media, transcripts, chapters and art in place and builds one feed per language from the
+Episodes the stages filled in. An episode that fails keeps the version it last published (its
+feed items are kept in the build state, its files in feed/ are left alone); a new episode that
+fails is simply not published yet. Only what changed is written, so an unchanged show gives
+byte-identical files.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .. import notes
 from ..episode import Episode
 from ..errors import PublishError
 from ..feed import LANG_CODES, TRANSCRIPT_TYPES, Channel, Item, Media, chapters_json, render
-from ..fsutil import copy_if_changed, write_if_changed
+from ..fsutil import atomic_output, copy_if_changed, write_if_changed
 from ..show import Show
 from ..transcripts import file_name
+
+
+@dataclass
+class Published:
+    """What the step wrote and decided: feed files, notices, and the per-episode records to keep."""
+
+    feeds: list[Path] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # held back until their date
+    kept: list[str] = field(default_factory=list)     # failed episodes whose last good version stays
+    records: dict[str, dict] = field(default_factory=dict)  # slug -> {"date", "items": {lang: item}}
+
+
+def link_if_changed(src: Path, dst: Path) -> bool:
+    """Put `src` at `dst` as a hard link (no second copy of large media), else a copy; atomic."""
+    if dst.exists() and os.path.samefile(src, dst):
+        return False
+    with atomic_output(dst) as tmp:
+        try:
+            os.link(src, tmp)
+        except OSError:  # another file system, or links not allowed: copy instead
+            copy_if_changed(src, tmp)
+    return True
+
+
+def absolute(base: str, link: str | None) -> str | None:
+    """A show-relative link (already checked safe) as a URL under the site; URLs stay as they are."""
+    if link is None or "://" in link:
+        return link
+    return f"{base}/{link}"
 
 
 class PublishStep:
@@ -24,65 +58,103 @@ class PublishStep:
 
     name = "publish"
 
-    def run(self, show: Show, episodes: list[Episode], *, now: dt.datetime,
-            force: bool = False) -> tuple[list[Path], list[str]]:
-        """Write the feeds and what they point at; returns the feed files and notices
-        (episodes held back until their date)."""
+    def run(self, show: Show, episodes: list[Episode], *, now: dt.datetime, force: bool = False,
+            failed: dict[str, str] | None = None, kept: dict[str, dict] | None = None) -> Published:
+        """Publish the `episodes` that built; for the slugs in `failed` (slug -> why), keep what
+        `kept` (the records this step returned last time) says they published."""
         root, base = show.feed_dir, show.base_url
         if not base.startswith("https://"):
             raise PublishError(f"base_url: {base} is not https; Apple Podcasts and most apps refuse such feeds, "
                                "so none was written", "podcast.toml")
-        notices: list[str] = []
+        failed, kept = failed or {}, kept or {}
+        out = Published()
         image = None
         if show.cover:
             cover = show.root / show.cover
             copy_if_changed(cover, root / f"cover{cover.suffix.lower()}")
             image = f"{base}/cover{cover.suffix.lower()}"
         languages = [show.language] + [lg for lg in ("en", "zh") if lg != show.language and lg in show.title]
-        guid = notes.podcast_guid(f"{base}/feed.xml")
+        main_guid = notes.podcast_guid(f"{base}/feed.xml")  # item guids hang off the main feed's, forever
         per_lang: dict[str, list[Item]] = {lg: [] for lg in languages}
         for ep in sorted(episodes, key=lambda e: e.slug):
-            cfg = ep.config
-            if "mp3" not in ep.published or ep.loudness is None:
+            if "mp3" not in ep.tagged or ep.loudness is None:
                 continue
-            if cfg.date > now and not force:
-                notices.append(f"episodes/{ep.slug}: dated {cfg.date.date()}, held back from the feed until then "
-                               f"(--force publishes it now)")
+            if ep.config.date > now and not force:
+                out.notices.append(f"episodes/{ep.slug}: scheduled for {ep.config.date.date()}, held back from the "
+                                   f"feed until then (--force publishes it now)")
                 continue
-            media = tuple(Media(kind, f"{base}/media/{Path(ep.published[kind]).name}", ep.sizes[kind])
-                          for kind in ("mp3", "mp4", "m4a") if kind in ep.published)
-            ep_image = None
-            if (cfg.dir / "cover.jpg").is_file():  # episode art, under a stable name
-                copy_if_changed(cfg.dir / "cover.jpg", root / "art" / f"{ep.slug}.jpg")
-                ep_image = f"{base}/art/{ep.slug}.jpg"
-            transcripts = self._transcripts(show, ep)
+            items = self._episode(show, ep, languages, main_guid)
+            previous = kept.get(ep.slug, {})
+            record_items = {lg: it.to_dict() for lg, it in items.items()}
+            date = previous.get("date") if previous.get("items") == record_items else now.date().isoformat()
+            out.records[ep.slug] = {"date": date, "items": record_items}
             for lg in languages:
-                chapters_url = None
-                if cfg.chapters:
-                    name = f"{ep.slug}.json" if lg == show.language else f"{ep.slug}.{lg}.json"
-                    write_if_changed(root / "chapters" / name, chapters_json(cfg.chapters, lg))
-                    chapters_url = f"{base}/chapters/{name}"
-                html = notes.episode_notes(cfg.dir, lg)
-                title = notes.localized(cfg.title, lg)
-                per_lang[lg].append(Item(
-                    slug=ep.slug, guid=notes.item_guid(guid, ep.slug), title=title, date=cfg.date,
-                    duration=int(round(ep.loudness.output_seconds)), media=media,
-                    summary=notes.summary(notes.plain(html) or title),
-                    html=html + notes.extras_html(cfg, lg, transcripts), number=cfg.number,
-                    season=cfg.season, episode_type=cfg.episode_type, explicit=cfg.explicit, image=ep_image,
-                    transcripts=tuple(transcripts), chapters=chapters_url,
-                    people=tuple((p.name, p.role, p.group, p.href, p.img) for p in cfg.people)))
-        written = []
+                per_lang[lg].append(items[lg])
+        for slug, why in sorted(failed.items()):
+            record = kept.get(slug)
+            if not record or not record.get("items"):
+                continue  # never published: nothing to keep
+            out.records[slug] = record
+            out.kept.append(f"{slug}: kept the version published on {record['date']}; fix: {why}")
+            for lg in languages:
+                item = record["items"].get(lg)
+                if item:
+                    per_lang[lg].append(Item.from_dict(item))
         for lg in languages:
             name = "feed.xml" if lg == show.language else f"feed.{lg}.xml"
+            feed_url = f"{base}/{name}"
             channel = Channel(title=notes.localized(show.title, lg), description=notes.localized(show.description, lg),
-                              link=base, feed_url=f"{base}/{name}", language=LANG_CODES.get(lg, lg),
+                              link=base, feed_url=feed_url, language=LANG_CODES.get(lg, lg),
                               author=show.author, owner_name=show.owner_name, owner_email=show.owner_email,
                               image=image, categories=show.categories, explicit=show.explicit, locked=show.locked,
-                              guid=guid, items=tuple(per_lang[lg]))
+                              guid=notes.podcast_guid(feed_url), items=tuple(per_lang[lg]))
             write_if_changed(root / name, render(channel))
-            written.append(root / name)
-        return written, notices
+            out.feeds.append(root / name)
+        return out
+
+    def _episode(self, show: Show, ep: Episode, languages: list[str], main_guid: str) -> dict[str, Item]:
+        """Put one built episode's files into feed/ and make its item in each language."""
+        root, base, cfg = show.feed_dir, show.base_url, ep.config
+        audio = cfg.audio(show)
+        channels = ep.loudness.channels
+        media = []
+        for kind in ("mp3", "mp4", "m4a"):
+            if kind not in ep.tagged:
+                continue
+            name = Path(ep.tagged[kind]).name
+            link_if_changed(show.root / ep.tagged[kind], root / "media" / name)
+            video = ep.media.video if kind == "mp4" and ep.media else None
+            kbps = audio.mp3_kbps(channels) if kind == "mp3" else audio.aac_kbps(channels)
+            bitrate = (int(ep.sizes[kind] * 8 / max(ep.loudness.output_seconds, 1e-3)) if video
+                       else kbps * 1000)
+            media.append(Media(kind, f"{base}/media/{name}", ep.sizes[kind], bitrate,
+                               video.height if video and video.height else None))
+        ep_image = None
+        if cfg.art:  # episode art, under a stable name
+            copy_if_changed(cfg.art, root / "art" / f"{ep.slug}.jpg")
+            ep_image = f"{base}/art/{ep.slug}.jpg"
+        transcripts = self._transcripts(show, ep)
+        chapters = notes.published_chapters(cfg.chapters, ep.loudness.timeline_offset)
+        chapters = tuple(replace(c, url=absolute(base, c.url), image=absolute(base, c.image)) for c in chapters)
+        items = {}
+        for lg in languages:
+            chapters_url = None
+            if chapters:
+                name = f"{ep.slug}.json" if lg == show.language else f"{ep.slug}.{lg}.json"
+                write_if_changed(root / "chapters" / name, chapters_json(chapters, lg))
+                chapters_url = f"{base}/chapters/{name}"
+            html = notes.episode_notes(cfg.notes, lg)
+            title = notes.localized(cfg.title, lg)
+            items[lg] = Item(
+                slug=ep.slug, guid=notes.item_guid(main_guid, ep.slug), title=title, date=cfg.date,
+                duration=int(round(ep.loudness.output_seconds)), media=tuple(media),
+                summary=notes.summary(notes.plain(html) or title),
+                html=html + notes.extras_html(chapters, cfg.people, lg, transcripts), number=cfg.number,
+                season=cfg.season, episode_type=cfg.episode_type, explicit=cfg.explicit, image=ep_image,
+                transcripts=tuple(transcripts), chapters=chapters_url,
+                people=tuple((p.name, p.role, p.group, absolute(base, p.href), absolute(base, p.img))
+                             for p in cfg.people))
+        return items
 
     @staticmethod
     def _transcripts(show: Show, ep: Episode) -> list[tuple[str, str, str]]:

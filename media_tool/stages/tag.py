@@ -12,8 +12,9 @@ import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .. import __version__, notes
+from .. import __version__, notes, verify
 from ..episode import Context, Episode
+from ..errors import ConfigError
 from ..fsutil import atomic_output, scratch
 
 REVISION = 1
@@ -166,20 +167,22 @@ def write_mp4(path: Path, t: Tags, ff) -> None:
     f.save()
 
 
-def tagged_copy(master: Path, dest: Path, t: Tags, kind: str, ff) -> int:
-    """Copy a master to its published name, tag the copy, move it into place; returns its size."""
+def tagged_copy(master: Path, dest: Path, t: Tags, kind: str, ff, seconds: float, display: str) -> int:
+    """Copy a master, tag the copy, check it decodes whole, move it into place; returns its size."""
     with atomic_output(dest) as tmp:
         shutil.copyfile(master, tmp)
         if kind == "mp3":
             write_id3(tmp, t)
         else:
             write_mp4(tmp, t, ff)
+        verify.media_file(ff, tmp, seconds=seconds, video=kind == "mp4", display=display)
         size = tmp.stat().st_size
     return size
 
 
 class TagStage:
-    """Tagged copies of the masters in feed/media: what listeners download."""
+    """Tagged copies of the masters, what listeners download: made in .media-tool/tagged/ and put
+    into feed/media/ by the publish step, only when the whole episode built."""
 
     name = "tag"
 
@@ -188,16 +191,21 @@ class TagStage:
         show, cfg = ctx.show, ep.config
         lang = show.language
         title = notes.localized(cfg.title, lang)
-        text = notes.plain(notes.episode_notes(cfg.dir, lang))
+        text = notes.plain(notes.episode_notes(cfg.notes, lang))
         spoken = ep.transcripts.get(cfg.language)
         duration = ep.loudness.output_seconds if ep.loudness else 0.0
         guid = notes.item_guid(notes.podcast_guid(f"{show.base_url}/feed.xml"), ep.slug)
-        art = cfg.dir / "cover.jpg" if (cfg.dir / "cover.jpg").is_file() else (show.root / show.cover if show.cover else None)
+        chapters = notes.published_chapters(cfg.chapters, ep.loudness.timeline_offset if ep.loudness else 0.0)
+        late = [i for i, c in enumerate(chapters) if c.start >= duration]
+        if late:
+            raise ConfigError(f"chapters[{late[0]}].start: {notes.clock(chapters[late[0]].start)} in the published "
+                              f"episode is past its end ({notes.clock(duration)})", f"episodes/{ep.slug}/episode.toml")
+        art = cfg.art or (show.root / show.cover if show.cover else None)
         return Tags(
             title=title, show=notes.localized(show.title, lang), author=show.author,
             number=cfg.number, date=cfg.date.date().isoformat(), description=notes.summary(text or title),
             language=cfg.language, category=(show.categories or ("Podcast",))[0], feed_url=f"{show.base_url}/feed.xml",
-            guid=guid, chapters=chapter_spans([(c.start, notes.localized(c.title, lang)) for c in cfg.chapters], duration),
+            guid=guid, chapters=chapter_spans([(c.start, notes.localized(c.title, lang)) for c in chapters], duration),
             transcript="\n".join(s.text for s in spoken.segments) if spoken else "",
             cover=None), art
 
@@ -212,17 +220,19 @@ class TagStage:
         t, art = self._tags(ctx, ep)
         if art is not None:
             t = replace(t, cover=cover_jpeg(art))
-        published, sizes = {}, {}
+        tagged, sizes = {}, {}
         for kind, rel in ep.outputs.items():
             master = ctx.show.root / rel
-            dest = ctx.show.feed_dir / "media" / master.name
-            sizes[kind] = tagged_copy(master, dest, t, kind, ctx.ff)
-            published[kind] = ctx.show.rel(dest)
-        return replace(ep, published=published, sizes=sizes), {"published": published, "sizes": sizes}
+            dest = ctx.show.state_dir / "tagged" / master.name
+            sizes[kind] = tagged_copy(master, dest, t, kind, ctx.ff, ep.loudness.output_seconds, ctx.show.rel(dest))
+            tagged[kind] = ctx.show.rel(dest)
+        return replace(ep, tagged=tagged, sizes=sizes), {"tagged": tagged, "sizes": sizes}
 
     def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
-        for kind, rel in data["published"].items():
+        for kind, rel in data.get("tagged", {}).items():
             p = ctx.show.root / rel
             if not p.is_file() or p.stat().st_size != data["sizes"][kind]:
                 return None
-        return replace(ep, published=data["published"], sizes=data["sizes"])
+        if "tagged" not in data:
+            return None  # recorded by an older media-tool that tagged in place: tag again
+        return replace(ep, tagged=data["tagged"], sizes=data["sizes"])

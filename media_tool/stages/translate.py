@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import replace
 from pathlib import Path
@@ -60,6 +61,24 @@ class ArgosTranslator:
         return [self._t.translate(t) for t in texts]
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only within the endpoint's origin: the API key never travels elsewhere."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if _origin(newurl) != _origin(req.full_url):
+            raise TranslationError(f"translation endpoint {req.full_url} redirected to another origin "
+                                   f"({urllib.parse.urlsplit(newurl).netloc}); refused, so the API key is not sent there")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_SameOriginRedirects)
+
+
 class ChatTranslator:
     """An OpenAI-compatible chat-completions endpoint; segments go in numbered batches as JSON."""
 
@@ -83,7 +102,7 @@ class ChatTranslator:
         req = urllib.request.Request(url, data=body, method="POST", headers={
             "Content-Type": "application/json", **({"Authorization": f"Bearer {self.key}"} if self.key else {})})
         try:
-            with urllib.request.urlopen(req, timeout=self.settings.timeout_s) as resp:
+            with _OPENER.open(req, timeout=self.settings.timeout_s) as resp:
                 answer = json.load(resp)
         except urllib.error.HTTPError as exc:
             raise TranslationError(f"translation endpoint {url} answered HTTP {exc.code}") from exc
