@@ -6,15 +6,17 @@ command exit 1; warnings are advice.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from lxml import etree
 
+from . import taxonomy
 from .errors import ConfigError
 from .feed import ITUNES_NS, PODCAST_NS
-from .show import Show, episode_slugs, load_episode
+from .show import Show, episode_slugs, load_episode, parse_timestamp
 
 COVER_MIN, COVER_MAX = 1400, 3000
 
@@ -165,6 +167,11 @@ def feed_problems(show: Show) -> list[Problem]:
                 if c.get("type") != "application/json+chapters" or not c.get("url"):
                     out.append(Problem(display, "error", f"{where}: podcast:chapters needs url and "
                                                          "type application/json+chapters"))
+                out += _chapter_problems(show, display, where, c.get("url") or "",
+                                         item.findtext(f"{{{ITUNES_NS}}}duration") or "")
+            for p in item.xpath("podcast:person", namespaces=ns):
+                if p.get("role") and (why := taxonomy.problem(p.get("role"), p.get("group") or "cast")):
+                    out.append(Problem(display, "error", f"{where}: podcast:person {p.text!r}: {why}"))
             for p in item.xpath("podcast:person", namespaces=ns):
                 if not (p.text or "").strip():
                     out.append(Problem(display, "error", f"{where}: podcast:person without a name"))
@@ -172,6 +179,27 @@ def feed_problems(show: Show) -> list[Problem]:
             if len(desc.encode()) > 4000:
                 out.append(Problem(display, "error", f"{where}: description over 4000 bytes"))
     return [replace(p, code="feed") for p in out]
+
+
+def _chapter_problems(show: Show, display: str, where: str, url: str, duration: str) -> list[Problem]:
+    """A published chapters file: JSON chapters 1.2.0, times increasing, none past the episode's end."""
+    local = show.feed_dir / url.removeprefix(show.base_url + "/")
+    if not url.startswith(show.base_url + "/") or not local.is_file():
+        return []
+    try:
+        chapters = json.loads(local.read_text(encoding="utf-8"))["chapters"]
+        starts = [float(c["startTime"]) for c in chapters]
+    except (ValueError, KeyError, TypeError):
+        return [Problem(display, "error", f"{where}: {local.name} is not a JSON chapters file")]
+    seconds = parse_timestamp(duration) if ":" in duration else float(duration or 0)
+    out = []
+    if starts != sorted(starts):
+        out.append(Problem(display, "error", f"{where}: chapter start times in {local.name} do not increase"))
+    late = [s for s in starts if seconds and s >= seconds]
+    if late:
+        out.append(Problem(display, "error", f"{where}: a chapter starts at {late[0]:g} s, past the episode's end "
+                                             f"({seconds:g} s) in {local.name}"))
+    return out
 
 
 def check(show: Show) -> list[Problem]:

@@ -6,12 +6,16 @@ parameterised, files served only from inside feed/. Bound to 127.0.0.1 unless to
 
 from __future__ import annotations
 
+import email.utils
+import errno
 import json
 import mimetypes
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from .errors import UsageError
 
 PAGE = """<!doctype html>
 <html lang="zh-Hans"><head><meta charset="utf-8"><title>Search the transcripts · 搜索文字稿</title>
@@ -53,6 +57,49 @@ f.addEventListener("submit", async (e) => {
 """
 
 
+TYPES = {".xml": "application/rss+xml; charset=utf-8", ".vtt": "text/vtt; charset=utf-8",
+         ".srt": "application/x-subrip; charset=utf-8", ".txt": "text/plain; charset=utf-8",
+         ".html": "text/html; charset=utf-8", ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".mp4": "video/mp4",
+         ".jpg": "image/jpeg", ".png": "image/png", ".css": "text/css; charset=utf-8",
+         ".js": "text/javascript; charset=utf-8"}
+"""What apps and browsers expect; JSON chapters and transcripts are told apart by their folder."""
+IDLE_TIMEOUT_S = 30
+"""A connection that sends nothing for this long is closed (one slow client cannot hold a thread)."""
+CHUNK = 1 << 16
+
+
+def content_type(rel: str) -> str:
+    """The Content-Type for a file under feed/, by its folder and extension."""
+    ext = Path(rel).suffix.lower()
+    if ext == ".json":
+        return "application/json+chapters" if rel.startswith("chapters/") else "application/json; charset=utf-8"
+    return TYPES.get(ext) or mimetypes.guess_type(rel)[0] or "application/octet-stream"
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None | str:
+    """The (first, last) bytes a `Range: bytes=...` header asks for; None for the whole file (no
+    header, or one we do not serve as a range, e.g. several ranges); "unsatisfiable" for 416."""
+    if not header:
+        return None
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first, _, last = spec.strip().partition("-")
+    try:
+        if first == "":  # the last N bytes
+            n = int(last)
+            if n <= 0:
+                return "unsatisfiable"
+            return max(0, size - n), size - 1
+        a = int(first)
+        b = int(last) if last else size - 1
+    except ValueError:
+        return None
+    if a >= size or a < 0 or b < a:
+        return "unsatisfiable"
+    return a, min(b, size - 1)
+
+
 def make_handler(feed_dir: Path, index):
     """Handler over feed/ and a read-only index (SQLite or PostgreSQL; None before any build)."""
     feed_dir = feed_dir.resolve()
@@ -60,20 +107,64 @@ def make_handler(feed_dir: Path, index):
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "media-tool"
+        protocol_version = "HTTP/1.1"  # keep-alive: players make many range requests
+        timeout = IDLE_TIMEOUT_S
 
-        def _send(self, code: int, body: bytes, ctype: str) -> None:
+        def _send(self, code: int, body: bytes, ctype: str, headers: dict | None = None) -> None:
             self.send_response(code)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("X-Content-Type-Options", "nosniff")
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
+
+        def _file(self, target: Path, rel: str) -> None:
+            """A file with HTTP Range (seeking in players; Safari plays video only this way)."""
+            st = target.stat()
+            etag = f'"{st.st_size:x}-{st.st_mtime_ns:x}"'
+            headers = {"Accept-Ranges": "bytes", "ETag": etag,
+                       "Last-Modified": email.utils.formatdate(st.st_mtime, usegmt=True)}
+            if rel.startswith(("transcripts/", "chapters/")):
+                headers["Access-Control-Allow-Origin"] = "*"  # the transcript spec asks apps to fetch them
+            wanted = byte_range(self.headers.get("Range"), st.st_size)
+            if_range = self.headers.get("If-Range")
+            if wanted is not None and if_range and if_range.strip() not in (etag, headers["Last-Modified"]):
+                wanted = None  # the file changed since the client's copy: send it whole
+            if wanted == "unsatisfiable":
+                headers["Content-Range"] = f"bytes */{st.st_size}"
+                return self._send(416, b"", "text/plain", headers)
+            first, last = wanted if wanted else (0, st.st_size - 1)
+            length = max(0, last - first + 1)
+            self.send_response(206 if wanted else 200)
+            self.send_header("Content-Type", content_type(rel))
+            self.send_header("Content-Length", str(length))
+            self.send_header("X-Content-Type-Options", "nosniff")
+            if wanted:
+                self.send_header("Content-Range", f"bytes {first}-{last}/{st.st_size}")
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            if self.command == "HEAD":
+                return
+            with open(target, "rb") as fh:
+                fh.seek(first)
+                left = length
+                while left > 0:
+                    data = fh.read(min(CHUNK, left))
+                    if not data:
+                        break
+                    self.wfile.write(data)
+                    left -= len(data)
 
         def do_HEAD(self) -> None:
             self.do_GET()
 
         def do_GET(self) -> None:
+            if "\0" in self.path or "%00" in self.path.lower():
+                return self._send(400, b"bad request\n", "text/plain")
             url = urllib.parse.urlsplit(self.path)
             if url.path in ("/_search", "/_search/"):
                 return self._send(200, PAGE.encode(), "text/html; charset=utf-8")
@@ -97,8 +188,7 @@ def make_handler(feed_dir: Path, index):
                 target = target / "index.html"
             if not target.is_relative_to(feed_dir) or not target.is_file():
                 return self._send(404, b"not found\n", "text/plain")
-            ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-            return self._send(200, target.read_bytes(), ctype)
+            return self._file(target, target.relative_to(feed_dir).as_posix())
 
         def log_message(self, *args) -> None:  # the CLI decides what to print
             pass
@@ -106,6 +196,18 @@ def make_handler(feed_dir: Path, index):
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a client that hangs never keeps the process alive
+
+
 def server(feed_dir: Path, index, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
-    """A ready server (call serve_forever); port 0 picks a free one."""
-    return ThreadingHTTPServer((host, port), make_handler(feed_dir, index))
+    """A ready server (call serve_forever); port 0 picks a free one. A port in use is a UsageError."""
+    try:
+        return _Server((host, port), make_handler(feed_dir, index))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(f"port {port} on {host} is already in use: stop what is using it, or pick another "
+                             f"with --port (for example --port {port + 1})") from exc
+        if exc.errno in (errno.EACCES, errno.EADDRNOTAVAIL):
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+        raise

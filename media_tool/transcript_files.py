@@ -83,6 +83,8 @@ def _line_of_segment(text: str, suffix: str, k: int) -> int:
 
 
 def _read_text(path: Path, display: str) -> str:
+    if not path.resolve().is_relative_to(path.parent.resolve()):  # nothing from outside is published
+        raise ConfigError("a link to a file outside the transcripts folder", display)
     try:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:

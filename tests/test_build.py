@@ -233,3 +233,11 @@ def test_builds_with_pip_ffmpeg_and_no_ffprobe(sample_show):
     assert not report.failed, [e.error for e in report.failed]
     loudness_ok(sample_show / "feed" / "media" / "ep-001-pensions.mp3", -19.0)
     loudness_ok(sample_show / "feed" / "media" / "ep-002-sick-leave.mp4", -19.0)
+
+
+def test_file_names_that_look_like_options(tmp_path, media):
+    """A recording named `-dash.wav` is a file, never an ffmpeg or ffprobe option."""
+    shutil.copy(media["mono.wav"], tmp_path / "-dash.wav")
+    p = cli("normalize", "--output=-out.mp3", "--json", "--", "-dash.wav", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "-out.mp3").is_file() and json.loads(p.stdout)["input"]["integrated"] < -10

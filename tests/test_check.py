@@ -48,11 +48,19 @@ def test_tampered_feed_is_caught(built_show):
     text = feed.read_text(encoding="utf-8")
     size = (built_show / "feed" / "media" / "ep-001-pensions.mp3").stat().st_size
     feed.write_text(text.replace(f'length="{size}"', 'length="1"', 1).replace("<podcast:locked", "<podcast:lockd")
-                    .replace("</podcast:locked>", "</podcast:lockd>"), encoding="utf-8")
+                    .replace("</podcast:locked>", "</podcast:lockd>").replace('role="host"', 'role="hostess"', 1),
+                    encoding="utf-8")
+    chapters = built_show / "feed" / "chapters" / "ep-001-pensions.json"
+    data = json.loads(chapters.read_text(encoding="utf-8"))
+    data["chapters"].append({"startTime": 9999, "title": "Never"})
+    chapters.write_text(json.dumps(data), encoding="utf-8")
     code, found = problems(built_show)
     assert code == 1
-    assert any("enclosure length 1 but the file has" in p["message"] for p in found)
-    assert any(p["message"] == "channel: <podcast:locked> is missing" for p in found)
+    messages = [p["message"] for p in found]
+    assert any("enclosure length 1 but the file has" in m for m in messages)
+    assert "channel: <podcast:locked> is missing" in messages
+    assert any("a chapter starts at 9999 s, past the episode's end" in m for m in messages)
+    assert any("role 'hostess' is not a Podcast Taxonomy role" in m for m in messages)
 
 
 def test_description_is_cut_within_apples_limit():

@@ -309,3 +309,24 @@ def test_read_only_feed_is_one_line(built_show):
     finally:
         subprocess.run(["umount", feed.as_posix()], check=True)
     assert not part_files(built_show)
+
+
+def test_full_feed_disk_touches_nothing(built_show):
+    feed = built_show / "feed"
+    used = sum(p.stat().st_size for p in feed.rglob("*") if p.is_file())
+    saved = built_show.parent / "feed-copy"
+    shutil.copytree(feed, saved)
+    shutil.rmtree(feed)
+    feed.mkdir()
+    if os.geteuid() != 0 or not _mount("tmpfs", feed, f"size={used + 200_000}"):
+        pytest.skip("needs root to mount a small tmpfs (the tests run as root in CI)")
+    try:
+        shutil.copytree(saved, feed, dirs_exist_ok=True)
+        before = feed_items(built_show)
+        edit(built_show / "episodes" / EP1 / "episode.toml", "Pensions for everyone", "Pensions for all")
+        p = cli("build", "--show", str(built_show))
+        assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
+        assert "feed: cannot write: no space left on the device" in p.stderr and "needed" in p.stderr, p.stderr
+        assert feed_items(built_show) == before and not part_files(built_show)
+    finally:
+        subprocess.run(["umount", feed.as_posix()], check=True)

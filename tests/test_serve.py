@@ -1,14 +1,17 @@
-"""`media-tool serve`: the search page in headless Chromium, typing a real Chinese query."""
+"""`media-tool serve`: files with HTTP Range, the read-only search API, and the search page and an
+<audio> seek in headless Chromium."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import socket
 import threading
 import urllib.request
 
 import pytest
 
+from helpers import cli
 from media_tool.serve import server
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -26,12 +29,30 @@ def running(built_show):
     srv.server_close()
 
 
-def get(url: str) -> tuple[int, bytes]:
+def _chromium():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required"):
+        opts.add_argument(flag)
+    return webdriver.Chrome(service=Service(DRIVER), options=opts)
+
+
+def get(url: str, headers: dict | None = None, method: str = "GET") -> tuple[int, bytes]:
+    return fetch(url, headers, method)[::2]
+
+
+def fetch(url: str, headers: dict | None = None, method: str = "GET") -> tuple[int, dict, bytes]:
+    req = urllib.request.Request(url, headers=headers or {}, method=method)
     try:
-        with urllib.request.urlopen(url, timeout=10) as r:
-            return r.status, r.read()
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, dict(r.headers), r.read()
     except urllib.error.HTTPError as e:
-        return e.code, b""
+        return e.code, dict(e.headers), b""
 
 
 def test_api_files_and_read_only(running):
@@ -52,19 +73,11 @@ def test_api_files_and_read_only(running):
 
 @pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")
 def test_search_page_in_headless_chromium(running):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"):
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    driver = _chromium()
     try:
         driver.get(running + "/_search")
         box = driver.find_element(By.ID, "q")
@@ -77,5 +90,78 @@ def test_search_page_in_headless_chromium(running):
         assert marks and all(m.text == "病假" for m in marks)
         link = hits[0].find_element(By.TAG_NAME, "a").get_attribute("href")
         assert "/media/ep-002-sick-leave.mp3#t=" in link
+    finally:
+        driver.quit()
+
+
+def test_ranges_byte_for_byte(running, built_show):
+    mp3 = (built_show / "feed" / "media" / "ep-001-pensions.mp3").read_bytes()
+    url = running + "/media/ep-001-pensions.mp3"
+    code, h, body = fetch(url)
+    assert code == 200 and body == mp3 and h["Accept-Ranges"] == "bytes" and h["Content-Type"] == "audio/mpeg"
+    mid = len(mp3) // 2
+    for spec, (a, b) in ((f"bytes={mid}-{mid + 999}", (mid, mid + 999)), (f"bytes={mid}-", (mid, len(mp3) - 1)),
+                         ("bytes=-500", (len(mp3) - 500, len(mp3) - 1)), (f"bytes=0-{len(mp3) * 2}", (0, len(mp3) - 1))):
+        code, h, body = fetch(url, {"Range": spec})
+        assert code == 206 and body == mp3[a:b + 1], spec
+        assert h["Content-Range"] == f"bytes {a}-{b}/{len(mp3)}" and h["Content-Length"] == str(b - a + 1)
+    code, h, body = fetch(url, {"Range": f"bytes={len(mp3)}-"})
+    assert code == 416 and h["Content-Range"] == f"bytes */{len(mp3)}"
+    etag = fetch(url, method="HEAD")[1]["ETag"]
+    assert fetch(url, {"Range": "bytes=0-9", "If-Range": etag})[0] == 206
+    code, _, body = fetch(url, {"Range": "bytes=0-9", "If-Range": '"stale"'})
+    assert code == 200 and body == mp3  # the client's copy is out of date: the whole file
+    code, h, body = fetch(url, method="HEAD")
+    assert code == 200 and body == b"" and h["Content-Length"] == str(len(mp3))
+
+
+def test_types_cors_and_bad_paths(running):
+    cases = {"/feed.xml": "application/rss+xml; charset=utf-8",
+             "/chapters/ep-001-pensions.json": "application/json+chapters",
+             "/transcripts/ep-001-pensions/ep-001-pensions.en.vtt": "text/vtt; charset=utf-8",
+             "/transcripts/ep-001-pensions/ep-001-pensions.en.srt": "application/x-subrip; charset=utf-8",
+             "/media/ep-002-sick-leave.mp4": "video/mp4"}
+    for path, ctype in cases.items():
+        code, h, _ = fetch(running + path, method="HEAD")
+        assert code == 200 and h["Content-Type"] == ctype, path
+        cors = h.get("Access-Control-Allow-Origin")
+        assert cors == ("*" if path.startswith(("/chapters/", "/transcripts/")) else None), path
+    assert get(running + "/media/x%00.mp3")[0] == 400
+    host, port = running.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:  # a raw NUL in the request line
+        s.sendall(b"GET /media/\x00 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(64).startswith(b"HTTP/1.1 400")
+
+
+def test_port_in_use_is_one_line(built_show):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        p = cli("serve", "--show", str(built_show), "--port", str(port))
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert f"error: port {port} on 127.0.0.1 is already in use" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")
+def test_chromium_seeks_audio_served_with_ranges(running):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = _chromium()
+    try:
+        driver.get(running + "/_search")
+        driver.execute_script("""
+            const a = document.createElement("audio"); a.id = "player"; a.preload = "auto";
+            a.src = "/media/ep-001-pensions.mp3"; document.body.append(a);""")
+        WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.getElementById('player').readyState >= 1"))
+        duration = driver.execute_script("return document.getElementById('player').duration")
+        assert duration > 20
+        driver.execute_script("const a = document.getElementById('player'); a.currentTime = a.duration / 2;")
+        WebDriverWait(driver, 20).until(lambda d: d.execute_script(
+            "const a = document.getElementById('player'); return !a.seeking && a.readyState >= 2"))
+        now = driver.execute_script("return document.getElementById('player').currentTime")
+        assert abs(now - duration / 2) < 1.0  # without Range support Chromium snaps back to 0
+        seekable = driver.execute_script("const s = document.getElementById('player').seekable; return s.length ? s.end(0) : 0")
+        assert seekable > duration * 0.9
     finally:
         driver.quit()

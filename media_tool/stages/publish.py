@@ -11,13 +11,15 @@ byte-identical files.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
+import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .. import notes
 from ..episode import Episode
-from ..errors import PublishError
+from ..errors import PublishError, disk_error
 from ..feed import LANG_CODES, TRANSCRIPT_TYPES, Channel, Item, Media, chapters_json, render
 from ..fsutil import atomic_output, copy_if_changed, write_if_changed
 from ..show import Show
@@ -53,6 +55,25 @@ def absolute(base: str, link: str | None) -> str | None:
     return f"{base}/{link}"
 
 
+def _room_for(show: Show, episodes: list[Episode]) -> None:
+    """Refuse before writing anything when the media to copy into feed/ would not fit: half a set of
+    files swapped in place would not match the feed that is still live."""
+    root = show.feed_dir
+    root.mkdir(parents=True, exist_ok=True)
+    needed = 0
+    for ep in episodes:
+        for kind, rel in ep.tagged.items():
+            src, dst = show.root / rel, root / "media" / Path(rel).name
+            if dst.exists() and os.path.samefile(src, dst):
+                continue
+            if os.stat(src).st_dev != os.stat(root).st_dev:  # a copy, not a link: it takes room
+                needed += ep.sizes[kind]
+    if needed:
+        free = shutil.disk_usage(root).free
+        if free < needed + (1 << 20):
+            raise disk_error(OSError(errno.ENOSPC, "no space"), show.rel(root), needed)
+
+
 class PublishStep:
     """feed/feed.xml (the show's language) and feed.<lang>.xml for each other language of the show."""
 
@@ -67,6 +88,7 @@ class PublishStep:
             raise PublishError(f"base_url: {base} is not https; Apple Podcasts and most apps refuse such feeds, "
                                "so none was written", "podcast.toml")
         failed, kept = failed or {}, kept or {}
+        _room_for(show, episodes)
         out = Published()
         image = None
         if show.cover:
