@@ -42,6 +42,7 @@ CODES = {
     "unknown-key": "a key media-tool does not know (warning)",
     "duplicate-number": "two episodes share a season and number",
     "feed": "a built feed breaks Apple's or Podcasting 2.0's rules",
+    "terminology": "a translation does not carry a glossary term over (warning)",
 }
 
 
@@ -202,6 +203,28 @@ def _chapter_problems(show: Show, display: str, where: str, url: str, duration: 
     return out
 
 
+def terminology_problems(show: Show) -> list[Problem]:
+    """Glossary terms a translation (a person's or a machine's) does not carry over: the zh term in a
+    segment without its en term in that segment's translation, or the reverse; one line per case."""
+    if not show.glossary:
+        return []
+    out = []
+    for slug in episode_slugs(show):
+        folder = show.transcripts_dir / slug
+        texts = {}
+        for lang in ("zh", "en"):
+            path = folder / f"{slug}.{lang}.json"
+            try:
+                texts[lang] = [s["body"] for s in json.loads(path.read_text(encoding="utf-8"))["segments"]]
+            except (OSError, ValueError, KeyError, TypeError):
+                break
+        else:
+            for cue, why in show.glossary.inconsistencies(texts["zh"], texts["en"], "zh"):
+                out.append(Problem(f"transcripts/{slug}/{slug}.zh-en.srt", "warning", f"cue {cue + 1}: {why}",
+                                   "terminology"))
+    return out
+
+
 def check(show: Show) -> list[Problem]:
     """Every problem of the show and its built feeds."""
-    return show_problems(show) + feed_problems(show)
+    return show_problems(show) + feed_problems(show) + terminology_problems(show)

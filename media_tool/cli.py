@@ -22,10 +22,12 @@ from rich.text import Text
 
 from . import __version__, notes
 from . import build as builder
+from . import glossary as glossary_csv
 from .check import check
 from .episode import Event
 from .errors import DISK_ERRNOS, MediaToolError, UsageError, disk_error
 from .ffmpeg import FFmpeg
+from .glossary import Glossary
 from .search import open_index
 from .serve import server
 from .settings import ENGINES, AudioSettings
@@ -37,7 +39,7 @@ from .stages.transcribe import transcribe
 from .stages.translate import whisper_translation
 from .transcript_files import write_files
 from .transcripts import bilingual_files, language_files
-from .whisper_engines import load_engine
+from .whisper_engines import load_engine, user_cache
 
 HELP = ("Turn a show folder of raw podcast and videocast recordings into a published, bilingual "
         "(Chinese/English) podcast: loudness-correct MP3/M4A/MP4, transcripts, tags, feeds and search.")
@@ -77,7 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--language", default="auto", choices=["auto", "en", "zh"], help="language spoken")
     t.add_argument("--languages", default="zh,en", help="languages wanted (the other one is translated)")
     t.add_argument("--engine", default="faster-whisper", choices=ENGINES)
-    t.add_argument("--model", default="tiny.en", help="model name (downloaded as the engine does) or local path")
+    t.add_argument("--model", default="base", help="model: base (multilingual, offline; the default), tiny.en "
+                   "(English only, offline), another name (downloaded as the engine does) or a local path")
+    t.add_argument("--glossary", metavar="FILE.csv", help="zh,en term pairs: recognition hints and corrections")
     t.add_argument("--json", action="store_true")
 
     q = sub.add_parser("search", parents=[common], help="search what was said, in Chinese or English")
@@ -287,10 +291,10 @@ def cmd_transcribe(args) -> int:
     src, out_dir = Path(args.input), Path(args.output)
     ff = FFmpeg.discover()
     probe(str(src), ff)  # a bad file gets its one line before any model loads
-    cache = Path(os.environ.get("MEDIA_TOOL_CACHE", Path.home() / ".cache" / "media-tool"))
-    engine = load_engine(args.engine, args.model, cache)
+    terms = glossary_csv.load(Path(args.glossary)) if args.glossary else Glossary()
+    engine = load_engine(args.engine, args.model, user_cache())
     if args.json:
-        outcome = transcribe(src, ff, engine, language=args.language)
+        outcome = transcribe(src, ff, engine, language=args.language, glossary=terms)
     else:
         with Progress(TextColumn("transcribe"), BarColumn(), TextColumn("{task.fields[rtf]}"),
                       TimeElapsedColumn(), console=err) as prog:
@@ -302,7 +306,7 @@ def cmd_transcribe(args) -> int:
                 prog.update(task, completed=done / max(total, 1e-9),
                             rtf=f"{done:.0f}/{total:.0f} s audio, {rate:.2f}x realtime")
 
-            outcome = transcribe(src, ff, engine, language=args.language, progress=moved)
+            outcome = transcribe(src, ff, engine, language=args.language, progress=moved, glossary=terms)
     written, missing = [], {}
     files = language_files(src.stem, outcome.transcript)
     other = "en" if outcome.language == "zh" else "zh"
@@ -318,7 +322,8 @@ def cmd_transcribe(args) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     _, conflicts = write_files(out_dir, files, {})
     written = [str(out_dir / n) for n in files if n not in conflicts]
-    result = {"input": str(src), "language": outcome.language, "detected": outcome.detected,
+    result = {"input": str(src), "model": f"{engine.name}:{engine.model_name}", "language": outcome.language,
+              "detected": outcome.detected, "corrections": list(outcome.transcript.corrections),
               "segments": len(outcome.transcript.segments), "files": written, "kept_edited": conflicts,
               "missing": missing, "seconds": round(outcome.seconds, 2),
               "audio_seconds": round(outcome.audio_seconds, 2), "realtime_factor": round(outcome.realtime_factor, 3)}
@@ -329,7 +334,9 @@ def cmd_transcribe(args) -> int:
             out.print(f)
         for lang, why in missing.items():
             err.print(f"[magenta]missing {lang}:[/magenta] {escape(why)}", soft_wrap=True)
-        out.print(f"{outcome.language}{' (detected)' if outcome.detected else ''}, {result['segments']} segments, "
+        for c in outcome.transcript.corrections:
+            out.print(f"glossary: segment {c['segment'] + 1}: {escape(c['before'])} → {escape(c['after'])}")
+        out.print(f"{result['model']}: {outcome.language}{' (detected)' if outcome.detected else ''}, {result['segments']} segments, "
                   f"{outcome.seconds:.1f} s for {outcome.audio_seconds:.0f} s of audio "
                   f"(realtime factor {outcome.realtime_factor:.2f})")
     return 0

@@ -55,7 +55,7 @@ class TranscriptionSettings:
     """podcast.toml [transcription]: which Whisper, which model, which languages to publish."""
 
     engine: str = "faster-whisper"
-    model: str = "tiny.en"
+    model: str = "base"                  # multilingual Whisper base, shipped offline; "tiny.en" is English only
     languages: tuple[str, ...] = ("zh", "en")
 
 

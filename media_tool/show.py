@@ -12,8 +12,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import glossary as glossary_csv
 from . import taxonomy
 from .errors import ConfigError
+from .glossary import Glossary
 from .settings import (
     AUDIO_FIELDS,
     ENGINES,
@@ -113,6 +115,7 @@ class Show:
     transcription: TranscriptionSettings
     translation: TranslationSettings = TranslationSettings()
     search: SearchSettings = SearchSettings()
+    glossary: Glossary = Glossary()
     warnings: tuple[str, ...] = ()
 
     @property
@@ -385,7 +388,7 @@ def load_show(root: Path | str) -> Show:
     tr = r.sub("transcription", tr_table)
     transcription = TranscriptionSettings(
         engine=tr.choice("engine", ENGINES, default="faster-whisper") or "faster-whisper",
-        model=tr.string("model", default="tiny.en") or "tiny.en",
+        model=tr.string("model", default="base") or "base",
         languages=tr.string_list("languages") or ("zh", "en"))
     bad_langs = [lang for lang in transcription.languages if lang not in LANGUAGES]
     if bad_langs:
@@ -410,12 +413,22 @@ def load_show(root: Path | str) -> Show:
                             dsn_env=sr.string("dsn_env", default="MEDIA_TOOL_PG_DSN") or "MEDIA_TOOL_PG_DSN")
     sr.finish()
     r.finish()
+    terms = Glossary()
+    gpath = root / "glossary.csv"
+    if gpath.exists():
+        if not inside(root, gpath) or not gpath.is_file():
+            r.problems.append("glossary.csv: not a file inside the show folder")
+        else:
+            try:
+                terms = glossary_csv.load(gpath, "glossary.csv")
+            except ConfigError as exc:
+                r.problems.append(exc.one_line())
     _raise_if(r.problems)
     return Show(root=root, title=title, description=description, author=author,
                 owner_name=owner_name, owner_email=owner_email, language=language,
                 base_url=base_url.rstrip("/"), cover=cover, categories=categories,
                 explicit=bool(explicit), locked=bool(locked), audio=audio, transcription=transcription,
-                translation=translation, search=search, warnings=tuple(r.warnings))
+                translation=translation, search=search, glossary=terms, warnings=tuple(r.warnings))
 
 
 def _loopback(url: str) -> bool:

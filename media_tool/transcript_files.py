@@ -51,14 +51,20 @@ def read_human(path: Path, language: str, display: str) -> Transcript:
 
 
 def read_human_translation(path: Path, source: Transcript, language: str, display: str) -> Transcript:
-    """A person's translation, one segment per source segment, put on the source's timings."""
+    """A person's translation on the source's segments: a timed file (SRT/VTT) is aligned by time,
+    so re-transcribing (new segment boundaries) never breaks it; plain text is one line per segment."""
     text = _read_text(path, display)
     try:
-        if path.suffix == ".txt":
-            lines = tx.read_lines(text, language)
-        else:
+        if path.suffix != ".txt":
             t = tx.read_srt(text, language) if path.suffix == ".srt" else tx.read_vtt(text, language)
-            lines = [s.text for s in t.segments]
+            if not t.segments:
+                raise TranscriptFormatError("no cues")
+            aligned = tx.align_by_time(source, list(t.segments), language, "human")
+            if language == "zh":
+                aligned = Transcript(language, tuple(Segment(s.start, s.end, to_simplified(s.text), s.speaker)
+                                                     for s in aligned.segments), "human")
+            return aligned
+        lines = tx.read_lines(text, language)
         n = len(source.segments)
         if len(lines) != n:
             where = _line_of_segment(text, path.suffix, min(len(lines), n) + 1)
@@ -153,6 +159,15 @@ def restore_transcripts(ctx: Context, ep: Episode, data: dict) -> Episode | None
 
 def _with_files(ctx: Context, ep: Episode, t: Transcript, written: dict[str, str], notes: tuple[str, ...]) -> Episode:
     where = folder(ctx.show, ep.slug)
+    edits = edited(where, written)
+    srt = tx.file_name(ep.slug, t.language, "srt")
+    if srt in edits:  # a person corrected the transcript: their text is what is translated and searched
+        display = ctx.show.rel(where / srt)
+        try:
+            fixed = tx.read_srt(_read_text(where / srt, display), t.language)
+        except TranscriptFormatError as exc:
+            raise _config_error(exc, display) from exc
+        t = Transcript(t.language, fixed.segments, "edited")
     return replace(ep, transcripts={**ep.transcripts, t.language: t},
                    transcript_files={**ep.transcript_files, **{n: ctx.show.rel(where / n) for n in written}},
-                   edited=ep.edited | edited(where, written), notices=ep.notices + notes)
+                   edited=ep.edited | edits, notices=ep.notices + notes)

@@ -39,13 +39,18 @@ class Transcript:
     language: str
     segments: tuple[Segment, ...]
     origin: str = "model"  # "model" | "human" | "translation:<engine>"
+    corrections: tuple[dict, ...] = ()  # glossary corrections: {"segment", "before", "after"}
 
     def to_dict(self) -> dict:
-        return {"language": self.language, "origin": self.origin, "segments": [asdict(s) for s in self.segments]}
+        d = {"language": self.language, "origin": self.origin, "segments": [asdict(s) for s in self.segments]}
+        if self.corrections:
+            d["corrections"] = list(self.corrections)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Transcript":
-        return cls(d["language"], tuple(Segment(**s) for s in d["segments"]), d.get("origin", "model"))
+        return cls(d["language"], tuple(Segment(**s) for s in d["segments"]), d.get("origin", "model"),
+                   tuple(d.get("corrections", ())))
 
 
 FORMATS = ("srt", "vtt", "json", "txt")
@@ -71,6 +76,14 @@ def bilingual_files(stem: str, source: Transcript, translation: Transcript) -> d
     """The pair files, named zh-en whichever was spoken, the spoken language on top."""
     return {file_name(stem, "zh-en", "srt"): to_bilingual_srt(source, translation),
             file_name(stem, "zh-en", "vtt"): to_bilingual_vtt(source, translation)}
+
+
+_HALF_TO_FULL = {",": "，", "?": "？", "!": "！", ";": "；", ":": "："}
+
+
+def chinese_punctuation(text: str) -> str:
+    """ASCII , ? ! ; : after a Chinese character as the full-width marks Chinese text uses."""
+    return re.sub(r"(?<=[\u3400-\u9fff])([,?!;:])\s*", lambda m: _HALF_TO_FULL[m.group(1)], text)
 
 
 def to_simplified(text: str) -> str:
@@ -181,7 +194,10 @@ def to_json(t: Transcript) -> str:
         if s.speaker:
             d["speaker"] = s.speaker
         segs.append(d)
-    return json.dumps({"version": "1.0.0", "segments": segs}, ensure_ascii=False, indent=1) + "\n"
+    doc = {"version": "1.0.0", "segments": segs}
+    if t.corrections:  # what the glossary put right, for a person to review (apps ignore unknown keys)
+        doc["corrections"] = list(t.corrections)
+    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
 
 
 def to_txt(t: Transcript) -> str:
@@ -269,15 +285,26 @@ def align_by_time(source: Transcript, other: list[Segment], language: str, origi
         return Transcript(language, (), origin)
     mids = [(s.start + s.end) / 2 for s in source.segments]
     for seg in other:
-        words = seg.text.split()
+        words = _pieces(seg.text)
         for k, word in enumerate(words):
             t = seg.start + (seg.end - seg.start) * (k + 0.5) / max(1, len(words))
             best = min(range(len(source.segments)),
                        key=lambda i: (0 if source.segments[i].start <= t <= source.segments[i].end else 1,
                                       abs(mids[i] - t)))
             texts[best].append(word)
-    return Transcript(language, tuple(Segment(s.start, s.end, " ".join(w), s.speaker)
+    return Transcript(language, tuple(Segment(s.start, s.end, one_line(" ".join(w)), s.speaker)
                                       for s, w in zip(source.segments, texts)), origin)
+
+
+def _pieces(text: str) -> list[str]:
+    """What time alignment moves as a unit: words, and Chinese clauses (cut after their punctuation)."""
+    out = []
+    for word in text.split():
+        if any(width(c) == 2 for c in word):
+            out += [p for p in re.split(f"(?<=[{CJK_PUNCT}])", word) if p]
+        else:
+            out.append(word)
+    return out
 
 
 def normalize_for_wer(text: str) -> str:

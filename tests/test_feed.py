@@ -61,7 +61,7 @@ def test_partytime_sees_the_podcasting_2_0_tags(built):
     assert video["podcastPeople"][0]["name"] == "李华"
     assert {e["type"] for e in video["alternativeEnclosures"]} == {"audio/mpeg", "video/mp4"}
     audio = by["Pensions for everyone"]
-    assert {t["language"] for t in audio["podcastTranscripts"]} == {"en"}  # Chinese is missing, not invented
+    assert {t["language"] for t in audio["podcastTranscripts"]} == {"en", "zh-cn"}  # a person's translation
     # Every URL the feed gives for a transcript or chapters exists under feed/.
     for t in video["podcastTranscripts"]:
         assert (built / "feed" / t["url"].split("podcast.example.org/", 1)[1]).is_file()

@@ -69,8 +69,9 @@ def latin1_notes(show, media):
     (show / "episodes" / EP1 / "notes.md").write_bytes("Pensión para todos.\n".encode("latin-1"))
 
 
-def short_translation(show, media):
-    (show / "transcripts" / EP2 / "human.en.txt").write_text("Only one line.\n", encoding="utf-8")
+def short_translation(show, media):  # a plain-text translation must have one line per segment
+    (show / "transcripts" / EP1 / "human.zh.srt").unlink()
+    (show / "transcripts" / EP1 / "human.zh.txt").write_text("只有一行。\n", encoding="utf-8")
 
 
 def control_title(show, media):
@@ -163,7 +164,7 @@ def jingle_outside(show, media):
 FAULTS = [
     (srt_typo, 1, [f"transcripts/{EP1}/{EP1}.en.srt:", "not valid SRT", f"kept: {EP1}: kept the version published on"]),
     (latin1_notes, 1, [f"episodes/{EP1}/notes.md: not UTF-8 text", f"kept: {EP1}"]),
-    (short_translation, 1, [f"transcripts/{EP2}/human.en.txt", "1 segments", f"kept: {EP2}"]),
+    (short_translation, 1, [f"transcripts/{EP1}/human.zh.txt", "1 segments", f"kept: {EP1}"]),
     (control_title, 1, [f"episodes/{EP1}/episode.toml: title: control character U+001B", f"kept: {EP1}"]),
     (js_chapter, 1, ["chapters[2].url: expected an https:// URL", f"kept: {EP1}"]),
     (file_chapter_image, 1, ["chapters[2].image: expected an https:// URL", f"kept: {EP1}"]),

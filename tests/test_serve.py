@@ -56,7 +56,7 @@ def fetch(url: str, headers: dict | None = None, method: str = "GET") -> tuple[i
 
 
 def test_api_files_and_read_only(running):
-    code, body = get(running + "/_search/api?q=" + urllib.parse.quote("养老"))
+    code, body = get(running + "/_search/api?q=" + urllib.parse.quote("病假"))
     hits = json.loads(body)
     assert code == 200 and hits and hits[0]["local_url"].startswith("/media/ep-002-sick-leave.mp3#t=")
     code, body = get(running + "/media/ep-001-pensions.mp3")
@@ -85,7 +85,7 @@ def test_search_page_in_headless_chromium(running):
         WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "li.hit"))
         hits = driver.find_elements(By.CSS_SELECTOR, "li.hit")
         assert len(hits) == 2
-        assert "今天我们讨论病假和养老保险。" in hits[0].text + hits[1].text
+        assert all("病假" in h.text for h in hits) and "今天我们讨论病假和养老保险" in hits[0].text + hits[1].text
         marks = driver.find_elements(By.CSS_SELECTOR, "li.hit mark")
         assert marks and all(m.text == "病假" for m in marks)
         link = hits[0].find_element(By.TAG_NAME, "a").get_attribute("href")

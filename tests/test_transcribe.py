@@ -1,12 +1,10 @@
 """Transcription with real Whisper weights (tiny.en, offline), every output format, translations,
-and the guards. Multilingual paths run up to the model call here; with a multilingual model at
-MEDIA_TOOL_TEST_MODEL they run for real."""
+and the guards. The multilingual model (Whisper base, offline) on real Mandarin is in test_mandarin."""
 
 from __future__ import annotations
 
 import io
 import json
-import os
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -16,7 +14,7 @@ import pytest
 import srt
 import webvtt
 
-from helpers import ROOT, ffmpeg
+from helpers import ffmpeg
 from media_tool import transcript_files
 from media_tool import transcripts as tx
 from media_tool.stages import transcribe as tr
@@ -29,11 +27,6 @@ from media_tool.whisper_engines import RawSegment, Run, guard, load_engine
 FIXTURES = Path(__file__).parent / "fixtures"
 SPEECH = FIXTURES / "english.opus"
 KNOWN = (FIXTURES / "english.txt").read_text()
-MULTILINGUAL = os.environ.get("MEDIA_TOOL_TEST_MODEL")
-needs_multilingual = pytest.mark.skipif(
-    not MULTILINGUAL, reason="needs a multilingual Whisper model (none can be downloaded here); "
-                             "set MEDIA_TOOL_TEST_MODEL to a model name or path to run it")
-
 
 @pytest.fixture(scope="module")
 def ff() -> FFmpeg:
@@ -135,18 +128,6 @@ def test_mandarin_path_up_to_the_model(ff):
     assert fake.calls[-1][1] == "translate"
     assert [s.text for s in en.segments] == ["Welcome to the show.", "Today we talk about sick leave."]
     assert [(s.start, s.end) for s in en.segments] == [(s.start, s.end) for s in out.transcript.segments]
-
-
-@needs_multilingual
-def test_real_multilingual_model_mandarin(ff, tmp_path):
-    engine = load_engine("faster-whisper", MULTILINGUAL, tmp_path)
-    zh = ROOT / "episodes/ep-002-sick-leave/recording.mp4"
-    out = tr.transcribe(zh, ff, engine, language="auto")
-    assert out.language == "zh"
-    text = "".join(s.text for s in out.transcript.segments)
-    assert text == tx.to_simplified(text) and "病假" in text
-    en = whisper_translation(zh, ff, engine, out.transcript)
-    assert len(en.segments) == len(out.transcript.segments)
 
 
 def test_align_by_time_gives_every_segment_one_translation():
@@ -269,15 +250,15 @@ def test_transcribe_cli_json(tmp_path):
     import sys
 
     p = subprocess.run([sys.executable, "-m", "media_tool", "transcribe", str(SPEECH), "-o", str(tmp_path),
-                        "--json"], capture_output=True, text=True, timeout=300)
+                        "--model", "tiny.en", "--json"], capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)
-    assert d["language"] == "en" and d["detected"] and d["segments"] > 3
+    assert d["language"] == "en" and d["detected"] and d["segments"] > 3 and d["model"] == "faster-whisper:tiny.en"
     assert sorted(Path(f).name for f in d["files"]) == [f"english.en.{e}" for e in ("json", "srt", "txt", "vtt")]
     assert 0 < d["realtime_factor"] < 1 and abs(d["audio_seconds"] - 43.7) < 0.5
     assert "zh" in d["missing"]
     p = subprocess.run([sys.executable, "-m", "media_tool", "transcribe", str(SPEECH), "-o", str(tmp_path),
-                        "--language", "zh"], capture_output=True, text=True, timeout=300)
+                        "--model", "tiny.en", "--language", "zh"], capture_output=True, text=True, timeout=300)
     assert p.returncode == 1 and "English-only: it cannot transcribe Mandarin" in p.stderr
 
 

@@ -8,30 +8,36 @@ import json
 import srt
 import webvtt
 
+from media_tool.transcripts import to_simplified
+
 from helpers import build_json, cli, statuses
 
 
 def test_sample_show_transcripts(built_template):
+    """Both episodes in both languages: Whisper base hears the spoken language (the English episode
+    and the Mandarin one alike), people's translations are aligned to its segments by time."""
     sample_show, report = built_template
     t = sample_show / "transcripts"
-    # English episode: transcribed by tiny.en; no translator configured, so Chinese is reported missing.
     en = (t / "ep-001-pensions" / "ep-001-pensions.en.txt").read_text()
     assert "pension" in en.lower() and "welcome" in en.lower()
-    assert not (t / "ep-001-pensions" / "ep-001-pensions.zh.srt").exists()
-    ep1 = next(e for e in report["episodes"] if e["slug"] == "ep-001-pensions")
-    assert any("Chinese translation missing" in n for n in ep1["notices"])
+    ep1 = list(srt.parse((t / "ep-001-pensions" / "ep-001-pensions.zh-en.srt").read_text()))
+    assert ep1[0].content.split("\n")[1] == "欢迎收听社会保障对话。" and ep1[-1].content.endswith("谢谢收听。")
     st = {e["slug"]: e["stages"] for e in json.loads(cli("status", "--show", str(sample_show), "--json").stdout)}
-    assert st["ep-001-pensions"]["translate"]["status"] == "missing"
-    # Mandarin episode: the person's transcript and translation, paired cue by cue, Chinese on top.
+    assert st["ep-001-pensions"]["translate"]["status"] == "built"
+    # The Mandarin episode: no person's transcript, so this is the machine's, in Simplified characters,
+    # with the glossary's corrections recorded in the JSON transcript.
     d = t / "ep-002-sick-leave"
-    zh = list(srt.parse((d / "ep-002-sick-leave.zh.srt").read_text()))
-    assert zh[0].content.startswith("欢迎收听")
+    assert not list(d.glob("human.zh.*"))
+    doc = json.loads((d / "ep-002-sick-leave.zh.json").read_text())
+    zh = "".join(s["body"] for s in doc["segments"])
+    assert "病假" in zh and "养老保险" in zh and zh == to_simplified(zh)
+    assert {"before": "养老抱歉", "after": "养老保险"} in [{k: c[k] for k in ("before", "after")} for c in doc["corrections"]]
     pairs = list(srt.parse((d / "ep-002-sick-leave.zh-en.srt").read_text()))
-    assert len(pairs) == 5 and all(len(p.content.split("\n")) == 2 for p in pairs)
-    assert pairs[1].content.split("\n") == ["今天我们讨论病假和养老保险。", "Today we discuss sick leave and old-age insurance."]
+    assert len(pairs) == len(doc["segments"]) and all(len(p.content.split("\n")) == 2 for p in pairs)
+    assert pairs[0].content.split("\n")[0].startswith("欢迎收听社会保障对话")
+    assert "sick leave" in pairs[0].content and pairs[-1].content.split("\n")[1] == "Thank you for listening."
     vtt = webvtt.from_buffer(io.StringIO((d / "ep-002-sick-leave.zh-en.vtt").read_text()))
     assert [c.text.split("\n")[0] for c in vtt] == [p.content.split("\n")[0] for p in pairs]
-    assert json.loads((d / "ep-002-sick-leave.en.json").read_text())["segments"][4]["body"] == "Thank you for listening."
 
 
 def test_person_edit_survives_a_new_machine_transcript(built_show):
@@ -50,14 +56,18 @@ def test_person_edit_survives_a_new_machine_transcript(built_show):
 
 
 def test_wrong_human_translation_fails_that_episode_only(sample_show):
-    (sample_show / "transcripts" / "ep-002-sick-leave" / "human.en.txt").write_text("Only one line.\n")
+    """Plain text has no timings, so it must hold one line per segment; the error names file and line."""
+    folder = sample_show / "transcripts" / "ep-001-pensions"
+    (folder / "human.zh.srt").unlink()
+    (folder / "human.zh.txt").write_text("只有一行。\n", encoding="utf-8")
     p = cli("build", "--show", str(sample_show))
     assert p.returncode == 1
-    assert "failed: transcripts/ep-002-sick-leave/human.en.txt:2: 1 segments, but the transcript has 5" in p.stderr
-    assert (sample_show / "feed" / "media" / "ep-001-pensions.mp3").is_file()
+    assert "failed: transcripts/ep-001-pensions/human.zh.txt:2: 1 segments, but the transcript has" in p.stderr
+    assert (sample_show / "feed" / "media" / "ep-002-sick-leave.mp3").is_file()
 
 
 def test_unreachable_translation_endpoint_keeps_existing_files(built_show):
+    (built_show / "transcripts" / "ep-001-pensions" / "human.zh.srt").unlink()  # the machine must translate
     before = {p.name: p.read_bytes() for p in (built_show / "transcripts" / "ep-001-pensions").iterdir()}
     with open(built_show / "podcast.toml", "a") as fh:
         fh.write('\n[translation]\nengine = "openai"\nurl = "http://127.0.0.1:9/v1"\nmodel = "any"\n')
@@ -70,3 +80,21 @@ def test_unreachable_translation_endpoint_keeps_existing_files(built_show):
     assert not [ln for ln in p.stderr.splitlines() if ln.startswith("failed:")]
     after = {p.name: p.read_bytes() for p in (built_show / "transcripts" / "ep-001-pensions").iterdir()}
     assert after == before
+
+
+def test_a_persons_transcript_wins_over_the_machine(built_show):
+    """A person's Mandarin transcript (a separate case from the sample's machine path): used as the
+    truth for its language, no glossary corrections applied, and the translation follows it."""
+    import shutil
+
+    from helpers import ROOT
+
+    d = built_show / "transcripts" / "ep-002-sick-leave"
+    shutil.copy(ROOT / "tests" / "fixtures" / "human" / "ep-002-human.zh.srt", d / "human.zh.srt")
+    code, report = build_json(built_show)
+    assert code == 0, report
+    doc = json.loads((d / "ep-002-sick-leave.zh.json").read_text(encoding="utf-8"))
+    assert [s["body"] for s in doc["segments"]][:2] == ["欢迎收听社会保障对话。", "今天我们讨论病假和养老保险。"]
+    assert "corrections" not in doc
+    pairs = list(srt.parse((d / "ep-002-sick-leave.zh-en.srt").read_text(encoding="utf-8")))
+    assert len(pairs) == len(doc["segments"]) and pairs[-1].content.split("\n") == ["谢谢收听。", "Thank you for listening."]

