@@ -53,10 +53,6 @@ class Transcript:
                    tuple(d.get("corrections", ())))
 
 
-FORMATS = ("srt", "vtt", "json", "txt")
-"""Every per-language file, by extension, in the order they are written and listed."""
-
-
 def file_name(stem: str, language: str, ext: str) -> str:
     """`<stem>.<lang>.<ext>` (or `<stem>.zh-en.<ext>` for the bilingual pair): one naming for every caller."""
     return f"{stem}.{language}.{ext}"
