@@ -57,7 +57,7 @@ def stage_verdict(ctx: Context, stage: Stage, ep: Episode) -> Verdict:
 @dataclass
 class StageReport:
     stage: str
-    status: str  # "done" | "skipped" | "failed" | "not run"
+    status: str  # "done" | "skipped" | "missing" (done, but a translation could not be made) | "failed" | "not run"
     reason: str = ""
     seconds: float = 0.0
 
@@ -70,13 +70,14 @@ class EpisodeReport:
     error: str = ""
     traceback: str = ""
     stderr_tail: str = ""
+    problems: list[str] = field(default_factory=list)  # every line of a bad episode.toml
 
     @property
     def failed(self) -> bool:
         return bool(self.error)
 
     def to_dict(self) -> dict:
-        d = {"slug": self.slug, "failed": self.failed, "error": self.error,
+        d = {"slug": self.slug, "failed": self.failed, "error": self.error, "problems": self.problems,
              "stages": {s.stage: {"status": s.status, "reason": s.reason, "seconds": round(s.seconds, 2)}
                         for s in self.stages}}
         if self.episode and self.episode.loudness:
@@ -172,6 +173,7 @@ def _build_episode(ctx: Context, slug: str, emit: EventFn, warnings: list[str]) 
         config = load_episode(ctx.show, slug)
     except ConfigError as exc:
         report.error = exc.one_line()
+        report.problems = exc.lines()
         report.stages = [StageReport("config", "failed", report.error)]
         emit(Event(slug, "config", "failed", message=report.error))
         return report
@@ -185,13 +187,17 @@ def _build_episode(ctx: Context, slug: str, emit: EventFn, warnings: list[str]) 
             key = verdict.key
             if not ctx.force and verdict.episode is not None:
                 ep = verdict.episode
-                report.stages.append(StageReport(stage.name, "skipped", "up to date"))
+                # A translation that could not be made is "missing" here as in `status`, built or not.
+                report.stages.append(StageReport(stage.name, "missing", verdict.detail) if verdict.status == "missing"
+                                     else StageReport(stage.name, "skipped", "up to date"))
                 emit(Event(slug, stage.name, "skipped"))
                 continue
             emit(Event(slug, stage.name, "start"))
             ep, data = stage.run(ctx, ep, lambda f, s=stage.name: emit(Event(slug, s, "progress", f)))
             ctx.state.put(slug, stage.name, {"key": key, "status": "done", "data": data, "finished": time.time()})
-            report.stages.append(StageReport(stage.name, "done", seconds=time.monotonic() - t0))
+            missing = data.get("missing")
+            report.stages.append(StageReport(stage.name, "missing" if missing else "done", missing or "",
+                                             time.monotonic() - t0))
             emit(Event(slug, stage.name, "done"))
         except Exception as exc:  # one episode's failure must not stop the others
             report.traceback = traceback.format_exc()

@@ -87,7 +87,9 @@ def show_problems(show: Show) -> list[Problem]:
         try:
             ep = load_episode(show, slug)
         except ConfigError as exc:
-            out.append(Problem(exc.path or display, "error", exc.message, "config"))
+            for line in exc.lines():
+                file, _, message = line.partition(": ")
+                out.append(Problem(file or display, "error", message, "config"))
             continue
         out += [_warning(w) for w in ep.warnings]
         if ep.number is not None:

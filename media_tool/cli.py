@@ -7,11 +7,13 @@ config); a traceback is shown only with --debug.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import html
 import json
 import os
 import re
 import time
+import webbrowser
 from pathlib import Path
 
 from rich.console import Console
@@ -28,6 +30,7 @@ from .episode import Event
 from .errors import DISK_ERRNOS, MediaToolError, UsageError, disk_error
 from .ffmpeg import FFmpeg
 from .glossary import Glossary
+from .new import create as new_episode
 from .search import open_index
 from .serve import server
 from .settings import ENGINES, AudioSettings
@@ -96,10 +99,22 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--show", default=".")
     v.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
     v.add_argument("--port", type=int, default=8000)
+    v.add_argument("--open", action="store_true", help="open the site in the default browser")
 
     c = sub.add_parser("check", parents=[common], help="validate the show and the built feed")
     c.add_argument("--show", default=".")
     c.add_argument("--json", action="store_true")
+
+    w = sub.add_parser("new", parents=[common], help="start an episode folder that build publishes as it is")
+    w.add_argument("slug", help="the episode's folder name: lower-case letters, digits and '-'")
+    w.add_argument("--show", default=".")
+    w.add_argument("--title", help="the title (English, or the only one)")
+    w.add_argument("--title-zh", help="the Chinese title")
+    w.add_argument("--language", default="en", choices=["en", "zh"], help="the language spoken")
+    w.add_argument("--recording", metavar="PATH", help="copy this recording into the folder")
+    w.add_argument("--link", action="store_true", help="hard-link the recording instead of copying it")
+    w.add_argument("--date", type=dt.date.fromisoformat, help="publication date, YYYY-MM-DD (default: today)")
+    w.add_argument("--json", action="store_true")
 
     s = sub.add_parser("status", parents=[common], help="what is built, stale, failed")
     s.add_argument("--show", default=".")
@@ -111,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"build": cmd_build, "normalize": cmd_normalize, "status": cmd_status,
-                "transcribe": cmd_transcribe, "search": cmd_search, "serve": cmd_serve, "check": cmd_check}[args.command](args)
+                "transcribe": cmd_transcribe, "search": cmd_search, "serve": cmd_serve, "check": cmd_check, "new": cmd_new}[args.command](args)
     except (MediaToolError, OSError) as exc:
         if isinstance(exc, OSError):
             if exc.errno not in DISK_ERRNOS:
@@ -119,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
             exc = disk_error(exc)
         if args.debug:
             err.print_exception()
-        err.print(f"[red]error:[/red] {escape(exc.one_line())}", soft_wrap=True)
+        for line in exc.lines():
+            err.print(f"[red]error:[/red] {escape(line)}", soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -145,8 +161,9 @@ def cmd_build(args) -> int:
                 err.print(f"[yellow]note:[/yellow] {escape(notice)}", soft_wrap=True)
         kept = {line.split(": ", 1)[0] for line in report.kept}
         for e in report.failed:
-            if e.slug not in kept:  # a kept episode's one line says what failed and what stays published
-                err.print(f"[red]failed:[/red] {escape(e.error)}", soft_wrap=True)
+            # A kept episode's line says what stays published and its first problem; the rest follow.
+            for line in (e.problems or [e.error])[1 if e.slug in kept else 0:]:
+                err.print(f"[red]failed:[/red] {escape(line)}", soft_wrap=True)
             if args.debug:
                 if e.traceback:
                     err.print(escape(e.traceback), soft_wrap=True)
@@ -164,21 +181,37 @@ def cmd_build(args) -> int:
     return 1 if report.failed or report.errors else 0
 
 
+MARKS = {"done": ("✓", "green"), "skipped": ("·", "dim"), "failed": ("✗", "red"), "not run": ("-", "yellow"),
+         "built": ("✓", "green"), "stale": ("~", "yellow"), "new": ("+", "cyan"), "missing": ("?", "magenta")}
+"""One mark per stage, so a table of every stage fits 80 columns with the slugs whole."""
+
+
+def _marks(stages, names: list[str]) -> str:
+    by = {s.stage: s for s in stages}
+    out = []
+    for name in names:
+        s = by.get(name) or by.get("config")
+        mark, colour = MARKS.get(s.status, ("?", "white")) if s else (" ", "white")
+        out.append(f"[{colour}]{mark}[/]")
+    return " ".join(out)
+
+
+def _legend(statuses: list[str]) -> str:
+    return (f"stages, in order: {' '.join(s.name for s in STAGES)}\n"
+            + "  ".join(f"{MARKS[s][0]} {s}" for s in statuses))
+
+
 def _build_table(report: builder.BuildReport) -> Table:
-    t = Table(title="build")
-    for col in ("episode", *[s.name for s in STAGES], "LUFS in → out", "gain dB", "dBTP"):
-        t.add_column(col)
-    colours = {"done": "green", "skipped": "dim", "failed": "red", "not run": "yellow"}
+    t = Table(title="build", caption=_legend(["done", "skipped", "missing", "failed", "not run"]))
+    t.add_column("episode", no_wrap=True, min_width=max((len(e.slug) for e in report.episodes), default=7))
+    t.add_column("stages", no_wrap=True)
+    for col in ("LUFS in→out", "gain", "dBTP"):
+        t.add_column(col, no_wrap=True, justify="right")
     for e in report.episodes:
-        by = {s.stage: s for s in e.stages}
-        cells = []
-        for st in STAGES:
-            s = by.get(st.name) or by.get("config")
-            cells.append(f"[{colours.get(s.status, 'white')}]{s.status}[/]" if s else "")
         lo = e.episode.loudness if e.episode else None
-        cells += ([f"{lo.input.integrated:.1f} → {lo.output.integrated:.1f}", f"{lo.gain_db:+.1f}",
-                   f"{lo.output.peak:.1f}"] if lo else ["", "", ""])
-        t.add_row(e.slug, *cells)
+        cells = ([f"{lo.input.integrated:.1f}→{lo.output.integrated:.1f}", f"{lo.gain_db:+.1f}", f"{lo.output.peak:.1f}"]
+                 if lo else ["", "", ""])
+        t.add_row(escape(e.slug), _marks(e.stages, [s.name for s in STAGES]), *cells)
     return t
 
 
@@ -255,19 +288,13 @@ def cmd_status(args) -> int:
     if args.json:
         print(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=1))
     else:
-        t = Table(title=notes.localized(show.title, show.language))
-        t.add_column("episode")
-        t.add_column("title")
-        for st in STAGES:
-            t.add_column(st.name)
-        colours = {"built": "green", "stale": "yellow", "failed": "red", "new": "cyan", "missing": "magenta"}
+        t = Table(title=notes.localized(show.title, show.language),
+                  caption=_legend(["built", "stale", "new", "failed", "missing"]))
+        t.add_column("episode", no_wrap=True, min_width=max((len(r.slug) for r in rows), default=7))
+        t.add_column("stages", no_wrap=True)
+        t.add_column("title", overflow="ellipsis", no_wrap=True)
         for r in rows:
-            by = {s.stage: s for s in r.stages}
-            cells = []
-            for st in STAGES:
-                s = by.get(st.name) or by.get("config")
-                cells.append(f"[{colours.get(s.status)}]{s.status}[/]" if s else "")
-            t.add_row(escape(r.slug), escape(r.title), *cells)
+            t.add_row(escape(r.slug), _marks(r.stages, [s.name for s in STAGES]), escape(r.title))
         out.print(t)
         for r in rows:
             for s in r.stages:
@@ -376,12 +403,28 @@ def cmd_serve(args) -> int:
     srv = server(show.feed_dir, open_index(show, readonly=True), args.host, args.port)
     host, port = srv.server_address[:2]
     out.print(f"serving {show.rel(show.feed_dir)}/ and the search page at http://{host}:{port}/_search (Ctrl-C stops)")
+    if args.open:
+        webbrowser.open(f"http://{host}:{port}/_search")
     try:
         srv.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         srv.server_close()
+    return 0
+
+
+def cmd_new(args) -> int:
+    show = load_show(Path(args.show))
+    made = new_episode(show, args.slug, title=args.title, title_zh=args.title_zh, language=args.language,
+                       recording=Path(args.recording) if args.recording else None, date=args.date, link=args.link)
+    files = [show.rel(p) for p in made]
+    if args.json:
+        print(json.dumps({"slug": args.slug, "files": files}, ensure_ascii=False, indent=1))
+    else:
+        for f in files:
+            out.print(f"created {escape(f)}")
+        out.print(f"edit {escape(files[0])}, then run media-tool build")
     return 0
 
 

@@ -15,15 +15,20 @@ class MediaToolError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, path: str | None = None):
+    def __init__(self, message: str, path: str | None = None, problems: list[str] | None = None):
         super().__init__(message)
         self.message = message
         self.path = path
+        self.problems = problems or []  # every `file: field: problem` line, where there are several
 
     def one_line(self) -> str:
         """The message a person reads: `file: problem`."""
         text = " ".join(self.message.split())
         return f"{self.path}: {text}" if self.path else text
+
+    def lines(self) -> list[str]:
+        """Every problem, one line each (a file with three problems names all three at once)."""
+        return [" ".join(p.split()) for p in self.problems] or [self.one_line()]
 
 
 class ConfigError(MediaToolError):

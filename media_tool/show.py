@@ -313,10 +313,7 @@ def _load_toml(path: Path, display: str) -> dict:
 def _raise_if(problems: list[str]) -> None:
     if problems:
         file, _, rest = problems[0].partition(": ")
-        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
-        err = ConfigError(rest + more, file)
-        err.problems = problems  # type: ignore[attr-defined]
-        raise err
+        raise ConfigError(rest, file, problems=problems)
 
 
 def _audio(r: _Reader, table: dict, show_root: Path | None) -> dict:

@@ -1,0 +1,60 @@
+"""The producer's day: `media-tool new` starts an episode that builds as it is, and a broken file
+shows every problem at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+
+from helpers import ROOT, build_json, cli
+
+
+def test_new_episode_builds_with_no_edits(built_show):
+    p = cli("new", "ep-003-unemployment", "--show", str(built_show), "--title", "Unemployment insurance",
+            "--title-zh", "失业保险", "--recording", str(ROOT / "tests" / "fixtures" / "english.opus"), "--json")
+    assert p.returncode == 0, p.stderr
+    made = json.loads(p.stdout)["files"]
+    folder = "episodes/ep-003-unemployment"
+    assert made == [f"{folder}/episode.toml", f"{folder}/notes.md", f"{folder}/notes.zh.md", f"{folder}/recording.opus"]
+    toml = tomllib.loads((built_show / folder / "episode.toml").read_text(encoding="utf-8"))
+    assert toml["number"] == 3 and toml["title"] == {"en": "Unemployment insurance", "zh": "失业保险"}
+    assert "# type = \"full\"" in (built_show / folder / "episode.toml").read_text(encoding="utf-8")
+    code, report = build_json(built_show)
+    assert code == 0, report
+    xml = (built_show / "feed" / "feed.xml").read_text(encoding="utf-8")
+    assert xml.count("<item>") == 3 and "Unemployment insurance" in xml
+    # No translator and no person's translation: "missing" in build and status alike.
+    ep3 = next(e for e in report["episodes"] if e["slug"] == "ep-003-unemployment")
+    assert ep3["stages"]["translate"]["status"] == "missing"
+    st = {e["slug"]: e for e in json.loads(cli("status", "--show", str(built_show), "--json").stdout)}
+    assert st["ep-003-unemployment"]["stages"]["translate"]["status"] == "missing"
+    # At 80 columns the tables keep every slug whole.
+    for command in ("build", "status"):
+        p = subprocess.run([sys.executable, "-m", "media_tool", command, "--show", str(built_show)],
+                           capture_output=True, text=True, env={**os.environ, "COLUMNS": "80"})
+        assert "ep-003-unemployment" in p.stdout and "ep-002-sick-leave" in p.stdout, p.stdout
+        assert max(len(line) for line in p.stdout.splitlines()) <= 80
+    again = cli("new", "ep-003-unemployment", "--show", str(built_show))  # never overwrites
+    assert again.returncode == 2 and "already exists" in again.stderr
+    bad = cli("new", "Episode_3", "--show", str(built_show))
+    assert bad.returncode == 2 and "lower-case letters, digits and '-'" in bad.stderr
+
+
+def test_every_problem_of_a_file_at_once(built_show):
+    toml = built_show / "episodes" / "ep-001-pensions" / "episode.toml"
+    text = toml.read_text(encoding="utf-8").replace("number = 1", 'number = "one"').replace('type = "full"', 'type = "movie"')
+    toml.write_text('explicit = "no"\n' + text, encoding="utf-8")
+    p = cli("build", "--show", str(built_show))
+    assert p.returncode == 1
+    fields = re.findall(r"episodes/ep-001-pensions/episode\.toml: (\w+):", p.stderr)
+    assert sorted(fields) == ["explicit", "number", "type"], p.stderr  # all three, each once
+    show = built_show / "podcast.toml"
+    show.write_text(show.read_text(encoding="utf-8").replace('language = "en"', 'language = "fr"')
+                    .replace("explicit = false", "explicit = 2"), encoding="utf-8")
+    p = cli("build", "--show", str(built_show))
+    assert p.returncode == 2
+    assert "podcast.toml: language:" in p.stderr and "podcast.toml: explicit:" in p.stderr
