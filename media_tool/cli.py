@@ -18,11 +18,11 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__, notes
+from . import __version__, notes, upload
 from . import build as builder
 from . import glossary as glossary_csv
 from .check import check
@@ -116,6 +116,14 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--date", type=dt.date.fromisoformat, help="publication date, YYYY-MM-DD (default: today)")
     w.add_argument("--json", action="store_true")
 
+    u = sub.add_parser("publish", parents=[common], help="upload the built site (feed/) to hosting, feeds last")
+    u.add_argument("--show", default=".")
+    u.add_argument("--to", help="folder, sftp://user@host[:port]/path, user@host:path or s3://bucket/prefix "
+                                "(default: [publish] to in podcast.toml)")
+    u.add_argument("--dry-run", action="store_true", help="print the plan; touch nothing")
+    u.add_argument("--delete", action="store_true", help="remove files no longer published (after the feeds)")
+    u.add_argument("--json", action="store_true")
+
     s = sub.add_parser("status", parents=[common], help="what is built, stale, failed")
     s.add_argument("--show", default=".")
     s.add_argument("--json", action="store_true")
@@ -126,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"build": cmd_build, "normalize": cmd_normalize, "status": cmd_status,
-                "transcribe": cmd_transcribe, "search": cmd_search, "serve": cmd_serve, "check": cmd_check, "new": cmd_new}[args.command](args)
+                "transcribe": cmd_transcribe, "search": cmd_search, "serve": cmd_serve, "check": cmd_check, "new": cmd_new,
+                "publish": cmd_publish}[args.command](args)
     except (MediaToolError, OSError) as exc:
         if isinstance(exc, OSError):
             if exc.errno not in DISK_ERRNOS:
@@ -425,6 +434,35 @@ def cmd_new(args) -> int:
         for f in files:
             out.print(f"created {escape(f)}")
         out.print(f"edit {escape(files[0])}, then run media-tool build")
+    return 0
+
+
+def cmd_publish(args) -> int:
+    show = load_show(Path(args.show))
+    to = args.to or show.publish.to
+    if not to:
+        raise UsageError("where to? give --to, or [publish] to = \"...\" in podcast.toml")
+    kwargs = {"dry_run": args.dry_run, "delete": args.delete, "endpoint_url": show.publish.endpoint_url,
+              "key_file": show.publish.key_file}
+    if args.json:
+        result = upload.publish(show.root, show.state_dir, to, **kwargs)
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+        return 0
+    with Progress(TextColumn("publish {task.fields[file]}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as prog:
+        task = prog.add_task("publish", total=None, file="")
+        result = upload.publish(show.root, show.state_dir, to, progress=lambda rel, done, total: prog.update(
+            task, completed=done, total=total, file=rel), **kwargs)
+    verb = "would send" if result.dry_run else "sent"
+    for rel in result.sent:
+        out.print(f"{verb} {escape(rel)}", soft_wrap=True)
+    for rel in result.deleted:
+        out.print(f"{'would delete' if result.dry_run else 'deleted'} {escape(rel)}", soft_wrap=True)
+    if not result.sent and not result.deleted:
+        out.print(f"{escape(to)} is up to date: nothing to send ({result.unchanged} file(s) unchanged)", soft_wrap=True)
+    else:
+        out.print(f"{len(result.sent)} file(s), {result.bytes / 1e6:.1f} MB {verb}, {len(result.deleted)} deleted, "
+                  f"{result.unchanged} unchanged", soft_wrap=True)
     return 0
 
 

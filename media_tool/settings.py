@@ -72,6 +72,15 @@ class TranslationSettings:
 
 
 @dataclass(frozen=True)
+class PublishSettings:
+    """podcast.toml [publish]: where `media-tool publish` puts the built site."""
+
+    to: str | None = None                 # a folder, sftp://user@host[:port]/path, user@host:path, s3://bucket/prefix
+    endpoint_url: str | None = None       # for S3-compatible stores (Aliyun OSS, Tencent COS, MinIO)
+    key_file: str | None = None           # an SSH key file (else the SSH agent and ~/.ssh keys)
+
+
+@dataclass(frozen=True)
 class SearchSettings:
     """podcast.toml [search]: where the index lives."""
 

@@ -21,6 +21,7 @@ from .settings import (
     ENGINES,
     TRANSLATORS,
     AudioSettings,
+    PublishSettings,
     SearchSettings,
     TranscriptionSettings,
     TranslationSettings,
@@ -115,6 +116,7 @@ class Show:
     transcription: TranscriptionSettings
     translation: TranslationSettings = TranslationSettings()
     search: SearchSettings = SearchSettings()
+    publish: PublishSettings = PublishSettings()
     glossary: Glossary = Glossary()
     warnings: tuple[str, ...] = ()
 
@@ -409,6 +411,11 @@ def load_show(root: Path | str) -> Show:
     search = SearchSettings(backend=sr.choice("backend", ("sqlite", "postgres"), default="sqlite") or "sqlite",
                             dsn_env=sr.string("dsn_env", default="MEDIA_TOOL_PG_DSN") or "MEDIA_TOOL_PG_DSN")
     sr.finish()
+    pr = r.sub("publish", r.table_of("publish"))
+    publish = PublishSettings(to=pr.string("to"), endpoint_url=pr.string("endpoint_url"), key_file=pr.string("key_file"))
+    if publish.endpoint_url and not re.fullmatch(r"https?://\S+", publish.endpoint_url):
+        pr._bad("endpoint_url", f"expected an http(s) URL, got {_show(publish.endpoint_url)}")
+    pr.finish()
     r.finish()
     terms = Glossary()
     gpath = root / "glossary.csv"
@@ -425,7 +432,7 @@ def load_show(root: Path | str) -> Show:
                 owner_name=owner_name, owner_email=owner_email, language=language,
                 base_url=base_url.rstrip("/"), cover=cover, categories=categories,
                 explicit=bool(explicit), locked=bool(locked), audio=audio, transcription=transcription,
-                translation=translation, search=search, glossary=terms, warnings=tuple(r.warnings))
+                translation=translation, search=search, publish=publish, glossary=terms, warnings=tuple(r.warnings))
 
 
 def _loopback(url: str) -> bool:
