@@ -42,6 +42,9 @@ class AudioSettings:
 
 
 AUDIO_FIELDS = {f.name: f for f in fields(AudioSettings)}
+AUDIO_BOUNDS = {"target_lufs": (-40, -5), "target_lufs_mono": (-40, -5), "true_peak": (-9, 0),
+                "silence_threshold_db": (-90, -20), "limiter_margin_db": (0, 3)}
+"""The range each number of [audio] must lie in (integers: bit rates 32-320 kb/s, sample rate 44100 or 48000)."""
 
 
 ENGINES = ("faster-whisper", "openai-whisper")

@@ -17,6 +17,7 @@ from . import taxonomy
 from .errors import ConfigError
 from .glossary import Glossary
 from .settings import (
+    AUDIO_BOUNDS,
     AUDIO_FIELDS,
     ENGINES,
     TRANSLATORS,
@@ -326,9 +327,7 @@ def _audio(r: _Reader, table: dict, show_root: Path | None) -> dict:
         if name not in table:
             continue
         if f.type in ("float",):
-            bounds = {"target_lufs": (-40, -5), "target_lufs_mono": (-40, -5), "true_peak": (-9, 0),
-                      "silence_threshold_db": (-90, -20), "limiter_margin_db": (0, 3)}[name]
-            v = sub.number(name, *bounds)
+            v = sub.number(name, *AUDIO_BOUNDS[name])
         elif f.type == "int":
             v = sub.positive_int(name)
             if name == "sample_rate" and v not in (None, 44100, 48000):

@@ -1,0 +1,37 @@
+"""The README's key reference is the generated one, and every example in it is a valid key."""
+
+from __future__ import annotations
+
+import shutil
+
+from helpers import ROOT
+from media_tool import reference
+from media_tool.show import load_episode, load_show
+
+
+def test_readme_holds_the_generated_reference():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert reference.markdown() in readme, "run: python scripts/update_readme.py"
+
+
+def test_every_example_parses_with_no_problem_and_no_unknown_key(tmp_path):
+    shutil.copy(ROOT / "cover.jpg", tmp_path / "cover.jpg")
+    show_lines = [ex for _, _, _, _, ex, _ in reference.SHOW]
+    (tmp_path / "podcast.toml").write_text("\n".join(show_lines) + "\n", encoding="utf-8")
+    show = load_show(tmp_path)
+    assert show.warnings == ()
+    ep = tmp_path / "episodes" / "ep-001"
+    ep.mkdir(parents=True)
+    shutil.copy(ROOT / "episodes" / "ep-001-pensions" / "recording.flac", ep / "recording.wav")
+    top, chapters, people = [], [], []
+    for key, _, _, _, example, _ in reference.EPISODE:
+        if key.startswith("[[chapters]]"):
+            chapters.append(example)
+        elif key.startswith("[[people]]"):
+            people.append(example)
+        elif not key.startswith("["):
+            top.append(example)
+    text = "\n".join(top + ["[[chapters]]", *chapters, "[[people]]", *people, "[audio]", "target_lufs = -18.0"])
+    (ep / "episode.toml").write_text(text + "\n", encoding="utf-8")
+    config = load_episode(show, "ep-001")
+    assert config.warnings == () and config.chapters and config.people
