@@ -61,8 +61,6 @@ def test_mp4_and_m4a_atoms_and_chapters(built_show):
     mp4 = built_show / "feed" / "media" / "ep-002-sick-leave.mp4"
     assert MP4(mp4)["\xa9nam"] == ["Sick leave and old-age insurance"]
     assert [c["tags"]["title"] for c in ffprobe_chapters(mp4)] == ["Welcome"]
-    md5 = lambda p: subprocess.run(["ffmpeg", "-v", "error", "-i", str(p), "-map", "0:v:0", "-c", "copy", "-f", "md5", "-"],  # noqa: E731
-                                   capture_output=True, text=True, check=True).stdout
     assert md5(mp4) == md5(built_show / "episodes" / "ep-002-sick-leave" / "recording.mp4")  # video still bit-exact
 
 
@@ -74,3 +72,34 @@ def test_retitle_retags_without_reencoding(built_show):
     st = {e["slug"]: {k: v["status"] for k, v in e["stages"].items()} for e in report["episodes"]}
     assert st["ep-001-pensions"]["normalize"] == "skipped" and st["ep-001-pensions"]["tag"] == "done"
     assert str(ID3(built_show / "feed" / "media" / "ep-001-pensions.mp3")["TIT2"]) == "Pensions for all"
+
+
+def md5(path) -> str:
+    """MD5 of a file's first video stream, packet for packet (bit-exact means the same)."""
+    return subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "md5", "-"],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def _subtitle_streams(path) -> list[dict]:
+    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "s", "-show_entries",
+                          "stream=codec_name:stream_tags=language,handler_name:stream_disposition=default",
+                          "-of", "json", str(path)], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)["streams"]
+
+
+def test_video_gets_soft_subtitles_that_follow_the_transcripts(built_show):
+    mp4 = built_show / "feed" / "media" / "ep-002-sick-leave.mp4"
+    subs = _subtitle_streams(mp4)
+    assert [(s["codec_name"], s["tags"]["language"], s["tags"]["handler_name"], s["disposition"]["default"])
+            for s in subs] == [("mov_text", "zho", "中文", 1), ("mov_text", "eng", "English", 0)]  # spoken first
+    assert md5(mp4) == md5(built_show / "episodes" / "ep-002-sick-leave" / "recording.mp4")  # video still bit-exact
+    assert _subtitle_streams(built_show / "feed" / "media" / "ep-001-pensions.m4a") == []  # audio gains nothing
+    srt = built_show / "transcripts" / "ep-002-sick-leave" / "ep-002-sick-leave.zh.srt"
+    srt.write_text(srt.read_text(encoding="utf-8").replace("谢谢收听。", "谢谢大家收听。"), encoding="utf-8")
+    code, report = build_json(built_show)
+    assert code == 0, report
+    st = {e["slug"]: {k: v["status"] for k, v in e["stages"].items()} for e in report["episodes"]}
+    assert st["ep-002-sick-leave"]["normalize"] == "skipped" and st["ep-002-sick-leave"]["tag"] == "done"  # a re-mux
+    text = subprocess.run(["ffmpeg", "-v", "error", "-i", str(mp4), "-map", "0:s:0", "-f", "srt", "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "谢谢大家收听。" in text

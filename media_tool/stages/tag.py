@@ -16,8 +16,9 @@ from .. import __version__, notes, verify
 from ..episode import Context, Episode
 from ..errors import ConfigError
 from ..fsutil import atomic_output, scratch
+from ..transcripts import file_name
 
-REVISION = 1
+REVISION = 2
 COVER_MAX_PX = 1400
 COVER_MAX_BYTES = 500_000
 ISO_639_2 = {"en": "eng", "zh": "zho"}
@@ -40,6 +41,7 @@ class Tags:
     chapters: tuple[tuple[float, float, str], ...]  # start, end, title
     transcript: str
     cover: bytes | None  # JPEG, already resized
+    subtitles: tuple[tuple[str, str], ...] = ()  # (language, SRT file) for the video's soft subtitles
 
 
 def cover_jpeg(path: Path) -> bytes:
@@ -136,15 +138,35 @@ def ffmetadata(chapters: tuple[tuple[float, float, str], ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
+SUBTITLE_NAMES = {"zh": "中文", "en": "English"}
+
+
+def remux_args(path: Path, meta: Path, t: Tags, out: Path) -> list[str]:
+    """One stream copy (video and audio bit-exact) adding chapters and a mov_text subtitle track per
+    language (ISO 639-2 tag, a title, the spoken language the default track)."""
+    args = ["-i", str(path), "-f", "ffmetadata", "-i", str(meta)]
+    for _, srt in t.subtitles:
+        args += ["-f", "srt", "-i", srt]
+    args += ["-map", "0:v?", "-map", "0:a", "-map_chapters", "1"]
+    for n in range(len(t.subtitles)):
+        args += ["-map", f"{n + 2}:s"]
+    args += ["-c", "copy", "-c:s", "mov_text"]
+    for n, (lang, _) in enumerate(t.subtitles):
+        args += [f"-metadata:s:s:{n}", f"language={ISO_639_2.get(lang, 'und')}",
+                 f"-metadata:s:s:{n}", f"title={SUBTITLE_NAMES.get(lang, lang)}",
+                 f"-metadata:s:s:{n}", f"handler_name={SUBTITLE_NAMES.get(lang, lang)}",  # MP4 keeps the name here
+                 f"-disposition:s:{n}", "default" if lang == t.language else "0"]
+    return [*args, "-movflags", "+faststart", "-f", "mp4", "-y", str(out)]
+
+
 def write_mp4(path: Path, t: Tags, ff) -> None:
     """MP4/M4A: chapters by an ffmpeg stream copy (video untouched), then iTunes atoms with mutagen."""
     from mutagen.mp4 import MP4, MP4Cover
 
-    if t.chapters:
+    if t.chapters or t.subtitles:
         with scratch(path, "chapters") as meta, scratch(path, "withchapters") as tmp:
             meta.write_text(ffmetadata(t.chapters), encoding="utf-8")
-            ff.run(["-i", str(path), "-f", "ffmetadata", "-i", str(meta), "-map", "0", "-map_chapters", "1",
-                    "-c", "copy", "-movflags", "+faststart", "-f", "mp4", "-y", str(tmp)], path=str(path))
+            ff.run(remux_args(path, meta, t, tmp), path=str(path))
             shutil.move(tmp, path)
     f = MP4(str(path))
     f["\xa9nam"] = [t.title]
@@ -174,7 +196,7 @@ def tagged_copy(master: Path, dest: Path, t: Tags, kind: str, ff, seconds: float
         if kind == "mp3":
             write_id3(tmp, t)
         else:
-            write_mp4(tmp, t, ff)
+            write_mp4(tmp, t if kind == "mp4" else replace(t, subtitles=()), ff)
         verify.media_file(ff, tmp, seconds=seconds, video=kind == "mp4", display=display)
         size = tmp.stat().st_size
     return size
@@ -207,11 +229,21 @@ class TagStage:
             language=cfg.language, category=(show.categories or ("Podcast",))[0], feed_url=f"{show.base_url}/feed.xml",
             guid=guid, chapters=chapter_spans([(c.start, notes.localized(c.title, lang)) for c in chapters], duration),
             transcript="\n".join(s.text for s in spoken.segments) if spoken else "",
-            cover=None), art
+            cover=None, subtitles=self._subtitles(ctx, ep)), art
+
+    @staticmethod
+    def _subtitles(ctx: Context, ep: Episode) -> tuple[tuple[str, str], ...]:
+        """The video's subtitle tracks: each language's SRT, the spoken language first."""
+        if "mp4" not in ep.outputs:
+            return ()
+        langs = [ep.config.language] + [lg for lg in ("zh", "en") if lg != ep.config.language]
+        return tuple((lg, str(ctx.show.root / ep.transcript_files[name])) for lg in langs
+                     if (name := file_name(ep.slug, lg, "srt")) in ep.transcript_files)
 
     def key(self, ctx: Context, ep: Episode) -> dict:
         t, art = self._tags(ctx, ep)
-        d = {k: v for k, v in t.__dict__.items() if k != "cover"}
+        d = {k: v for k, v in t.__dict__.items() if k not in ("cover", "subtitles")}
+        d["subtitles"] = {lang: ctx.state.hashes.digest(Path(srt)) for lang, srt in t.subtitles}
         return {"masters": {k: ctx.state.hashes.digest(ctx.show.root / v) for k, v in ep.outputs.items()},
                 "tags": d, "cover": ctx.state.hashes.digest(art) if art else None, "rev": REVISION,
                 "tool": __version__}
