@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator  # imports lxml.etree, which feedgen.ext modules assume
@@ -93,6 +93,7 @@ class Channel:
     locked: bool
     guid: str
     items: tuple[Item, ...] = field(default_factory=tuple)
+    medium: str = "podcast"  # podcast:medium; "video" for the video feed
 
 
 class PodcastIndexExtension(BaseExtension):
@@ -113,7 +114,7 @@ class PodcastIndexExtension(BaseExtension):
         etree.SubElement(channel, f"{{{PODCAST_NS}}}guid").text = v["guid"]
         locked = etree.SubElement(channel, f"{{{PODCAST_NS}}}locked", owner=v["owner_email"])
         locked.text = "yes" if v["locked"] else "no"
-        etree.SubElement(channel, f"{{{PODCAST_NS}}}medium").text = "podcast"
+        etree.SubElement(channel, f"{{{PODCAST_NS}}}medium").text = v["medium"]
         # Apple wants true/false; feedgen only writes yes/no/clean.
         etree.SubElement(channel, f"{{{ITUNES_NS}}}explicit").text = "true" if v["explicit"] else "false"
         return rss
@@ -155,6 +156,13 @@ class PodcastIndexEntryExtension(BaseEntryExtension):
         return entry
 
 
+def as_video(item: Item) -> Item | None:
+    """The item for the video feed: the MP4 as its enclosure (apps that ignore alternateEnclosure
+    then show the videocast), the audio files as alternates; None for an audio-only episode."""
+    video = [m for m in item.media if m.kind == "mp4"]
+    return replace(item, media=tuple(video + [m for m in item.media if m.kind != "mp4"])) if video else None
+
+
 def render(channel: Channel) -> bytes:
     """The RSS document for one language's feed (pure: same input, same bytes)."""
     fg = FeedGenerator()
@@ -179,7 +187,7 @@ def render(channel: Channel) -> bytes:
     if channel.categories:
         fg.podcast.itunes_category([{"cat": c} for c in channel.categories])
     fg.podcastindex.set(guid=channel.guid, locked=channel.locked, owner_email=channel.owner_email,
-                        explicit=channel.explicit)
+                        explicit=channel.explicit, medium=channel.medium)
     for it in sorted(channel.items, key=lambda i: (i.date, i.slug)):
         fe = fg.add_entry(order="prepend")
         fe.title(it.title)

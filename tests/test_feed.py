@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import feedparser
@@ -20,7 +21,8 @@ HAS_PARTYTIME = shutil.which("node") and (JS / "node_modules" / "podcast-partyti
 
 @pytest.fixture()
 def built(built_template, built_show):
-    assert built_template[1]["feeds"] == ["feed/feed.xml", "feed/feed.zh.xml"]
+    assert built_template[1]["feeds"] == ["feed/feed.xml", "feed/feed.video.xml", "feed/feed.zh.xml",
+                                          "feed/feed.video.zh.xml"]
     return built_show
 
 
@@ -103,3 +105,21 @@ def test_future_episode_is_held_back(built_show):
     code, report = build_json(built_show, "--force")
     assert code == 0, report
     assert len(feedparser.parse(str(built_show / "feed" / "feed.xml")).entries) == 2
+
+
+def test_video_feed_encloses_the_mp4(built):
+    """Apps that ignore podcast:alternateEnclosure see the videocast in the video feed."""
+    for name in ("feed.video.xml", "feed.video.zh.xml"):
+        path = built / "feed" / name
+        parsed = feedparser.parse(str(path))
+        assert parsed.bozo == 0 and len(parsed.entries) == 1
+        with open(path, "rb") as fh:
+            pod = podcastparser.parse(f"https://podcast.example.org/{name}", fh)
+        episode = pod["episodes"][0]
+        assert episode["enclosures"][0]["mime_type"] == "video/mp4"
+        assert episode["enclosures"][0]["url"].endswith("/media/ep-002-sick-leave.mp4")
+    assert '<podcast:medium>video</podcast:medium>' in (built / "feed" / "feed.video.xml").read_text(encoding="utf-8")
+    main = feedparser.parse(str(built / "feed" / "feed.xml"))  # the audio feed still encloses the MP3
+    assert {e.enclosures[0].type for e in main.entries} == {"audio/mpeg"}
+    p = subprocess.run([sys.executable, "-m", "media_tool", "check", "--show", str(built)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout

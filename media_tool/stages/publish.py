@@ -20,7 +20,7 @@ from pathlib import Path
 from .. import notes
 from ..episode import Episode
 from ..errors import PublishError, disk_error
-from ..feed import LANG_CODES, TRANSCRIPT_TYPES, Channel, Item, Media, chapters_json, render
+from ..feed import LANG_CODES, TRANSCRIPT_TYPES, Channel, Item, Media, as_video, chapters_json, render
 from ..fsutil import atomic_output, copy_if_changed, write_if_changed
 from ..show import Show
 from ..transcripts import file_name
@@ -123,15 +123,22 @@ class PublishStep:
                 if item:
                     per_lang[lg].append(Item.from_dict(item))
         for lg in languages:
-            name = "feed.xml" if lg == show.language else f"feed.{lg}.xml"
-            feed_url = f"{base}/{name}"
-            channel = Channel(title=notes.localized(show.title, lg), description=notes.localized(show.description, lg),
-                              link=base, feed_url=feed_url, language=LANG_CODES.get(lg, lg),
-                              author=show.author, owner_name=show.owner_name, owner_email=show.owner_email,
-                              image=image, categories=show.categories, explicit=show.explicit, locked=show.locked,
-                              guid=notes.podcast_guid(feed_url), items=tuple(per_lang[lg]))
-            write_if_changed(root / name, render(channel))
-            out.feeds.append(root / name)
+            suffix = "" if lg == show.language else f".{lg}"
+            videos = tuple(v for v in map(as_video, per_lang[lg]) if v is not None)
+            # The audio feed, and (where there is video) a video feed whose enclosures are the MP4s.
+            for name, items, medium in ((f"feed{suffix}.xml", tuple(per_lang[lg]), "podcast"),
+                                        (f"feed.video{suffix}.xml", videos, "video")):
+                if medium == "video" and not items:
+                    continue
+                feed_url = f"{base}/{name}"
+                title = notes.localized(show.title, lg) + (" (video)" if medium == "video" else "")
+                channel = Channel(title=title, description=notes.localized(show.description, lg),
+                                  link=base, feed_url=feed_url, language=LANG_CODES.get(lg, lg),
+                                  author=show.author, owner_name=show.owner_name, owner_email=show.owner_email,
+                                  image=image, categories=show.categories, explicit=show.explicit, locked=show.locked,
+                                  guid=notes.podcast_guid(feed_url), items=items, medium=medium)
+                write_if_changed(root / name, render(channel))
+                out.feeds.append(root / name)
         return out
 
     def _episode(self, show: Show, ep: Episode, languages: list[str], main_guid: str) -> dict[str, Item]:
