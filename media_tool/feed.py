@@ -24,6 +24,20 @@ TRANSCRIPT_TYPES = {"srt": "application/x-subrip", "vtt": "text/vtt", "json": "a
                     "txt": "text/plain"}
 LANG_CODES = {"en": "en", "zh": "zh-cn"}
 MIME = {"mp3": "audio/mpeg", "m4a": "audio/mp4", "mp4": "video/mp4"}
+SITE_TYPES = {".xml": "application/rss+xml; charset=utf-8", ".vtt": "text/vtt; charset=utf-8",
+              ".srt": "application/x-subrip; charset=utf-8", ".txt": "text/plain; charset=utf-8",
+              ".html": "text/html; charset=utf-8", ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".mp4": "video/mp4",
+              ".jpg": "image/jpeg", ".png": "image/png", ".css": "text/css; charset=utf-8",
+              ".js": "text/javascript; charset=utf-8"}
+
+
+def content_type(rel: str) -> str:
+    """The Content-Type apps and browsers expect for a file of the published site (served or uploaded);
+    JSON chapters and JSON transcripts are told apart by their folder."""
+    ext = rel[rel.rfind("."):].lower() if "." in rel.rsplit("/", 1)[-1] else ""
+    if ext == ".json":
+        return "application/json+chapters" if rel.startswith("chapters/") else "application/json; charset=utf-8"
+    return SITE_TYPES.get(ext, "application/octet-stream")
 
 
 TITLES = {"mp3": "MP3 audio", "m4a": "AAC audio", "mp4": "Video"}

@@ -9,13 +9,13 @@ from __future__ import annotations
 import email.utils
 import errno
 import json
-import mimetypes
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from .errors import UsageError
+from .feed import content_type
 
 PAGE = """<!doctype html>
 <html lang="zh-Hans"><head><meta charset="utf-8"><title>Search the transcripts · 搜索文字稿</title>
@@ -57,23 +57,9 @@ f.addEventListener("submit", async (e) => {
 """
 
 
-TYPES = {".xml": "application/rss+xml; charset=utf-8", ".vtt": "text/vtt; charset=utf-8",
-         ".srt": "application/x-subrip; charset=utf-8", ".txt": "text/plain; charset=utf-8",
-         ".html": "text/html; charset=utf-8", ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".mp4": "video/mp4",
-         ".jpg": "image/jpeg", ".png": "image/png", ".css": "text/css; charset=utf-8",
-         ".js": "text/javascript; charset=utf-8"}
-"""What apps and browsers expect; JSON chapters and transcripts are told apart by their folder."""
 IDLE_TIMEOUT_S = 30
 """A connection that sends nothing for this long is closed (one slow client cannot hold a thread)."""
 CHUNK = 1 << 16
-
-
-def content_type(rel: str) -> str:
-    """The Content-Type for a file under feed/, by its folder and extension."""
-    ext = Path(rel).suffix.lower()
-    if ext == ".json":
-        return "application/json+chapters" if rel.startswith("chapters/") else "application/json; charset=utf-8"
-    return TYPES.get(ext) or mimetypes.guess_type(rel)[0] or "application/octet-stream"
 
 
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None | str:

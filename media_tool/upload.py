@@ -22,23 +22,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import ConfigError, MediaToolError, PublishError, UsageError
+from .feed import content_type
 from .fsutil import HashCache, atomic_output, key_of, write_json
 
 MANIFEST = ".media-tool-manifest.json"
-TYPES = {".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".mp4": "video/mp4", ".vtt": "text/vtt; charset=utf-8",
-         ".srt": "application/x-subrip", ".xml": "application/rss+xml; charset=utf-8",
-         ".html": "text/html; charset=utf-8", ".txt": "text/plain; charset=utf-8", ".jpg": "image/jpeg",
-         ".png": "image/png", ".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 LONG, SHORT = "public, max-age=31536000", "public, max-age=300"
 """Media and art never change under one name for long; feeds and pages must be fresh within minutes."""
-
-
-def content_type(rel: str) -> str:
-    """What a podcast app or browser expects for a published file."""
-    ext = posixpath.splitext(rel)[1].lower()
-    if ext == ".json":
-        return "application/json+chapters" if rel.startswith("chapters/") else "application/json; charset=utf-8"
-    return TYPES.get(ext, "application/octet-stream")
 
 
 def cache_control(rel: str) -> str:
