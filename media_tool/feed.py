@@ -74,6 +74,7 @@ class Item:
     transcripts: tuple[tuple[str, str, str], ...] = ()  # (url, type, language)
     chapters: str | None = None
     people: tuple[tuple[str, str, str, str | None, str | None], ...] = ()  # name, role, group, href, img
+    soundbites: tuple[tuple[float, float, str], ...] = ()  # start, duration, title
 
     def to_dict(self) -> dict:
         """JSON for the build state: an item kept while its episode fails is written again as it was."""
@@ -86,7 +87,8 @@ class Item:
         d = dict(d)
         d["date"] = dt.datetime.fromisoformat(d["date"])
         d["media"] = tuple(Media(**m) for m in d["media"])
-        for key in ("transcripts", "people"):
+        d.setdefault("soundbites", [])
+        for key in ("transcripts", "people", "soundbites"):
             d[key] = tuple(tuple(x) for x in d[key])
         return cls(**d)
 
@@ -156,6 +158,8 @@ class PodcastIndexEntryExtension(BaseEntryExtension):
             p("chapters", url=it.chapters, type="application/json+chapters")
         for name, role, group, href, img in it.people:
             p("person", role=role, group=group, href=href, img=img).text = name
+        for start, duration, title in it.soundbites:
+            p("soundbite", startTime=f"{start:.3f}", duration=f"{duration:.3f}").text = title
         if it.season:
             p("season").text = str(it.season)
         if it.number:

@@ -89,6 +89,15 @@ class Chapter:
 
 
 @dataclass(frozen=True)
+class Clip:
+    """A span worth sharing (podcast:soundbite), in the recording's timeline."""
+
+    start: float
+    end: float
+    title: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Person:
     name: str
     role: str = "host"
@@ -158,6 +167,7 @@ class EpisodeConfig:
     language: str
     source: Path
     chapters: tuple[Chapter, ...] = ()
+    clips: tuple[Clip, ...] = ()
     people: tuple[Person, ...] = ()
     audio_overrides: dict = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)  # "" (notes.md), "en", "zh" -> Markdown
@@ -468,6 +478,7 @@ def load_episode(show: Show, slug: str) -> EpisodeConfig:
     source_name = r.string("source")
     source = _source(r, d, source_name)
     chapters = _chapters(r, r.get("chapters"))
+    clips = _clips(r, r.get("clips"))
     people = _people(r, r.get("people"))
     overrides = _audio(r, r.table_of("audio"), show.root)
     r.finish()
@@ -485,7 +496,7 @@ def load_episode(show: Show, slug: str) -> EpisodeConfig:
     assert date is not None and source is not None
     return EpisodeConfig(slug=slug, dir=d, title=title, number=number, season=season, date=date,
                          episode_type=episode_type, explicit=explicit, language=language,
-                         source=source, chapters=chapters, people=people,
+                         source=source, chapters=chapters, clips=clips, people=people,
                          audio_overrides=overrides, notes=notes, art=art, warnings=tuple(r.warnings))
 
 
@@ -597,6 +608,34 @@ def _chapters(r: _Reader, v) -> tuple[Chapter, ...]:
     starts = [c.start for c in out]
     if starts != sorted(starts):
         r._bad("chapters", "chapter start times must increase")
+    return tuple(out)
+
+
+CLIP_SECONDS = (1.0, 300.0)
+"""A soundbite's length: apps show 15 s to 2 min best; longer is an excerpt, not a clip."""
+
+
+def _clips(r: _Reader, v) -> tuple[Clip, ...]:
+    if v is None:
+        return ()
+    if not isinstance(v, list) or not all(isinstance(c, dict) for c in v):
+        r._bad("clips", "expected [[clips]] tables")
+        return ()
+    out = []
+    for i, c in enumerate(v):
+        cr = r.sub(f"clips[{i}]", c)
+        start, end = (parse_timestamp(cr.get(k, required=True)) for k in ("start", "end"))
+        for key, value in (("start", start), ("end", end)):
+            if value is None and key in c:
+                cr._bad(key, f"expected seconds, MM:SS or H:MM:SS, got {_show(c[key])}")
+        title = cr.localized("title", required=True)
+        cr.finish()
+        if start is not None and end is not None and title:
+            lo, hi = CLIP_SECONDS
+            if not lo <= end - start <= hi:
+                cr._bad("end", f"a clip lasts {lo:g} to {hi:g} s, this one {end - start:g} s")
+            else:
+                out.append(Clip(start, end, title))
     return tuple(out)
 
 

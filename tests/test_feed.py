@@ -123,3 +123,23 @@ def test_video_feed_encloses_the_mp4(built):
     assert {e.enclosures[0].type for e in main.entries} == {"audio/mpeg"}
     p = subprocess.run([sys.executable, "-m", "media_tool", "check", "--show", str(built)], capture_output=True, text=True)
     assert p.returncode == 0, p.stdout
+
+
+@pytest.mark.skipif(not HAS_PARTYTIME, reason="needs node and tests/js's podcast-partytime (scripts/test.sh installs it)")
+def test_clips_are_soundbites_in_the_published_timeline(built, built_template):
+    toml = built / "episodes" / "ep-001-pensions" / "episode.toml"
+    with open(toml, "a", encoding="utf-8") as fh:
+        fh.write('\n[[clips]]\nstart = "0:06"\nend = "0:16"\ntitle = { en = "Two kinds of pension", zh = "两种养老金" }\n')
+    code, report = build_json(built)
+    assert code == 0, report
+    offset = next(e for e in report["episodes"] if e["slug"] == "ep-001-pensions")["loudness"]["timeline_offset"]
+    feed = partytime(built / "feed" / "feed.xml")
+    item = next(i for i in feed["items"] if i["title"] == "Pensions for everyone")
+    assert item["podcastSoundbites"] == [{"startTime": pytest.approx(6.0 + offset, abs=1e-3), "duration": 10.0,
+                                          "title": "Two kinds of pension"}]
+    zh = (built / "feed" / "feed.zh.xml").read_text(encoding="utf-8")
+    assert ">两种养老金</podcast:soundbite>" in zh
+    bad = toml.read_text(encoding="utf-8").replace('end = "0:16"', 'end = "0:06.5"')
+    toml.write_text(bad, encoding="utf-8")
+    p = subprocess.run([sys.executable, "-m", "media_tool", "build", "--show", str(built)], capture_output=True, text=True)
+    assert p.returncode == 1 and "clips[0].end: a clip lasts 1 to 300 s, this one 0.5 s" in p.stderr

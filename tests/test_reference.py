@@ -23,15 +23,18 @@ def test_every_example_parses_with_no_problem_and_no_unknown_key(tmp_path):
     ep = tmp_path / "episodes" / "ep-001"
     ep.mkdir(parents=True)
     shutil.copy(ROOT / "episodes" / "ep-001-pensions" / "recording.flac", ep / "recording.wav")
-    top, chapters, people = [], [], []
+    top, chapters, people, clips = [], [], [], ['end = "1:40"']
     for key, _, _, _, example, _ in reference.EPISODE:
         if key.startswith("[[chapters]]"):
             chapters.append(example)
+        elif key.startswith("[[clips]]"):
+            clips.append(example)
         elif key.startswith("[[people]]"):
             people.append(example)
         elif not key.startswith("["):
             top.append(example)
-    text = "\n".join(top + ["[[chapters]]", *chapters, "[[people]]", *people, "[audio]", "target_lufs = -18.0"])
+    text = "\n".join(top + ["[[chapters]]", *chapters, "[[clips]]", *clips, "[[people]]", *people, "[audio]",
+                            "target_lufs = -18.0"])
     (ep / "episode.toml").write_text(text + "\n", encoding="utf-8")
     config = load_episode(show, "ep-001")
-    assert config.warnings == () and config.chapters and config.people
+    assert config.warnings == () and config.chapters and config.people and config.clips

@@ -163,7 +163,8 @@ class PublishStep:
             copy_if_changed(cfg.art, root / "art" / f"{ep.slug}.jpg")
             ep_image = f"{base}/art/{ep.slug}.jpg"
         transcripts = self._transcripts(show, ep)
-        chapters = notes.published_chapters(cfg.chapters, ep.loudness.timeline_offset)
+        offset = ep.loudness.timeline_offset  # the recording's times, moved into the published file's
+        chapters = notes.published_chapters(cfg.chapters, offset)
         chapters = tuple(replace(c, url=absolute(base, c.url), image=absolute(base, c.image)) for c in chapters)
         items = {}
         for lg in languages:
@@ -182,7 +183,10 @@ class PublishStep:
                 season=cfg.season, episode_type=cfg.episode_type, explicit=cfg.explicit, image=ep_image,
                 transcripts=tuple(transcripts), chapters=chapters_url,
                 people=tuple((p.name, p.role, p.group, absolute(base, p.href), absolute(base, p.img))
-                             for p in cfg.people))
+                             for p in cfg.people),
+                soundbites=tuple((round(max(0.0, c.start + offset), 3), round(c.end - c.start, 3),
+                                  notes.localized(c.title, lg)) for c in cfg.clips
+                                 if c.start + offset < ep.loudness.output_seconds))
         return items
 
     @staticmethod
