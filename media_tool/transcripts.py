@@ -308,3 +308,50 @@ def normalize_for_wer(text: str) -> str:
     text = text.lower().replace("-", " ")
     text = re.sub(r"[^\w\s']", " ", text)
     return " ".join(text.split())
+
+
+# -- burned-in captions ----------------------------------------------------------------------------
+CAPTION_FONT = "Noto Sans CJK SC"
+"""Debian's fonts-noto-cjk: one family that draws Simplified Chinese and Latin alike."""
+
+
+def _ass_text(lines: list[str]) -> str:
+    return r"\N".join(line.replace("\\", "\\\\").replace("{", "(").replace("}", ")") for line in lines)
+
+
+def _ass_time(seconds: float) -> str:
+    cs = int(round(seconds * 100))
+    return f"{cs // 360000}:{cs // 6000 % 60:02d}:{cs // 100 % 60:02d}.{cs % 100:02d}"
+
+
+def to_ass(source: Transcript, translation: Transcript | None, width: int, height: int) -> str:
+    """Bilingual captions for burning into a video: the spoken language on top, the translation under
+    it, at most two lines of each, sized to the frame and kept in its lower third."""
+    size = max(10, round(height / 18))
+    limit = max(8, int(width * 0.9 / (size * 0.5)))  # display columns: a Chinese character counts two
+    header = [
+        "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {width}", f"PlayResY: {height}", "WrapStyle: 2", "",
+        "[V4+ Styles]",
+        "Format: Name, Fontname, Fontsize, PrimaryColour, OutlineColour, BackColour, Bold, Italic, BorderStyle, "
+        "Outline, Shadow, Alignment, MarginL, MarginR, MarginV",
+        f"Style: Spoken,{CAPTION_FONT},{size},&H00FFFFFF,&H00000000,&H80000000,0,0,1,{max(1, size // 12)},0,2,"
+        f"{width // 20},{width // 20},{max(4, height // 30)}",
+        f"Style: Translation,{CAPTION_FONT},{round(size * 0.85)},&H0000E5FF,&H00000000,&H80000000,0,0,1,"
+        f"{max(1, size // 12)},0,2,{width // 20},{width // 20},{max(4, height // 30)}", "",
+        "[Events]", "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
+    ]
+    events = []
+    pairs = pair(source, translation) if translation else [(s, None) for s in source.segments]
+    for a, b in pairs:
+        top = wrap(one_line(a.text), limit)
+        under = wrap(one_line(b.text), limit) if b is not None else []
+        chunks = max(1, -(-len(top) // 2), -(-len(under) // 2))
+        step = (a.end - a.start) / chunks
+        for k in range(chunks):
+            text = _ass_text(top[2 * k:2 * k + 2])
+            if under[2 * k:2 * k + 2]:
+                text += (r"\N" if text else "") + r"{\rTranslation}" + _ass_text(under[2 * k:2 * k + 2])
+            if text:
+                events.append(f"Dialogue: 0,{_ass_time(a.start + k * step)},{_ass_time(a.start + (k + 1) * step)},"
+                              f"Spoken,,0,0,0,,{text}")
+    return "\n".join(header + events) + "\n"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything the tests need and run them: system tools (ffmpeg, espeak-ng, chromium, postgresql,
-# openssh-server) from apt
+# openssh-server, fonts-noto-cjk) from apt
 # when missing, a virtualenv with the package and its test extras, then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,7 @@ command -v chromium >/dev/null || need+=(chromium)          # the search page's 
 command -v chromedriver >/dev/null || need+=(chromium-driver)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)  # the tests start their own server
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)                             # publish over SFTP, to a test sshd
+ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || need+=(fonts-noto-cjk)  # captions
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -7,6 +7,7 @@ put on the Episode. `PUBLISH` is the show-level step that runs after every episo
 from __future__ import annotations
 
 from .base import Stage
+from .captions import CaptionStage
 from .index import IndexStage
 from .normalize import NormalizeStage
 from .probe import ProbeStage
@@ -16,9 +17,10 @@ from .transcribe import TranscribeStage
 from .translate import TranslateStage
 
 # Dependency order: probe facts -> normalized masters -> transcript of them -> its translation
-# -> tagged published copies (tags carry the transcript) -> the search index of both languages.
-STAGES: tuple[Stage, ...] = (ProbeStage(), NormalizeStage(), TranscribeStage(), TranslateStage(), TagStage(),
-                             IndexStage())
+# -> captions drawn into the video (both languages) -> tagged published copies (tags carry the
+# transcript and subtitle tracks) -> the search index of both languages.
+STAGES: tuple[Stage, ...] = (ProbeStage(), NormalizeStage(), TranscribeStage(), TranslateStage(), CaptionStage(),
+                             TagStage(), IndexStage())
 PUBLISH = PublishStep()
 
 __all__ = ["STAGES", "PUBLISH", "Stage"]

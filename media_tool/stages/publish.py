@@ -62,12 +62,15 @@ def _room_for(show: Show, episodes: list[Episode]) -> None:
     root.mkdir(parents=True, exist_ok=True)
     needed = 0
     for ep in episodes:
-        for kind, rel in ep.tagged.items():
+        files = dict(ep.tagged)
+        if ep.captioned:
+            files["subtitled"] = ep.captioned
+        for kind, rel in files.items():
             src, dst = show.root / rel, root / "media" / Path(rel).name
             if dst.exists() and os.path.samefile(src, dst):
                 continue
             if os.stat(src).st_dev != os.stat(root).st_dev:  # a copy, not a link: it takes room
-                needed += ep.sizes[kind]
+                needed += os.stat(src).st_size
     if needed:
         free = shutil.disk_usage(root).free
         if free < needed + (1 << 20):
@@ -158,6 +161,8 @@ class PublishStep:
                        else kbps * 1000)
             media.append(Media(kind, f"{base}/media/{name}", ep.sizes[kind], bitrate,
                                video.height if video and video.height else None))
+        if ep.captioned:  # the video with its captions drawn in, for where people watch
+            link_if_changed(show.root / ep.captioned, root / "media" / Path(ep.captioned).name)
         ep_image = None
         if cfg.art:  # episode art, under a stable name
             copy_if_changed(cfg.art, root / "art" / f"{ep.slug}.jpg")

@@ -1,0 +1,95 @@
+"""Captions stage: a video episode with its bilingual captions drawn into the picture.
+
+`feed/media/<slug>.subtitled.mp4` is for where the audience watches with captions in the picture
+(WeChat Channels, Bilibili, the programme's pages): the spoken language on top, the translation
+under it, in the lower third, drawn by libass in Noto Sans CJK SC (Debian's fonts-noto-cjk: one
+family for Chinese and Latin). The picture is re-encoded with x264 `-preset veryfast -crf 23`
+(visually transparent for talking heads at a fraction of the source's bit rate); the normalized
+AAC is copied, so the file lasts and sounds as the published MP4. Where the ffmpeg in use has no
+libass, or no font can draw Chinese, the build says so in one line and makes everything else.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+from .. import __version__, verify
+from ..episode import Context, Episode
+from ..fsutil import atomic_output, key_of, scratch
+from ..transcripts import CAPTION_FONT, to_ass
+
+REVISION = 1
+CRF, PRESET = 23, "veryfast"
+
+
+def filter_path(path: Path) -> str:
+    """A file name as one value of an ffmpeg filter graph (its : , ' [ ] \\ escaped)."""
+    return "".join("\\" + c if c in "\\:',[];" else c for c in str(path))
+
+
+def missing_tools(ff) -> str | None:
+    """Why burned-in captions cannot be drawn here, or None."""
+    filters = subprocess.run([ff.ffmpeg, "-hide_banner", "-filters"], capture_output=True, text=True).stdout
+    if not any(line.split()[1:2] == ["ass"] for line in filters.splitlines() if line.strip()):
+        return "the ffmpeg in use has no libass (its `ass` filter): burned-in captions skipped"
+    fc = shutil.which("fc-list")
+    if not fc or not subprocess.run([fc, f"{CAPTION_FONT}:lang=zh"], capture_output=True, text=True).stdout.strip():
+        return f"no {CAPTION_FONT} font (Debian: apt install fonts-noto-cjk): burned-in captions skipped"
+    return None
+
+
+class CaptionStage:
+    """The subtitled MP4 of a video episode; nothing for an audio-only one."""
+
+    name = "captions"
+
+    def _ass(self, ep: Episode) -> str | None:
+        if "mp4" not in ep.outputs or not ep.media or not ep.media.video:
+            return None
+        spoken = ep.transcripts.get(ep.config.language)
+        if spoken is None or not spoken.segments:
+            return None
+        other = ep.transcripts.get("en" if ep.config.language == "zh" else "zh")
+        v = ep.media.video
+        return to_ass(spoken, other, v.width, v.height)
+
+    def key(self, ctx: Context, ep: Episode) -> dict:
+        ass = self._ass(ep)
+        return {"master": ctx.state.hashes.digest(ctx.show.root / ep.outputs["mp4"]) if ass else None,
+                "ass": key_of({"ass": ass}), "rev": REVISION, "crf": CRF, "tool": __version__,
+                "ffmpeg": ctx.ff.version, "can_draw": missing_tools(ctx.ff) is None if ass else None}
+
+    def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
+        ass = self._ass(ep)
+        if ass is None:
+            return ep, {}
+        why = missing_tools(ctx.ff)
+        if why:
+            note = f"episodes/{ep.slug}: {why}"
+            return replace(ep, notices=ep.notices + (note,)), {"missing": why}
+        master = ctx.show.root / ep.outputs["mp4"]
+        dest = master.with_name(f"{ep.slug}.subtitled.mp4")
+        with scratch(dest, "ass") as sub, atomic_output(dest) as tmp:
+            sub.write_text(ass, encoding="utf-8")
+            ctx.ff.run(["-i", str(master), "-map", "0:v:0", "-map", "0:a:0", "-vf", f"ass={filter_path(sub)}",
+                        "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), "-pix_fmt", "yuv420p",
+                        "-c:a", "copy", "-movflags", "+faststart", "-f", "mp4", "-y", str(tmp)],
+                       progress=lambda s: progress(min(1.0, s / max(ep.loudness.output_seconds, 1e-3))),
+                       path=ctx.show.rel(master))
+            verify.media_file(ctx.ff, tmp, seconds=ep.loudness.output_seconds, video=True, display=ctx.show.rel(dest))
+        rel = ctx.show.rel(dest)
+        return replace(ep, captioned=rel), {"captioned": rel, "size": dest.stat().st_size}
+
+    def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
+        if data.get("missing"):
+            return replace(ep, notices=ep.notices + (f"episodes/{ep.slug}: {data['missing']}",))
+        rel = data.get("captioned")
+        if rel is None:
+            return ep
+        p = ctx.show.root / rel
+        if not p.is_file() or p.stat().st_size != data["size"]:
+            return None
+        return replace(ep, captioned=rel)
