@@ -466,6 +466,9 @@ def load_episode(show: Show, slug: str) -> EpisodeConfig:
     if not SLUG.match(slug):
         raise ConfigError("folder name must be lower-case letters, digits and '-', starting with a letter or "
                           "digit (it names the published files)", f"episodes/{slug}")
+    if not inside(show.root, d):
+        raise ConfigError("a link to a folder outside the show folder: nothing from outside is published",
+                          f"episodes/{slug}")
     data = _load_toml(d / "episode.toml", display)
     r = _Reader(display, data)
     title = r.localized("title", required=True)

@@ -18,8 +18,13 @@ from .transcripts import Segment, Transcript, TranscriptFormatError, to_simplifi
 
 
 def folder(show, slug: str) -> Path:
-    """transcripts/<slug>/: where an episode's transcripts live, a person's and the tool's."""
-    return show.transcripts_dir / slug
+    """transcripts/<slug>/: where an episode's transcripts live, a person's and the tool's. A folder
+    that is a link to somewhere outside the show is refused: nothing from outside is published."""
+    where = show.transcripts_dir / slug
+    if where.exists() and not where.resolve().is_relative_to(show.root.resolve()):
+        raise ConfigError("a link to a folder outside the show folder: nothing from outside is published",
+                          f"transcripts/{slug}")
+    return where
 
 
 def human_file(folder: Path, language: str) -> Path | None:
@@ -89,8 +94,9 @@ def _line_of_segment(text: str, suffix: str, k: int) -> int:
 
 
 def _read_text(path: Path, display: str) -> str:
-    if not path.resolve().is_relative_to(path.parent.resolve()):  # nothing from outside is published
-        raise ConfigError("a link to a file outside the transcripts folder", display)
+    show_root = path.parents[2]  # <show>/transcripts/<slug>/<file>
+    if not path.resolve().is_relative_to(show_root.resolve()):  # nothing from outside is published
+        raise ConfigError("a link to a file outside the show folder", display)
     try:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:

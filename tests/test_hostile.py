@@ -138,6 +138,18 @@ def linked_notes(show, media):
     (show / "episodes" / EP1 / "notes.md").symlink_to("/etc/passwd")
 
 
+def linked_episode_folder(show, media):  # a whole episode folder that lives elsewhere
+    elsewhere = show.parent.parent / "elsewhere-episode"
+    shutil.copytree(show / "episodes" / EP1, elsewhere)
+    (show / "episodes" / "ep-003-elsewhere").symlink_to(elsewhere)
+
+
+def linked_transcripts_folder(show, media):  # a person's translation read from outside the show
+    elsewhere = show.parent.parent / "elsewhere-transcripts"
+    shutil.move(show / "transcripts" / EP1, elsewhere)
+    (show / "transcripts" / EP1).symlink_to(elsewhere)
+
+
 def cover_outside(show, media):
     edit(show / "podcast.toml", 'cover = "cover.jpg"', 'cover = "/etc/passwd"')
 
@@ -185,6 +197,9 @@ FAULTS = [
     (playlist_recording, 1, ["episodes/ep-003-playlist/recording.mp3: not a media file"]),
     (linked_episode_art, 1, [f"episodes/{EP1}/cover.jpg: a link to a file outside the show folder"]),
     (linked_notes, 1, [f"episodes/{EP1}/notes.md: not a file inside the show folder"]),
+    (linked_episode_folder, 1, ["episodes/ep-003-elsewhere: a link to a folder outside the show folder"]),
+    (linked_transcripts_folder, 1, [f"transcripts/{EP1}: a link to a folder outside the show folder",
+                                    f"kept: {EP1}"]),
     (cover_outside, 2, ["podcast.toml: cover: /etc/passwd is outside the show folder"]),
     (cover_not_image, 2, ["podcast.toml: cover: cover.jpg: not an image"]),
     (cover_bomb, 2, ["podcast.toml: cover: big.png: image too large to read safely"]),
