@@ -11,6 +11,7 @@ libass, or no font can draw Chinese, the build says so in one line and makes eve
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 from dataclasses import replace
@@ -31,8 +32,13 @@ def filter_path(path: Path) -> str:
 
 
 def missing_tools(ff) -> str | None:
-    """Why burned-in captions cannot be drawn here, or None."""
-    filters = subprocess.run([ff.ffmpeg, "-hide_banner", "-filters"], capture_output=True, text=True).stdout
+    """Why burned-in captions cannot be drawn here, or None (asked once per ffmpeg: keys ask it often)."""
+    return _missing_tools(ff.ffmpeg)
+
+
+@functools.lru_cache(maxsize=8)
+def _missing_tools(ffmpeg: str) -> str | None:
+    filters = subprocess.run([ffmpeg, "-hide_banner", "-filters"], capture_output=True, text=True).stdout
     if not any(line.split()[1:2] == ["ass"] for line in filters.splitlines() if line.strip()):
         return "the ffmpeg in use has no libass (its `ass` filter): burned-in captions skipped"
     fc = shutil.which("fc-list")
