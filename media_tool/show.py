@@ -207,6 +207,24 @@ class _Reader:
                 return None
         return v
 
+    def tables(self, key: str) -> list["_Reader"]:
+        """A `[[key]]` array of tables, one reader per table (`key[0].field: …` in problems)."""
+        v = self.get(key)
+        if v is None:
+            return []
+        if not isinstance(v, list) or not all(isinstance(t, dict) for t in v):
+            self._bad(key, f"expected [[{key}]] tables")
+            return []
+        return [self.sub(f"{key}[{i}]", t) for i, t in enumerate(v)]
+
+    def timestamp(self, key: str) -> float | None:
+        """A required time: seconds, MM:SS or H:MM:SS (see parse_timestamp)."""
+        v = self.get(key, required=True)
+        seconds = parse_timestamp(v)
+        if seconds is None and v is not None:
+            self._bad(key, f"expected seconds, MM:SS or H:MM:SS (minutes and seconds under 60), got {_show(v)}")
+        return seconds
+
     def link(self, key: str) -> str | None:
         """A URL or show-relative path that is safe to publish."""
         v = self.string(key)
@@ -480,9 +498,9 @@ def load_episode(show: Show, slug: str) -> EpisodeConfig:
     language = r.choice("language", LANGUAGES, required=True) or show.language
     source_name = r.string("source")
     source = _source(r, d, source_name)
-    chapters = _chapters(r, r.get("chapters"))
-    clips = _clips(r, r.get("clips"))
-    people = _people(r, r.get("people"))
+    chapters = _chapters(r)
+    clips = _clips(r)
+    people = _people(r)
     overrides = _audio(r, r.table_of("audio"), show.root)
     r.finish()
     notes = _notes(show.root, d, slug, r)
@@ -590,19 +608,10 @@ def parse_timestamp(v) -> float | None:
     return hours * 3600 + minutes * 60 + seconds
 
 
-def _chapters(r: _Reader, v) -> tuple[Chapter, ...]:
-    if v is None:
-        return ()
-    if not isinstance(v, list) or not all(isinstance(c, dict) for c in v):
-        r._bad("chapters", "expected [[chapters]] tables")
-        return ()
+def _chapters(r: _Reader) -> tuple[Chapter, ...]:
     out = []
-    for i, c in enumerate(v):
-        cr = r.sub(f"chapters[{i}]", c)
-        start = parse_timestamp(cr.get("start", required=True))
-        if start is None and "start" in c:
-            cr._bad("start", f"expected seconds, MM:SS or H:MM:SS (minutes and seconds under 60), "
-                             f"got {_show(c['start'])}")
+    for cr in r.tables("chapters"):
+        start = cr.timestamp("start")
         title = cr.localized("title", required=True)
         url, image = cr.link("url"), cr.link("image")
         cr.finish()
@@ -618,19 +627,10 @@ CLIP_SECONDS = (1.0, 300.0)
 """A soundbite's length: apps show 15 s to 2 min best; longer is an excerpt, not a clip."""
 
 
-def _clips(r: _Reader, v) -> tuple[Clip, ...]:
-    if v is None:
-        return ()
-    if not isinstance(v, list) or not all(isinstance(c, dict) for c in v):
-        r._bad("clips", "expected [[clips]] tables")
-        return ()
+def _clips(r: _Reader) -> tuple[Clip, ...]:
     out = []
-    for i, c in enumerate(v):
-        cr = r.sub(f"clips[{i}]", c)
-        start, end = (parse_timestamp(cr.get(k, required=True)) for k in ("start", "end"))
-        for key, value in (("start", start), ("end", end)):
-            if value is None and key in c:
-                cr._bad(key, f"expected seconds, MM:SS or H:MM:SS, got {_show(c[key])}")
+    for cr in r.tables("clips"):
+        start, end = cr.timestamp("start"), cr.timestamp("end")
         title = cr.localized("title", required=True)
         cr.finish()
         if start is not None and end is not None and title:
@@ -642,15 +642,9 @@ def _clips(r: _Reader, v) -> tuple[Clip, ...]:
     return tuple(out)
 
 
-def _people(r: _Reader, v) -> tuple[Person, ...]:
-    if v is None:
-        return ()
-    if not isinstance(v, list) or not all(isinstance(p, dict) for p in v):
-        r._bad("people", "expected [[people]] tables")
-        return ()
+def _people(r: _Reader) -> tuple[Person, ...]:
     out = []
-    for i, p in enumerate(v):
-        pr = r.sub(f"people[{i}]", p)
+    for pr in r.tables("people"):
         name = pr.string("name", required=True)
         role = pr.string("role", default="host") or "host"
         group = pr.string("group", default="cast") or "cast"
