@@ -16,15 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .check import show_problems
+from .clips import file_name as clip_file_name
+from .clips import missing_tools
 from .episode import Context, Episode, Event, EventFn
-from .errors import DISK_ERRNOS, ConfigError, MediaToolError, disk_error
+from .errors import DISK_ERRNOS, ConfigError, MediaToolError, UsageError, disk_error
 from .ffmpeg import FFmpeg
 from .fsutil import ShowLock, key_of, remove_stale_parts
 from .notes import localized
-from .show import Show, episode_slugs, load_episode
-from .stages import PUBLISH, STAGES
+from .show import CLIP_SECONDS, Show, episode_slugs, load_episode
+from .stages import CLIPS, PUBLISH, STAGES
 from .stages.base import Stage
 from .state import BuildState
+from .transcripts import snap as snap_to
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,46 @@ def _build_episode(ctx: Context, slug: str, emit: EventFn, warnings: list[str]) 
             break
     report.episode = ep
     return report
+
+
+CLIP_NEEDS = ("probe", "normalize", "transcribe", "translate")
+"""What a clip is made of: the normalized master and the transcripts (not the captioned or tagged files)."""
+
+
+def make_clip(show: Show, ff: FFmpeg, slug: str, start: float, end: float, *, aspect: str = "9:16",
+              snap: bool = False, title: str | None = None, progress=None) -> dict:
+    """`media-tool clip`: a captioned clip of a built episode into feed/clips/ (times in the recording's
+    timeline, as [[clips]]); returns what was made. Refuses an episode whose stages are not built."""
+    if slug not in episode_slugs(show):
+        raise ConfigError(f"no such episode: {slug}", f"episodes/{slug}")
+    with ShowLock(show.state_dir):
+        ctx = Context(show=show, ff=ff, state=BuildState.load(show.state_dir))
+        ep = Episode(load_episode(show, slug))
+        for stage in [s for s in STAGES if s.name in CLIP_NEEDS]:
+            try:
+                verdict = stage_verdict(ctx, stage, ep)
+            except (OSError, KeyError):
+                verdict = Verdict("new", "")
+            if verdict.episode is None:
+                raise ConfigError(f"{stage.name} is {verdict.status}: run media-tool build first", f"episodes/{slug}")
+            ep = verdict.episode
+        offset, length = ep.loudness.timeline_offset, ep.loudness.output_seconds
+        a, b = start + offset, end + offset
+        if b > length + 0.5:
+            raise UsageError(f"--end: {end:g} s is after the episode's end ({length - offset:.1f} s in the recording)")
+        b = min(b, length)
+        spoken = ep.transcripts.get(ep.config.language)
+        if snap and spoken:
+            a, b = snap_to(spoken.segments, a, b)
+        if not CLIP_SECONDS[0] <= b - a <= CLIP_SECONDS[1]:
+            raise UsageError(f"a clip lasts {CLIP_SECONDS[0]:g} to {CLIP_SECONDS[1]:g} s within the episode "
+                             f"({length - offset:.1f} s); this one {b - a:.1f} s")
+        plan = {"start": round(a, 3), "end": round(b, 3), "aspect": aspect,
+                "title": title or localized(ep.config.title, ep.config.language)}
+        dest = show.feed_dir / "clips" / clip_file_name(slug, a, b, aspect)
+        CLIPS.render(ctx, ep, plan, dest, progress or (lambda f: None))
+        return {**plan, "path": show.rel(dest), "size": dest.stat().st_size,
+                "captions": missing_tools(ff) is None}
 
 
 @dataclass

@@ -26,6 +26,7 @@ from . import __version__, notes, upload
 from . import build as builder
 from . import glossary as glossary_csv
 from .check import check
+from .clips import ASPECTS, missing_tools
 from .episode import Event
 from .errors import DISK_ERRNOS, MediaToolError, UsageError, disk_error
 from .ffmpeg import FFmpeg
@@ -34,7 +35,7 @@ from .new import create as new_episode
 from .search import open_index
 from .serve import server
 from .settings import ENGINES, AudioSettings
-from .show import load_show
+from .show import load_show, parse_timestamp
 from .stages import STAGES
 from .stages.normalize import Target, normalize
 from .stages.probe import probe
@@ -124,6 +125,16 @@ def _parser() -> argparse.ArgumentParser:
     u.add_argument("--delete", action="store_true", help="remove files no longer published (after the feeds)")
     u.add_argument("--json", action="store_true")
 
+    k = sub.add_parser("clip", parents=[common], help="a captioned short clip of a built episode (feed/clips/)")
+    k.add_argument("slug", help="the episode")
+    k.add_argument("--show", default=".")
+    k.add_argument("--start", required=True, help="seconds, MM:SS or H:MM:SS, in the recording's timeline")
+    k.add_argument("--end", required=True, help="seconds, MM:SS or H:MM:SS, in the recording's timeline")
+    k.add_argument("--aspect", default="9:16", choices=list(ASPECTS), help="1080x1920, 1080x1080 or 1920x1080")
+    k.add_argument("--snap", action="store_true", help="move the cuts to the nearest sentence boundaries")
+    k.add_argument("--title", help="drawn on an audiogram (default: the episode's title)")
+    k.add_argument("--json", action="store_true")
+
     s = sub.add_parser("status", parents=[common], help="what is built, stale, failed")
     s.add_argument("--show", default=".")
     s.add_argument("--json", action="store_true")
@@ -135,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"build": cmd_build, "normalize": cmd_normalize, "status": cmd_status,
                 "transcribe": cmd_transcribe, "search": cmd_search, "serve": cmd_serve, "check": cmd_check, "new": cmd_new,
-                "publish": cmd_publish}[args.command](args)
+                "publish": cmd_publish, "clip": cmd_clip}[args.command](args)
     except (MediaToolError, OSError) as exc:
         if isinstance(exc, OSError):
             if exc.errno not in DISK_ERRNOS:
@@ -463,6 +474,27 @@ def cmd_publish(args) -> int:
     else:
         out.print(f"{len(result.sent)} file(s), {result.bytes / 1e6:.1f} MB {verb}, {len(result.deleted)} deleted, "
                   f"{result.unchanged} unchanged", soft_wrap=True)
+    return 0
+
+
+def cmd_clip(args) -> int:
+    start, end = parse_timestamp(args.start), parse_timestamp(args.end)
+    for name, v, raw in (("--start", start, args.start), ("--end", end, args.end)):
+        if v is None:
+            raise UsageError(f"{name}: expected seconds, MM:SS or H:MM:SS, got {raw!r}")
+    show, ff = load_show(Path(args.show)), FFmpeg.discover()
+    if args.json:
+        made = builder.make_clip(show, ff, args.slug, start, end, aspect=args.aspect, snap=args.snap, title=args.title)
+        print(json.dumps(made, ensure_ascii=False, indent=1))
+        return 0
+    with Progress(TextColumn("clip"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                  console=err, transient=True) as prog:
+        task = prog.add_task("clip", total=1.0)
+        made = builder.make_clip(show, ff, args.slug, start, end, aspect=args.aspect, snap=args.snap,
+                                 title=args.title, progress=lambda f: prog.update(task, completed=f))
+    out.print(f"wrote {escape(made['path'])}: {made['end'] - made['start']:.1f} s, {args.aspect}"
+              + ("" if made["captions"] else f" [yellow](no captions: {escape(missing_tools(ff) or '')})[/]"),
+              soft_wrap=True)
     return 0
 
 

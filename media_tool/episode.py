@@ -33,6 +33,7 @@ class Episode:
     transcript_files: dict[str, str] = field(default_factory=dict)  # file name -> show-relative path
     edited: frozenset[str] = frozenset()             # transcript file names a person changed (their version wins)
     captioned: str | None = None                             # captions: the subtitled MP4 (show-relative)
+    clips: tuple[str, ...] = ()                              # clips: the rendered [[clips]] (show-relative)
     tagged: dict[str, str] = field(default_factory=dict)     # tag: kind -> tagged file (.media-tool/tagged/)
     sizes: dict[str, int] = field(default_factory=dict)      # tag: kind -> bytes of the tagged file
     notices: tuple[str, ...] = ()                    # conflicts and missing translations, for the report

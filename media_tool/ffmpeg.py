@@ -257,6 +257,11 @@ MEDIA_DEMUXERS = ("wav,w64,flac,mp3,mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,ogg,aa
 (lavfi), which a hostile file could use to read other files or the network."""
 
 
+def filter_path(path) -> str:
+    """A file name as one value of an ffmpeg filter graph (its : , ' [ ] \\ escaped)."""
+    return "".join("\\" + c if c in "\\:',[];" else c for c in str(path))
+
+
 def harden(args: Sequence[str]) -> list[str]:
     """Every file input opened through the file protocol only and, unless our own code named its
     format with -f, a demuxer of a real media format; `file:` before the path, so a name that

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import glossary as glossary_csv
 from . import taxonomy
+from .clips import ASPECTS
 from .errors import ConfigError
 from .glossary import Glossary
 from .settings import (
@@ -95,6 +96,7 @@ class Clip:
     start: float
     end: float
     title: dict[str, str]
+    aspect: str = "9:16"  # of the rendered clip (feed/clips/)
 
 
 @dataclass(frozen=True)
@@ -632,13 +634,14 @@ def _clips(r: _Reader) -> tuple[Clip, ...]:
     for cr in r.tables("clips"):
         start, end = cr.timestamp("start"), cr.timestamp("end")
         title = cr.localized("title", required=True)
+        aspect = cr.choice("aspect", tuple(ASPECTS), default="9:16") or "9:16"
         cr.finish()
         if start is not None and end is not None and title:
             lo, hi = CLIP_SECONDS
             if not lo <= end - start <= hi:
                 cr._bad("end", f"a clip lasts {lo:g} to {hi:g} s, this one {end - start:g} s")
             else:
-                out.append(Clip(start, end, title))
+                out.append(Clip(start, end, title, aspect))
     return tuple(out)
 
 

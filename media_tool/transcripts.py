@@ -13,7 +13,7 @@ import io
 import json
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import srt
 import webvtt
@@ -324,23 +324,31 @@ def _ass_time(seconds: float) -> str:
     return f"{cs // 360000}:{cs // 6000 % 60:02d}:{cs // 100 % 60:02d}.{cs % 100:02d}"
 
 
-def to_ass(source: Transcript, translation: Transcript | None, width: int, height: int) -> str:
+def to_ass(source: Transcript, translation: Transcript | None, width: int, height: int, *,
+           title: str | None = None, title_top: int = 0, duration: float = 0.0) -> str:
     """Bilingual captions for burning into a video: the spoken language on top, the translation under
-    it, at most two lines of each, sized to the frame and kept in its lower third."""
-    size = max(10, round(height / 18))
+    it, at most two lines of each, sized to the frame and kept in its lower third. A `title` (clips)
+    is drawn centred from `title_top` px down for `duration` seconds."""
+    size = max(10, round(min(height / 18, width / 16)))  # a vertical frame is as narrow as a phone
     limit = max(8, int(width * 0.9 / (size * 0.5)))  # display columns: a Chinese character counts two
+    margin, outline = width // 20, max(1, size // 12)
     header = [
         "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {width}", f"PlayResY: {height}", "WrapStyle: 2", "",
         "[V4+ Styles]",
         "Format: Name, Fontname, Fontsize, PrimaryColour, OutlineColour, BackColour, Bold, Italic, BorderStyle, "
         "Outline, Shadow, Alignment, MarginL, MarginR, MarginV",
-        f"Style: Spoken,{CAPTION_FONT},{size},&H00FFFFFF,&H00000000,&H80000000,0,0,1,{max(1, size // 12)},0,2,"
-        f"{width // 20},{width // 20},{max(4, height // 30)}",
+        f"Style: Spoken,{CAPTION_FONT},{size},&H00FFFFFF,&H00000000,&H80000000,0,0,1,{outline},0,2,"
+        f"{margin},{margin},{max(4, height // 30)}",
         f"Style: Translation,{CAPTION_FONT},{round(size * 0.85)},&H0000E5FF,&H00000000,&H80000000,0,0,1,"
-        f"{max(1, size // 12)},0,2,{width // 20},{width // 20},{max(4, height // 30)}", "",
+        f"{outline},0,2,{margin},{margin},{max(4, height // 30)}",
+        f"Style: Title,{CAPTION_FONT},{round(size * 1.1)},&H00FFFFFF,&H00000000,&H80000000,1,0,1,"
+        f"{outline},0,8,{margin},{margin},{title_top}", "",
         "[Events]", "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
     ]
     events = []
+    if title:
+        lines = wrap(one_line(title), int(limit / 1.1))[:2]
+        events.append(f"Dialogue: 1,{_ass_time(0)},{_ass_time(duration)},Title,,0,0,0,,{_ass_text(lines)}")
     pairs = pair(source, translation) if translation else [(s, None) for s in source.segments]
     for a, b in pairs:
         top = wrap(one_line(a.text), limit)
@@ -355,3 +363,24 @@ def to_ass(source: Transcript, translation: Transcript | None, width: int, heigh
                 events.append(f"Dialogue: 0,{_ass_time(a.start + k * step)},{_ass_time(a.start + (k + 1) * step)},"
                               f"Spoken,,0,0,0,,{text}")
     return "\n".join(header + events) + "\n"
+
+
+def span(t: Transcript, start: float, end: float, min_overlap: float = 0.0) -> Transcript:
+    """The segments overlapping [start, end) by more than `min_overlap` s, cut to it and moved so that
+    `start` is 0 (a clip's text)."""
+    segs = tuple(Segment(max(s.start, start) - start, min(s.end, end) - start, s.text, s.speaker)
+                 for s in t.segments if min(s.end, end) - max(s.start, start) > min_overlap)
+    return replace(t, segments=segs, corrections=())
+
+
+def snap(segments: tuple[Segment, ...], start: float, end: float) -> tuple[float, float]:
+    """[start, end] moved to the nearest segment boundaries (a start to a segment's start, an end to
+    one's end), so a clip neither begins nor ends mid-sentence; unchanged where nothing fits."""
+    starts = [s.start for s in segments]
+    ends = [s.end for s in segments]
+    if not starts:
+        return start, end
+    a = min(starts, key=lambda x: abs(x - start))
+    later = [e for e in ends if e > a]
+    b = min(later, key=lambda x: abs(x - end)) if later else end
+    return (a, b) if b > a else (start, end)

@@ -6,8 +6,8 @@ import re
 import subprocess
 from pathlib import Path
 
-from media_tool.ffmpeg import FFmpeg
-from media_tool.stages.captions import filter_path, missing_tools
+from media_tool.clips import missing_tools
+from media_tool.ffmpeg import FFmpeg, filter_path
 from media_tool.transcripts import Segment, Transcript, to_ass
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .base import Stage
 from .captions import CaptionStage
+from .clips import ClipStage
 from .index import IndexStage
 from .normalize import NormalizeStage
 from .probe import ProbeStage
@@ -17,10 +18,11 @@ from .transcribe import TranscribeStage
 from .translate import TranslateStage
 
 # Dependency order: probe facts -> normalized masters -> transcript of them -> its translation
-# -> captions drawn into the video (both languages) -> tagged published copies (tags carry the
+# -> captions drawn into the video (both languages) -> short captioned clips -> tagged published copies (tags carry the
 # transcript and subtitle tracks) -> the search index of both languages.
+CLIPS = ClipStage()
 STAGES: tuple[Stage, ...] = (ProbeStage(), NormalizeStage(), TranscribeStage(), TranslateStage(), CaptionStage(),
-                             TagStage(), IndexStage())
+                             CLIPS, TagStage(), IndexStage())
 PUBLISH = PublishStep()
 
-__all__ = ["STAGES", "PUBLISH", "Stage"]
+__all__ = ["CLIPS", "STAGES", "PUBLISH", "Stage"]

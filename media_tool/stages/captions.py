@@ -11,40 +11,15 @@ libass, or no font can draw Chinese, the build says so in one line and makes eve
 
 from __future__ import annotations
 
-import functools
-import shutil
-import subprocess
 from dataclasses import replace
-from pathlib import Path
 
-from .. import __version__, verify
+from .. import __version__, clips
+from ..clips import CRF, missing_tools
 from ..episode import Context, Episode
-from ..fsutil import atomic_output, key_of, scratch
-from ..transcripts import CAPTION_FONT, to_ass
+from ..fsutil import key_of
+from ..transcripts import to_ass
 
 REVISION = 1
-CRF, PRESET = 23, "veryfast"
-
-
-def filter_path(path: Path) -> str:
-    """A file name as one value of an ffmpeg filter graph (its : , ' [ ] \\ escaped)."""
-    return "".join("\\" + c if c in "\\:',[];" else c for c in str(path))
-
-
-def missing_tools(ff) -> str | None:
-    """Why burned-in captions cannot be drawn here, or None (asked once per ffmpeg: keys ask it often)."""
-    return _missing_tools(ff.ffmpeg)
-
-
-@functools.lru_cache(maxsize=8)
-def _missing_tools(ffmpeg: str) -> str | None:
-    filters = subprocess.run([ffmpeg, "-hide_banner", "-filters"], capture_output=True, text=True).stdout
-    if not any(line.split()[1:2] == ["ass"] for line in filters.splitlines() if line.strip()):
-        return "the ffmpeg in use has no libass (its `ass` filter): burned-in captions skipped"
-    fc = shutil.which("fc-list")
-    if not fc or not subprocess.run([fc, f"{CAPTION_FONT}:lang=zh"], capture_output=True, text=True).stdout.strip():
-        return f"no {CAPTION_FONT} font (Debian: apt install fonts-noto-cjk): burned-in captions skipped"
-    return None
 
 
 class CaptionStage:
@@ -78,14 +53,8 @@ class CaptionStage:
             return replace(ep, notices=ep.notices + (note,)), {"missing": why}
         master = ctx.show.root / ep.outputs["mp4"]
         dest = master.with_name(f"{ep.slug}.subtitled.mp4")
-        with scratch(dest, "ass") as sub, atomic_output(dest) as tmp:
-            sub.write_text(ass, encoding="utf-8")
-            ctx.ff.run(["-i", str(master), "-map", "0:v:0", "-map", "0:a:0", "-vf", f"ass={filter_path(sub)}",
-                        "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), "-pix_fmt", "yuv420p",
-                        "-c:a", "copy", "-movflags", "+faststart", "-f", "mp4", "-y", str(tmp)],
-                       progress=lambda s: progress(min(1.0, s / max(ep.loudness.output_seconds, 1e-3))),
-                       path=ctx.show.rel(master))
-            verify.media_file(ctx.ff, tmp, seconds=ep.loudness.output_seconds, video=True, display=ctx.show.rel(dest))
+        clips.burn(ctx.ff, master, dest, ass, seconds=ep.loudness.output_seconds, display=ctx.show.rel(dest),
+                   progress=progress)
         rel = ctx.show.rel(dest)
         return replace(ep, captioned=rel), {"captioned": rel, "size": dest.stat().st_size}
 

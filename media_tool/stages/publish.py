@@ -62,11 +62,11 @@ def _room_for(show: Show, episodes: list[Episode]) -> None:
     root.mkdir(parents=True, exist_ok=True)
     needed = 0
     for ep in episodes:
-        files = dict(ep.tagged)
+        files = [(rel, "media") for rel in ep.tagged.values()] + [(rel, "clips") for rel in ep.clips]
         if ep.captioned:
-            files["subtitled"] = ep.captioned
-        for kind, rel in files.items():
-            src, dst = show.root / rel, root / "media" / Path(rel).name
+            files.append((ep.captioned, "media"))
+        for rel, folder in files:
+            src, dst = show.root / rel, root / folder / Path(rel).name
             if dst.exists() and os.path.samefile(src, dst):
                 continue
             if os.stat(src).st_dev != os.stat(root).st_dev:  # a copy, not a link: it takes room
@@ -163,6 +163,8 @@ class PublishStep:
                                video.height if video and video.height else None))
         if ep.captioned:  # the video with its captions drawn in, for where people watch
             link_if_changed(show.root / ep.captioned, root / "media" / Path(ep.captioned).name)
+        for rel in ep.clips:  # short captioned clips to share
+            link_if_changed(show.root / rel, root / "clips" / Path(rel).name)
         ep_image = None
         if cfg.art:  # episode art, under a stable name
             copy_if_changed(cfg.art, root / "art" / f"{ep.slug}.jpg")
