@@ -96,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--limit", type=int, default=20)
     q.add_argument("--json", action="store_true")
 
-    v = sub.add_parser("serve", parents=[common], help="serve feed/ and a search page (read-only)")
+    v = sub.add_parser("serve", parents=[common], help="serve the site in feed/ and its search page (read-only)")
     v.add_argument("--show", default=".")
     v.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
     v.add_argument("--port", type=int, default=8000)
@@ -422,9 +422,10 @@ def cmd_serve(args) -> int:
     show = load_show(Path(args.show))
     srv = server(show.feed_dir, open_index(show, readonly=True), args.host, args.port)
     host, port = srv.server_address[:2]
-    out.print(f"serving {show.rel(show.feed_dir)}/ and the search page at http://{host}:{port}/_search (Ctrl-C stops)")
+    out.print(f"serving the site in {show.rel(show.feed_dir)}/ at http://{host}:{port}/ and the search page at "
+              f"http://{host}:{port}/_search (Ctrl-C stops)")
     if args.open:
-        webbrowser.open(f"http://{host}:{port}/_search")
+        webbrowser.open(f"http://{host}:{port}/")
     try:
         srv.serve_forever()
     except KeyboardInterrupt:

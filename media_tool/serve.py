@@ -12,49 +12,46 @@ import json
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from pathlib import Path
 
 from .errors import UsageError
 from .feed import content_type
 
-PAGE = """<!doctype html>
-<html lang="zh-Hans"><head><meta charset="utf-8"><title>Search the transcripts · 搜索文字稿</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
- body { font: 16px/1.5 system-ui, "Noto Sans CJK SC", sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; }
- form { display: flex; gap: .5rem; } input[type=search] { flex: 1; font-size: 1.1rem; padding: .4rem; }
- li { margin: .8rem 0; list-style: none; } mark { background: #ffe066; }
- .meta { color: #555; font-size: .9rem; } ol { padding: 0; }
-</style></head>
-<body>
-<h1>Search what was said · 搜索节目内容</h1>
-<form id="f"><input type="search" id="q" name="q" autofocus placeholder="病假, pension, &quot;social protection&quot;">
-<select id="lang"><option value="">all · 全部</option><option value="zh">中文</option><option value="en">English</option></select>
-<button>Search · 搜索</button></form>
-<p id="status" class="meta"></p>
-<ol id="results"></ol>
-<script>
-const f = document.getElementById("f"), results = document.getElementById("results"), status = document.getElementById("status");
-function clock(s) { const m = Math.floor(s / 60); return m + ":" + (s - 60 * m).toFixed(1).padStart(4, "0"); }
-f.addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const q = document.getElementById("q").value, lang = document.getElementById("lang").value;
-  const r = await fetch("/_search/api?" + new URLSearchParams({q, lang}));
-  const hits = await r.json();
-  results.replaceChildren();
-  status.textContent = hits.length + " hit(s)";
-  for (const h of hits) {
-    const li = document.createElement("li"); li.className = "hit";
-    const text = document.createElement("div"); text.className = "said";
-    text.innerHTML = h.snippet;  /* the server escaped the text; only <mark> is markup */
-    const meta = document.createElement("div"); meta.className = "meta";
-    const a = document.createElement("a"); a.href = h.local_url || h.url; a.textContent = "▶ " + clock(h.start);
-    meta.append(h.title + " · " + h.lang + " · ", a);
-    li.append(text, meta); results.append(li);
-  }
-});
-</script></body></html>
-"""
+
+def search_page() -> bytes:
+    """The search page, in the site's style (site/search.html in the package)."""
+    return resources.files("media_tool").joinpath("site", "search.html").read_bytes()
+
+
+def _cached_json(path: Path, cache: dict) -> dict:
+    """A published JSON object (a transcript, site/episodes.json), re-read only when it changed; {} if none."""
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return {}
+    if cache.get(path, (None,))[0] != stamp:
+        try:
+            value = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            value = {}
+        cache[path] = (stamp, value if isinstance(value, dict) else {})
+    return cache[path][1]
+
+
+def enrich(hit: dict, feed_dir: Path, episodes: dict, cache: dict) -> dict:
+    """A hit with what the page shows around it: the line before and after (from the published
+    transcript), the episode's date and number (from site/episodes.json), a local player URL."""
+    slug, lang = hit["slug"], hit["lang"]
+    segs = _cached_json(feed_dir / "transcripts" / slug / f"{slug}.{lang}.json", cache).get("segments", [])
+    i = next((k for k, seg in enumerate(segs) if abs(float(seg.get("startTime", -9)) - hit["start"]) < 0.05), None)
+    hit["before"] = segs[i - 1].get("body", "") if i else ""
+    hit["after"] = segs[i + 1].get("body", "") if i is not None and i + 1 < len(segs) else ""
+    facts = episodes.get(slug, {})
+    hit["date"], hit["number"] = facts.get("date"), facts.get("number")
+    local = feed_dir / "media" / f"{slug}.mp3"  # play from this machine when the file is here
+    hit["local_url"] = f"/media/{slug}.mp3#t={hit['start']:.1f}" if local.is_file() else None
+    return hit
 
 
 IDLE_TIMEOUT_S = 30
@@ -90,6 +87,7 @@ def make_handler(feed_dir: Path, index):
     """Handler over feed/ and a read-only index (SQLite or PostgreSQL; None before any build)."""
     feed_dir = feed_dir.resolve()
     lock = threading.Lock()
+    cache: dict = {}
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "media-tool"
@@ -153,7 +151,7 @@ def make_handler(feed_dir: Path, index):
                 return self._send(400, b"bad request\n", "text/plain")
             url = urllib.parse.urlsplit(self.path)
             if url.path in ("/_search", "/_search/"):
-                return self._send(200, PAGE.encode(), "text/html; charset=utf-8")
+                return self._send(200, search_page(), "text/html; charset=utf-8")
             if url.path == "/_search/api":
                 q = urllib.parse.parse_qs(url.query)
                 query, lang = q.get("q", [""])[0], q.get("lang", [""])[0] or None
@@ -165,9 +163,8 @@ def make_handler(feed_dir: Path, index):
                 if index is not None and lang in (None, "zh", "en"):
                     with lock:
                         hits = [h.to_dict() for h in index.search(query, lang=lang, limit=limit)]
-                for h in hits:  # play from this machine when the file is here
-                    local = feed_dir / "media" / f"{h['slug']}.mp3"
-                    h["local_url"] = f"/media/{h['slug']}.mp3#t={h['start']:.1f}" if local.is_file() else None
+                episodes = _cached_json(feed_dir / "site" / "episodes.json", cache)
+                hits = [enrich(h, feed_dir, episodes, cache) for h in hits]
                 return self._send(200, json.dumps(hits, ensure_ascii=False).encode(), "application/json; charset=utf-8")
             target = (feed_dir / urllib.parse.unquote(url.path).lstrip("/")).resolve()
             if target.is_dir():

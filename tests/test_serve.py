@@ -88,8 +88,8 @@ def test_search_page_in_headless_chromium(running):
         assert all("病假" in h.text for h in hits) and "今天我们讨论病假和养老保险" in hits[0].text + hits[1].text
         marks = driver.find_elements(By.CSS_SELECTOR, "li.hit mark")
         assert marks and all(m.text == "病假" for m in marks)
-        link = hits[0].find_element(By.TAG_NAME, "a").get_attribute("href")
-        assert "/media/ep-002-sick-leave.mp3#t=" in link
+        link = hits[0].find_element(By.CSS_SELECTOR, "a[href*='/episodes/']").get_attribute("href")
+        assert "/episodes/ep-002-sick-leave/#t=" in link
     finally:
         driver.quit()
 
@@ -151,17 +151,17 @@ def test_chromium_seeks_audio_served_with_ranges(running):
     try:
         driver.get(running + "/_search")
         driver.execute_script("""
-            const a = document.createElement("audio"); a.id = "player"; a.preload = "auto";
+            const a = document.createElement("audio"); a.id = "probe"; a.preload = "auto";
             a.src = "/media/ep-001-pensions.mp3"; document.body.append(a);""")
-        WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.getElementById('player').readyState >= 1"))
-        duration = driver.execute_script("return document.getElementById('player').duration")
+        WebDriverWait(driver, 20).until(lambda d: d.execute_script("return document.getElementById('probe').readyState >= 1"))
+        duration = driver.execute_script("return document.getElementById('probe').duration")
         assert duration > 20
-        driver.execute_script("const a = document.getElementById('player'); a.currentTime = a.duration / 2;")
+        driver.execute_script("const a = document.getElementById('probe'); a.currentTime = a.duration / 2;")
         WebDriverWait(driver, 20).until(lambda d: d.execute_script(
-            "const a = document.getElementById('player'); return !a.seeking && a.readyState >= 2"))
-        now = driver.execute_script("return document.getElementById('player').currentTime")
+            "const a = document.getElementById('probe'); return !a.seeking && a.readyState >= 2"))
+        now = driver.execute_script("return document.getElementById('probe').currentTime")
         assert abs(now - duration / 2) < 1.0  # without Range support Chromium snaps back to 0
-        seekable = driver.execute_script("const s = document.getElementById('player').seekable; return s.length ? s.end(0) : 0")
+        seekable = driver.execute_script("const s = document.getElementById('probe').seekable; return s.length ? s.end(0) : 0")
         assert seekable > duration * 0.9
     finally:
         driver.quit()

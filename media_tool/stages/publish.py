@@ -17,7 +17,7 @@ import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .. import notes
+from .. import notes, site
 from ..episode import Episode
 from ..errors import PublishError, disk_error
 from ..feed import LANG_CODES, TRANSCRIPT_TYPES, Channel, Item, Media, as_video, chapters_json, render
@@ -101,6 +101,7 @@ class PublishStep:
         languages = [show.language] + [lg for lg in ("en", "zh") if lg != show.language and lg in show.title]
         main_guid = notes.podcast_guid(f"{base}/feed.xml")  # item guids hang off the main feed's, forever
         per_lang: dict[str, list[Item]] = {lg: [] for lg in languages}
+        pages: list[site.SiteEpisode] = []
         for ep in sorted(episodes, key=lambda e: e.slug):
             if "mp3" not in ep.tagged or ep.loudness is None:
                 continue
@@ -109,6 +110,7 @@ class PublishStep:
                                    f"feed until then (--force publishes it now)")
                 continue
             items = self._episode(show, ep, languages, main_guid)
+            pages.append(self._page(ep, items))
             previous = kept.get(ep.slug, {})
             record_items = {lg: it.to_dict() for lg, it in items.items()}
             date = previous.get("date") if previous.get("items") == record_items else now.date().isoformat()
@@ -125,6 +127,7 @@ class PublishStep:
                 item = record["items"].get(lg)
                 if item:
                     per_lang[lg].append(Item.from_dict(item))
+        feeds: list[tuple[str, str]] = []
         for lg in languages:
             suffix = "" if lg == show.language else f".{lg}"
             videos = tuple(v for v in map(as_video, per_lang[lg]) if v is not None)
@@ -142,7 +145,28 @@ class PublishStep:
                                   guid=notes.podcast_guid(feed_url), items=items, medium=medium)
                 write_if_changed(root / name, render(channel))
                 out.feeds.append(root / name)
+                feeds.append((name, site.feed_label(medium, lg)))
+        other = next((lg for lg in languages if lg != show.language), None)
+        listed_other = {it.slug: it for it in per_lang[other]} if other else {}
+        for rel, data in site.render(show, pages, per_lang[show.language], listed_other, feeds).items():
+            write_if_changed(root / rel, data)
         return out
+
+    @staticmethod
+    def _page(ep: Episode, items: dict[str, Item]) -> site.SiteEpisode:
+        """What the episode's page shows beyond its feed items: both transcripts, chapters, clips."""
+        offset = ep.loudness.timeline_offset
+        spans = [(round(max(0.0, c.start + offset), 3), round(c.end + offset, 3)) for c in ep.config.clips]
+        spoken, other = ep.config.language, "en" if ep.config.language == "zh" else "zh"
+        # notes.md is in whichever language has no notes.<lang>.md (the spoken one first); each shown once
+        shared = spoken if spoken not in ep.config.notes else other
+        texts = [(lg, ep.config.notes[lg] if lg in ep.config.notes else ep.config.notes.get("", ""))
+                 for lg in (spoken, other) if lg in ep.config.notes or (lg == shared and "" in ep.config.notes)]
+        return site.SiteEpisode(items=items, spoken=spoken, transcripts=dict(ep.transcripts),
+                                notes=tuple((lg, notes.notes_html(md)) for lg, md in texts),
+                                chapters=notes.published_chapters(ep.config.chapters, offset),
+                                clips=tuple((Path(rel).name, a, b) for rel, (a, b) in zip(ep.clips, spans)),
+                                subtitled=Path(ep.captioned).name if ep.captioned else None)
 
     def _episode(self, show: Show, ep: Episode, languages: list[str], main_guid: str) -> dict[str, Item]:
         """Put one built episode's files into feed/ and make its item in each language."""

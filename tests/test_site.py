@@ -1,0 +1,231 @@
+"""The static site in feed/: valid HTML whose links resolve inside feed/, deterministic pages, and the
+episode pages driven in headless Chromium (seek on click, the spoken line marked, #t= links, subtitle
+tracks, nothing fetched from another host, a 375-px phone without sideways scrolling)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import html5lib
+import pytest
+from test_serve import CHROMIUM, DRIVER, _chromium, running  # noqa: F401  (running is a fixture)
+
+from helpers import build_json
+
+ARTIFACTS = Path(os.environ.get("MEDIA_TOOL_ARTIFACTS", Path(__file__).parent / "artifacts"))
+NEEDS_CHROMIUM = pytest.mark.skipif(not (CHROMIUM and DRIVER),
+                                    reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")
+
+
+def pages(feed: Path) -> list[Path]:
+    return sorted(feed.rglob("*.html"))
+
+
+def test_pages_parse_and_every_local_link_resolves(built_template):
+    feed = built_template[0] / "feed"
+    found = {p.relative_to(feed).as_posix() for p in pages(feed)}
+    assert {"index.html", "episodes/ep-001-pensions/index.html", "episodes/ep-002-sick-leave/index.html",
+            "embed/ep-001-pensions.html", "embed/ep-002-sick-leave.html"} <= found
+    for page in pages(feed):
+        parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+        doc = parser.parse(page.read_bytes())  # raises on any parse error
+        assert doc.get("lang") in ("en", "zh-Hans"), page
+        for el in doc.iter():
+            for attr in ("href", "src", "poster"):
+                url = el.get(attr)
+                if not url or url.startswith("#"):
+                    continue
+                parts = urlsplit(url)
+                if parts.scheme or parts.netloc:  # other hosts only as links a person follows (people's pages)
+                    assert el.tag == "a", (page, url)
+                    continue
+                if parts.path == "_search":  # served by `media-tool serve` (the search API needs a server)
+                    continue
+                target = (page.parent / unquote(parts.path)).resolve()
+                if url.endswith("/"):
+                    target = target / "index.html"
+                assert target.is_file() and feed.resolve() in target.parents, (page, url)
+
+
+def test_home_lists_every_episode_newest_first_and_every_feed(built_template):
+    feed = built_template[0] / "feed"
+    home = (feed / "index.html").read_text(encoding="utf-8")
+    assert home.index("episodes/ep-002-sick-leave/") < home.index("episodes/ep-001-pensions/")
+    for name in ("feed.xml", "feed.zh.xml", "feed.video.xml", "feed.video.zh.xml"):
+        assert f'href="{name}"' in home
+    assert "社会保障对话" in home and "Social Protection Dialogues" in home
+    page = (feed / "episodes" / "ep-002-sick-leave" / "index.html").read_text(encoding="utf-8")
+    for prop in ("og:title", "og:description", "og:image", "og:video"):
+        assert f'property="{prop}"' in page
+    assert 'srclang="zh-Hans"' in page and 'srclang="en"' in page  # the video's subtitle tracks
+    assert "clips/ep-002-sick-leave-0m01s-0m09s-9x16.mp4" in page  # the configured clip is listed
+
+
+def test_rebuild_is_byte_identical_and_templates_can_be_overridden(built_show):
+    feed = built_show / "feed"
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in pages(feed)}
+    code, _ = build_json(built_show)
+    assert code == 0
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in pages(feed)} == before  # not even rewritten
+    (built_show / "templates").mkdir()
+    (built_show / "templates" / "index.html").write_text(
+        '{% extends "base.html" %}{% block body %}<h1>Our own home</h1>'
+        '{% for e in episodes %}<a href="episodes/{{ e.slug }}/">{{ e.title }}</a>{% endfor %}{% endblock %}',
+        encoding="utf-8")
+    code, _ = build_json(built_show)
+    assert code == 0
+    home = (feed / "index.html").read_text(encoding="utf-8")
+    assert "<h1>Our own home</h1>" in home and "Pensions for everyone" in home
+    assert (feed / "episodes" / "ep-001-pensions" / "index.html").read_bytes() == \
+        before[feed / "episodes" / "ep-001-pensions" / "index.html"][0]
+
+
+def _wait(driver, condition, timeout=15.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for the page")
+
+
+@NEEDS_CHROMIUM
+def test_episode_pages_in_headless_chromium(running):  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver = _chromium()
+    try:
+        driver.set_window_size(1280, 900)
+        driver.get(running + "/")
+        links = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "ol.episodes a")]
+        assert [urlsplit(u).path for u in links] == ["/episodes/ep-002-sick-leave/", "/episodes/ep-001-pensions/"]
+        for url in links:
+            slug = urlsplit(url).path.split("/")[2]
+            driver.get(url)
+            _wait(driver, lambda: driver.execute_script("return document.getElementById('player').readyState >= 1"))
+            lines = driver.find_elements(By.CSS_SELECTOR, "#transcript li")
+            assert len(lines) >= 3
+            assert all(li.find_elements(By.CSS_SELECTOR, "p.translation") for li in lines)  # both languages
+            middle = lines[len(lines) // 2]
+            start = float(middle.get_attribute("data-start"))
+            driver.execute_script("document.getElementById('player').muted = true")
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", middle)
+            middle.find_element(By.TAG_NAME, "p").click()  # a click on the line seeks there and plays
+            t = _wait(driver, lambda: driver.execute_script(
+                "const p = document.getElementById('player'); return p.currentTime > 0 && p.currentTime"))
+            assert abs(t - start) < 1.0, (slug, t, start)
+            # While it plays, the marked line is the one being spoken.
+            _wait(driver, lambda: driver.execute_script("return document.getElementById('player').currentTime")
+                  > start + 0.3)
+            state = driver.execute_script(
+                "const p = document.getElementById('player'); p.pause();"
+                "const li = document.querySelector('#transcript li[aria-current=\"true\"]');"
+                "return [p.currentTime, li && +li.dataset.start, li && +li.dataset.end]")
+            assert state[1] is not None and state[1] - 0.3 <= state[0] <= state[2] + 0.3, (slug, state)
+            driver.save_screenshot(str(ARTIFACTS / f"{slug}-1280.png"))
+            # A link to a moment starts there.
+            driver.get(url + "#t=10")
+            _wait(driver, lambda: abs(driver.execute_script(
+                "return document.getElementById('player').currentTime") - 10) < 0.5)
+            if slug == "ep-002-sick-leave":  # the video: zh and en subtitle tracks that load
+                cues = _wait(driver, lambda: driver.execute_script(
+                    "const tt = [...document.getElementById('player').textTracks];"
+                    "tt.forEach(t => t.mode = 'hidden');"
+                    "return tt.every(t => t.cues && t.cues.length) && tt.map(t => [t.language, t.cues.length])"))
+                assert sorted(c[0] for c in cues) == ["en", "zh-Hans"]
+            # Nothing came from another host.
+            origins = driver.execute_script(
+                "return performance.getEntriesByType('resource').map(e => new URL(e.name).origin)")
+            assert set(origins) <= {running}, origins
+            # A phone: no sideways scrolling.
+            driver.set_window_size(375, 800)
+            driver.get(url)
+            _wait(driver, lambda: driver.execute_script("return document.readyState === 'complete'"))
+            overflow = driver.execute_script(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, (slug, overflow)
+            driver.save_screenshot(str(ARTIFACTS / f"{slug}-375.png"))
+            driver.set_window_size(1280, 900)
+    finally:
+        driver.quit()
+
+
+@NEEDS_CHROMIUM
+def test_embed_player_shows_the_current_line(running):  # noqa: F811
+    from selenium.webdriver.common.by import By
+
+    driver = _chromium()
+    try:
+        driver.get(running + "/embed/ep-001-pensions.html#t=6")
+        _wait(driver, lambda: abs(driver.execute_script(
+            "return document.getElementById('player').currentTime") - 6) < 0.5)
+        _wait(driver, lambda: driver.find_element(By.ID, "now").text.strip())
+        line = driver.find_element(By.ID, "now").text
+        assert "pensions" in line.lower() or "养老金" in line, line
+    finally:
+        driver.quit()
+
+
+@NEEDS_CHROMIUM
+def test_search_page_query_in_the_url_grouped_hits_and_no_hits(running):  # noqa: F811
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver = _chromium()
+    try:
+        driver.get(running + "/")
+        box = driver.find_element(By.ID, "q")
+        box.send_keys("养老金", Keys.ENTER)  # the home page's box opens the search page with the query
+        _wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, ".episode-hits .hit"))
+        assert "q=%E5%85%BB%E8%80%81%E9%87%91" in driver.current_url
+        sections = driver.find_elements(By.CSS_SELECTOR, ".episode-hits")
+        assert sections and all(s.find_element(By.CSS_SELECTOR, "h2 a").get_attribute("href").endswith("/")
+                                for s in sections)
+        hit = driver.find_element(By.CSS_SELECTOR, ".episode-hits .hit")
+        assert hit.find_element(By.TAG_NAME, "mark").text in ("养老金", "养老", "老金")
+        assert hit.find_elements(By.CSS_SELECTOR, ".context")  # a line of context around it
+        link = hit.find_element(By.CSS_SELECTOR, "a[href*='/episodes/']").get_attribute("href")
+        assert re.search(r"/episodes/ep-00\d-[a-z-]+/#t=\d+\.\d$", link), link
+        hit.find_element(By.TAG_NAME, "button").click()  # the inline player plays the hit from its moment
+        start = float(re.search(r"#t=([\d.]+)", link)[1])
+        t = _wait(driver, lambda: driver.execute_script(
+            "const p = document.getElementById('player'); return p.currentTime > 0 && p.currentTime"))
+        assert abs(t - start) < 1.0
+        box = driver.find_element(By.ID, "q")
+        box.clear()
+        box.send_keys("zzzyxq", Keys.ENTER)
+        _wait(driver, lambda: "No hits" in driver.find_element(By.ID, "status").text)
+        assert "中文" in driver.find_element(By.ID, "status").text  # suggests the other language
+        driver.back()  # Back returns to the previous query
+        _wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, ".episode-hits .hit"))
+        assert driver.find_element(By.ID, "q").get_attribute("value") == "养老金"
+    finally:
+        driver.quit()
+
+
+def test_site_renders_for_a_show_without_video_or_chinese(tmp_path):
+    """A held-out shape: one English audio episode, no Chinese title, no cover."""
+    from helpers import ROOT, copy_show
+
+    show = copy_show(ROOT, tmp_path / "show")
+    import shutil
+    shutil.rmtree(show / "episodes" / "ep-002-sick-leave")
+    toml = (show / "podcast.toml").read_text(encoding="utf-8")
+    toml = re.sub(r'(?m)^cover = .*\n', "", toml)
+    (show / "podcast.toml").write_text(toml, encoding="utf-8")
+    p = subprocess.run([sys.executable, "-m", "media_tool", "build", "--show", str(show), "--json"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["failed"] == 0
+    home = (show / "feed" / "index.html").read_text(encoding="utf-8")
+    assert "episodes/ep-001-pensions/" in home and "ep-002" not in home and "feed.video" not in home
+    html5lib.HTMLParser(strict=True).parse(home)
