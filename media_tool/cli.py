@@ -14,6 +14,7 @@ import os
 import re
 import time
 import webbrowser
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rich.console import Console
@@ -339,9 +340,11 @@ def cmd_transcribe(args) -> int:
     ff = FFmpeg.discover()
     probe(str(src), ff)  # a bad file gets its one line before any model loads
     terms = glossary_csv.load(Path(args.glossary)) if args.glossary else Glossary()
-    engine = load_engine(args.engine, args.model, user_cache())
+    loader = ThreadPoolExecutor(1)  # the model loads while the audio is decoded and searched for speech
+    pending = loader.submit(load_engine, args.engine, args.model, user_cache())
+    loader.shutdown(wait=False)
     if args.json:
-        outcome = transcribe(src, ff, engine, language=args.language, glossary=terms)
+        outcome = transcribe(src, ff, pending, language=args.language, glossary=terms)
     else:
         with Progress(TextColumn("transcribe"), BarColumn(), TextColumn("{task.fields[rtf]}"),
                       TimeElapsedColumn(), console=err) as prog:
@@ -353,7 +356,8 @@ def cmd_transcribe(args) -> int:
                 prog.update(task, completed=done / max(total, 1e-9),
                             rtf=f"{done:.0f}/{total:.0f} s audio, {rate:.2f}x realtime")
 
-            outcome = transcribe(src, ff, engine, language=args.language, progress=moved, glossary=terms)
+            outcome = transcribe(src, ff, pending, language=args.language, progress=moved, glossary=terms)
+    engine = pending.result()
     written, missing = [], {}
     files = language_files(src.stem, outcome.transcript)
     other = "en" if outcome.language == "zh" else "zh"

@@ -118,16 +118,43 @@ WINDOW_S = 29.0
 """Whisper hears 30 seconds at a time; speech is cut into windows a little shorter than that."""
 
 
-def speech_regions(audio: np.ndarray) -> list[tuple[float, float]]:
+def speech_regions(audio: np.ndarray, parts: int | None = None) -> list[tuple[float, float]]:
     """Where someone is speaking (Silero VAD, bundled with faster-whisper), in seconds.
 
-    Long stretches are cut at the quietest moment before WINDOW_S, so each fits one window.
-    """
+    Long stretches are cut at the quietest moment before WINDOW_S, so each fits one window. Long
+    audio is cut at quiet moments into one piece per core, each piece searched on its own thread
+    (Silero runs on one core: 0.61 s against 0.30 s for 5 minutes here); regions the cuts split are
+    joined again where they still fit a window."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    stamps = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=500, speech_pad_ms=200,
-                                                     max_speech_duration_s=WINDOW_S))
-    return [(s["start"] / SAMPLE_RATE, s["end"] / SAMPLE_RATE) for s in stamps]
+    opts = VadOptions(min_silence_duration_ms=500, speech_pad_ms=200, max_speech_duration_s=WINDOW_S)
+    parts = parts or max(1, min(os.cpu_count() or 1, len(audio) // (60 * SAMPLE_RATE)))
+    cuts = [0] + [quiet_point(audio, len(audio) * k // parts) for k in range(1, parts)] + [len(audio)]
+    pieces = [(a, audio[a:b]) for a, b in zip(cuts, cuts[1:]) if b > a]
+    with ThreadPoolExecutor(len(pieces)) as pool:
+        found = list(pool.map(lambda p: [(p[0] + s["start"], p[0] + s["end"])
+                                         for s in get_speech_timestamps(p[1], opts)], pieces))
+    out: list[tuple[int, int]] = []
+    for regions in found:
+        for a, b in regions:
+            if out and a - out[-1][1] < SAMPLE_RATE // 20 and b - out[-1][0] <= WINDOW_S * SAMPLE_RATE:
+                out[-1] = (out[-1][0], b)  # one region the cut had split
+            else:
+                out.append((a, b))
+    return [(a / SAMPLE_RATE, b / SAMPLE_RATE) for a, b in out]
+
+
+def quiet_point(audio: np.ndarray, near: int, reach_s: float = 5.0) -> int:
+    """The quietest 20 ms within `reach_s` of sample `near` (where to cut audio without cutting a word)."""
+    frame = SAMPLE_RATE // 50
+    lo, hi = max(0, near - int(reach_s * SAMPLE_RATE)), min(len(audio), near + int(reach_s * SAMPLE_RATE))
+    n = (hi - lo) // frame
+    if n < 1:
+        return near
+    energy = np.square(audio[lo:lo + n * frame].reshape(n, frame)).mean(axis=1)
+    return lo + int(np.argmin(energy)) * frame + frame // 2
 
 
 def windows(regions: list[tuple[float, float]], limit: float = WINDOW_S) -> list[tuple[float, float]]:

@@ -318,3 +318,22 @@ def test_api_key_never_follows_a_redirect_to_another_origin(monkeypatch):
         for s in (api, hop):
             s.shutdown()
             s.server_close()
+
+
+def test_speech_found_in_pieces_on_several_threads_matches_one_pass(ff, tmp_path):
+    """Long audio is searched for speech in pieces cut at quiet moments, one per core; the regions
+    must be those of one pass (a word cut in two would be transcribed twice or lost)."""
+    from media_tool.whisper_engines import WINDOW_S, decode_audio, quiet_point, speech_regions
+
+    src = Path(__file__).parent / "fixtures" / "mandarin.opus"
+    long = tmp_path / "long.wav"
+    ffmpeg("-stream_loop", "3", "-i", str(src), "-ac", "1", "-ar", "16000", str(long))
+    audio = decode_audio(long, ff)
+    one, three = speech_regions(audio, parts=1), speech_regions(audio, parts=3)
+    assert all(b - a <= WINDOW_S + 0.01 for a, b in three)
+    total = lambda rs: sum(b - a for a, b in rs)  # noqa: E731
+    assert total(three) == pytest.approx(total(one), rel=0.03)
+    assert len(three) == pytest.approx(len(one), abs=2)
+    cut = quiet_point(audio, len(audio) // 2)
+    frame = audio[cut - 160:cut + 160]
+    assert float((frame ** 2).mean()) <= float((audio ** 2).mean())  # cut where it is quieter than on average

@@ -7,6 +7,7 @@ Chinese); the engines in `whisper_engines` are the model edge, `transcript_files
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -51,6 +52,7 @@ def check_language(engine, language: str) -> None:
 def transcribe(audio_path: Path, ff, engine, *, language: str = "auto", progress=None,
                glossary: Glossary = Glossary()) -> Outcome:
     """Run `engine` on one file: decode, find speech, detect or check the language, transcribe.
+    `engine` may be a Future of one, still loading while the audio is decoded.
 
     Mandarin glossary terms Whisper mishears are corrected by sound (see `glossary`). The terms are
     not given to Whisper as hotwords or prompt: measured on the committed Mandarin fixture with
@@ -61,6 +63,8 @@ def transcribe(audio_path: Path, ff, engine, *, language: str = "auto", progress
     audio = decode_audio(audio_path, ff)
     duration = len(audio) / 16000
     speech = speech_regions(audio)
+    if isinstance(engine, Future):  # the model was loading while the audio was decoded and searched
+        engine = engine.result()
     detected = language == "auto"
     if not speech:  # silence or music only: nothing was said, and nothing is invented
         lang = "en" if detected else language
