@@ -34,6 +34,7 @@ from .ffmpeg import FFmpeg
 from .glossary import Glossary
 from .new import create as new_episode
 from .search import open_index
+from .search import search as search_index
 from .serve import server
 from .settings import ENGINES, AudioSettings
 from .show import load_show, parse_timestamp
@@ -94,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--show", default=".")
     q.add_argument("--lang", choices=["zh", "en"])
     q.add_argument("--episode", metavar="SLUG")
+    q.add_argument("--since", metavar="YYYY-MM-DD", help="only episodes published on or after this date")
+    q.add_argument("--speaker", metavar="NAME", help="only what this person said (where speakers are known)")
+    q.add_argument("--words-only", action="store_true", help="the words typed and their glossary terms, not meaning")
     q.add_argument("--limit", type=int, default=20)
     q.add_argument("--json", action="store_true")
 
@@ -398,15 +402,26 @@ def cmd_search(args) -> int:
         raise UsageError("--limit must be at least 1")
     show = load_show(Path(args.show))
     index = open_index(show, readonly=True)
-    hits = index.search(args.query, lang=args.lang, slug=args.episode, limit=args.limit)
+    since = None
+    if args.since:
+        try:
+            since = dt.date.fromisoformat(args.since).isoformat()
+        except ValueError:
+            raise UsageError(f"--since: expected a date YYYY-MM-DD, got {args.since!r}") from None
+    pairs = [(t.zh, t.en) for t in show.glossary.terms]
+    hits, notices = search_index(index, args.query, glossary=pairs, lang=args.lang, slug=args.episode, since=since,
+                                 speaker=args.speaker, limit=args.limit, meaning=not args.words_only)
+    for line in notices:
+        err.print(f"[yellow]note:[/yellow] {escape(line)}", soft_wrap=True)
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=1))
         return 0
     t = Table(title=f"{len(hits)} hit(s) for {args.query!r}")
-    for col in ("episode", "lang", "at", "what was said", "listen"):
+    for col in ("episode", "lang", "at", "what was said", "found by", "listen"):
         t.add_column(col, overflow="fold")
     for h in hits:
-        t.add_row(h.title, h.lang, f"{int(h.start // 60)}:{h.start % 60:04.1f}", _marked(h.snippet), h.url)
+        where = f"{int(h.start // 60)}:{h.start % 60:04.1f}" if h.kind in ("segment", "chapter") else h.kind
+        t.add_row(h.title, h.lang, where, _marked(h.snippet), ", ".join(h.matched), h.url)
     out.print(t)
     return 0
 
@@ -424,7 +439,8 @@ def _marked(snippet: str):
 
 def cmd_serve(args) -> int:
     show = load_show(Path(args.show))
-    srv = server(show.feed_dir, open_index(show, readonly=True), args.host, args.port)
+    srv = server(show.feed_dir, open_index(show, readonly=True), args.host, args.port,
+                 glossary=[(t.zh, t.en) for t in show.glossary.terms])
     host, port = srv.server_address[:2]
     out.print(f"serving the site in {show.rel(show.feed_dir)}/ at http://{host}:{port}/ and the search page at "
               f"http://{host}:{port}/_search (Ctrl-C stops)")

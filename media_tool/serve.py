@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .errors import UsageError
 from .feed import content_type
+from .search.hybrid import search as search_index
 
 
 def search_page() -> bytes:
@@ -83,8 +84,9 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None | str:
     return a, min(b, size - 1)
 
 
-def make_handler(feed_dir: Path, index):
-    """Handler over feed/ and a read-only index (SQLite or PostgreSQL; None before any build)."""
+def make_handler(feed_dir: Path, index, glossary=()):
+    """Handler over feed/ and a read-only index (SQLite or PostgreSQL; None before any build);
+    `glossary` (zh, en) pairs widen searches to the other language's term."""
     feed_dir = feed_dir.resolve()
     lock = threading.Lock()
     cache: dict = {}
@@ -162,7 +164,9 @@ def make_handler(feed_dir: Path, index):
                 hits = []
                 if index is not None and lang in (None, "zh", "en"):
                     with lock:
-                        hits = [h.to_dict() for h in index.search(query, lang=lang, limit=limit)]
+                        found, _ = search_index(index, query, glossary=glossary, lang=lang, limit=limit,
+                                                meaning=q.get("meaning", ["1"])[0] != "0")
+                        hits = [h.to_dict() for h in found]
                 episodes = _cached_json(feed_dir / "site" / "episodes.json", cache)
                 hits = [enrich(h, feed_dir, episodes, cache) for h in hits]
                 return self._send(200, json.dumps(hits, ensure_ascii=False).encode(), "application/json; charset=utf-8")
@@ -183,10 +187,10 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a client that hangs never keeps the process alive
 
 
-def server(feed_dir: Path, index, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
+def server(feed_dir: Path, index, host: str = "127.0.0.1", port: int = 8000, glossary=()) -> ThreadingHTTPServer:
     """A ready server (call serve_forever); port 0 picks a free one. A port in use is a UsageError."""
     try:
-        return _Server((host, port), make_handler(feed_dir, index))
+        return _Server((host, port), make_handler(feed_dir, index, glossary))
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise UsageError(f"port {port} on {host} is already in use: stop what is using it, or pick another "

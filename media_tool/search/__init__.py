@@ -1,8 +1,9 @@
 """Search over every transcript segment, in Chinese and English: one `Index` protocol, two backends.
 
-`query` is the pure part both backends share (tokens, Han grams, phrases, highlight, ranking);
-`sqlite` (the default, a file in .media-tool/) and `postgres` (a shared server) import only it,
-and give the same hits in the same order.
+`query` is the pure part both backends share (tokens, Han grams, phrases, highlight, ranking,
+fusion); `sqlite` (the default, a file in .media-tool/) and `postgres` (a shared server) import it
+and `semantic` (embeddings, the nearest-neighbour index), and give the same hits in the same order.
+`hybrid.search` is what people use: words, glossary and meaning in one ranked list.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ import os
 from typing import Protocol
 
 from ..errors import ConfigError, UsageError
+from . import hybrid, semantic
+from .hybrid import search
 from .postgres import PostgresIndex
 from .query import SCHEMA_REVISION, Hit, Row, rows_from_json, rows_from_srt
 from .sqlite import SQLiteIndex
 
-__all__ = ["Index", "open_index", "Hit", "Row", "SCHEMA_REVISION", "rows_from_json", "rows_from_srt"]
+__all__ = ["Index", "open_index", "search", "hybrid", "semantic", "Hit", "Row", "SCHEMA_REVISION", "rows_from_json",
+           "rows_from_srt"]
 
 
 class Index(Protocol):
@@ -24,15 +28,24 @@ class Index(Protocol):
     def keys(self) -> dict[str, str]:
         """slug -> the key its rows were indexed under."""
 
-    def replace_episode(self, slug: str, title: str, date: str, url: str, key: str, rows: list[Row]) -> None:
-        """Swap one episode's rows for new ones, in one transaction."""
+    def replace_episode(self, slug: str, title: str, date: str, url: str, key: str, rows: list[Row],
+                        vectors: list[bytes] | None = None, made: dict[str, bytes] | None = None) -> None:
+        """Swap one episode's rows (and their int8 vectors) for new ones, in one transaction; `made`
+        are new {text hash: vector} for the embedding cache."""
+
+    def cached_embeddings(self, hashes: list[str]) -> dict[str, bytes]:
+        """The vectors already made for these text hashes."""
 
     def remove_except(self, keep: set[str]) -> list[str]:
         """Drop episodes that no longer exist; returns their slugs."""
 
-    def search(self, query: str, *, lang: str | None = None, slug: str | None = None,
-               limit: int = 20) -> list[Hit]:
-        """Ranked hits for what a person typed."""
+    def search(self, query: str, *, lang: str | None = None, slug: str | None = None, since: str | None = None,
+               speaker: str | None = None, limit: int = 20) -> list[Hit]:
+        """Ranked hits for the words a person typed (see `hybrid.search` for the whole search)."""
+
+    def nearest(self, vector, *, lang: str | None = None, slug: str | None = None, since: str | None = None,
+                speaker: str | None = None, limit: int = 20, min_cosine: float = 0.0) -> list[Hit]:
+        """Hits by meaning: rows whose vectors are nearest `vector`."""
 
     def count(self, slug: str | None = None) -> int:
         """Indexed segments, of one episode or all."""

@@ -16,6 +16,8 @@ import unicodedata
 
 from .query import (
     RANK_WINDOW,
+    SCHEMA_REVISION,
+    SELECT_HITS,
     WORD,
     Hit,
     Phrase,
@@ -28,6 +30,7 @@ from .query import (
     lang_token,
     parse,
     shortlist,
+    since_id,
     slug_token,
 )
 
@@ -72,6 +75,7 @@ class PostgresIndex:
 
         self.db = psycopg.connect(dsn, autocommit=True)
         self._lock = threading.Lock()
+        self._ann = None
         if readonly:
             self.db.execute("SET default_transaction_read_only = on")
         else:
@@ -79,12 +83,22 @@ class PostgresIndex:
 
     def _create(self) -> None:
         with self.db.transaction():
+            revision = None
+            if self.db.execute("SELECT to_regclass('mt_meta')").fetchone()[0]:
+                revision = (self.db.execute("SELECT revision FROM mt_meta").fetchone() or (None,))[0]
+            elif self.db.execute("SELECT to_regclass('mt_segments')").fetchone()[0]:
+                revision = 3  # the layout before mt_meta
+            old = revision is not None and revision != SCHEMA_REVISION
+            if old:  # an older layout: rebuilt from the transcripts
+                self.db.execute("DROP TABLE IF EXISTS mt_segments, mt_episodes, mt_stats, mt_embeddings, mt_meta")
             self.db.execute("""
                 CREATE TABLE IF NOT EXISTS mt_episodes (slug text PRIMARY KEY, title text, date text, url text,
                                                         key text, block bigint UNIQUE);
                 CREATE TABLE IF NOT EXISTS mt_segments (id bigint PRIMARY KEY, slug text NOT NULL, lang text,
                     start double precision, "end" double precision, text text, words text[], uni text[],
-                    bi text[], lang_t text[], ep text[], doclen integer);
+                    bi text[], lang_t text[], ep text[], doclen integer, kind text, speaker text, vec bytea);
+                CREATE TABLE IF NOT EXISTS mt_embeddings (hash text PRIMARY KEY, vec bytea);
+                CREATE TABLE IF NOT EXISTS mt_meta (one integer PRIMARY KEY CHECK (one = 1), revision integer);
                 CREATE INDEX IF NOT EXISTS mt_segments_slug ON mt_segments (slug);
                 CREATE INDEX IF NOT EXISTS mt_words ON mt_segments USING gin (words);
                 CREATE INDEX IF NOT EXISTS mt_uni ON mt_segments USING gin (uni);
@@ -95,32 +109,76 @@ class PostgresIndex:
                                                      rows bigint NOT NULL, tokens bigint NOT NULL);
                 INSERT INTO mt_stats VALUES (1, 0, 0) ON CONFLICT DO NOTHING;
             """)
+            self.db.execute("INSERT INTO mt_meta VALUES (1, %s) ON CONFLICT (one) DO UPDATE SET revision = %s",
+                            (SCHEMA_REVISION, SCHEMA_REVISION))
 
     def keys(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT slug, key FROM mt_episodes").fetchall())
 
-    def replace_episode(self, slug: str, title: str, date: str, url: str, key: str, rows: list[Row]) -> None:
+    def replace_episode(self, slug: str, title: str, date: str, url: str, key: str, rows: list[Row],
+                        vectors: list[bytes] | None = None, made: dict[str, bytes] | None = None) -> None:
         if len(rows) >= 1 << 16:
             raise ValueError(f"{slug}: more than 65535 segments")
-        with self._lock, self.db.transaction():
-            self._delete(slug)
-            base = block_base(date)
-            taken = {b for (b,) in self.db.execute(
-                "SELECT block FROM mt_episodes WHERE block BETWEEN %s AND %s", (base, base + 255))}
-            block = free_block(date, taken)
-            self.db.execute("INSERT INTO mt_episodes VALUES (%s, %s, %s, %s, %s, %s)",
-                            (slug, title, date, url, key, block))
-            data, tokens = [], 0
-            for n, r in enumerate(rows):
-                c = columns(r.text, r.lang, slug)
-                size = sum(len(v) for v in c.values())
-                tokens += size
-                data.append(((block << 16) + n, slug, r.lang, r.start, r.end, r.text, c["words"], c["uni"],
-                             c["bi"], c["lang"], c["ep"], size))
-            with self.db.cursor() as cur:
-                cur.executemany('INSERT INTO mt_segments VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)',
-                                data)
-            self.db.execute("UPDATE mt_stats SET rows = rows + %s, tokens = tokens + %s", (len(rows), tokens))
+        vecs = vectors or [None] * len(rows)
+        with self._lock:
+            old = [i for (i,) in self.db.execute("SELECT id FROM mt_segments WHERE slug = %s AND vec IS NOT NULL",
+                                                 (slug,))]
+            with self.db.transaction():
+                self._delete(slug)
+                base = block_base(date)
+                taken = {b for (b,) in self.db.execute(
+                    "SELECT block FROM mt_episodes WHERE block BETWEEN %s AND %s", (base, base + 255))}
+                block = free_block(date, taken)
+                self.db.execute("INSERT INTO mt_episodes VALUES (%s, %s, %s, %s, %s, %s)",
+                                (slug, title, date, url, key, block))
+                data, tokens, ids = [], 0, []
+                for n, (r, v) in enumerate(zip(rows, vecs)):
+                    c = columns(r.text, r.lang, slug)
+                    size = sum(len(x) for x in c.values())
+                    tokens += size
+                    ids.append((block << 16) + n)
+                    data.append((ids[-1], slug, r.lang, r.start, r.end, r.text, c["words"], c["uni"], c["bi"],
+                                 c["lang"], c["ep"], size, r.kind, r.speaker, v))
+                with self.db.cursor() as cur:
+                    cur.executemany("INSERT INTO mt_segments VALUES (" + ", ".join(["%s"] * 15) + ")", data)
+                    cur.executemany("INSERT INTO mt_embeddings VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                                    list((made or {}).items()))
+                self.db.execute("UPDATE mt_stats SET rows = rows + %s, tokens = tokens + %s", (len(rows), tokens))
+            if self._ann is not None:  # this process's nearest-neighbour index follows
+                self._ann.replace(old, [i for i, v in zip(ids, vecs) if v is not None],
+                                  [v for v in vecs if v is not None])
+
+    def cached_embeddings(self, hashes: list[str]) -> dict[str, bytes]:
+        with self._lock:
+            return {h: bytes(v) for h, v in self.db.execute(
+                "SELECT hash, vec FROM mt_embeddings WHERE hash = ANY(%s)", (hashes,)).fetchall()}
+
+    def _ann_index(self):
+        """The nearest-neighbour index of the server's vectors, built in this process on first use
+        (PostgreSQL here has no pgvector: the vectors live in the server, the graph in memory)."""
+        from .semantic import Ann
+
+        if self._ann is None:
+            ann = Ann(None)
+            count = self.db.execute("SELECT count(*) FROM mt_segments WHERE vec IS NOT NULL").fetchone()[0]
+            ann.sync(count, lambda: tuple(map(list, zip(*[(i, bytes(v)) for i, v in self.db.execute(
+                "SELECT id, vec FROM mt_segments WHERE vec IS NOT NULL")]))) or ([], []))
+            self._ann = ann
+        return self._ann
+
+    def nearest(self, vector, *, lang: str | None = None, slug: str | None = None, since: str | None = None,
+                speaker: str | None = None, limit: int = 20, min_cosine: float = 0.0) -> list[Hit]:
+        from .semantic import CANDIDATES, rerank
+
+        with self._lock:
+            found = [i for i, _ in self._ann_index().nearest(vector, max(CANDIDATES, limit * 4))
+                     if i >= since_id(since)]
+            if not found:
+                return []
+            rows = self.db.execute(SELECT_HITS.format(segments="mt_segments", episodes="mt_episodes").replace(
+                " FROM", ", s.vec FROM", 1) + " WHERE s.id = ANY(%s)", (found,)).fetchall()
+        rows, score = rerank(rows, vector, min_cosine=min_cosine, lang=lang, slug=slug, speaker=speaker)
+        return assemble(rows, score, [], limit)
 
     def _delete(self, slug: str) -> None:
         n, tokens = self.db.execute("SELECT count(*), coalesce(sum(doclen), 0) FROM mt_segments WHERE slug = %s",
@@ -131,9 +189,14 @@ class PostgresIndex:
 
     def remove_except(self, keep: set[str]) -> list[str]:
         gone = [s for s in self.keys() if s not in keep]
-        with self._lock, self.db.transaction():
-            for slug in gone:
-                self._delete(slug)
+        with self._lock:
+            old = [i for (i,) in self.db.execute("SELECT id FROM mt_segments WHERE slug = ANY(%s) AND vec IS NOT NULL",
+                                                 (gone,))]
+            with self.db.transaction():
+                for slug in gone:
+                    self._delete(slug)
+            if self._ann is not None and old:
+                self._ann.replace(old, [], [])
         return gone
 
     @staticmethod
@@ -150,13 +213,15 @@ class PostgresIndex:
                 args.append("% " + " ".join(toks) + " %")
         return " AND ".join(sql) or "true", args
 
-    def search(self, query: str, *, lang: str | None = None, slug: str | None = None,
-               limit: int = 20) -> list[Hit]:
+    def search(self, query: str, *, lang: str | None = None, slug: str | None = None, since: str | None = None,
+               speaker: str | None = None, limit: int = 20) -> list[Hit]:
         phrases, terms = parse(query)
         if not phrases:
             return []
         every = phrases + filters(lang, slug)
         where, args = self._where(every)
+        where += " AND id >= %s" + (" AND speaker = %s" if speaker is not None else "")
+        args += [since_id(since)] + ([speaker] if speaker is not None else [])
         with self._lock:
             nrow, ntok = self.db.execute("SELECT rows, tokens FROM mt_stats").fetchone()
             found = self.db.execute(
@@ -180,9 +245,8 @@ class PostgresIndex:
                     s += weight * (f * (K1 + 1.0)) / (f + K1 * (1.0 - B + B * doclen / avgdl))
                 score[rid] = -1.0 * s
             best = shortlist(score, limit)
-            rows = self.db.execute(
-                'SELECT s.id, s.slug, e.title, s.lang, s.start, s."end", s.text, e.url, e.date FROM mt_segments s '
-                "JOIN mt_episodes e ON e.slug = s.slug WHERE s.id = ANY(%s)", (list(best),)).fetchall()
+            rows = self.db.execute(SELECT_HITS.format(segments="mt_segments", episodes="mt_episodes") +
+                                   " WHERE s.id = ANY(%s)", (list(best),)).fetchall()
         return assemble(rows, best, terms, limit)
 
     def count(self, slug: str | None = None) -> int:

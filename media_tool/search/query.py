@@ -16,11 +16,11 @@ import hashlib
 import html
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from ..transcripts import read_srt
 
-SCHEMA_REVISION = 3
+SCHEMA_REVISION = 4
 RANK_WINDOW = 2000
 """A query matching more segments than this is ranked among the newest this many matches."""
 HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -30,13 +30,18 @@ WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 @dataclass(frozen=True)
 class Row:
-    """One indexed segment."""
+    """One indexed text: a transcript segment, or an episode's title, notes, people or a chapter title."""
 
     slug: str
     lang: str
     start: float
     end: float
     text: str
+    kind: str = "segment"  # segment | title | notes | people | chapter
+    speaker: str | None = None
+
+
+KINDS = ("segment", "title", "notes", "people", "chapter")
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,10 @@ class Hit:
     text: str
     snippet: str
     url: str
+    kind: str = "segment"
+    speaker: str | None = None
+    matched: tuple[str, ...] = ("words",)  # how it was found: words, glossary, meaning
+    score: float = 0.0                     # the fused rank score (higher is better)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -164,15 +173,66 @@ def shortlist(scores: dict[int, float], limit: int) -> dict[int, float]:
     return dict(sorted(scores.items(), key=lambda kv: kv[1])[: int(limit) * 5])
 
 
-def assemble(rows: list, score: dict, terms: list[str], limit: int) -> list[Hit]:
-    """Hits from (id, slug, title, lang, start, end, text, url, date) rows and their scores.
+SELECT_HITS = ('SELECT s.id, s.slug, e.title, s.lang, s.start, s."end", s.text, e.url, e.date, s.kind, s.speaker '
+               "FROM {segments} s JOIN {episodes} e ON e.slug = s.slug")
+"""The columns `assemble` takes, in its order (both backends)."""
 
-    Stable sorts, least important key first: relevance, then newer episodes, then time."""
+
+def assemble(rows: list, score: dict, terms: list[str], limit: int) -> list[Hit]:
+    """Hits from (id, slug, title, lang, start, end, text, url, date, kind, speaker) rows and their
+    scores (lower is better). Stable sorts, least important key first: relevance, then newer
+    episodes, then time. A transcript line links to the audio at its moment; a title, notes or
+    people row to the episode's page (a chapter: at its start)."""
     rows = sorted(rows, key=lambda r: r[4])
     rows.sort(key=lambda r: r[8], reverse=True)
     rows.sort(key=lambda r: score[r[0]])
-    return [Hit(slug, title, lang, start, end, text, highlight(text, terms), f"{url}#t={start:.1f}")
-            for _, slug, title, lang, start, end, text, url, _ in rows[: int(limit)]]
+    return [Hit(slug, title, lang, start, end, text, highlight(text, terms), hit_url(url, slug, kind, start),
+                kind=kind or "segment", speaker=speaker)
+            for _, slug, title, lang, start, end, text, url, _, kind, speaker in rows[: int(limit)]]
+
+
+def hit_url(media_url: str, slug: str, kind: str | None, start: float) -> str:
+    if kind in (None, "segment"):
+        return f"{media_url}#t={start:.1f}"
+    page = media_url.rsplit("/media/", 1)[0] + f"/episodes/{slug}/"
+    return page + (f"#t={start:.1f}" if kind == "chapter" else "")
+
+
+def since_id(since: str | None) -> int:
+    """The lowest row id of episodes published on or after `since` (ids follow dates: see `free_block`)."""
+    return block_base(since) << 16 if since else 0
+
+
+def fuse(lists: dict[str, list[Hit]], limit: int, k: int = 60) -> list[Hit]:
+    """Reciprocal rank fusion of ranked hit lists ({how matched: hits}): a hit's score is the sum of
+    1/(k + rank) over the lists that hold it, so agreement between words, glossary and meaning
+    wins; each hit says which lists found it."""
+    score: dict[tuple, float] = {}
+    first: dict[tuple, Hit] = {}
+    how: dict[tuple, list[str]] = {}
+    for name, hits in lists.items():
+        for rank, h in enumerate(hits):
+            key = (h.slug, h.lang, h.kind, round(h.start, 2))
+            score[key] = score.get(key, 0.0) + 1.0 / (k + rank + 1)
+            if key not in first or ("<mark>" in h.snippet and "<mark>" not in first[key].snippet):
+                first[key] = h
+            how.setdefault(key, []).append(name)
+    order = sorted(score, key=lambda key: -score[key])
+    return [replace(first[key], matched=tuple(dict.fromkeys(how[key])), score=round(score[key], 6))
+            for key in order[:limit]]
+
+
+def expansions(query: str, pairs: list[tuple[str, str]]) -> list[str]:
+    """The other-language terms of the glossary pairs (zh, en) whose one side the query holds: a Chinese
+    term as written, an English one as whole words, case-insensitively."""
+    out = []
+    lowered = " ".join(WORD.findall(query.lower()))
+    for zh, en in pairs:
+        if zh and zh in query:
+            out.append(en)
+        elif en and re.search(r"(?<!\w)" + re.escape(" ".join(WORD.findall(en.lower()))) + r"(?!\w)", lowered):
+            out.append(zh)
+    return [t for t in dict.fromkeys(out) if t and t not in query]
 
 
 def lang_token(lang: str) -> str:
@@ -190,7 +250,8 @@ def fts_values(text: str, lang: str, slug: str) -> tuple[str, str, str, str, str
 
 def rows_from_json(slug: str, lang: str, text: str) -> list[Row]:
     """Index rows from a Podcasting 2.0 JSON transcript: whole segments, so phrases stay whole."""
-    return [Row(slug, lang, float(s["startTime"]), float(s["endTime"]), " ".join(str(s["body"]).split()))
+    return [Row(slug, lang, float(s["startTime"]), float(s["endTime"]), " ".join(str(s["body"]).split()),
+                speaker=str(s["speaker"]) if s.get("speaker") else None)
             for s in json.loads(text).get("segments", []) if str(s.get("body", "")).strip()]
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from .query import (
     RANK_WINDOW,
     SCHEMA_REVISION,
+    SELECT_HITS,
     Hit,
     Row,
     assemble,
@@ -25,6 +26,7 @@ from .query import (
     fts_values,
     parse,
     shortlist,
+    since_id,
 )
 
 
@@ -47,6 +49,9 @@ class SQLiteIndex:
 
     def __init__(self, path: Path, *, readonly: bool = False):
         self.path = path
+        self.ann_path = path.with_name(path.name + ".usearch")
+        self._ann = None
+        self.readonly = readonly
         if readonly:
             self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         else:
@@ -60,12 +65,15 @@ class SQLiteIndex:
         if version not in (0, SCHEMA_REVISION):  # an older layout: rebuilt from the transcripts
             self.db.executescript("DROP TABLE IF EXISTS segments_fts; DROP TABLE IF EXISTS segments; "
                                   "DROP TABLE IF EXISTS episodes;")
+            self.ann_path.unlink(missing_ok=True)
         self.db.executescript(f"""
             PRAGMA journal_mode = WAL;
             CREATE TABLE IF NOT EXISTS episodes (slug TEXT PRIMARY KEY, title TEXT, date TEXT, url TEXT,
                                                  key TEXT, block INTEGER UNIQUE);
             CREATE TABLE IF NOT EXISTS segments (id INTEGER PRIMARY KEY, slug TEXT, lang TEXT,
-                                                 start REAL, "end" REAL, text TEXT);
+                                                 start REAL, "end" REAL, text TEXT, kind TEXT, speaker TEXT,
+                                                 vec BLOB);
+            CREATE TABLE IF NOT EXISTS embeddings (hash TEXT PRIMARY KEY, vec BLOB);
             CREATE INDEX IF NOT EXISTS segments_slug ON segments(slug);
             CREATE VIRTUAL TABLE IF NOT EXISTS segments_fts USING fts5(
                 words, uni, bi, lang, ep, content='', tokenize='porter unicode61');
@@ -76,10 +84,15 @@ class SQLiteIndex:
         """slug -> the key its rows were indexed under."""
         return dict(self.db.execute("SELECT slug, key FROM episodes"))
 
-    def replace_episode(self, slug: str, title: str, date: str, url: str, key: str, rows: list[Row]) -> None:
-        """Swap one episode's rows for new ones, in one transaction (others untouched)."""
+    def replace_episode(self, slug: str, title: str, date: str, url: str, key: str, rows: list[Row],
+                        vectors: list[bytes] | None = None, made: dict[str, bytes] | None = None) -> None:
+        """Swap one episode's rows (and their int8 vectors, if any) for new ones, in one transaction
+        (others untouched); `made` are new embeddings for the cache."""
         if len(rows) >= 1 << 16:
             raise ValueError(f"{slug}: more than 65535 segments")
+        vecs = vectors or [None] * len(rows)
+        old = [i for (i,) in self.db.execute("SELECT id FROM segments WHERE slug = ? AND vec IS NOT NULL", (slug,))]
+        ann = self.ann() if old or vectors else None  # in step with the rows before they change
         with _as_os_errors(self.path), self.db:
             self._delete(slug)
             base = block_base(date)
@@ -87,12 +100,52 @@ class SQLiteIndex:
                                                    (base, base + 255))}
             block = free_block(date, taken)
             self.db.execute("INSERT INTO episodes VALUES (?, ?, ?, ?, ?, ?)", (slug, title, date, url, key, block))
-            for n, r in enumerate(rows):
-                rowid = (block << 16) + n  # row ids follow publication dates: newest is highest
-                self.db.execute('INSERT INTO segments (id, slug, lang, start, "end", text) VALUES (?, ?, ?, ?, ?, ?)',
-                                (rowid, r.slug, r.lang, r.start, r.end, r.text))
-                self.db.execute("INSERT INTO segments_fts (rowid, words, uni, bi, lang, ep) VALUES (?, ?, ?, ?, ?, ?)",
-                                (rowid, *fts_values(r.text, r.lang, slug)))
+            ids = [(block << 16) + n for n in range(len(rows))]  # row ids follow publication dates
+            self.db.executemany('INSERT INTO segments (id, slug, lang, start, "end", text, kind, speaker, vec) '
+                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                [(i, r.slug, r.lang, r.start, r.end, r.text, r.kind, r.speaker, v)
+                                 for i, r, v in zip(ids, rows, vecs)])
+            self.db.executemany("INSERT INTO segments_fts (rowid, words, uni, bi, lang, ep) VALUES (?, ?, ?, ?, ?, ?)",
+                                [(i, *fts_values(r.text, r.lang, slug)) for i, r in zip(ids, rows)])
+            self.db.executemany("INSERT OR IGNORE INTO embeddings VALUES (?, ?)", list((made or {}).items()))
+        if ann is not None:
+            with _as_os_errors(self.ann_path):
+                ann.replace(old, [i for i, v in zip(ids, vecs) if v is not None], [v for v in vecs if v is not None])
+                ann.save()
+
+    def cached_embeddings(self, hashes: list[str]) -> dict[str, bytes]:
+        """The int8 vectors already made for these text hashes."""
+        out = {}
+        for i in range(0, len(hashes), 500):
+            part = hashes[i:i + 500]
+            out.update(self.db.execute(f"SELECT hash, vec FROM embeddings WHERE hash IN ({','.join('?' * len(part))})",
+                                       part).fetchall())
+        return out
+
+    def ann(self):
+        """The nearest-neighbour index, rebuilt from the stored vectors if its file is missing or stale."""
+        from .semantic import Ann
+
+        if self._ann is None:
+            self._ann = Ann(self.ann_path, save=not self.readonly)
+            count = self.db.execute("SELECT count(*) FROM segments WHERE vec IS NOT NULL").fetchone()[0]
+            self._ann.sync(count, lambda: tuple(map(list, zip(*self.db.execute(
+                "SELECT id, vec FROM segments WHERE vec IS NOT NULL")))) or ([], []))
+        return self._ann
+
+    def nearest(self, vector, *, lang: str | None = None, slug: str | None = None, since: str | None = None,
+                speaker: str | None = None, limit: int = 20, min_cosine: float = 0.0) -> list[Hit]:
+        """Hits by meaning: the rows whose vectors are nearest `vector` (cosine at least `min_cosine`)."""
+        from .semantic import CANDIDATES, rerank
+
+        found = [i for i, _ in self.ann().nearest(vector, max(CANDIDATES, limit * 4)) if i >= since_id(since)]
+        if not found:
+            return []
+        marks = ",".join("?" * len(found))
+        rows = self.db.execute(SELECT_HITS.format(segments="segments", episodes="episodes").replace(
+            " FROM", ", s.vec FROM", 1) + f" WHERE s.id IN ({marks})", found).fetchall()
+        rows, score = rerank(rows, vector, min_cosine=min_cosine, lang=lang, slug=slug, speaker=speaker)
+        return assemble(rows, score, [], limit)
 
     def _delete(self, slug: str) -> None:
         # A contentless FTS5 table forgets a row when told the values it was indexed with.
@@ -105,13 +158,20 @@ class SQLiteIndex:
     def remove_except(self, keep: set[str]) -> list[str]:
         """Drop episodes that no longer exist."""
         gone = [s for s in self.keys() if s not in keep]
+        old = [i for slug in gone for (i,) in self.db.execute(
+            "SELECT id FROM segments WHERE slug = ? AND vec IS NOT NULL", (slug,))]
+        ann = self.ann() if old else None
         with _as_os_errors(self.path), self.db:
             for slug in gone:
                 self._delete(slug)
+        if ann is not None:
+            with _as_os_errors(self.ann_path):
+                ann.replace(old, [], [])
+                ann.save()
         return gone
 
-    def search(self, query: str, *, lang: str | None = None, slug: str | None = None,
-               limit: int = 20) -> list[Hit]:
+    def search(self, query: str, *, lang: str | None = None, slug: str | None = None, since: str | None = None,
+               speaker: str | None = None, limit: int = 20) -> list[Hit]:
         phrases, terms = parse(query)
         if not phrases:
             return []
@@ -121,13 +181,17 @@ class SQLiteIndex:
             # archive matches hundreds of thousands. Row ids follow publication dates, so the
             # newest RANK_WINDOW matches are found by walking the index backwards, and ranking
             # is done among them: exact for any query that matches fewer.
-            found = self.db.execute("SELECT rowid, rank FROM segments_fts WHERE segments_fts MATCH ? "
-                                    "ORDER BY rowid DESC LIMIT ?", (expr, RANK_WINDOW)).fetchall()
+            found = self.db.execute("SELECT rowid, rank FROM segments_fts WHERE segments_fts MATCH ? AND rowid >= ? "
+                                    "ORDER BY rowid DESC LIMIT ?", (expr, since_id(since), RANK_WINDOW)).fetchall()
+            if speaker is not None and found:  # no speaker column in the text index: checked on the rows
+                marks = ",".join("?" * len(found))
+                said = {i for (i,) in self.db.execute(f"SELECT id FROM segments WHERE speaker = ? AND id IN ({marks})",
+                                                      [speaker, *[i for i, _ in found]])}
+                found = [(i, r) for i, r in found if i in said]
             best = shortlist(dict(found), limit)
             marks = ",".join("?" * len(best))
-            rows = self.db.execute('SELECT s.id, s.slug, e.title, s.lang, s.start, s."end", s.text, e.url, e.date '
-                                   f"FROM segments s JOIN episodes e ON e.slug = s.slug WHERE s.id IN ({marks})",
-                                   list(best)).fetchall()
+            rows = self.db.execute(SELECT_HITS.format(segments="segments", episodes="episodes") +
+                                   f" WHERE s.id IN ({marks})", list(best)).fetchall()
         except sqlite3.OperationalError:
             return []  # a query FTS5 still cannot take is simply one with no hits
         return assemble(rows, best, terms, limit)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from .. import notes
 from ..episode import Context, Episode
 from ..errors import ConfigError
 from ..fsutil import key_of
-from ..search import SCHEMA_REVISION, rows_from_json, rows_from_srt
+from ..search import SCHEMA_REVISION, Row, rows_from_json, rows_from_srt, semantic
 from ..transcripts import TranscriptFormatError, file_name
 
 
@@ -32,6 +33,8 @@ class IndexStage:
     def key(self, ctx: Context, ep: Episode) -> dict:
         return {"files": {lang: [p.name, ctx.state.hashes.digest(p)] for lang, p in self._sources(ctx, ep).items()},
                 "title": ep.config.title, "date": ep.config.date.isoformat(), "base": ctx.show.base_url,
+                "about": [(r.lang, r.kind, r.start, r.text) for r in about(ep)],
+                "meaning": None if semantic.unavailable() else semantic.MODEL,
                 "schema": SCHEMA_REVISION, "backend": ctx.show.search.backend}
 
     def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
@@ -50,14 +53,52 @@ class IndexStage:
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise ConfigError(f"not a Podcasting 2.0 JSON transcript ({exc}); fix the file, or delete it "
                                   "to get the machine version back", display) from exc
+        rows += about(ep)
         title = notes.localized(ep.config.title, ep.config.language)
         key = key_of(self.key(ctx, ep))
         with ctx.index_lock:
-            ctx.index().replace_episode(ep.slug, title, ep.config.date.isoformat(),
-                                        f"{ctx.show.base_url}/media/{ep.slug}.mp3", key, rows)
-        return ep, {"rows": len(rows), "index_key": key}
+            index = ctx.index()
+            vectors, made, why = None, {}, semantic.unavailable()
+            if why is None:  # each distinct text embedded once, ever (cached by its hash)
+                texts = [r.text for r in rows]
+                vectors, made = semantic.embeddings(texts, index.cached_embeddings(
+                    [semantic.text_hash(t) for t in texts]))
+                anchors = list(semantic.ANCHORS)  # for search's threshold: cached here once, not at each search
+                made.update(semantic.embeddings(anchors, index.cached_embeddings(
+                    [semantic.text_hash(t) for t in anchors]))[1])
+            index.replace_episode(ep.slug, title, ep.config.date.isoformat(),
+                                  f"{ctx.show.base_url}/media/{ep.slug}.mp3", key, rows, vectors, made)
+        data = {"rows": len(rows), "index_key": key, "embedded": len(made)}
+        if why:
+            data["note"] = f"episodes/{ep.slug}: {why}"
+            ep = replace(ep, notices=ep.notices + (data["note"],))
+        return ep, data
 
     def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
         with ctx.index_lock:
             ok = ctx.index().keys().get(ep.slug) == data.get("index_key")
-        return ep if ok else None
+        if not ok:
+            return None
+        return replace(ep, notices=ep.notices + (data["note"],)) if data.get("note") else ep
+
+
+def about(ep: Episode) -> list[Row]:
+    """What staff also search besides what was said: the titles, notes, people and chapter titles
+    in each language (a hit on them leads to the episode's page, or the chapter's moment)."""
+    cfg, offset = ep.config, ep.loudness.timeline_offset if ep.loudness else 0.0
+    out = []
+    for lang in ("en", "zh"):
+        if cfg.title.get(lang) or (lang == cfg.language and cfg.title):
+            out.append(Row(ep.slug, lang, 0.0, 0.0, notes.localized(cfg.title, lang), kind="title"))
+        text = notes.plain(notes.episode_notes(cfg.notes, lang)) if (lang in cfg.notes or (
+            lang == cfg.language and "" in cfg.notes)) else ""
+        for para in (p.strip() for p in text.split("\n\n")):
+            if para:
+                out.append(Row(ep.slug, lang, 0.0, 0.0, " ".join(para.split()), kind="notes"))
+        for c in notes.published_chapters(cfg.chapters, offset):
+            if c.title.get(lang) or (lang == cfg.language and c.title):
+                out.append(Row(ep.slug, lang, c.start, c.start, notes.localized(c.title, lang), kind="chapter"))
+    people = "; ".join(f"{p.name} ({p.role})" for p in cfg.people)
+    if people:
+        out.append(Row(ep.slug, cfg.language, 0.0, 0.0, people, kind="people"))
+    return out

@@ -1,0 +1,54 @@
+"""One ranked list from three ways of finding: the words typed (FTS5/bm25), their glossary
+translations (养老金 also searches "pension"), and meaning (nearest embeddings), fused by
+reciprocal rank; each hit says how it was found and with what score."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .query import Hit, expansions, fuse, highlight, parse
+from .semantic import ANCHORS, embed_query, embeddings, floor, from_int8, text_hash, unavailable
+
+
+def search(index, query: str, *, glossary=(), lang: str | None = None, slug: str | None = None,
+           since: str | None = None, speaker: str | None = None, limit: int = 20,
+           meaning: bool = True) -> tuple[list[Hit], list[str]]:
+    """Hits and notices (one line each, e.g. why meaning search is off). `glossary` holds (zh, en) pairs."""
+    notices = []
+    pick = {"lang": lang, "slug": slug, "since": since, "speaker": speaker, "limit": max(limit, 20)}
+    lists = {"words": index.search(query, **pick)}
+    terms = parse(query)[1]
+    other = expansions(query, list(glossary))
+    if other:
+        found = []
+        for term in other:
+            found += index.search(f'"{term}"', **pick)
+            terms += parse(term)[1]
+        lists["glossary"] = found
+    if meaning and query.strip() and hasattr(index, "nearest"):
+        why = unavailable()
+        if why:
+            notices.append(why)
+        else:
+            vector = embed_query(query)
+            lists["meaning"] = index.nearest(vector, min_cosine=floor(vector, anchors(index)), **pick)
+    hits = fuse(lists, limit)
+    return [h if "<mark>" in h.snippet else _marked(h, terms) for h in hits], notices
+
+
+def _marked(hit: Hit, terms: list[str]) -> Hit:
+    return replace(hit, snippet=highlight(hit.text, terms))
+
+
+_ANCHORS: list = []
+
+
+def anchors(index):
+    """The off-topic anchors' vectors: from the index's embedding cache (made at indexing), else
+    embedded here; kept for the life of the process (`serve` asks once)."""
+    import numpy as np
+
+    if not _ANCHORS:
+        blobs, _ = embeddings(list(ANCHORS), index.cached_embeddings([text_hash(t) for t in ANCHORS]))
+        _ANCHORS.append(np.vstack([from_int8(b) for b in blobs]))
+    return _ANCHORS[0]

