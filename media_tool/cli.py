@@ -15,6 +15,7 @@ import re
 import time
 import webbrowser
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
@@ -23,7 +24,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__, notes, upload
+from . import __version__, notes, speakers, upload
 from . import build as builder
 from . import glossary as glossary_csv
 from .check import check
@@ -45,7 +46,7 @@ from .stages.transcribe import transcribe
 from .stages.translate import whisper_translation
 from .transcript_files import write_files
 from .transcripts import bilingual_files, language_files
-from .whisper_engines import load_engine, user_cache
+from .whisper_engines import decode_audio, load_engine, speech_regions, user_cache
 
 HELP = ("Turn a show folder of raw podcast and videocast recordings into a published, bilingual "
         "(Chinese/English) podcast: loudness-correct MP3/M4A/MP4, transcripts, tags, feeds and search.")
@@ -88,6 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--model", default="base", help="model: base (multilingual, offline; the default), tiny.en "
                    "(English only, offline), another name (downloaded as the engine does) or a local path")
     t.add_argument("--glossary", metavar="FILE.csv", help="zh,en term pairs: recognition hints and corrections")
+    t.add_argument("--speakers", metavar="N|auto", help="name each line's speaker (Speaker 1, 2, ...): N voices, "
+                   "or auto to estimate how many")
     t.add_argument("--json", action="store_true")
 
     q = sub.add_parser("search", parents=[common], help="search what was said, in Chinese or English")
@@ -362,6 +365,8 @@ def cmd_transcribe(args) -> int:
 
             outcome = transcribe(src, ff, pending, language=args.language, progress=moved, glossary=terms)
     engine = pending.result()
+    if args.speakers:
+        outcome = replace(outcome, transcript=_with_speakers(src, ff, outcome.transcript, args.speakers))
     written, missing = [], {}
     files = language_files(src.stem, outcome.transcript)
     other = "en" if outcome.language == "zh" else "zh"
@@ -395,6 +400,18 @@ def cmd_transcribe(args) -> int:
                   f"{outcome.seconds:.1f} s for {outcome.audio_seconds:.0f} s of audio "
                   f"(realtime factor {outcome.realtime_factor:.2f})")
     return 0
+
+
+def _with_speakers(src: Path, ff: FFmpeg, t, wanted: str):
+    """`transcribe --speakers`: each line labelled Speaker 1, 2, ... by voice."""
+    if wanted != "auto" and not (wanted.isdigit() and 1 <= int(wanted) <= speakers.MAX_SPEAKERS):
+        raise UsageError(f"--speakers: expected a number from 1 to {speakers.MAX_SPEAKERS} or auto, got {wanted!r}")
+    if why := speakers.unavailable():
+        raise UsageError(why)
+    audio = decode_audio(src, ff)
+    found = speakers.turns(audio, speech_regions(audio), None if wanted == "auto" else int(wanted))
+    return replace(t, segments=speakers.label(t.segments, tuple((x.start, x.end, f"Speaker {x.speaker + 1}")
+                                                                   for x in found)))
 
 
 def cmd_search(args) -> int:

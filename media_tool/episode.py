@@ -28,6 +28,7 @@ class Episode:
     config: EpisodeConfig
     media: MediaInfo | None = None                   # probe
     loudness: LoudnessReport | None = None           # normalize
+    turns: tuple[tuple[float, float, str], ...] = ()  # speakers: (start, end, name) in the published timeline
     outputs: dict[str, str] = field(default_factory=dict)  # normalize: kind -> untagged master (show-relative)
     transcripts: dict[str, Transcript] = field(default_factory=dict)  # transcribe/translate: language -> text
     transcript_files: dict[str, str] = field(default_factory=dict)  # file name -> show-relative path

@@ -173,7 +173,9 @@ def _with_files(ctx: Context, ep: Episode, t: Transcript, written: dict[str, str
             fixed = tx.read_srt(_read_text(where / srt, display), t.language)
         except TranscriptFormatError as exc:
             raise _config_error(exc, display) from exc
-        t = Transcript(t.language, fixed.segments, "edited")
+        names = {x.speaker for x in t.segments if x.speaker}
+        t = Transcript(t.language, tx.speakers_from_prefixes(fixed.segments, names) if names else fixed.segments,
+                       "edited")
     return replace(ep, transcripts={**ep.transcripts, t.language: t},
                    transcript_files={**ep.transcript_files, **{n: ctx.show.rel(where / n) for n in written}},
                    edited=ep.edited | edits, notices=ep.notices + notes)

@@ -158,10 +158,30 @@ def _td(seconds: float) -> dt.timedelta:
     return dt.timedelta(milliseconds=round(seconds * 1000))
 
 
-def to_srt(t: Transcript) -> str:
-    subs = [srt.Subtitle(i + 1, _td(c.start), _td(c.end), c.text)
-            for i, c in enumerate(cues(t.segments, SRT_LINE, SRT_LINES))]
+def to_srt(t: Transcript, speakers: bool = True) -> str:
+    """SRT; where speakers are known (and `speakers`), a cue where the voice changes starts `Name: `."""
+    subs, last = [], None
+    for i, c in enumerate(cues(t.segments, SRT_LINE, SRT_LINES)):
+        text = c.text
+        if speakers and c.speaker and c.speaker != last:
+            text = f"{c.speaker}: {text}"
+        last = c.speaker or last
+        subs.append(srt.Subtitle(i + 1, _td(c.start), _td(c.end), text))
     return srt.compose(subs, reindex=False)
+
+
+def speakers_from_prefixes(segments: tuple[Segment, ...], names: set[str]) -> tuple[Segment, ...]:
+    """Read back what `to_srt` wrote: a cue starting `Name: ` (a known name) is that person's, and so
+    are the cues after it until the next name; the prefix is not part of what was said."""
+    out, current = [], None
+    for s in segments:
+        text = s.text
+        for name in names:
+            for sep in (": ", "："):
+                if text.startswith(name + sep):
+                    current, text = name, text[len(name) + len(sep):]
+        out.append(Segment(s.start, s.end, text, s.speaker or current))
+    return tuple(out)
 
 
 def _vtt_time(seconds: float) -> str:

@@ -27,6 +27,8 @@ fi
 # CPU build of torch first (else pip takes a multi-GB CUDA build), then openai-whisper --no-deps.
 .venv/bin/python -m pip install -q torch==2.13.0 tiktoken numba more-itertools tqdm
 .venv/bin/python -m pip install -q --no-deps openai-whisper
+# The voice encoder's weights for speaker turns (run in numpy): the wheel alone, not its torch/librosa deps.
+.venv/bin/python -m pip install -q --no-deps Resemblyzer==0.1.4
 # podcast-partytime, the Podcasting 2.0 parser the feed tests run with node.
 if command -v npm >/dev/null; then
   (cd tests/js && npm install --silent --no-audit --no-fund >/dev/null)

@@ -13,16 +13,17 @@ from .index import IndexStage
 from .normalize import NormalizeStage
 from .probe import ProbeStage
 from .publish import PublishStep
+from .speakers import SpeakersStage
 from .tag import TagStage
 from .transcribe import TranscribeStage
 from .translate import TranslateStage
 
-# Dependency order: probe facts -> normalized masters -> transcript of them -> its translation
-# -> captions drawn into the video (both languages) -> short captioned clips -> tagged published copies (tags carry the
-# transcript and subtitle tracks) -> the search index of both languages.
+# Dependency order: probe facts -> normalized masters -> who spoke when -> transcript of them (each line
+# with its speaker) -> its translation -> captions drawn into the video (both languages) -> short captioned
+# clips -> tagged published copies (tags carry the transcript and subtitle tracks) -> the search index.
 CLIPS = ClipStage()
-STAGES: tuple[Stage, ...] = (ProbeStage(), NormalizeStage(), TranscribeStage(), TranslateStage(), CaptionStage(),
-                             CLIPS, TagStage(), IndexStage())
+STAGES: tuple[Stage, ...] = (ProbeStage(), NormalizeStage(), SpeakersStage(), TranscribeStage(), TranslateStage(),
+                             CaptionStage(), CLIPS, TagStage(), IndexStage())
 PUBLISH = PublishStep()
 
 __all__ = ["CLIPS", "STAGES", "PUBLISH", "Stage"]

@@ -11,10 +11,11 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .. import __version__
+from .. import __version__, speakers
 from .. import transcript_files as files
 from ..episode import Context, Episode
 from ..errors import ModelError
+from ..fsutil import key_of
 from ..glossary import Correction, Glossary
 from ..transcripts import Transcript, language_files
 from ..whisper_engines import clean_segments, decode_audio, speech_regions
@@ -95,7 +96,8 @@ class TranscribeStage:
         return {"audio": ctx.state.hashes.digest(ctx.show.root / ep.outputs["mp3"]), "language": lang,
                 "human": ctx.state.hashes.digest(human) if human else None,
                 "engine": None if human else [tr.engine, tr.model], "rev": REVISION, "tool": __version__,
-                "glossary": None if human or lang != "zh" else [t.zh for t in ctx.show.glossary.terms]}
+                "glossary": None if human or lang != "zh" else [t.zh for t in ctx.show.glossary.terms],
+                "turns": key_of({"turns": ep.turns}) if ep.turns else None}
 
     def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
         lang = ep.config.language
@@ -108,6 +110,8 @@ class TranscribeStage:
                 t = transcribe(ctx.show.root / ep.outputs["mp3"], ctx.ff, engine, language=lang,
                                progress=lambda done, total: progress(done / max(total, 1e-9)),
                                glossary=ctx.show.glossary).transcript
+        if ep.turns:  # who said each line (a person's own speaker names are kept)
+            t = replace(t, segments=speakers.label(t.segments, ep.turns))
         return files.write_transcripts(ctx, ep, self.name, t, language_files(ep.slug, t))
 
     def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
