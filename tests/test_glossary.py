@@ -96,3 +96,32 @@ def test_check_reports_terms_a_translation_drops(built_show):
     found = [x for x in json.loads(cli("check", "--show", str(built_show), "--json").stdout) if x["code"] == "terminology"]
     assert found == [{"file": "transcripts/ep-002-sick-leave/ep-002-sick-leave.zh-en.srt", "severity": "warning",
                       "message": "cue 1: '病假' without 'sick leave' in the English", "code": "terminology"}]
+
+
+def test_english_hints_are_names_and_acronyms_within_the_prompt_budget():
+    g = glossary.Glossary(tuple(glossary.Term(zh, en) for zh, en in (
+        ("人力资源和社会保障部", "MoHRSS"), ("国际劳工组织", "ILO"), ("养老金", "pension"), ("公约", "C102"))))
+    assert glossary.english_hints(g, ("Alex Morgan", "李华")) == "MoHRSS, ILO, C102, Alex Morgan."
+    assert glossary.english_hints(glossary.Glossary(), ("李华",)) is None
+    many = glossary.Glossary(tuple(glossary.Term(f"词{i}", f"ACRONYM{i:04d}") for i in range(200)))
+    assert len(glossary.english_hints(many)) <= glossary.HINT_CHARS
+
+
+@pytest.mark.slow
+def test_english_names_and_acronyms_are_heard_with_the_hints(tmp_path):
+    """Real Whisper base on espeak speech full of acronyms: without the prompt it writes MoHSS."""
+    import subprocess
+
+    from media_tool.ffmpeg import FFmpeg
+    from media_tool.stages.transcribe import transcribe
+    from media_tool.whisper_engines import load_engine, user_cache
+
+    text = ("The ILO adopted Convention C102 on minimum standards of social security. In China, MoHRSS sets the "
+            "rules for pensions. The ILO and MoHRSS compared individual accounts and contributory insurance.")
+    wav = tmp_path / "acronyms.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), text], check=True)
+    g = glossary.Glossary((glossary.Term("人力资源和社会保障部", "MoHRSS"), glossary.Term("国际劳工组织", "ILO")))
+    engine, ff = load_engine("faster-whisper", "base", user_cache()), FFmpeg.discover()
+    plain = " ".join(s.text for s in transcribe(wav, ff, engine, language="en").transcript.segments)
+    hinted = " ".join(s.text for s in transcribe(wav, ff, engine, language="en", glossary=g).transcript.segments)
+    assert hinted.count("MoHRSS") == 2 and plain.count("MoHRSS") < 2, (plain, hinted)

@@ -16,7 +16,7 @@ from .. import transcript_files as files
 from ..episode import Context, Episode
 from ..errors import ModelError
 from ..fsutil import key_of
-from ..glossary import Correction, Glossary
+from ..glossary import Correction, Glossary, english_hints
 from ..transcripts import Transcript, language_files
 from ..whisper_engines import clean_segments, decode_audio, speech_regions
 
@@ -51,9 +51,10 @@ def check_language(engine, language: str) -> None:
 
 
 def transcribe(audio_path: Path, ff, engine, *, language: str = "auto", progress=None,
-               glossary: Glossary = Glossary()) -> Outcome:
+               glossary: Glossary = Glossary(), names: tuple[str, ...] = ()) -> Outcome:
     """Run `engine` on one file: decode, find speech, detect or check the language, transcribe.
-    `engine` may be a Future of one, still loading while the audio is decoded.
+    `engine` may be a Future of one, still loading while the audio is decoded. English is prompted
+    with the glossary's names and acronyms and the people's names (`glossary.english_hints`).
 
     Mandarin glossary terms Whisper mishears are corrected by sound (see `glossary`). The terms are
     not given to Whisper as hotwords or prompt: measured on the committed Mandarin fixture with
@@ -74,7 +75,8 @@ def transcribe(audio_path: Path, ff, engine, *, language: str = "auto", progress
         language = engine.detect_language(audio) if engine.multilingual else "en"
     check_language(engine, language)
     run = engine.run(audio, language=language, task="transcribe",
-                     prompt=ZH_PROMPT if language == "zh" else None, speech=speech, progress=progress)
+                     prompt=ZH_PROMPT if language == "zh" else english_hints(glossary, names), speech=speech,
+                     progress=progress)
     segs = clean_segments(run.segments, language, speech)
     fixes: list[Correction] = []
     if language == "zh" and glossary:
@@ -97,7 +99,9 @@ class TranscribeStage:
                 "human": ctx.state.hashes.digest(human) if human else None,
                 "engine": None if human else [tr.engine, tr.model], "rev": REVISION, "tool": __version__,
                 "glossary": None if human or lang != "zh" else [t.zh for t in ctx.show.glossary.terms],
-                "turns": key_of({"turns": ep.turns}) if ep.turns else None}
+                "turns": key_of({"turns": ep.turns}) if ep.turns else None,
+                "hints": None if human or lang != "en" else english_hints(
+                    ctx.show.glossary, tuple(p.name for p in ep.config.people))}
 
     def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
         lang = ep.config.language
@@ -109,7 +113,7 @@ class TranscribeStage:
             with ctx.model_lock:
                 t = transcribe(ctx.show.root / ep.outputs["mp3"], ctx.ff, engine, language=lang,
                                progress=lambda done, total: progress(done / max(total, 1e-9)),
-                               glossary=ctx.show.glossary).transcript
+                               glossary=ctx.show.glossary, names=tuple(p.name for p in ep.config.people)).transcript
         if ep.turns:  # who said each line (a person's own speaker names are kept)
             t = replace(t, segments=speakers.label(t.segments, ep.turns))
         return files.write_transcripts(ctx, ep, self.name, t, language_files(ep.slug, t))
