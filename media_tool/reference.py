@@ -44,6 +44,8 @@ SHOW = [
     ("categories", "list of text", "Apple categories", "none", 'categories = ["Government", "Education"]', ""),
     ("explicit", "true/false", "", "false", "explicit = false", ""),
     ("locked", "true/false", "", "true", "locked = true", "podcast:locked"),
+    ("[[people]] name, voice", "text, path", "a recording in the show", "none",
+     'voice = "voices/li-wei.wav"', "a recurring person's voice sample, used in every episode naming them"),
 ]
 EPISODE = [
     ("title", "text or {en, zh}", "", "required", 'title = { en = "Pensions", zh = "养老金" }', ""),
@@ -67,6 +69,8 @@ EPISODE = [
     ("[[people]] role, group", "text", "Podcast Taxonomy", "host, cast", 'role = "guest"',
      f"groups: {', '.join(taxonomy.ROLES)}"),
     ("[[people]] href, img", "link", "https:// URL or site path", "none", 'href = "https://example.org/li-wei"', ""),
+    ("[[people]] voice", "path", "a recording in the show", "none", 'voice = "voices/li-wei.wav"',
+     "this person alone speaking (10-30 s): names their speaker turns"),
     ("[audio]", "table", "any [audio] key below", "the show's", "[audio]", "this episode's overrides"),
 ]
 ALLOWED = {"engine": ", ".join(ENGINES), "languages": f"list of {_L}", "sample_rate": "44100, 48000",

@@ -9,7 +9,7 @@ import datetime as dt
 import json
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import glossary as glossary_csv
@@ -106,6 +106,7 @@ class Person:
     group: str = "cast"
     href: str | None = None
     img: str | None = None
+    voice: str | None = None  # a short recording of this person alone (show-relative), to name their turns
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ class Show:
     search: SearchSettings = SearchSettings()
     publish: PublishSettings = PublishSettings()
     glossary: Glossary = Glossary()
+    people: tuple[Person, ...] = ()  # recurring people, declared once (their voice samples)
     warnings: tuple[str, ...] = ()
 
     @property
@@ -445,6 +447,7 @@ def load_show(root: Path | str) -> Show:
     if publish.endpoint_url and not re.fullmatch(r"https?://\S+", publish.endpoint_url):
         pr._bad("endpoint_url", f"expected an http(s) URL, got {_show(publish.endpoint_url)}")
     pr.finish()
+    regulars = _people(r, root)
     r.finish()
     terms = Glossary()
     gpath = root / "glossary.csv"
@@ -461,7 +464,8 @@ def load_show(root: Path | str) -> Show:
                 owner_name=owner_name, owner_email=owner_email, language=language,
                 base_url=base_url.rstrip("/"), cover=cover, categories=categories,
                 explicit=bool(explicit), locked=bool(locked), audio=audio, transcription=transcription,
-                translation=translation, search=search, publish=publish, glossary=terms, warnings=tuple(r.warnings))
+                translation=translation, search=search, publish=publish, glossary=terms, people=regulars,
+                warnings=tuple(r.warnings))
 
 
 def _loopback(url: str) -> bool:
@@ -502,7 +506,8 @@ def load_episode(show: Show, slug: str) -> EpisodeConfig:
     source = _source(r, d, source_name)
     chapters = _chapters(r)
     clips = _clips(r)
-    people = _people(r)
+    known = {p.name: p.voice for p in show.people if p.voice}
+    people = tuple(replace(p, voice=p.voice or known.get(p.name)) for p in _people(r, show.root))
     overrides = _audio(r, r.table_of("audio"), show.root)
     r.finish()
     notes = _notes(show.root, d, slug, r)
@@ -645,7 +650,7 @@ def _clips(r: _Reader) -> tuple[Clip, ...]:
     return tuple(out)
 
 
-def _people(r: _Reader) -> tuple[Person, ...]:
+def _people(r: _Reader, root: Path) -> tuple[Person, ...]:
     out = []
     for pr in r.tables("people"):
         name = pr.string("name", required=True)
@@ -653,7 +658,15 @@ def _people(r: _Reader) -> tuple[Person, ...]:
         group = pr.string("group", default="cast") or "cast"
         if why := taxonomy.problem(role, group):
             pr._bad("role" if "role" in why.split(" is ")[0] else "group", why)
-        person = Person(name=name or "", role=role, group=group, href=pr.link("href"), img=pr.link("img"))
+        voice = pr.string("voice")
+        if voice and not inside(root, root / voice):
+            pr._bad("voice", f"{voice} is outside the show folder")
+            voice = None
+        elif voice and not (root / voice).is_file():
+            pr._bad("voice", f"file not found: {voice}")
+            voice = None
+        person = Person(name=name or "", role=role, group=group, href=pr.link("href"), img=pr.link("img"),
+                        voice=voice)
         pr.finish()
         if name:
             out.append(person)

@@ -237,10 +237,8 @@ def smooth(labels: np.ndarray, width: int = 5) -> np.ndarray:
     return np.array([np.bincount(padded[i:i + width]).argmax() for i in range(len(labels))])
 
 
-def turns(audio: np.ndarray, speech: list[tuple[float, float]], speakers: int | None) -> list[Turn]:
-    """Speaker turns over the speech regions of 16 kHz `audio`, numbered by first appearance. Each
-    region is covered whole: a change of speaker inside it falls midway between the centres of the
-    last window of one voice and the first of the next."""
+def _windows(audio: np.ndarray, speech: list[tuple[float, float]]) -> tuple[list[int], list[int], np.ndarray]:
+    """Window start frames, the speech region of each, and their embeddings."""
     mels = mel_frames(audio)
     starts, owner = [], []
     for k, (a, b) in enumerate(speech):
@@ -249,12 +247,53 @@ def turns(audio: np.ndarray, speech: list[tuple[float, float]], speakers: int | 
             starts.append(s)
             owner.append(k)
     if not starts:
-        return []
+        return [], [], np.zeros((0, 256), np.float32)
     windows = np.stack([np.pad(mels[s:s + WINDOW_FRAMES], ((0, max(0, s + WINDOW_FRAMES - len(mels))), (0, 0)))
                         for s in starts])
-    emb = np.vstack([embed(windows[i:i + 256]) for i in range(0, len(windows), 256)])
+    return starts, owner, np.vstack([embed(windows[i:i + 256]) for i in range(0, len(windows), 256)])
+
+
+def voiceprint(audio: np.ndarray, speech: list[tuple[float, float]]) -> np.ndarray | None:
+    """One person's voice: the normalised mean embedding of a recording of them alone."""
+    _, _, emb = _windows(audio, speech)
+    if not len(emb):
+        return None
+    v = emb.mean(0)
+    return v / max(float(np.linalg.norm(v)), 1e-9)
+
+
+def name_voices(centroids: np.ndarray, order: list[str], prints: dict[str, np.ndarray]) -> list[str]:
+    """A name for each voice (numbered by first appearance): people with a voice sample take the voice
+    closest to it (the closest pairs first, one voice each); the other voices take the other names
+    in `order` (hosts first), then `Speaker N`."""
+    names: list[str | None] = [None] * len(centroids)
+    pairs = sorted(((float(centroids[k] @ v), k, who) for who, v in prints.items() for k in range(len(centroids))),
+                   reverse=True)
+    taken = set()
+    for _, k, who in pairs:
+        if names[k] is None and who not in taken:
+            names[k], taken = who, taken | {who}
+    rest = iter([n for n in order if n not in taken])
+    return [n or next(rest, None) or f"Speaker {k + 1}" for k, n in enumerate(names)]
+
+
+def turns(audio: np.ndarray, speech: list[tuple[float, float]], speakers: int | None) -> list[Turn]:
+    """Speaker turns over the speech regions of 16 kHz `audio`, numbered by first appearance."""
+    return diarize(audio, speech, speakers)[0]
+
+
+def diarize(audio: np.ndarray, speech: list[tuple[float, float]],
+            speakers: int | None) -> tuple[list[Turn], np.ndarray]:
+    """Speaker turns (numbered by first appearance) and each speaker's mean embedding. Each speech
+    region is covered whole: a change of speaker inside it falls midway between the centres of the
+    last window of one voice and the first of the next."""
+    starts, owner, emb = _windows(audio, speech)
+    if not starts:
+        return [], np.zeros((0, 256), np.float32)
     labels = smooth(cluster(emb, speakers))
     first_seen = {lab: k for k, lab in enumerate(dict.fromkeys(labels.tolist()))}
+    centroids = np.stack([emb[labels == lab].mean(0) for lab in first_seen])
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
     out: list[Turn] = []
     for k, (a, b) in enumerate(speech):
         idx = [i for i, o in enumerate(owner) if o == k]
@@ -274,7 +313,7 @@ def turns(audio: np.ndarray, speech: list[tuple[float, float]], speakers: int | 
             merged[-1] = Turn(merged[-1].start, t.end, t.speaker)
         else:
             merged.append(t)
-    return merged
+    return merged, centroids
 
 
 def label(segments, turns: tuple[tuple[float, float, str], ...]):

@@ -16,10 +16,14 @@ def test_readme_holds_the_generated_reference():
 
 def test_every_example_parses_with_no_problem_and_no_unknown_key(tmp_path):
     shutil.copy(ROOT / "cover.jpg", tmp_path / "cover.jpg")
-    show_lines = [ex for _, _, _, _, ex, _ in reference.SHOW]
+    (tmp_path / "voices").mkdir()
+    shutil.copy(ROOT / "episodes" / "ep-001-pensions" / "recording.flac", tmp_path / "voices" / "li-wei.wav")
+    show_lines = [ex for key, _, _, _, ex, _ in reference.SHOW if not key.startswith("[[")]
+    show_lines += ["[[people]]", 'name = "Li Wei"'] + [ex for key, _, _, _, ex, _ in reference.SHOW
+                                                       if key.startswith("[[people]]")]
     (tmp_path / "podcast.toml").write_text("\n".join(show_lines) + "\n", encoding="utf-8")
     show = load_show(tmp_path)
-    assert show.warnings == ()
+    assert show.warnings == () and show.people[0].voice == "voices/li-wei.wav"
     ep = tmp_path / "episodes" / "ep-001"
     ep.mkdir(parents=True)
     shutil.copy(ROOT / "episodes" / "ep-001-pensions" / "recording.flac", ep / "recording.wav")

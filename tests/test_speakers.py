@@ -149,3 +149,16 @@ def test_build_names_the_speaker_of_every_line(tmp_path):
     p = cli("search", word, "--show", str(show), "--json", "--words-only", "--speaker", "Anna Smith")
     assert p.returncode == 0 and json.loads(p.stdout), p.stderr
     assert all(h["speaker"] == "Anna Smith" for h in json.loads(p.stdout))
+
+
+@NEEDS_WEIGHTS
+def test_a_voice_sample_names_its_speaker_wherever_they_first_speak(tmp_path):
+    from media_tool.whisper_engines import speech_regions
+
+    audio, truth = interview(tmp_path)  # the Mandarin voice speaks first
+    found, centroids = speakers.diarize(audio, speech_regions(audio), 2)
+    english = soundfile.read(str(tmp_path / "english.wav"), dtype="float32")[0][-10 * 16000:]
+    prints = {"Anna Smith": speakers.voiceprint(english, speech_regions(english))}
+    # Anna is the host, so by order alone she would get the first voice heard (the Mandarin one).
+    assert speakers.name_voices(centroids, ["Anna Smith", "李华"], {}) == ["Anna Smith", "李华"]
+    assert speakers.name_voices(centroids, ["Anna Smith", "李华"], prints) == ["李华", "Anna Smith"]

@@ -1,8 +1,9 @@
 """Speakers stage: who spoke when, before transcription, so every transcript line carries its speaker.
 
 Runs for an episode naming two or more `[[people]]` (their count is the number of voices looked
-for), and never for a monologue. Voices are numbered by first appearance and named in the order
-of `[[people]]` with the hosts first: the first voice heard is the first host. Where the voice
+for), and never for a monologue. A person with a voice sample (`voice = "voices/li-wei.wav"`, in the
+episode or once in podcast.toml's `[[people]]`) names the voice closest to it; the other voices are
+named by first appearance in the order of `[[people]]` with the hosts first. Where the voice
 encoder's weights are missing the build says so in one line and the transcripts have no speakers.
 """
 
@@ -31,7 +32,9 @@ class SpeakersStage:
         if n < 2:
             return {"speakers": None}
         return {"audio": ctx.state.hashes.digest(ctx.show.root / ep.outputs["mp3"]), "count": n, "rev": REVISION,
-                "tool": __version__, "weights": speakers.unavailable() is None}
+                "tool": __version__, "weights": speakers.unavailable() is None, "names": names(ep),
+                "voices": {p.name: ctx.state.hashes.digest(ctx.show.root / p.voice)
+                           for p in ep.config.people if p.voice}}
 
     def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
         n = len(ep.config.people)
@@ -42,10 +45,16 @@ class SpeakersStage:
             note = f"episodes/{ep.slug}: {why}"
             return replace(ep, turns=(), notices=ep.notices + (note,)), {"turns": [], "note": note}
         audio = decode_audio(ctx.show.root / ep.outputs["mp3"], ctx.ff)
-        found = speakers.turns(audio, speech_regions(audio), n)
-        named = names(ep)
-        turns = tuple((t.start, t.end, named[t.speaker] if t.speaker < len(named) else f"Speaker {t.speaker + 1}")
-                      for t in found)
+        found, centroids = speakers.diarize(audio, speech_regions(audio), n)
+        prints = {}
+        for p in ep.config.people:  # a voice sample names its person's turns, wherever they fall
+            if p.voice:
+                sample = decode_audio(ctx.show.root / p.voice, ctx.ff)
+                v = speakers.voiceprint(sample, speech_regions(sample))
+                if v is not None:
+                    prints[p.name] = v
+        named = speakers.name_voices(centroids, names(ep), prints)
+        turns = tuple((t.start, t.end, named[t.speaker]) for t in found)
         return replace(ep, turns=turns), {"turns": [list(t) for t in turns]}
 
     def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
