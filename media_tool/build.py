@@ -157,6 +157,12 @@ def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int = 
                 if exc.errno not in DISK_ERRNOS:
                     raise
                 report.errors.append(disk_error(exc).one_line())
+        try:
+            ctx.flush()  # the search graph, once per build
+        except OSError as exc:
+            if exc.errno not in DISK_ERRNOS:
+                raise
+            report.errors.append(disk_error(exc).one_line())
         state.save()
     report.seconds = time.monotonic() - started
     return report

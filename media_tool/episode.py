@@ -69,6 +69,12 @@ class Context:
                 self._engine = load_engine(tr.engine, tr.model, self.show.state_dir / "models")
             return self._engine
 
+    def flush(self) -> None:
+        """Save what the index keeps in memory (its nearest-neighbour graph), if it was opened."""
+        with self._open_lock:
+            if self._index is not None:
+                self._index.flush()
+
     def index(self) -> Index:
         """The show's search index, opened once per build."""
         with self._open_lock:

@@ -131,3 +131,26 @@ def test_ann_recall_against_exact_search(tmp_path):
     assert np.mean(recall) >= 0.95
     again.replace(ids[:100], [], [])
     assert len(again) == 4900
+
+
+def test_a_graph_file_older_than_the_vectors_is_rebuilt(tmp_path):
+    """The graph is saved once per build; one left behind by a crash (even holding as many vectors as
+    the index) must not be trusted."""
+    rng = np.random.default_rng(5)
+
+    def unit(n):
+        v = rng.standard_normal((n, semantic.DIM)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    rows = [Row("a", "en", float(i), i + 1.0, f"line {i}") for i in range(1000)]
+    first, second = unit(1000), unit(1000)  # the stale graph would propose 64 of 1000 unrelated rows
+    ix = SQLiteIndex(tmp_path / "i.sqlite3")
+    ix.replace_episode("a", "A", "2026-01-01", "https://x.org/media/a.mp3", "k1", rows,
+                       [b.tobytes() for b in semantic.to_int8(first)])
+    ix.flush()
+    ix.replace_episode("a", "A", "2026-01-01", "https://x.org/media/a.mp3", "k2", rows,
+                       [b.tobytes() for b in semantic.to_int8(second)])
+    ix.db.close()  # a crash: no flush, the file on disk holds the first vectors
+    again = SQLiteIndex(tmp_path / "i.sqlite3", readonly=True)
+    assert [h.text for h in again.nearest(second[1], min_cosine=0.9)] == ["line 1"]
+    assert again.nearest(second[700], limit=1)[0].text == "line 700"

@@ -50,6 +50,9 @@ class Index(Protocol):
     def count(self, slug: str | None = None) -> int:
         """Indexed segments, of one episode or all."""
 
+    def flush(self) -> None:
+        """Save what is kept in memory between changes (once per build)."""
+
     def close(self) -> None:
         """Release the connection."""
 

@@ -254,5 +254,8 @@ class PostgresIndex:
             return self.db.execute("SELECT count(*) FROM mt_segments WHERE slug = %s", (slug,)).fetchone()[0]
         return self.db.execute("SELECT count(*) FROM mt_segments").fetchone()[0]
 
+    def flush(self) -> None:
+        """Nothing to save: the graph lives in this process's memory, the vectors in the server."""
+
     def close(self) -> None:
         self.db.close()

@@ -130,6 +130,7 @@ class Ann:
 
         self.path = path
         self.saves = save  # a read-only index (search, serve) rebuilds in memory only
+        self.clean = True  # nothing changed since it was loaded or saved
         # float16 in the graph: its own int8 mode scored recall@10 0.86-0.91 against exact search in
         # tests here, float16 0.96-0.98 (the stored vectors stay int8: this file is rebuilt from them).
         self.index = Index(ndim=DIM, metric="cos", dtype="f16", connectivity=16, expansion_add=128,
@@ -144,6 +145,7 @@ class Ann:
         return len(self.index)
 
     def replace(self, remove: list[int], ids: list[int], blobs: list[bytes]) -> None:
+        self.clean = self.clean and not remove and not ids
         if remove:
             self.index.remove(np.asarray(remove, dtype=np.uint64))
         if ids:
@@ -151,8 +153,8 @@ class Ann:
             self.index.add(np.asarray(ids, dtype=np.uint64), vecs)
 
     def sync(self, count: int, load_all) -> None:
-        """Rebuild from the stored vectors (`load_all()` -> (ids, blobs)) when the file does not hold
-        as many as the store (a missing, damaged or stale file)."""
+        """Rebuild from the stored vectors (`load_all()` -> (ids, blobs)) unless the file holds `count`
+        of them (-1: the caller knows it is stale)."""
         if len(self.index) == count:
             return
         self.index.reset()
@@ -165,6 +167,7 @@ class Ann:
             tmp = self.path.with_name(self.path.name + ".part")
             self.index.save(str(tmp))
             os.replace(tmp, self.path)
+            self.clean = True
 
     def nearest(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(row id, cosine) of the k nearest, nearest first."""

@@ -74,6 +74,7 @@ class SQLiteIndex:
                                                  start REAL, "end" REAL, text TEXT, kind TEXT, speaker TEXT,
                                                  vec BLOB);
             CREATE TABLE IF NOT EXISTS embeddings (hash TEXT PRIMARY KEY, vec BLOB);
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);
             CREATE INDEX IF NOT EXISTS segments_slug ON segments(slug);
             CREATE VIRTUAL TABLE IF NOT EXISTS segments_fts USING fts5(
                 words, uni, bi, lang, ep, content='', tokenize='porter unicode61');
@@ -108,10 +109,10 @@ class SQLiteIndex:
             self.db.executemany("INSERT INTO segments_fts (rowid, words, uni, bi, lang, ep) VALUES (?, ?, ?, ?, ?, ?)",
                                 [(i, *fts_values(r.text, r.lang, slug)) for i, r in zip(ids, rows)])
             self.db.executemany("INSERT OR IGNORE INTO embeddings VALUES (?, ?)", list((made or {}).items()))
+            if ann is not None:
+                self._bump()
         if ann is not None:
-            with _as_os_errors(self.ann_path):
-                ann.replace(old, [i for i, v in zip(ids, vecs) if v is not None], [v for v in vecs if v is not None])
-                ann.save()
+            ann.replace(old, [i for i, v in zip(ids, vecs) if v is not None], [v for v in vecs if v is not None])
 
     def cached_embeddings(self, hashes: list[str]) -> dict[str, bytes]:
         """The int8 vectors already made for these text hashes."""
@@ -122,16 +123,40 @@ class SQLiteIndex:
                                        part).fetchall())
         return out
 
+    def _meta(self, key: str) -> int:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else 0
+
+    def _bump(self) -> None:
+        """The stored vectors changed: a graph file saved before now is stale."""
+        self.db.execute("INSERT INTO meta VALUES ('vectors', 1) ON CONFLICT(key) DO UPDATE SET value = value + 1")
+
     def ann(self):
-        """The nearest-neighbour index, rebuilt from the stored vectors if its file is missing or stale."""
+        """The nearest-neighbour index: its file if it was saved for the vectors stored now, else rebuilt
+        from them (the file is saved once per build, by `flush`; one left stale by a crash is rebuilt)."""
         from .semantic import Ann
 
         if self._ann is None:
             self._ann = Ann(self.ann_path, save=not self.readonly)
+            current = self._meta("vectors") == self._meta("graph")
             count = self.db.execute("SELECT count(*) FROM segments WHERE vec IS NOT NULL").fetchone()[0]
-            self._ann.sync(count, lambda: tuple(map(list, zip(*self.db.execute(
+            self._ann.sync(count if current else -1, lambda: tuple(map(list, zip(*self.db.execute(
                 "SELECT id, vec FROM segments WHERE vec IS NOT NULL")))) or ([], []))
+            self._saved()
         return self._ann
+
+    def _saved(self) -> None:
+        if not self.readonly and self._ann is not None and self._ann.clean:
+            with _as_os_errors(self.path), self.db:
+                self.db.execute("INSERT INTO meta VALUES ('graph', ?) ON CONFLICT(key) DO UPDATE SET value = ?",
+                                (self._meta("vectors"),) * 2)
+
+    def flush(self) -> None:
+        """Save the graph if it changed (once per build: at archive scale it is a large file)."""
+        if self._ann is not None and not self._ann.clean and not self.readonly:
+            with _as_os_errors(self.ann_path):
+                self._ann.save()
+            self._saved()
 
     def nearest(self, vector, *, lang: str | None = None, slug: str | None = None, since: str | None = None,
                 speaker: str | None = None, limit: int = 20, min_cosine: float = 0.0) -> list[Hit]:
@@ -164,10 +189,10 @@ class SQLiteIndex:
         with _as_os_errors(self.path), self.db:
             for slug in gone:
                 self._delete(slug)
+            if ann is not None:
+                self._bump()
         if ann is not None:
-            with _as_os_errors(self.ann_path):
-                ann.replace(old, [], [])
-                ann.save()
+            ann.replace(old, [], [])
         return gone
 
     def search(self, query: str, *, lang: str | None = None, slug: str | None = None, since: str | None = None,
@@ -202,4 +227,5 @@ class SQLiteIndex:
         return self.db.execute("SELECT count(*) FROM segments").fetchone()[0]
 
     def close(self) -> None:
+        self.flush()
         self.db.close()
