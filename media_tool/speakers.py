@@ -283,14 +283,20 @@ def turns(audio: np.ndarray, speech: list[tuple[float, float]], speakers: int | 
 
 
 def diarize(audio: np.ndarray, speech: list[tuple[float, float]],
-            speakers: int | None) -> tuple[list[Turn], np.ndarray]:
-    """Speaker turns (numbered by first appearance) and each speaker's mean embedding. Each speech
-    region is covered whole: a change of speaker inside it falls midway between the centres of the
-    last window of one voice and the first of the next."""
+            speakers: int | None) -> tuple[list[Turn], np.ndarray, int]:
+    """Speaker turns (numbered by first appearance), each speaker's mean embedding, and how many
+    voices the eigengap alone hears (to tell a producer when the people named do not match). Each
+    speech region is covered whole: a change of speaker inside it falls midway between the centres
+    of the last window of one voice and the first of the next."""
     starts, owner, emb = _windows(audio, speech)
     if not starts:
-        return [], np.zeros((0, 256), np.float32)
-    labels = smooth(cluster(emb, speakers))
+        return [], np.zeros((0, 256), np.float32), 0
+    heard = len(set(cluster(emb, None).tolist())) if speakers else None
+    found, centroids = _turns(speech, starts, owner, emb, smooth(cluster(emb, speakers)))
+    return found, centroids, heard if heard is not None else len(centroids)
+
+
+def _turns(speech, starts, owner, emb, labels) -> tuple[list[Turn], np.ndarray]:
     first_seen = {lab: k for k, lab in enumerate(dict.fromkeys(labels.tolist()))}
     centroids = np.stack([emb[labels == lab].mean(0) for lab in first_seen])
     centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-
 from helpers import ROOT, build_json, cli, copy_show, ffmpeg
+
 from media_tool import speakers
 from media_tool.transcripts import Segment, Transcript, read_srt, speakers_from_prefixes, to_srt, to_vtt
 
@@ -156,7 +156,9 @@ def test_a_voice_sample_names_its_speaker_wherever_they_first_speak(tmp_path):
     from media_tool.whisper_engines import speech_regions
 
     audio, truth = interview(tmp_path)  # the Mandarin voice speaks first
-    found, centroids = speakers.diarize(audio, speech_regions(audio), 2)
+    found, centroids, heard = speakers.diarize(audio, speech_regions(audio), 2)
+    assert heard == 2
+    assert speakers.diarize(audio, speech_regions(audio), 3)[2] == 2  # three named, two heard: the build says so
     english = soundfile.read(str(tmp_path / "english.wav"), dtype="float32")[0][-10 * 16000:]
     prints = {"Anna Smith": speakers.voiceprint(english, speech_regions(english))}
     # Anna is the host, so by order alone she would get the first voice heard (the Mandarin one).

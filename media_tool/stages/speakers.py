@@ -45,7 +45,7 @@ class SpeakersStage:
             note = f"episodes/{ep.slug}: {why}"
             return replace(ep, turns=(), notices=ep.notices + (note,)), {"turns": [], "note": note}
         audio = decode_audio(ctx.show.root / ep.outputs["mp3"], ctx.ff)
-        found, centroids = speakers.diarize(audio, speech_regions(audio), n)
+        found, centroids, heard = speakers.diarize(audio, speech_regions(audio), n)
         prints = {}
         for p in ep.config.people:  # a voice sample names its person's turns, wherever they fall
             if p.voice:
@@ -55,7 +55,12 @@ class SpeakersStage:
                     prints[p.name] = v
         named = speakers.name_voices(centroids, names(ep), prints)
         turns = tuple((t.start, t.end, named[t.speaker]) for t in found)
-        return replace(ep, turns=turns), {"turns": [list(t) for t in turns]}
+        data: dict = {"turns": [list(t) for t in turns], "heard": heard}
+        if heard != n:
+            data["note"] = (f"episodes/{ep.slug}/episode.toml: {n} people named, but {heard} voice(s) heard; "
+                            f"the turns are split between the {n} named (check [[people]])")
+            ep = replace(ep, notices=ep.notices + (data["note"],))
+        return replace(ep, turns=turns), data
 
     def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
         notices = ep.notices + ((data["note"],) if data.get("note") else ())
