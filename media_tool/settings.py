@@ -23,6 +23,8 @@ class AudioSettings:
     intro: str | None = None          # jingle played before audio-only episodes (show-relative)
     outro: str | None = None
     limiter_margin_db: float = 1.0    # sample-peak ceiling below true_peak, room for codec overshoot
+    denoise: bool = False             # DeepFilterNet3 noise reduction first (audio-only episodes)
+    denoise_limit_db: float = 30.0    # at most this much noise attenuation (keeps rooms sounding natural)
 
     def target_for(self, channels: int) -> float:
         """The integrated loudness target for a programme with this many channels."""
@@ -43,7 +45,7 @@ class AudioSettings:
 
 AUDIO_FIELDS = {f.name: f for f in fields(AudioSettings)}
 AUDIO_BOUNDS = {"target_lufs": (-40, -5), "target_lufs_mono": (-40, -5), "true_peak": (-9, 0),
-                "silence_threshold_db": (-90, -20), "limiter_margin_db": (0, 3)}
+                "silence_threshold_db": (-90, -20), "limiter_margin_db": (0, 3), "denoise_limit_db": (6, 100)}
 """The range each number of [audio] must lie in (integers: bit rates 32-320 kb/s, sample rate 44100 or 48000)."""
 
 

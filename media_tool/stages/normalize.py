@@ -23,7 +23,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .. import __version__, jingles, loudness, mp3split, verify
+from .. import __version__, denoise, jingles, loudness, mp3split, verify
 from ..episode import Context, Episode
 from ..errors import InputMediaError, ToolError, UsageError
 from ..ffmpeg import FFmpeg
@@ -31,6 +31,7 @@ from ..fsutil import atomic_output, scratch
 from ..loudness import FileLoudness, Loudness, LoudnessReport
 from ..media import MediaInfo
 from ..settings import AudioSettings
+from .probe import probe
 
 REVISION = 2
 """Bump when the audio this stage produces changes for the same inputs (invalidates caches)."""
@@ -557,16 +558,35 @@ class NormalizeStage:
                     prepared[which] = jingles.prepare(ctx.show.root / name, ctx.show.state_dir / "jingles",
                                                       ctx.ff, channels=channels, sample_rate=settings.sample_rate)
         info = replace(ep.media, path=str(ep.config.source))
+        notices: tuple[str, ...] = ()
+        if settings.denoise:
+            info, notices = self._denoised(ctx, ep, info, settings, channels, progress)
         targets = self.targets(ctx, ep)
         result = normalize(info, targets, settings, ctx.ff, progress=progress, **prepared)
         outputs = {t.kind: ctx.show.rel(t.path) for t in targets}
         sizes = {t.kind: t.path.stat().st_size for t in targets}
-        return (replace(ep, loudness=result, outputs=outputs),
-                {"result": result.to_dict(), "outputs": outputs, "sizes": sizes})
+        return (replace(ep, loudness=result, outputs=outputs, notices=ep.notices + notices),
+                {"result": result.to_dict(), "outputs": outputs, "sizes": sizes, "notices": list(notices)})
+
+    @staticmethod
+    def _denoised(ctx: Context, ep: Episode, info, settings: AudioSettings, channels: int, progress):
+        """The recording with its noise reduced (a WAV in .media-tool/denoised/), probed; or the
+        recording and why not (video keeps its sound: its MP4 and MP3 share the recording's timeline)."""
+        if info.has_video:
+            return info, (f"episodes/{ep.slug}: denoise applies to audio recordings; this video's sound is used "
+                          "as recorded",)
+        if why := denoise.unavailable():
+            return info, (f"episodes/{ep.slug}: {why}",)
+        dest = ctx.show.state_dir / "denoised" / f"{ep.slug}.wav"
+        denoise.denoise_file(ctx.ff, ep.config.source, dest, channels=channels, limit_db=settings.denoise_limit_db,
+                             display=ctx.show.rel(ep.config.source),
+                             progress=lambda f: progress(0.5 * f) if progress else None)
+        return probe(str(dest), ctx.ff), ()
 
     def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
         for kind, rel in data["outputs"].items():
             p = ctx.show.root / rel
             if not p.is_file() or p.stat().st_size != data["sizes"][kind]:
                 return None  # an output went missing or was changed: make it again
-        return replace(ep, loudness=LoudnessReport.from_dict(data["result"]), outputs=data["outputs"])
+        return replace(ep, loudness=LoudnessReport.from_dict(data["result"]), outputs=data["outputs"],
+                       notices=ep.notices + tuple(data.get("notices", ())))

@@ -1,0 +1,70 @@
+"""Noise reduction (DeepFilterNet3 through its C runtime): a noisy laptop-style recording comes out with
+the noise between words far lower, speech as loud, in time, and the episode still on its loudness target."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from helpers import ROOT, build_json, copy_show, ffmpeg, loudness_ok
+from media_tool import denoise
+from media_tool.ffmpeg import FFmpeg
+
+NEEDS_DF = pytest.mark.skipif(denoise.unavailable() is not None, reason=str(denoise.unavailable()))
+FIXTURE = Path(__file__).parent / "fixtures" / "english.opus"
+
+
+def noisy(tmp: Path) -> tuple[Path, np.ndarray]:
+    """The English fixture at 48 kHz with steady white noise at about -33 dBFS; and the clean speech."""
+    clean = tmp / "clean.wav"
+    ffmpeg("-i", str(FIXTURE), "-ac", "1", "-ar", "48000", "-c:a", "pcm_f32le", str(clean))
+    speech = soundfile.read(str(clean), dtype="float32")[0]
+    mixed = speech + 0.03 * np.random.default_rng(1).standard_normal(len(speech)).astype(np.float32)
+    path = tmp / "noisy.wav"
+    soundfile.write(str(path), mixed, 48000, subtype="FLOAT")
+    return path, speech
+
+
+def db(x: np.ndarray) -> float:
+    return float(10 * np.log10(np.mean(np.square(x)) + 1e-12))
+
+
+@NEEDS_DF
+def test_noise_between_words_falls_and_speech_stays(tmp_path):
+    src, speech = noisy(tmp_path)
+    out = tmp_path / "out.wav"
+    denoise.denoise_file(FFmpeg.discover(), src, out, channels=1, limit_db=30, display="noisy.wav")
+    cleaned = soundfile.read(str(out), dtype="float32")[0]
+    assert abs(len(cleaned) - len(speech)) <= 1  # nothing added or lost: the timeline is the recording's
+    quiet = np.abs(speech) < 1e-4  # between words
+    loud = np.abs(speech) > 0.05
+    before, after = db(soundfile.read(str(src), dtype="float32")[0][quiet]), db(cleaned[quiet])
+    assert after < before - 20, (before, after)
+    assert abs(db(cleaned[loud]) - db(speech[loud])) < 2.0
+    lag = np.argmax(np.correlate(cleaned[48000:48000 + 4800], speech[48000:48000 + 4800], "full")) - 4799
+    assert abs(lag) <= 2  # the runtime's 1440-sample delay is taken out
+
+
+@NEEDS_DF
+@pytest.mark.slow
+def test_a_denoised_episode_builds_on_target(tmp_path):
+    show = copy_show(ROOT, tmp_path / "show")
+    src, _ = noisy(tmp_path)
+    ep = show / "episodes" / "ep-001-pensions"
+    (ep / "recording.flac").unlink()
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(src), "-c:a", "flac", str(ep / "recording.flac")], check=True)
+    toml = ep / "episode.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "\n[audio]\ndenoise = true\n", encoding="utf-8")
+    video = show / "episodes" / "ep-002-sick-leave" / "episode.toml"
+    video.write_text(video.read_text(encoding="utf-8") + "\n[audio]\ndenoise = true\n", encoding="utf-8")
+    code, report = build_json(show)
+    assert code == 0, report
+    loudness_ok(show / "feed" / "media" / "ep-001-pensions.mp3", -19.0)
+    assert (show / ".media-tool" / "denoised" / "ep-001-pensions.wav").is_file()
+    notices = {e["slug"]: e["notices"] for e in report["episodes"]}
+    assert not any("denoise" in n for n in notices["ep-001-pensions"])
+    assert any("denoise applies to audio recordings" in n for n in notices["ep-002-sick-leave"])
