@@ -168,10 +168,11 @@ class EpisodeConfig:
     date: dt.datetime
     episode_type: str
     explicit: bool | None
-    language: str
+    language: str                                        # the main spoken language (the first, if several)
     source: Path
     chapters: tuple[Chapter, ...] = ()
     clips: tuple[Clip, ...] = ()
+    mixed: bool = False                                  # language = ["zh", "en"]: each turn in its own
     people: tuple[Person, ...] = ()
     audio_overrides: dict = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)  # "" (notes.md), "en", "zh" -> Markdown
@@ -501,7 +502,15 @@ def load_episode(show: Show, slug: str) -> EpisodeConfig:
     date = _date(r, "date")
     episode_type = r.choice("type", EPISODE_TYPES, default="full") or "full"
     explicit = r.boolean("explicit")
-    language = r.choice("language", LANGUAGES, required=True) or show.language
+    mixed = isinstance(r.get("language"), list)
+    if mixed:  # language = ["zh", "en"]: a conversation in both; the first is the main one
+        spoken = r.get("language")
+        if sorted(spoken) != sorted(LANGUAGES) or len(set(spoken)) != 2:
+            r._bad("language", f"a mixed-language episode lists both languages, e.g. [\"zh\", \"en\"], got {_show(spoken)}")
+            spoken = list(LANGUAGES)
+        language = spoken[0]
+    else:
+        language = r.choice("language", LANGUAGES, required=True) or show.language
     source_name = r.string("source")
     source = _source(r, d, source_name)
     chapters = _chapters(r)
@@ -524,7 +533,7 @@ def load_episode(show: Show, slug: str) -> EpisodeConfig:
     assert date is not None and source is not None
     return EpisodeConfig(slug=slug, dir=d, title=title, number=number, season=season, date=date,
                          episode_type=episode_type, explicit=explicit, language=language,
-                         source=source, chapters=chapters, clips=clips, people=people,
+                         source=source, chapters=chapters, clips=clips, people=people, mixed=mixed,
                          audio_overrides=overrides, notes=notes, art=art, warnings=tuple(r.warnings))
 
 

@@ -76,10 +76,14 @@ def transcript_items(spoken: Transcript | None, other: Transcript | None) -> str
     for i, s in enumerate(spoken.segments):
         a, b = _num(s.start), _num(s.end)
         who = f' <span class="speaker">{escape(s.speaker)}</span>' if s.speaker else ""
-        t = other.segments[i].text if other is not None else ""
-        under = f'<p lang="{tlang}" class="translation">{escape(t)}</p>' if t else ""
+        o = other.segments[i] if other is not None else None
+        said = HTML_LANG.get(s.lang, lang) if s.lang else lang  # mixed-language episodes: per line
+        under = ""
+        if o is not None and o.text and o.text != s.text:
+            olang = HTML_LANG.get(o.lang, tlang) if o.lang and not o.via else tlang
+            under = f'<p lang="{olang}" class="translation">{escape(o.text)}</p>'
         out.append(f'<li data-start="{a}" data-end="{b}"><a class="t" href="#t={a}">{clock(s.start)}</a>{who}\n'
-                   f'<p class="spoken" lang="{lang}">{escape(s.text)}</p>{under}</li>\n')
+                   f'<p class="spoken" lang="{said}">{escape(s.text)}</p>{under}</li>\n')
     return "".join(out)
 
 

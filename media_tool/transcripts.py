@@ -30,6 +30,8 @@ class Segment:
     end: float
     text: str
     speaker: str | None = None
+    lang: str | None = None  # the language spoken here, in a mixed-language episode
+    via: str | None = None   # what translated the text (None: the words as spoken)
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,9 @@ def to_json(t: Transcript) -> str:
         d = {"startTime": round(s.start, 3), "endTime": round(s.end, 3), "body": s.text}
         if s.speaker:
             d["speaker"] = s.speaker
+        if s.lang:  # mixed-language episodes: what was spoken here, and whether this is a translation
+            d["spokenLanguage"] = s.lang
+            d["translatedBy"] = s.via
         segs.append(d)
     doc = {"version": "1.0.0", "segments": segs}
     if t.corrections:  # what the glossary put right, for a person to review (apps ignore unknown keys)
@@ -372,7 +377,7 @@ def to_ass(source: Transcript, translation: Transcript | None, width: int, heigh
     pairs = pair(source, translation) if translation else [(s, None) for s in source.segments]
     for a, b in pairs:
         top = wrap(one_line(a.text), limit)
-        under = wrap(one_line(b.text), limit) if b is not None else []
+        under = wrap(one_line(b.text), limit) if b is not None and b.text != a.text else []  # (mixed: as spoken)
         chunks = max(1, -(-len(top) // 2), -(-len(under) // 2))
         step = (a.end - a.start) / chunks
         for k in range(chunks):

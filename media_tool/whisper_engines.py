@@ -241,6 +241,12 @@ class FasterWhisper:
         lang, _, _ = self._model.detect_language(audio)
         return lang
 
+    def language_of(self, audio: np.ndarray, choices: tuple[str, ...]) -> str:
+        """Which of `choices` a stretch of speech is in (one turn: a question, an answer)."""
+        _, _, probs = self._model.detect_language(audio)
+        scores = dict(probs)
+        return max(choices, key=lambda c: scores.get(c, 0.0))
+
     def run(self, audio: np.ndarray, *, language: str, task: str, prompt: str | None,
             speech: list[tuple[float, float]], progress: AudioProgressFn | None = None) -> Run:
         duration = len(audio) / SAMPLE_RATE
@@ -336,6 +342,14 @@ class OpenAIWhisper:
         mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio), self._model.dims.n_mels)
         _, probs = self._model.detect_language(mel)
         return max(probs, key=probs.get)
+
+    def language_of(self, audio: np.ndarray, choices: tuple[str, ...]) -> str:
+        """Which of `choices` a stretch of speech is in (one turn: a question, an answer)."""
+        import whisper
+
+        mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio), self._model.dims.n_mels)
+        _, probs = self._model.detect_language(mel)
+        return max(choices, key=lambda c: probs.get(c, 0.0))
 
     def run(self, audio: np.ndarray, *, language: str, task: str, prompt: str | None,
             speech: list[tuple[float, float]], progress: AudioProgressFn | None = None) -> Run:

@@ -164,3 +164,45 @@ def test_a_voice_sample_names_its_speaker_wherever_they_first_speak(tmp_path):
     # Anna is the host, so by order alone she would get the first voice heard (the Mandarin one).
     assert speakers.name_voices(centroids, ["Anna Smith", "李华"], {}) == ["Anna Smith", "李华"]
     assert speakers.name_voices(centroids, ["Anna Smith", "李华"], prints) == ["李华", "Anna Smith"]
+
+
+@NEEDS_WEIGHTS
+@pytest.mark.slow
+def test_mixed_language_episode_each_turn_in_its_own_language(tmp_path):
+    """A Chinese host asks in Mandarin, an English guest answers; one short Mandarin question sits
+    between two English answers and must still be heard as Mandarin."""
+    show = copy_show(ROOT, tmp_path / "show")
+    shutil.rmtree(show / "episodes" / "ep-001-pensions")
+    shutil.rmtree(show / "episodes" / "ep-002-sick-leave")
+    ep = show / "episodes" / "ep-004-mixed"
+    ep.mkdir()
+    audio, truth = interview(tmp_path, turns=6, seed=4)
+    zh = soundfile.read(str(tmp_path / "mandarin.wav"), dtype="float32")[0]
+    short = zh[int(20.0 * 16000):int(22.5 * 16000)]  # a 2.5-second question
+    cut = int(truth[3][1] * 16000)  # after the second English answer ...
+    gap = np.zeros(int(0.7 * 16000), np.float32)
+    audio = np.concatenate([audio[:cut], gap, short, gap, audio[cut:]])
+    question = (truth[3][1] + 0.7, truth[3][1] + 0.7 + len(short) / 16000)
+    soundfile.write(str(ep / "recording.wav"), audio, 16000)
+    (ep / "episode.toml").write_text(
+        'title = { zh = "混合", en = "Mixed" }\nnumber = 4\ndate = 2026-11-21T09:00:00Z\nlanguage = ["zh", "en"]\n'
+        'source = "recording.wav"\n\n[[people]]\nname = "李华"\nrole = "host"\n\n'
+        '[[people]]\nname = "Anna Smith"\nrole = "guest"\n', encoding="utf-8")
+    code, report = build_json(show)
+    assert code == 0, report
+    folder = show / "transcripts" / "ep-004-mixed"
+    spoken = json.loads((folder / "ep-004-mixed.zh.json").read_text(encoding="utf-8"))["segments"]
+    english = json.loads((folder / "ep-004-mixed.en.json").read_text(encoding="utf-8"))["segments"]
+    assert len(spoken) == len(english)
+    han = re.compile(r"[\u4e00-\u9fff]")
+    for s in spoken:  # each line in the language it was spoken, and marked so
+        assert s["spokenLanguage"] in ("zh", "en") and s["translatedBy"] is None
+        assert bool(han.search(s["body"])) == (s["spokenLanguage"] == "zh"), s
+    assert {s["speaker"] for s in spoken if s["spokenLanguage"] == "zh"} == {"李华"}
+    mid = [s for s in spoken if question[0] <= (s["startTime"] + s["endTime"]) / 2 <= question[1]]
+    assert mid and all(s["spokenLanguage"] == "zh" for s in mid)  # the short question: Mandarin
+    for s, e in zip(spoken, english):  # the English file: all English, the Mandarin lines translated
+        assert not han.search(e["body"]), e
+        assert e["translatedBy"] == (None if s["spokenLanguage"] == "en" else "whisper-translate:base")
+    page = (show / "feed" / "episodes" / "ep-004-mixed" / "index.html").read_text(encoding="utf-8")
+    assert 'class="spoken" lang="en"' in page and 'class="spoken" lang="zh-Hans"' in page

@@ -86,6 +86,54 @@ def transcribe(audio_path: Path, ff, engine, *, language: str = "auto", progress
                               tuple(f.to_dict() for f in fixes)), language, detected, time.monotonic() - t0, duration)
 
 
+def within(speech: list[tuple[float, float]], spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The parts of the speech regions that fall inside `spans` (pure)."""
+    out = []
+    for a, b in speech:
+        for c, d in spans:
+            lo, hi = max(a, c), min(b, d)
+            if hi - lo > 0.05:
+                out.append((lo, hi))
+    return sorted(out)
+
+
+def transcribe_mixed(audio_path: Path, ff, engine, *, main: str, turns=(), glossary: Glossary = Glossary(),
+                     names: tuple[str, ...] = (), progress=None) -> Outcome:
+    """A conversation in Mandarin and English: each turn (a speaker's, or else a stretch of speech)
+    transcribed in the language it was spoken, decided turn by turn, not per 30-second window, so a
+    short Mandarin question between English answers is heard as Mandarin. Every segment carries the
+    language it was spoken in; the transcript is the words as spoken (in `main`'s files)."""
+    from ..whisper_engines import SAMPLE_RATE, windows
+
+    t0 = time.monotonic()
+    audio = decode_audio(audio_path, ff)
+    speech = speech_regions(audio)
+    if isinstance(engine, Future):
+        engine = engine.result()
+    if not engine.multilingual:
+        raise ModelError(f"model {engine.model_name!r} is English-only: a mixed-language episode needs a "
+                         "multilingual model")
+    units = [(a, b) for a, b, _ in turns] if turns else windows(speech)
+    langs = [engine.language_of(audio[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)], ("zh", "en")) for a, b in units]
+    segs, fixes = [], []
+    for lang in ("zh", "en"):
+        part = within(speech, [u for u, lg in zip(units, langs) if lg == lang])
+        if not part:
+            continue
+        run = engine.run(audio, language=lang, task="transcribe",
+                         prompt=ZH_PROMPT if lang == "zh" else english_hints(glossary, names), speech=part)
+        found = clean_segments(run.segments, lang, part)
+        if lang == "zh" and glossary:
+            texts, fixed = glossary.correct([x.text for x in found])
+            found = [replace(x, text=t) for x, t in zip(found, texts)]
+            fixes += fixed
+        segs += [replace(x, lang=lang) for x in found]
+    segs.sort(key=lambda x: x.start)
+    return Outcome(Transcript(main, tuple(segs), f"model:{engine.name}:{engine.model_name}:mixed",
+                              tuple(f.to_dict() for f in fixes)), main, False, time.monotonic() - t0,
+                   len(audio) / SAMPLE_RATE)
+
+
 class TranscribeStage:
     """The spoken language's transcript: a person's file where there is one, else Whisper's."""
 
@@ -99,7 +147,7 @@ class TranscribeStage:
                 "human": ctx.state.hashes.digest(human) if human else None,
                 "engine": None if human else [tr.engine, tr.model], "rev": REVISION, "tool": __version__,
                 "glossary": None if human or lang != "zh" else [t.zh for t in ctx.show.glossary.terms],
-                "turns": key_of({"turns": ep.turns}) if ep.turns else None,
+                "turns": key_of({"turns": ep.turns}) if ep.turns else None, "mixed": ep.config.mixed,
                 "hints": None if human or lang != "en" else english_hints(
                     ctx.show.glossary, tuple(p.name for p in ep.config.people))}
 
@@ -110,10 +158,15 @@ class TranscribeStage:
             t = files.read_human(human, lang, ctx.show.rel(human))
         else:
             engine = ctx.engine()
+            people = tuple(p.name for p in ep.config.people)
             with ctx.model_lock:
-                t = transcribe(ctx.show.root / ep.outputs["mp3"], ctx.ff, engine, language=lang,
-                               progress=lambda done, total: progress(done / max(total, 1e-9)),
-                               glossary=ctx.show.glossary, names=tuple(p.name for p in ep.config.people)).transcript
+                if ep.config.mixed:
+                    t = transcribe_mixed(ctx.show.root / ep.outputs["mp3"], ctx.ff, engine, main=lang, turns=ep.turns,
+                                         glossary=ctx.show.glossary, names=people).transcript
+                else:
+                    t = transcribe(ctx.show.root / ep.outputs["mp3"], ctx.ff, engine, language=lang,
+                                   progress=lambda done, total: progress(done / max(total, 1e-9)),
+                                   glossary=ctx.show.glossary, names=people).transcript
         if ep.turns:  # who said each line (a person's own speaker names are kept)
             t = replace(t, segments=speakers.label(t.segments, ep.turns))
         return files.write_transcripts(ctx, ep, self.name, t, language_files(ep.slug, t))

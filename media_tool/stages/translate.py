@@ -178,6 +178,32 @@ def whisper_translation(audio_path: Path, ff, engine, source: Transcript, progre
                          f"whisper-translate:{engine.model_name}")
 
 
+def mixed_translation(audio_path: Path, ff, engine, translator, source: Transcript, target: str) -> Transcript:
+    """The other-language file of a mixed-language episode, one segment per spoken one: what was said
+    in `target` as said; the rest translated (Mandarin by Whisper's translate task over just those
+    turns, English by the configured translator), or, where nothing can translate it, the words as
+    spoken; each segment says which (`lang`, `via`)."""
+    foreign = Transcript(source.language, tuple(x for x in source.segments if x.lang != target), source.origin)
+    done: dict[float, Segment] = {}
+    if foreign.segments:
+        spoken = foreign.segments[0].lang or source.language
+        if spoken == "zh" and engine is not None and engine.multilingual:
+            audio = decode_audio(audio_path, ff)
+            speech = [(max(a, x.start - 0.2), min(b, x.end + 0.2)) for a, b in speech_regions(audio)
+                      for x in foreign.segments if min(b, x.end) > max(a, x.start)]
+            run = engine.run(audio, language="zh", task="translate", prompt=None, speech=speech)
+            aligned = align_by_time(foreign, clean_segments(run.segments, "en", speech), "en", "")
+            via = f"whisper-translate:{engine.model_name}"
+            done = {x.start: replace(y, lang=x.lang, via=via) for x, y in zip(foreign.segments, aligned.segments)
+                    if y.text.strip()}
+        elif spoken == "en" and translator is not None:
+            made = translate(translator, foreign, "zh")
+            done = {x.start: replace(y, lang=x.lang, via=translator.name)
+                    for x, y in zip(foreign.segments, made.segments) if y.text.strip()}
+    segs = tuple(done.get(x.start, replace(x, via=None)) if x.lang != target else x for x in source.segments)
+    return Transcript(target, segs, f"mixed:{source.origin}")
+
+
 class TranslateStage:
     """The other language: a person's translation, Whisper's translate task (zh -> en), or the
     configured machine translator (en -> zh); reported missing, never invented, when none can."""
@@ -193,7 +219,7 @@ class TranslateStage:
         return {"source": key_of(source.to_dict()), "human": ctx.state.hashes.digest(human) if human else None,
                 "translator": [tl.engine, tl.url, tl.model], "whisper": [tr.engine, tr.model] if lang == "zh" else None,
                 "wanted": other in tr.languages, "rev": REVISION, "tool": __version__,
-                "glossary": [[t.zh, t.en] for t in ctx.show.glossary.terms]}
+                "glossary": [[t.zh, t.en] for t in ctx.show.glossary.terms], "mixed": ep.config.mixed}
 
     def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
         lang, folder = ep.config.language, files.folder(ctx.show, ep.slug)
@@ -205,6 +231,11 @@ class TranslateStage:
         t, missing = None, ""
         if human is not None:
             t = files.read_human_translation(human, source, other, ctx.show.rel(human))
+        elif ep.config.mixed:
+            engine = ctx.engine()
+            translator = machine_translator(ctx.show.translation, "en", "zh", ctx.show.glossary) if other == "zh" else None
+            with ctx.model_lock:
+                t = mixed_translation(ctx.show.root / ep.outputs["mp3"], ctx.ff, engine, translator, source, other)
         elif lang == "zh":
             engine = ctx.engine()
             if engine.multilingual:
