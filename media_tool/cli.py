@@ -12,6 +12,7 @@ import html
 import json
 import os
 import re
+import tempfile
 import time
 import webbrowser
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +25,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__, notes, speakers, upload
+from . import __version__, denoise, notes, speakers, upload
 from . import build as builder
 from . import glossary as glossary_csv
 from .check import check
@@ -78,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument("--target", type=float, help="integrated loudness in LUFS (default -16 stereo, -19 mono)")
     n.add_argument("--true-peak", type=float, default=-1.0, help="true-peak ceiling in dBTP (default -1)")
     n.add_argument("--trim-silence", action="store_true", help="cut leading and trailing silence")
+    n.add_argument("--denoise", action="store_true", help="reduce noise first (DeepFilterNet3; audio inputs)")
     n.add_argument("--json", action="store_true")
 
     t = sub.add_parser("transcribe", parents=[common], help="transcripts of one file")
@@ -283,16 +285,22 @@ def cmd_normalize(args) -> int:
     targets = [Target.for_path(o) for o in args.output]
     ff = FFmpeg.discover()
     info = probe(args.input, ff)
-    settings = AudioSettings(true_peak=args.true_peak, trim_silence=args.trim_silence)
+    settings = AudioSettings(true_peak=args.true_peak, trim_silence=args.trim_silence, denoise=args.denoise)
     t0 = time.monotonic()
-    if args.json:
-        result = normalize(info, targets, settings, ff, target_lufs=args.target)
-    else:
-        with Progress(TextColumn("normalize"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                      TimeElapsedColumn(), console=err) as prog:
-            task = prog.add_task("normalize", total=1.0)
-            result = normalize(info, targets, settings, ff, target_lufs=args.target,
-                               progress=lambda f: prog.update(task, completed=f))
+    with tempfile.TemporaryDirectory(prefix="media-tool-") as tmp:
+        if args.denoise:
+            if info.has_video:
+                raise UsageError("--denoise works on audio recordings; a video's sound is normalized as recorded",
+                                 args.input)
+            if why := denoise.unavailable():
+                raise UsageError(why)
+            cleaned = Path(tmp) / "denoised.wav"
+            denoise.denoise_file(ff, Path(args.input), cleaned, channels=1 if info.audio.channels == 1 else 2,
+                                 limit_db=settings.denoise_limit_db, display=args.input)
+            info = replace(probe(str(cleaned), ff), path=str(cleaned))
+        result = _normalize_one(args, info, targets, settings, ff)
+    if args.denoise:
+        result = replace(result, denoised=True)
     seconds = time.monotonic() - t0
     if args.json:
         print(json.dumps(result.to_dict(), indent=1))
@@ -306,8 +314,18 @@ def cmd_normalize(args) -> int:
         t.add_row(f.path, f"{f.integrated:.1f} LUFS", f"{f.lra:.1f} LU", f"{f.true_peak:.1f} dBTP")
     out.print(t)
     out.print(f"gain {result.gain_db:+.2f} dB (codec {result.codec_delta_lu:+.2f} LU), "
-              f"target {result.target_lufs:g} LUFS, {seconds:.1f} s")
+              f"target {result.target_lufs:g} LUFS, {seconds:.1f} s" + (", noise reduced" if result.denoised else ""))
     return 0
+
+
+def _normalize_one(args, info, targets, settings, ff):
+    if args.json:
+        return normalize(info, targets, settings, ff, target_lufs=args.target)
+    with Progress(TextColumn("normalize"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TimeElapsedColumn(), console=err) as prog:
+        task = prog.add_task("normalize", total=1.0)
+        return normalize(info, targets, settings, ff, target_lufs=args.target,
+                         progress=lambda f: prog.update(task, completed=f))
 
 
 def cmd_status(args) -> int:

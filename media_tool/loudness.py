@@ -72,6 +72,7 @@ class LoudnessReport:
     timeline_offset: float = 0.0
     """Seconds to add to a time in the recording to find it in the published file (the intro
     jingle's length, less the silence trimmed from the start): how chapters move."""
+    denoised: bool = False  # the recording's noise was reduced first (DeepFilterNet3)
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -68,3 +68,20 @@ def test_a_denoised_episode_builds_on_target(tmp_path):
     notices = {e["slug"]: e["notices"] for e in report["episodes"]}
     assert not any("denoise" in n for n in notices["ep-001-pensions"])
     assert any("denoise applies to audio recordings" in n for n in notices["ep-002-sick-leave"])
+
+
+@NEEDS_DF
+def test_normalize_denoise_on_the_command_line(tmp_path):
+    import json
+
+    from helpers import cli
+
+    src, _ = noisy(tmp_path)
+    out = tmp_path / "out.mp3"
+    p = cli("normalize", str(src), "-o", str(out), "--denoise", "--json")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["denoised"] is True  # the loudness report says so
+    loudness_ok(out, -19.0)
+    video = ROOT / "episodes" / "ep-002-sick-leave" / "recording.mp4"
+    p = cli("normalize", str(video), "-o", str(tmp_path / "v.mp4"), "--denoise")
+    assert p.returncode == 2 and "--denoise works on audio recordings" in p.stderr

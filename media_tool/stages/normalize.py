@@ -563,6 +563,7 @@ class NormalizeStage:
             info, notices = self._denoised(ctx, ep, info, settings, channels, progress)
         targets = self.targets(ctx, ep)
         result = normalize(info, targets, settings, ctx.ff, progress=progress, **prepared)
+        result = replace(result, denoised=settings.denoise and not notices)
         outputs = {t.kind: ctx.show.rel(t.path) for t in targets}
         sizes = {t.kind: t.path.stat().st_size for t in targets}
         return (replace(ep, loudness=result, outputs=outputs, notices=ep.notices + notices),
