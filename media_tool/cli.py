@@ -46,7 +46,7 @@ from .stages.probe import probe
 from .stages.transcribe import transcribe
 from .stages.translate import whisper_translation
 from .transcript_files import write_files
-from .transcripts import bilingual_files, language_files
+from .transcripts import bilingual_files, language_files, other_language
 from .whisper_engines import decode_audio, load_engine, speech_regions, user_cache
 
 HELP = ("Turn a show folder of raw podcast and videocast recordings into a published, bilingual "
@@ -387,7 +387,7 @@ def cmd_transcribe(args) -> int:
         outcome = replace(outcome, transcript=_with_speakers(src, ff, outcome.transcript, args.speakers))
     written, missing = [], {}
     files = language_files(src.stem, outcome.transcript)
-    other = "en" if outcome.language == "zh" else "zh"
+    other = other_language(outcome.language)
     if other in wanted:
         if outcome.language == "zh" and engine.multilingual:
             t = whisper_translation(src, ff, engine, outcome.transcript)

@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 
 from .feed import Item
 from .notes import localized
-from .transcripts import Transcript, align_by_time
+from .transcripts import Transcript, align_by_time, other_language
 
 ASSETS = ("site.css", "site.js")
 LANG_NAMES = {"en": "English", "zh": "中文"}
@@ -96,7 +96,7 @@ def episode_context(show, ep: SiteEpisode, root: str, transcript: str | None = N
     `transcript_items` of the episode when the caller already made it."""
     base = show.base_url
     item = ep.items[ep.spoken] if ep.spoken in ep.items else next(iter(ep.items.values()))
-    other_lang = "en" if ep.spoken == "zh" else "zh"
+    other_lang = other_language(ep.spoken)
     other_item = ep.items.get(other_lang)
     video = next((m for m in item.media if m.kind == "mp4"), None)
     audio = next((m for m in item.media if m.kind == "mp3"), None)
@@ -152,7 +152,7 @@ def render(show, episodes: list[SiteEpisode], listed: list[Item], listed_other: 
     """Every file of the site: {path under feed/: bytes}. `listed` are the main feed's items (built
     and kept episodes), `listed_other` the other language's by slug, `feeds` (file name, label)."""
     env = _environment(show.root / "templates")
-    other_lang = "en" if show.language == "zh" else "zh"
+    other_lang = other_language(show.language)
     show_ctx = {
         "title": localized(show.title, show.language), "title_other": show.title.get(other_lang, ""),
         "description": localized(show.description, show.language),

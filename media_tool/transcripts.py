@@ -55,6 +55,11 @@ class Transcript:
                    tuple(d.get("corrections", ())))
 
 
+def other_language(language: str) -> str:
+    """The show's other language: zh for en, en for zh."""
+    return "en" if language == "zh" else "zh"
+
+
 def file_name(stem: str, language: str, ext: str) -> str:
     """`<stem>.<lang>.<ext>` (or `<stem>.zh-en.<ext>` for the bilingual pair): one naming for every caller."""
     return f"{stem}.{language}.{ext}"

@@ -17,7 +17,7 @@ from .. import __version__, clips
 from ..clips import CRF, missing_tools
 from ..episode import Context, Episode
 from ..fsutil import key_of
-from ..transcripts import to_ass
+from ..transcripts import other_language, to_ass
 
 REVISION = 1
 
@@ -33,7 +33,7 @@ class CaptionStage:
         spoken = ep.transcripts.get(ep.config.language)
         if spoken is None or not spoken.segments:
             return None
-        other = ep.transcripts.get("en" if ep.config.language == "zh" else "zh")
+        other = ep.transcripts.get(other_language(ep.config.language))
         v = ep.media.video
         return to_ass(spoken, other, v.width, v.height)
 

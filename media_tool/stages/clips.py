@@ -16,12 +16,9 @@ from ..episode import Context, Episode
 from ..errors import ConfigError
 from ..fsutil import key_of
 from ..notes import localized
+from ..transcripts import other_language
 
 REVISION = 1
-
-
-def other_language(lang: str) -> str:
-    return "en" if lang == "zh" else "zh"
 
 
 class ClipStage:

@@ -23,7 +23,7 @@ from ..errors import PublishError, disk_error
 from ..feed import LANG_CODES, TRANSCRIPT_TYPES, Channel, Item, Media, as_video, chapters_json, render
 from ..fsutil import atomic_output, copy_if_changed, write_if_changed
 from ..show import Show
-from ..transcripts import file_name
+from ..transcripts import file_name, other_language
 
 
 @dataclass
@@ -157,7 +157,7 @@ class PublishStep:
         """What the episode's page shows beyond its feed items: both transcripts, chapters, clips."""
         offset = ep.loudness.timeline_offset
         spans = [(round(max(0.0, c.start + offset), 3), round(c.end + offset, 3)) for c in ep.config.clips]
-        spoken, other = ep.config.language, "en" if ep.config.language == "zh" else "zh"
+        spoken, other = ep.config.language, other_language(ep.config.language)
         # notes.md is in whichever language has no notes.<lang>.md (the spoken one first); each shown once
         shared = spoken if spoken not in ep.config.notes else other
         texts = [(lg, ep.config.notes[lg] if lg in ep.config.notes else ep.config.notes.get("", ""))

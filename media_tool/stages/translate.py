@@ -23,14 +23,18 @@ from ..errors import ModelError, TranslationError
 from ..fsutil import key_of
 from ..glossary import Glossary
 from ..settings import TranslationSettings
-from ..transcripts import Segment, Transcript, align_by_time, bilingual_files, language_files, to_simplified
+from ..transcripts import (
+    Segment,
+    Transcript,
+    align_by_time,
+    bilingual_files,
+    language_files,
+    other_language,
+    to_simplified,
+)
 from ..whisper_engines import clean_segments, decode_audio, speech_regions
 
 REVISION = 1
-
-
-def other_language(language: str) -> str:
-    return "en" if language == "zh" else "zh"
 
 
 def segments_with(source: Transcript, texts: list[str], language: str, origin: str) -> Transcript:
