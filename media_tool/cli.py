@@ -41,7 +41,7 @@ from .serve import server
 from .settings import ENGINES, AudioSettings
 from .show import load_show, parse_timestamp
 from .stages import STAGES
-from .stages.normalize import Target, normalize
+from .stages.normalize import Target, denoised, normalize
 from .stages.probe import probe
 from .stages.transcribe import transcribe
 from .stages.translate import whisper_translation
@@ -79,7 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument("--target", type=float, help="integrated loudness in LUFS (default -16 stereo, -19 mono)")
     n.add_argument("--true-peak", type=float, default=-1.0, help="true-peak ceiling in dBTP (default -1)")
     n.add_argument("--trim-silence", action="store_true", help="cut leading and trailing silence")
-    n.add_argument("--denoise", action="store_true", help="reduce noise first (DeepFilterNet3; audio inputs)")
+    n.add_argument("--denoise", action="store_true",
+                   help="reduce noise first (DeepFilterNet3; a video's picture is copied as it is)")
     n.add_argument("--json", action="store_true")
 
     t = sub.add_parser("transcribe", parents=[common], help="transcripts of one file")
@@ -288,17 +289,13 @@ def cmd_normalize(args) -> int:
     settings = AudioSettings(true_peak=args.true_peak, trim_silence=args.trim_silence, denoise=args.denoise)
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="media-tool-") as tmp:
+        picture = Path(args.input) if info.has_video else None
         if args.denoise:
-            if info.has_video:
-                raise UsageError("--denoise works on audio recordings; a video's sound is normalized as recorded",
-                                 args.input)
             if why := denoise.unavailable():
                 raise UsageError(why)
-            cleaned = Path(tmp) / "denoised.wav"
-            denoise.denoise_file(ff, Path(args.input), cleaned, channels=1 if info.audio.channels == 1 else 2,
-                                 limit_db=settings.denoise_limit_db, display=args.input)
-            info = replace(probe(str(cleaned), ff), path=str(cleaned))
-        result = _normalize_one(args, info, targets, settings, ff)
+            info = denoised(ff, info, Path(tmp) / "denoised.wav", channels=1 if info.audio.channels == 1 else 2,
+                            limit_db=settings.denoise_limit_db, display=args.input)
+        result = _normalize_one(args, info, targets, settings, ff, picture)
     if args.denoise:
         result = replace(result, denoised=True)
     seconds = time.monotonic() - t0
@@ -318,13 +315,13 @@ def cmd_normalize(args) -> int:
     return 0
 
 
-def _normalize_one(args, info, targets, settings, ff):
+def _normalize_one(args, info, targets, settings, ff, picture=None):
     if args.json:
-        return normalize(info, targets, settings, ff, target_lufs=args.target)
+        return normalize(info, targets, settings, ff, target_lufs=args.target, picture=picture)
     with Progress(TextColumn("normalize"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeElapsedColumn(), console=err) as prog:
         task = prog.add_task("normalize", total=1.0)
-        return normalize(info, targets, settings, ff, target_lufs=args.target,
+        return normalize(info, targets, settings, ff, target_lufs=args.target, picture=picture,
                          progress=lambda f: prog.update(task, completed=f))
 
 

@@ -34,6 +34,7 @@ from ..settings import AudioSettings
 from .probe import probe
 
 REVISION = 2
+DENOISE_REVISION = 2  # 2: chunks on every core; videos denoised too (1 kept a video's sound as recorded)
 """Bump when the audio this stage produces changes for the same inputs (invalidates caches)."""
 
 TOLERANCE_LU = 0.3
@@ -286,12 +287,13 @@ def _codec_test(ff: FFmpeg, info: MediaInfo, plan: Plan, kind: str, settings: Au
 
 def normalize(info: MediaInfo, targets: list[Target], settings: AudioSettings, ff: FFmpeg, *,
               intro: Path | None = None, outro: Path | None = None, trim: bool | None = None,
-              target_lufs: float | None = None, progress=None) -> LoudnessReport:
+              target_lufs: float | None = None, progress=None, picture: Path | None = None) -> LoudnessReport:
     """Normalize one probed recording into every target file; files appear only when complete.
 
     The first target is the one held to the loudness target exactly (the feed's enclosure);
     the others share its gain. Video sources are never trimmed and get no jingles, so the
-    MP4 and the MP3 share one timeline.
+    MP4 and the MP3 share one timeline. `picture`: where an MP4's video stream is copied from
+    when `info.path` holds only the sound (a denoised recording); default `info.path`.
     """
     started = time.monotonic()
     assert info.audio is not None and targets
@@ -345,7 +347,7 @@ def normalize(info: MediaInfo, targets: list[Target], settings: AudioSettings, f
     while True:
         encodes += 1
         phases.start(0.25, 0.75)
-        files, seconds = _encode(ff, info, plan, targets, settings, video_index, phases)
+        files, seconds = _encode(ff, info, plan, targets, settings, video_index, phases, picture)
         corrected = _correct(plan, files, target, settings.true_peak)
         if corrected is None or encodes >= 3:
             break
@@ -362,7 +364,21 @@ def normalize(info: MediaInfo, targets: list[Target], settings: AudioSettings, f
                                         - (plan.trim[0] if plan.trim else 0.0), 3))
 
 
-def _encode(ff, info, plan, targets, settings, video_index, phases) -> tuple[list[FileLoudness], float]:
+def denoised(ff: FFmpeg, info: MediaInfo, dest: Path, *, channels: int, limit_db: float, display: str,
+             progress=None) -> MediaInfo:
+    """`info`'s recording with its noise reduced into the WAV `dest`, probed: what `normalize` then
+    reads the sound from. A video keeps its picture (pass its recording as `picture`) and its
+    timeline: the cleaned sound starts where the recording's did."""
+    denoise.denoise_file(ff, Path(info.path), dest, channels=channels, limit_db=limit_db, display=display,
+                         progress=progress)
+    cleaned = probe(str(dest), ff)
+    if info.has_video and info.audio is not None and cleaned.audio is not None:
+        return replace(info, path=cleaned.path, audio=replace(cleaned.audio, start_time=info.audio.start_time))
+    return cleaned
+
+
+def _encode(ff, info, plan, targets, settings, video_index, phases,
+            picture: Path | None = None) -> tuple[list[FileLoudness], float]:
     """Write every target: MP3s split across cores where long enough, the rest in one pipeline."""
     files: dict[int, FileLoudness] = {}
     rest, seconds = [], 0.0
@@ -382,7 +398,7 @@ def _encode(ff, info, plan, targets, settings, video_index, phases) -> tuple[lis
 
         with ExitStack() as stack:
             tmps = [stack.enter_context(atomic_output(t.path)) for _, t in rest]
-            consumers = [consumer_args(t.kind, plan, settings, Path(info.path), video_index, tmp)
+            consumers = [consumer_args(t.kind, plan, settings, picture or Path(info.path), video_index, tmp)
                          for tmp, (_, t) in zip(tmps, rest)]
             piped = ff.pipeline(lambda urls: producer_args(Path(info.path), plan, urls), consumers,
                                 [meter_args(t.kind, plan.sample_rate) for _, t in rest], progress=seen,
@@ -532,7 +548,8 @@ class NormalizeStage:
         jingle_hashes = {k: ctx.state.hashes.digest(ctx.show.root / v)
                          for k, v in (("intro", settings.intro), ("outro", settings.outro)) if v}
         return {"source": ctx.state.hashes.digest(ep.config.source), "audio": settings.to_dict(),
-                "jingles": jingle_hashes, "rev": REVISION, "tool": __version__, "ffmpeg": ctx.ff.version}
+                "jingles": jingle_hashes, "rev": REVISION, "tool": __version__, "ffmpeg": ctx.ff.version,
+                "denoise": DENOISE_REVISION if settings.denoise else None}
 
     def targets(self, ctx: Context, ep: Episode) -> list[Target]:
         """The audio feed's MP3 first (held exactly to target), then M4A or the video MP4.
@@ -562,7 +579,8 @@ class NormalizeStage:
         if settings.denoise:
             info, notices = self._denoised(ctx, ep, info, settings, channels, progress)
         targets = self.targets(ctx, ep)
-        result = normalize(info, targets, settings, ctx.ff, progress=progress, **prepared)
+        picture = ep.config.source if info.has_video else None
+        result = normalize(info, targets, settings, ctx.ff, progress=progress, picture=picture, **prepared)
         result = replace(result, denoised=settings.denoise and not notices)
         outputs = {t.kind: ctx.show.rel(t.path) for t in targets}
         sizes = {t.kind: t.path.stat().st_size for t in targets}
@@ -572,17 +590,13 @@ class NormalizeStage:
     @staticmethod
     def _denoised(ctx: Context, ep: Episode, info, settings: AudioSettings, channels: int, progress):
         """The recording with its noise reduced (a WAV in .media-tool/denoised/), probed; or the
-        recording and why not (video keeps its sound: its MP4 and MP3 share the recording's timeline)."""
-        if info.has_video:
-            return info, (f"episodes/{ep.slug}: denoise applies to audio recordings; this video's sound is used "
-                          "as recorded",)
+        recording and why not. A video keeps its picture (copied bit for bit from the recording by
+        `normalize`) and its timeline: the cleaned sound starts where the recording's did."""
         if why := denoise.unavailable():
             return info, (f"episodes/{ep.slug}: {why}",)
-        dest = ctx.show.state_dir / "denoised" / f"{ep.slug}.wav"
-        denoise.denoise_file(ctx.ff, ep.config.source, dest, channels=channels, limit_db=settings.denoise_limit_db,
-                             display=ctx.show.rel(ep.config.source),
-                             progress=lambda f: progress(0.5 * f) if progress else None)
-        return probe(str(dest), ctx.ff), ()
+        return denoised(ctx.ff, info, ctx.show.state_dir / "denoised" / f"{ep.slug}.wav", channels=channels,
+                        limit_db=settings.denoise_limit_db, display=ctx.show.rel(ep.config.source),
+                        progress=lambda f: progress(0.5 * f) if progress else None), ()
 
     def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
         for kind, rel in data["outputs"].items():
