@@ -12,9 +12,9 @@ import socket
 import subprocess
 
 import pytest
+from helpers import build_json, cli
 
 from media_tool.search import Row, SQLiteIndex
-from helpers import build_json, cli
 
 PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 QUERIES = ["病假", "养老保险", "病", "老保", "保老", '"social protection"', "PENSIONS", "welcome", "zzz",

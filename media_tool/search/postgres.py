@@ -168,15 +168,19 @@ class PostgresIndex:
 
     def nearest(self, vector, *, lang: str | None = None, slug: str | None = None, since: str | None = None,
                 speaker: str | None = None, limit: int = 20, min_cosine: float = 0.0) -> list[Hit]:
-        from .semantic import CANDIDATES, rerank
+        from .semantic import CANDIDATES, EXACT_UP_TO, rerank
 
+        select = SELECT_HITS.format(segments="mt_segments", episodes="mt_episodes").replace(" FROM", ", s.vec FROM", 1)
         with self._lock:
-            found = [i for i, _ in self._ann_index().nearest(vector, max(CANDIDATES, limit * 4))
-                     if i >= since_id(since)]
-            if not found:
-                return []
-            rows = self.db.execute(SELECT_HITS.format(segments="mt_segments", episodes="mt_episodes").replace(
-                " FROM", ", s.vec FROM", 1) + " WHERE s.id = ANY(%s)", (found,)).fetchall()
+            if self.count() <= EXACT_UP_TO:
+                rows = self.db.execute(select + " WHERE s.vec IS NOT NULL AND s.id >= %s",
+                                       (since_id(since),)).fetchall()
+            else:
+                found = [i for i, _ in self._ann_index().nearest(vector, max(CANDIDATES, limit * 4))
+                         if i >= since_id(since)]
+                if not found:
+                    return []
+                rows = self.db.execute(select + " WHERE s.id = ANY(%s)", (found,)).fetchall()
         rows, score = rerank(rows, vector, min_cosine=min_cosine, lang=lang, slug=slug, speaker=speaker)
         return assemble(rows, score, [], limit)
 

@@ -181,9 +181,10 @@ SELECT_HITS = ('SELECT s.id, s.slug, e.title, s.lang, s.start, s."end", s.text, 
 def assemble(rows: list, score: dict, terms: list[str], limit: int) -> list[Hit]:
     """Hits from (id, slug, title, lang, start, end, text, url, date, kind, speaker) rows and their
     scores (lower is better). Stable sorts, least important key first: relevance, then newer
-    episodes, then time. A transcript line links to the audio at its moment; a title, notes or
-    people row to the episode's page (a chapter: at its start)."""
-    rows = sorted(rows, key=lambda r: r[4])
+    episodes, then time (then language, kind and text, so every backend breaks ties alike). A
+    transcript line links to the audio at its moment; a title, notes or people row to the
+    episode's page (a chapter: at its start)."""
+    rows = sorted(rows, key=lambda r: (r[4], r[3], r[9] or "", r[6]))
     rows.sort(key=lambda r: r[8], reverse=True)
     rows.sort(key=lambda r: score[r[0]])
     return [Hit(slug, title, lang, start, end, text, highlight(text, terms), hit_url(url, slug, kind, start),
@@ -249,10 +250,13 @@ def fts_values(text: str, lang: str, slug: str) -> tuple[str, str, str, str, str
 
 
 def rows_from_json(slug: str, lang: str, text: str) -> list[Row]:
-    """Index rows from a Podcasting 2.0 JSON transcript: whole segments, so phrases stay whole."""
+    """Index rows from a Podcasting 2.0 JSON transcript: whole segments, so phrases stay whole. A
+    mixed-language episode's line left as spoken in the other language (nothing translated it) is
+    indexed once, from the file of the language it was spoken in, not again from this one."""
     return [Row(slug, lang, float(s["startTime"]), float(s["endTime"]), " ".join(str(s["body"]).split()),
                 speaker=str(s["speaker"]) if s.get("speaker") else None)
-            for s in json.loads(text).get("segments", []) if str(s.get("body", "")).strip()]
+            for s in json.loads(text).get("segments", []) if str(s.get("body", "")).strip()
+            and not (s.get("spokenLanguage", lang) != lang and not s.get("translatedBy"))]
 
 
 def rows_from_srt(slug: str, lang: str, text: str) -> list[Row]:

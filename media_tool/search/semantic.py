@@ -81,6 +81,10 @@ def floor(query: np.ndarray, anchors: np.ndarray) -> float:
     return float((anchors @ query).max()) + MARGIN
 
 
+EXACT_UP_TO = 4096
+"""Up to this many rows, meaning search compares the query with every stored vector (exact, and the
+same hits from every backend, whose graphs are built apart); the graph serves bigger indexes."""
+
 CANDIDATES = 256
 """How many neighbours the graph proposes; they are re-ranked exactly on the stored vectors. Measured
 on clustered synthetic vectors (recall@10 against exact search): 300 k vectors, the graph's own top 10

@@ -161,14 +161,16 @@ class SQLiteIndex:
     def nearest(self, vector, *, lang: str | None = None, slug: str | None = None, since: str | None = None,
                 speaker: str | None = None, limit: int = 20, min_cosine: float = 0.0) -> list[Hit]:
         """Hits by meaning: the rows whose vectors are nearest `vector` (cosine at least `min_cosine`)."""
-        from .semantic import CANDIDATES, rerank
+        from .semantic import CANDIDATES, EXACT_UP_TO, rerank
 
-        found = [i for i, _ in self.ann().nearest(vector, max(CANDIDATES, limit * 4)) if i >= since_id(since)]
-        if not found:
-            return []
-        marks = ",".join("?" * len(found))
-        rows = self.db.execute(SELECT_HITS.format(segments="segments", episodes="episodes").replace(
-            " FROM", ", s.vec FROM", 1) + f" WHERE s.id IN ({marks})", found).fetchall()
+        select = SELECT_HITS.format(segments="segments", episodes="episodes").replace(" FROM", ", s.vec FROM", 1)
+        if self.count() <= EXACT_UP_TO:
+            rows = self.db.execute(select + " WHERE s.vec IS NOT NULL AND s.id >= ?", (since_id(since),)).fetchall()
+        else:
+            found = [i for i, _ in self.ann().nearest(vector, max(CANDIDATES, limit * 4)) if i >= since_id(since)]
+            if not found:
+                return []
+            rows = self.db.execute(select + f" WHERE s.id IN ({','.join('?' * len(found))})", found).fetchall()
         rows, score = rerank(rows, vector, min_cosine=min_cosine, lang=lang, slug=slug, speaker=speaker)
         return assemble(rows, score, [], limit)
 
