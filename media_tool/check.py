@@ -17,6 +17,7 @@ from . import taxonomy
 from .errors import ConfigError
 from .feed import ITUNES_NS, PODCAST_NS
 from .show import Show, episode_slugs, load_episode, parse_timestamp
+from .state import BuildState
 
 COVER_MIN, COVER_MAX = 1400, 3000
 
@@ -207,7 +208,9 @@ def _chapter_problems(show: Show, display: str, where: str, url: str, duration: 
 
 def terminology_problems(show: Show) -> list[Problem]:
     """Glossary terms a translation (a person's or a machine's) does not carry over: the zh term in a
-    segment without its en term in that segment's translation, or the reverse; one line per case."""
+    segment without its en term in that segment's translation, or the reverse; one line per case.
+    A mixed-language episode's line that nothing translated (English left as spoken in the Chinese
+    file, or the reverse) is not a translation and is not checked."""
     if not show.glossary:
         return []
     out = []
@@ -217,8 +220,10 @@ def terminology_problems(show: Show) -> list[Problem]:
         for lang in ("zh", "en"):
             path = folder / f"{slug}.{lang}.json"
             try:
-                texts[lang] = [s["body"] for s in json.loads(path.read_text(encoding="utf-8"))["segments"]]
-            except (OSError, ValueError, KeyError, TypeError):
+                segs = json.loads(path.read_text(encoding="utf-8"))["segments"]
+                texts[lang] = ["" if s.get("spokenLanguage", lang) != lang and not s.get("translatedBy") else s["body"]
+                               for s in segs]
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 break
         else:
             for cue, why in show.glossary.inconsistencies(texts["zh"], texts["en"], "zh"):
@@ -227,6 +232,19 @@ def terminology_problems(show: Show) -> list[Problem]:
     return out
 
 
+def speaker_problems(show: Show) -> list[Problem]:
+    """Episodes whose last build heard a different number of voices than `[[people]]` names (the
+    turns were split between the people named, so some lines may carry the wrong name)."""
+    state = BuildState.load(show.state_dir)
+    out = []
+    for slug in episode_slugs(show):
+        data = (state.record(slug, "speakers") or {}).get("data") or {}
+        if data.get("note") and data.get("heard") is not None:
+            out.append(Problem(f"episodes/{slug}/episode.toml", "warning", data["note"].split(": ", 1)[1],
+                               "speakers"))
+    return out
+
+
 def check(show: Show) -> list[Problem]:
     """Every problem of the show and its built feeds."""
-    return show_problems(show) + feed_problems(show) + terminology_problems(show)
+    return show_problems(show) + feed_problems(show) + terminology_problems(show) + speaker_problems(show)

@@ -60,10 +60,14 @@ class Glossary:
         return out, fixes
 
     def inconsistencies(self, source: list[str], target: list[str], source_lang: str) -> list[tuple[int, str]]:
-        """(cue, what is wrong) where a term stands in one language and its partner not in the other."""
+        """(cue, what is wrong) where a term stands in one language and its partner not in the other.
+        A line left as spoken (a mixed episode's turn nothing could translate: the same words, or an
+        empty side) is not a translation."""
         out = []
         terms = sorted(self.terms, key=lambda t: len(t.zh), reverse=True)  # 病假工资 before 病假
         for i, (a, b) in enumerate(zip(source, target)):
+            if not a.strip() or not b.strip() or a.strip() == b.strip():
+                continue
             zh, en = (a, b) if source_lang == "zh" else (b, a)
             for t in terms:
                 has_zh, has_en = t.zh in zh, _has_english(en, t.en)

@@ -62,6 +62,7 @@ class TranscriptionSettings:
     engine: str = "faster-whisper"
     model: str = "base"                  # multilingual Whisper base, shipped offline; "tiny.en" is English only
     languages: tuple[str, ...] = ("zh", "en")
+    speaker_names: bool = True           # SRT, bilingual SRT and MP3 lyrics start `Name: ` where the voice changes
 
 
 @dataclass(frozen=True)

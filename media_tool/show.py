@@ -420,7 +420,8 @@ def load_show(root: Path | str) -> Show:
     transcription = TranscriptionSettings(
         engine=tr.choice("engine", ENGINES, default="faster-whisper") or "faster-whisper",
         model=tr.string("model", default="base") or "base",
-        languages=tr.string_list("languages") or ("zh", "en"))
+        languages=tr.string_list("languages") or ("zh", "en"),
+        speaker_names=tr.boolean("speaker_names", default=True) is not False)
     bad_langs = [lang for lang in transcription.languages if lang not in LANGUAGES]
     if bad_langs:
         tr._bad("languages", f"unknown language {bad_langs[0]!r} (use {', '.join(LANGUAGES)})")

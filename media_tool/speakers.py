@@ -228,8 +228,18 @@ def cluster(embeddings: np.ndarray, n: int | None = None) -> np.ndarray:
     return _kmeans(u, n)
 
 
-def smooth(labels: np.ndarray, width: int = 5) -> np.ndarray:
-    """A running majority over `width` windows: a stray window inside a turn takes its neighbours' label."""
+def smooth(labels: np.ndarray, owner: list[int] | None = None, width: int = 5) -> np.ndarray:
+    """A running majority over `width` windows: a stray window inside a turn takes its neighbours' label.
+
+    Only within one speech region (`owner` gives each window's): a pause is where turns change, and
+    a short question between two long answers is a region of one or two windows that the answers'
+    windows around it would otherwise outvote."""
+    if owner is not None:
+        out, owner_arr = labels.copy(), np.asarray(owner)
+        for k in np.unique(owner_arr):
+            idx = np.flatnonzero(owner_arr == k)
+            out[idx] = smooth(labels[idx], None, width)
+        return out
     if len(labels) < width:
         return labels
     half = width // 2
@@ -292,7 +302,7 @@ def diarize(audio: np.ndarray, speech: list[tuple[float, float]],
     if not starts:
         return [], np.zeros((0, 256), np.float32), 0
     heard = len(set(cluster(emb, None).tolist())) if speakers else None
-    found, centroids = _turns(speech, starts, owner, emb, smooth(cluster(emb, speakers)))
+    found, centroids = _turns(speech, starts, owner, emb, smooth(cluster(emb, speakers), owner))
     return found, centroids, heard if heard is not None else len(centroids)
 
 

@@ -66,9 +66,9 @@ def read_human_translation(path: Path, source: Transcript, language: str, displa
                 raise TranscriptFormatError("no cues")
             aligned = tx.align_by_time(source, list(t.segments), language, "human")
             if language == "zh":
-                aligned = Transcript(language, tuple(Segment(s.start, s.end, to_simplified(s.text), s.speaker)
+                aligned = Transcript(language, tuple(replace(s, text=to_simplified(s.text))
                                                      for s in aligned.segments), "human")
-            return aligned
+            return _marked(aligned, source)
         lines = tx.read_lines(text, language)
         n = len(source.segments)
         if len(lines) != n:
@@ -79,8 +79,18 @@ def read_human_translation(path: Path, source: Transcript, language: str, displa
         raise _config_error(exc, display) from exc
     if language == "zh":
         lines = [to_simplified(x) for x in lines]
-    return Transcript(language, tuple(Segment(s.start, s.end, line, s.speaker)
-                                      for s, line in zip(source.segments, lines)), "human")
+    return _marked(Transcript(language, tuple(Segment(s.start, s.end, line, s.speaker)
+                                              for s, line in zip(source.segments, lines)), "human"), source)
+
+
+def _marked(t: Transcript, source: Transcript) -> Transcript:
+    """A mixed-language episode's translation says, per segment, what was spoken and that a person
+    translated it; lines spoken in the translation's own language keep the transcript's words (the
+    words as spoken, as a person may have edited them), whatever the translator's file has there."""
+    return Transcript(t.language, tuple(
+        replace(s, lang=src.lang, via="human") if src.lang and src.lang != t.language
+        else replace(s, lang=src.lang, text=src.text) if src.lang else s
+        for s, src in zip(t.segments, source.segments)), t.origin)
 
 
 def _line_of_segment(text: str, suffix: str, k: int) -> int:

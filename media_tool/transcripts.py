@@ -65,19 +65,19 @@ def file_name(stem: str, language: str, ext: str) -> str:
     return f"{stem}.{language}.{ext}"
 
 
-def render(t: Transcript) -> dict[str, str]:
-    """Every per-language file for one transcript, by extension."""
-    return {"srt": to_srt(t), "vtt": to_vtt(t), "json": to_json(t), "txt": to_txt(t)}
+def render(t: Transcript, names: bool = True) -> dict[str, str]:
+    """Every per-language file for one transcript, by extension (`names`: SRT's `Name: ` prefixes)."""
+    return {"srt": to_srt(t, names), "vtt": to_vtt(t), "json": to_json(t), "txt": to_txt(t)}
 
 
-def language_files(stem: str, t: Transcript) -> dict[str, str]:
+def language_files(stem: str, t: Transcript, names: bool = True) -> dict[str, str]:
     """File name -> text for one transcript's language: what the stages and `transcribe` write."""
-    return {file_name(stem, t.language, ext): text for ext, text in render(t).items()}
+    return {file_name(stem, t.language, ext): text for ext, text in render(t, names).items()}
 
 
-def bilingual_files(stem: str, source: Transcript, translation: Transcript) -> dict[str, str]:
+def bilingual_files(stem: str, source: Transcript, translation: Transcript, names: bool = True) -> dict[str, str]:
     """The pair files, named zh-en whichever was spoken, the spoken language on top."""
-    return {file_name(stem, "zh-en", "srt"): to_bilingual_srt(source, translation),
+    return {file_name(stem, "zh-en", "srt"): to_bilingual_srt(source, translation, names),
             file_name(stem, "zh-en", "vtt"): to_bilingual_vtt(source, translation)}
 
 
@@ -165,16 +165,24 @@ def _td(seconds: float) -> dt.timedelta:
     return dt.timedelta(milliseconds=round(seconds * 1000))
 
 
-def to_srt(t: Transcript, speakers: bool = True) -> str:
-    """SRT; where speakers are known (and `speakers`), a cue where the voice changes starts `Name: `."""
-    subs, last = [], None
-    for i, c in enumerate(cues(t.segments, SRT_LINE, SRT_LINES)):
+def named(segments, names: bool = True) -> list[str]:
+    """Each segment's text, starting `Name: ` where the voice changes (speakers known and `names`
+    on): the plain-text way a transcript says who speaks (SRT, the bilingual SRT, the MP3 USLT)."""
+    out, last = [], None
+    for c in segments:
         text = c.text
-        if speakers and c.speaker and c.speaker != last:
+        if names and c.speaker and c.speaker != last:
             text = f"{c.speaker}: {text}"
         last = c.speaker or last
-        subs.append(srt.Subtitle(i + 1, _td(c.start), _td(c.end), text))
-    return srt.compose(subs, reindex=False)
+        out.append(text)
+    return out
+
+
+def to_srt(t: Transcript, speakers: bool = True) -> str:
+    """SRT; where speakers are known (and `speakers`), a cue where the voice changes starts `Name: `."""
+    shown = cues(t.segments, SRT_LINE, SRT_LINES)
+    return srt.compose([srt.Subtitle(i + 1, _td(c.start), _td(c.end), text)
+                        for i, (c, text) in enumerate(zip(shown, named(shown, speakers)))], reindex=False)
 
 
 def speakers_from_prefixes(segments: tuple[Segment, ...], names: set[str]) -> tuple[Segment, ...]:
@@ -238,17 +246,24 @@ def pair(source: Transcript, translation: Transcript) -> list[tuple[Segment, Seg
     return list(zip(source.segments, translation.segments))
 
 
-def to_bilingual_srt(source: Transcript, translation: Transcript) -> str:
-    subs = [srt.Subtitle(i + 1, _td(a.start), _td(a.end), f"{one_line(a.text)}\n{one_line(b.text)}")
-            for i, (a, b) in enumerate(pair(source, translation))]
+def to_bilingual_srt(source: Transcript, translation: Transcript, speakers: bool = True) -> str:
+    """Both languages in each cue, the spoken one on top, `Name: ` before it where the voice changes; a
+    line left as spoken (a mixed episode's turn nothing translated) once, not twice."""
+    pairs = pair(source, translation)
+    tops = named([replace(a, text=one_line(a.text)) for a, _ in pairs], speakers)
+    subs = [srt.Subtitle(i + 1, _td(a.start), _td(a.end),
+                         top if one_line(a.text) == one_line(b.text) else f"{top}\n{one_line(b.text)}")
+            for i, ((a, b), top) in enumerate(zip(pairs, tops))]
     return srt.compose(subs, reindex=False)
 
 
 def to_bilingual_vtt(source: Transcript, translation: Transcript) -> str:
+    """Both languages in each cue, the whole cue one `<v Name>` span where the speaker is known; a
+    line left as spoken (a mixed episode's turn nothing translated) once, not twice."""
     body = ["WEBVTT\n"]
     for a, b in pair(source, translation):
-        body.append(f"{_vtt_time(a.start)} --> {_vtt_time(a.end)}\n"
-                    f"{_vtt_text(one_line(a.text), None)}\n{_vtt_text(one_line(b.text), None)}\n")
+        text = "\n".join(dict.fromkeys([one_line(a.text), one_line(b.text)]))
+        body.append(f"{_vtt_time(a.start)} --> {_vtt_time(a.end)}\n{_vtt_text(text, a.speaker)}\n")
     return "\n".join(body)
 
 

@@ -120,8 +120,10 @@ WINDOW_S = 20.0
 windows encode faster once the encoder input is trimmed (see _trimmed_pipeline); 20 seconds kept
 accuracy where 15 did not (5 minutes of English with faster-whisper base: WER 8.7 % at 29 s,
 9.2 % at 20 s, 11.2 % at 15 s; wall 9.9, 8.5 and 6.9 s)."""
-TAIL_S = 1
-"""Seconds of padding kept after a window's speech when the encoder input is trimmed (see _trimmed_pipeline)."""
+TAIL_S, SHORTEST_S = 1, 10
+"""When the encoder input is trimmed (see _trimmed_pipeline): seconds of padding kept after a
+window's speech, and the shortest input. Below about 10 seconds Whisper base drifts (one short
+question translated as a name repeated 30 times was seen with 2-second inputs)."""
 
 
 def speech_regions(audio: np.ndarray, parts: int | None = None) -> list[tuple[float, float]]:
@@ -150,6 +152,17 @@ def speech_regions(audio: np.ndarray, parts: int | None = None) -> list[tuple[fl
             else:
                 out.append((a, b))
     return [(a / SAMPLE_RATE, b / SAMPLE_RATE) for a, b in out]
+
+
+def only(audio: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarray:
+    """A copy of `audio` silent outside `spans` (seconds). A mixed-language episode's pass in one
+    language hears only that language's turns: windows joined across a gap would otherwise carry
+    the other language's answer into them (seen: an English answer decoded as a Mandarin line)."""
+    out = np.zeros_like(audio)
+    for a, b in spans:
+        i, j = max(0, int(a * SAMPLE_RATE)), min(len(audio), int(b * SAMPLE_RATE))
+        out[i:j] = audio[i:j]
+    return out
 
 
 def quiet_point(audio: np.ndarray, near: int, reach_s: float = 5.0) -> int:
@@ -308,7 +321,7 @@ def _trimmed_pipeline(base):
     class Trimmed(base):
         def forward(self, features, tokenizer, chunks_metadata, options):
             per_second = self.model.frames_per_second
-            need = (max(math.ceil(m["duration"]) for m in chunks_metadata) + TAIL_S) * per_second
+            need = max(max(math.ceil(m["duration"]) for m in chunks_metadata) + TAIL_S, SHORTEST_S) * per_second
             return super().forward(features[..., :min(features.shape[-1], need)], tokenizer, chunks_metadata,
                                    options)
 

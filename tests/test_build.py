@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from helpers import build_json, cli, ffmpeg, loudness_ok, probe_streams, statuses
+
 import media_tool.ffmpeg as runner
 from media_tool import build as pipeline
 from media_tool.errors import LockError
@@ -25,7 +25,8 @@ from media_tool.show import load_show
 def test_sample_show_builds_then_skips(built_template, built_show):
     sample_show, report = built_template  # the session's first build, with two jobs
     assert statuses(report) == {"ep-001-pensions": {"probe": "done", "normalize": "done"},
-                                "ep-002-sick-leave": {"probe": "done", "normalize": "done"}}
+                                "ep-002-sick-leave": {"probe": "done", "normalize": "done"},
+                                "ep-003-long-term-care": {"probe": "done", "normalize": "done"}}
     media = sample_show / "feed" / "media"
     # Both sample recordings are mono: the mono target applies.
     loudness_ok(media / "ep-001-pensions.mp3", -19.0)
@@ -46,7 +47,8 @@ def test_sample_show_builds_then_skips(built_template, built_show):
     # Status agrees, and nothing under feed/ is half-written.
     st = json.loads(cli("status", "--show", str(sample_show), "--json").stdout)
     assert {e["slug"]: {k: v["status"] for k, v in e["stages"].items()} for e in st} == {
-        slug: {stage: "built" for stage in all_stages} for slug in ("ep-001-pensions", "ep-002-sick-leave")}
+        slug: {stage: "built" for stage in all_stages}
+        for slug in ("ep-001-pensions", "ep-002-sick-leave", "ep-003-long-term-care")}
     assert not [p for p in (sample_show / "feed").rglob("*") if ".part-" in p.name]
 
 
@@ -70,7 +72,8 @@ def test_episode_setting_change_rebuilds_only_that_episode(built_show):
     code, report = build_json(built_show)
     assert code == 0
     assert statuses(report) == {"ep-001-pensions": {"probe": "skipped", "normalize": "skipped"},
-                                "ep-002-sick-leave": {"probe": "skipped", "normalize": "done"}}
+                                "ep-002-sick-leave": {"probe": "skipped", "normalize": "done"},
+                                "ep-003-long-term-care": {"probe": "skipped", "normalize": "skipped"}}
     loudness_ok(built_show / "feed" / "media" / "ep-002-sick-leave.mp3", -20.0)
     # A title change is not an audio setting: nothing is re-encoded.
     toml.write_text(toml.read_text().replace("病假与养老保险", "病假"), encoding="utf-8")
@@ -141,7 +144,7 @@ def test_bad_episodes_fail_alone(built_show, media):
     media_dir = built_show / "feed" / "media"
     assert sorted(p.name for p in media_dir.iterdir()) == [
         "ep-001-pensions.m4a", "ep-001-pensions.mp3", "ep-002-sick-leave.mp3", "ep-002-sick-leave.mp4",
-        "ep-002-sick-leave.subtitled.mp4"]
+        "ep-002-sick-leave.subtitled.mp4", "ep-003-long-term-care.m4a", "ep-003-long-term-care.mp3"]
     code, report = build_json(built_show)
     assert code == 1 and report["failed"] == len(expected)
     st = json.loads(cli("status", "--show", str(built_show), "--json").stdout)

@@ -12,7 +12,6 @@ from pathlib import Path
 import feedparser
 import podcastparser
 import pytest
-
 from helpers import build_json
 
 JS = Path(__file__).parent / "js"
@@ -37,17 +36,18 @@ def test_feedparser_and_podcastparser(built):
     for name, lang in (("feed.xml", "en"), ("feed.zh.xml", "zh-cn")):
         parsed = feedparser.parse(str(feed_dir / name))
         assert parsed.bozo == 0, parsed.get("bozo_exception")
-        assert parsed.feed.language == lang and len(parsed.entries) == 2
+        assert parsed.feed.language == lang and len(parsed.entries) == 3
         with open(feed_dir / name, "rb") as fh:
             pod = podcastparser.parse(f"https://podcast.example.org/{name}", fh)
-        assert len(pod["episodes"]) == 2
+        assert len(pod["episodes"]) == 3
         for ep in pod["episodes"]:
             (enc,) = ep["enclosures"]
             local = feed_dir / "media" / enc["url"].rsplit("/", 1)[1]
             assert enc["file_size"] == local.stat().st_size and enc["mime_type"] == "audio/mpeg"
             assert ep["total_time"] > 15 and ep["guid"]
     zh = feedparser.parse(str(feed_dir / "feed.zh.xml"))
-    assert zh.feed.title == "社会保障对话" and {e.title for e in zh.entries} == {"人人享有养老金", "病假与养老保险"}
+    assert zh.feed.title == "社会保障对话" and {e.title for e in zh.entries} == {"人人享有养老金", "病假与养老保险",
+                                                                            "长期护理保险：与国际专家对话"}
 
 
 @pytest.mark.skipif(not HAS_PARTYTIME, reason="needs node and tests/js/node_modules (scripts/test.sh runs npm install)")
@@ -101,10 +101,10 @@ def test_future_episode_is_held_back(built_show):
     toml.write_text(toml.read_text().replace("2026-11-16T09:00:00Z", "2099-01-01T09:00:00Z"), encoding="utf-8")
     code, report = build_json(built_show)
     assert code == 0 and any("held back" in w for w in report["scheduled"])
-    assert len(feedparser.parse(str(built_show / "feed" / "feed.xml")).entries) == 1
+    assert len(feedparser.parse(str(built_show / "feed" / "feed.xml")).entries) == 2
     code, report = build_json(built_show, "--force")
     assert code == 0, report
-    assert len(feedparser.parse(str(built_show / "feed" / "feed.xml")).entries) == 2
+    assert len(feedparser.parse(str(built_show / "feed" / "feed.xml")).entries) == 3
 
 
 def test_video_feed_encloses_the_mp4(built):

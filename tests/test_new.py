@@ -14,31 +14,31 @@ from helpers import ROOT, build_json, cli
 
 
 def test_new_episode_builds_with_no_edits(built_show):
-    p = cli("new", "ep-003-unemployment", "--show", str(built_show), "--title", "Unemployment insurance",
+    p = cli("new", "ep-004-unemployment", "--show", str(built_show), "--title", "Unemployment insurance",
             "--title-zh", "失业保险", "--recording", str(ROOT / "tests" / "fixtures" / "english.opus"), "--json")
     assert p.returncode == 0, p.stderr
     made = json.loads(p.stdout)["files"]
-    folder = "episodes/ep-003-unemployment"
+    folder = "episodes/ep-004-unemployment"
     assert made == [f"{folder}/episode.toml", f"{folder}/notes.md", f"{folder}/notes.zh.md", f"{folder}/recording.opus"]
     toml = tomllib.loads((built_show / folder / "episode.toml").read_text(encoding="utf-8"))
-    assert toml["number"] == 3 and toml["title"] == {"en": "Unemployment insurance", "zh": "失业保险"}
+    assert toml["number"] == 4 and toml["title"] == {"en": "Unemployment insurance", "zh": "失业保险"}
     assert "# type = \"full\"" in (built_show / folder / "episode.toml").read_text(encoding="utf-8")
     code, report = build_json(built_show)
     assert code == 0, report
     xml = (built_show / "feed" / "feed.xml").read_text(encoding="utf-8")
-    assert xml.count("<item>") == 3 and "Unemployment insurance" in xml
+    assert xml.count("<item>") == 4 and "Unemployment insurance" in xml
     # No translator and no person's translation: "missing" in build and status alike.
-    ep3 = next(e for e in report["episodes"] if e["slug"] == "ep-003-unemployment")
+    ep3 = next(e for e in report["episodes"] if e["slug"] == "ep-004-unemployment")
     assert ep3["stages"]["translate"]["status"] == "missing"
     st = {e["slug"]: e for e in json.loads(cli("status", "--show", str(built_show), "--json").stdout)}
-    assert st["ep-003-unemployment"]["stages"]["translate"]["status"] == "missing"
+    assert st["ep-004-unemployment"]["stages"]["translate"]["status"] == "missing"
     # At 80 columns the tables keep every slug whole.
     for command in ("build", "status"):
         p = subprocess.run([sys.executable, "-m", "media_tool", command, "--show", str(built_show)],
                            capture_output=True, text=True, env={**os.environ, "COLUMNS": "80"})
-        assert "ep-003-unemployment" in p.stdout and "ep-002-sick-leave" in p.stdout, p.stdout
+        assert "ep-004-unemployment" in p.stdout and "ep-002-sick-leave" in p.stdout, p.stdout
         assert max(len(line) for line in p.stdout.splitlines()) <= 80
-    again = cli("new", "ep-003-unemployment", "--show", str(built_show))  # never overwrites
+    again = cli("new", "ep-004-unemployment", "--show", str(built_show))  # never overwrites
     assert again.returncode == 2 and "already exists" in again.stderr
     bad = cli("new", "Episode_3", "--show", str(built_show))
     assert bad.returncode == 2 and "lower-case letters, digits and '-'" in bad.stderr

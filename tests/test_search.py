@@ -7,10 +7,10 @@ import json
 import sqlite3
 
 import pytest
+from helpers import build_json, cli
 
 from media_tool.search import Row, SQLiteIndex
 from media_tool.search.query import grams, highlight, parse_query
-from helpers import build_json, cli
 
 
 @pytest.fixture()
@@ -46,8 +46,9 @@ def test_two_and_four_character_chinese(built):
 
 def test_english_phrase_word_forms_and_ranking(built):
     phrase = said(built, '"social protection"')
-    # bm25 prefers the shorter segment: ep-001's cue holds only the welcome, ep-002's two sentences.
-    assert [h["slug"] for h in phrase] == ["ep-001-pensions", "ep-002-sick-leave"]
+    # bm25 prefers the shorter segment: ep-001's cue holds only the welcome, ep-002's two sentences,
+    # ep-003's (its human translation) two long ones.
+    assert [h["slug"] for h in phrase] == ["ep-001-pensions", "ep-002-sick-leave", "ep-003-long-term-care"]
     assert said(built, '"protection social"') == []
     forms = said(built, "PENSIONS", "--lang", "en", "--episode", "ep-001-pensions")
     assert forms and all("pension" in h["text"].lower() for h in forms)

@@ -9,10 +9,10 @@ import sqlite3
 
 import numpy as np
 import pytest
-
 from helpers import build_json, cli
+
 from media_tool.search import Row, SQLiteIndex, hybrid, semantic
-from media_tool.search.query import expansions, fuse, Hit
+from media_tool.search.query import Hit, expansions, fuse
 
 NEEDS_AVX2 = pytest.mark.skipif(semantic.unavailable() is not None, reason=f"{semantic.unavailable()}")
 
@@ -58,9 +58,11 @@ def test_titles_notes_people_and_chapters_are_searched(built_show):
 
 
 def test_filters(built_show):
-    assert {h["slug"] for h in hits(built_show, "welcome", "--since", "2026-11-10")} == {"ep-002-sick-leave"}
+    assert {h["slug"] for h in hits(built_show, "welcome", "--since", "2026-11-20")} == {"ep-003-long-term-care"}
+    assert {h["slug"] for h in hits(built_show, "welcome", "--since", "2026-11-10")} == \
+        {"ep-002-sick-leave", "ep-003-long-term-care"}
     assert {h["slug"] for h in hits(built_show, "welcome", "--since", "2026-10-01")} == \
-        {"ep-001-pensions", "ep-002-sick-leave"}
+        {"ep-001-pensions", "ep-002-sick-leave", "ep-003-long-term-care"}
     assert hits(built_show, "welcome", "--speaker", "Nobody Known") == []  # no speaker turns: nothing said by them
     p = cli("search", "welcome", "--show", str(built_show), "--since", "last week")
     assert p.returncode == 2 and "--since: expected a date YYYY-MM-DD" in p.stderr

@@ -17,7 +17,7 @@ def test_sample_show_parses(sample_show):
     assert show.audio.intro == "jingles/intro.flac"
     assert show.warnings == ()
     slugs = episode_slugs(show)
-    assert slugs == ["ep-001-pensions", "ep-002-sick-leave"]
+    assert slugs == ["ep-001-pensions", "ep-002-sick-leave", "ep-003-long-term-care"]
     ep = load_episode(show, slugs[1])
     assert ep.language == "zh" and ep.number == 2 and ep.source.name == "recording.mp4"
     assert ep.date == dt.datetime(2026, 11, 16, 9, 0, tzinfo=dt.timezone.utc)

@@ -15,7 +15,7 @@ from .. import __version__, speakers
 from ..episode import Context, Episode
 from ..whisper_engines import decode_audio, speech_regions
 
-REVISION = 1
+REVISION = 2
 
 
 def names(ep: Episode) -> list[str]:

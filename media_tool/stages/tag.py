@@ -16,9 +16,9 @@ from .. import __version__, notes, verify
 from ..episode import Context, Episode
 from ..errors import ConfigError
 from ..fsutil import atomic_output, scratch
-from ..transcripts import file_name
+from ..transcripts import file_name, named
 
-REVISION = 2
+REVISION = 3
 COVER_MAX_PX = 1400
 COVER_MAX_BYTES = 500_000
 ISO_639_2 = {"en": "eng", "zh": "zho"}
@@ -228,7 +228,7 @@ class TagStage:
             number=cfg.number, date=cfg.date.date().isoformat(), description=notes.summary(text or title),
             language=cfg.language, category=(show.categories or ("Podcast",))[0], feed_url=f"{show.base_url}/feed.xml",
             guid=guid, chapters=chapter_spans([(c.start, notes.localized(c.title, lang)) for c in chapters], duration),
-            transcript="\n".join(s.text for s in spoken.segments) if spoken else "",
+            transcript="\n".join(named(spoken.segments, show.transcription.speaker_names)) if spoken else "",
             cover=None, subtitles=self._subtitles(ctx, ep)), art
 
     @staticmethod

@@ -18,9 +18,9 @@ from ..errors import ModelError
 from ..fsutil import key_of
 from ..glossary import Correction, Glossary, english_hints
 from ..transcripts import Transcript, language_files
-from ..whisper_engines import clean_segments, decode_audio, speech_regions
+from ..whisper_engines import clean_segments, decode_audio, only, speech_regions
 
-REVISION = 1
+REVISION = 2
 ZH_PROMPT = "以下是普通话的句子，使用简体中文和中文标点。"
 """Whisper follows the script of its prompt: a Simplified prompt steers it away from Traditional."""
 
@@ -120,7 +120,7 @@ def transcribe_mixed(audio_path: Path, ff, engine, *, main: str, turns=(), gloss
         part = within(speech, [u for u, lg in zip(units, langs) if lg == lang])
         if not part:
             continue
-        run = engine.run(audio, language=lang, task="transcribe",
+        run = engine.run(only(audio, part), language=lang, task="transcribe",
                          prompt=ZH_PROMPT if lang == "zh" else english_hints(glossary, names), speech=part)
         found = clean_segments(run.segments, lang, part)
         if lang == "zh" and glossary:
@@ -148,6 +148,7 @@ class TranscribeStage:
                 "engine": None if human else [tr.engine, tr.model], "rev": REVISION, "tool": __version__,
                 "glossary": None if human or lang != "zh" else [t.zh for t in ctx.show.glossary.terms],
                 "turns": key_of({"turns": ep.turns}) if ep.turns else None, "mixed": ep.config.mixed,
+                "names": tr.speaker_names,
                 "hints": None if human or lang != "en" else english_hints(
                     ctx.show.glossary, tuple(p.name for p in ep.config.people))}
 
@@ -169,7 +170,8 @@ class TranscribeStage:
                                    glossary=ctx.show.glossary, names=people).transcript
         if ep.turns:  # who said each line (a person's own speaker names are kept)
             t = replace(t, segments=speakers.label(t.segments, ep.turns))
-        return files.write_transcripts(ctx, ep, self.name, t, language_files(ep.slug, t))
+        return files.write_transcripts(ctx, ep, self.name, t,
+                                       language_files(ep.slug, t, ctx.show.transcription.speaker_names))
 
     def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
         return files.restore_transcripts(ctx, ep, data)

@@ -32,9 +32,9 @@ from ..transcripts import (
     other_language,
     to_simplified,
 )
-from ..whisper_engines import clean_segments, decode_audio, speech_regions
+from ..whisper_engines import clean_segments, decode_audio, only, speech_regions
 
-REVISION = 1
+REVISION = 3
 
 
 def segments_with(source: Transcript, texts: list[str], language: str, origin: str) -> Transcript:
@@ -195,7 +195,7 @@ def mixed_translation(audio_path: Path, ff, engine, translator, source: Transcri
             audio = decode_audio(audio_path, ff)
             speech = [(max(a, x.start - 0.2), min(b, x.end + 0.2)) for a, b in speech_regions(audio)
                       for x in foreign.segments if min(b, x.end) > max(a, x.start)]
-            run = engine.run(audio, language="zh", task="translate", prompt=None, speech=speech)
+            run = engine.run(only(audio, speech), language="zh", task="translate", prompt=None, speech=speech)
             aligned = align_by_time(foreign, clean_segments(run.segments, "en", speech), "en", "")
             via = f"whisper-translate:{engine.model_name}"
             done = {x.start: replace(y, lang=x.lang, via=via) for x, y in zip(foreign.segments, aligned.segments)
@@ -223,7 +223,8 @@ class TranslateStage:
         return {"source": key_of(source.to_dict()), "human": ctx.state.hashes.digest(human) if human else None,
                 "translator": [tl.engine, tl.url, tl.model], "whisper": [tr.engine, tr.model] if lang == "zh" else None,
                 "wanted": other in tr.languages, "rev": REVISION, "tool": __version__,
-                "glossary": [[t.zh, t.en] for t in ctx.show.glossary.terms], "mixed": ep.config.mixed}
+                "glossary": [[t.zh, t.en] for t in ctx.show.glossary.terms], "mixed": ep.config.mixed,
+                "names": tr.speaker_names}
 
     def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
         lang, folder = ep.config.language, files.folder(ctx.show, ep.slug)
@@ -264,7 +265,8 @@ class TranslateStage:
         if t is None:
             return replace(ep, notices=ep.notices + (f"{ctx.show.rel(folder)}: {missing}",)), \
                 {"written": {}, "missing": missing}
-        texts = {**language_files(ep.slug, t), **bilingual_files(ep.slug, source, t)}
+        names = ctx.show.transcription.speaker_names
+        texts = {**language_files(ep.slug, t, names), **bilingual_files(ep.slug, source, t, names)}
         return files.write_transcripts(ctx, ep, self.name, t, texts)
 
     def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
