@@ -43,8 +43,8 @@ from .show import load_show, parse_timestamp
 from .stages import STAGES
 from .stages.normalize import Target, denoised, normalize
 from .stages.probe import probe
-from .stages.transcribe import transcribe
-from .stages.translate import whisper_translation
+from .stages.transcribe import transcribe, transcribe_mixed
+from .stages.translate import mixed_translation, whisper_translation
 from .transcript_files import write_files
 from .transcripts import bilingual_files, language_files, other_language
 from .whisper_engines import decode_audio, load_engine, speech_regions, user_cache
@@ -86,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     t = sub.add_parser("transcribe", parents=[common], help="transcripts of one file")
     t.add_argument("input")
     t.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the transcript files")
-    t.add_argument("--language", default="auto", choices=["auto", "en", "zh"], help="language spoken")
+    t.add_argument("--language", default="auto", choices=["auto", "en", "zh", "mixed"],
+                   help="language spoken (auto: detected once; mixed: decided turn by turn, Mandarin and English)")
     t.add_argument("--languages", default="zh,en", help="languages wanted (the other one is translated)")
     t.add_argument("--engine", default="faster-whisper", choices=ENGINES)
     t.add_argument("--model", default="base", help="model: base (multilingual, offline; the default), tiny.en "
@@ -365,7 +366,10 @@ def cmd_transcribe(args) -> int:
     loader = ThreadPoolExecutor(1)  # the model loads while the audio is decoded and searched for speech
     pending = loader.submit(load_engine, args.engine, args.model, user_cache())
     loader.shutdown(wait=False)
-    if args.json:
+    turns = _turns(src, ff, args.speakers) if args.speakers else ()
+    if args.language == "mixed":
+        outcome = transcribe_mixed(src, ff, pending, main="zh", turns=turns, glossary=terms)
+    elif args.json:
         outcome = transcribe(src, ff, pending, language=args.language, glossary=terms)
     else:
         with Progress(TextColumn("transcribe"), BarColumn(), TextColumn("{task.fields[rtf]}"),
@@ -380,12 +384,19 @@ def cmd_transcribe(args) -> int:
 
             outcome = transcribe(src, ff, pending, language=args.language, progress=moved, glossary=terms)
     engine = pending.result()
-    if args.speakers:
-        outcome = replace(outcome, transcript=_with_speakers(src, ff, outcome.transcript, args.speakers))
+    if turns:
+        outcome = replace(outcome, transcript=replace(outcome.transcript, segments=speakers.label(
+            outcome.transcript.segments, turns)))
     written, missing = [], {}
     files = language_files(src.stem, outcome.transcript)
     other = other_language(outcome.language)
-    if other in wanted:
+    if args.language == "mixed":  # each language's file: its own turns as spoken, the others translated
+        for lang in wanted:
+            t = mixed_translation(src, ff, engine, None, outcome.transcript, lang)
+            files.update(language_files(src.stem, t))
+            if lang == other:
+                files.update(bilingual_files(src.stem, outcome.transcript, t))
+    elif other in wanted:
         if outcome.language == "zh" and engine.multilingual:
             t = whisper_translation(src, ff, engine, outcome.transcript)
             files.update(language_files(src.stem, t))
@@ -417,16 +428,15 @@ def cmd_transcribe(args) -> int:
     return 0
 
 
-def _with_speakers(src: Path, ff: FFmpeg, t, wanted: str):
-    """`transcribe --speakers`: each line labelled Speaker 1, 2, ... by voice."""
+def _turns(src: Path, ff: FFmpeg, wanted: str) -> tuple[tuple[float, float, str], ...]:
+    """`transcribe --speakers`: the speaker turns by voice, as (start, end, "Speaker N")."""
     if wanted != "auto" and not (wanted.isdigit() and 1 <= int(wanted) <= speakers.MAX_SPEAKERS):
         raise UsageError(f"--speakers: expected a number from 1 to {speakers.MAX_SPEAKERS} or auto, got {wanted!r}")
     if why := speakers.unavailable():
         raise UsageError(why)
     audio = decode_audio(src, ff)
     found = speakers.turns(audio, speech_regions(audio), None if wanted == "auto" else int(wanted))
-    return replace(t, segments=speakers.label(t.segments, tuple((x.start, x.end, f"Speaker {x.speaker + 1}")
-                                                                   for x in found)))
+    return tuple((x.start, x.end, f"Speaker {x.speaker + 1}") for x in found)
 
 
 def cmd_search(args) -> int:

@@ -503,9 +503,11 @@ def load_episode(show: Show, slug: str) -> EpisodeConfig:
     date = _date(r, "date")
     episode_type = r.choice("type", EPISODE_TYPES, default="full") or "full"
     explicit = r.boolean("explicit")
-    mixed = isinstance(r.get("language"), list)
+    mixed = isinstance(r.get("language"), list) or r.get("language") == "mixed"
     if mixed:  # language = ["zh", "en"]: a conversation in both; the first is the main one
         spoken = r.get("language")
+        if spoken == "mixed":  # the show's language is the main one
+            spoken = [show.language] + [x for x in LANGUAGES if x != show.language]
         if sorted(spoken) != sorted(LANGUAGES) or len(set(spoken)) != 2:
             r._bad("language", f"a mixed-language episode lists both languages, e.g. [\"zh\", \"en\"], got {_show(spoken)}")
             spoken = list(LANGUAGES)

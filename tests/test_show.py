@@ -43,6 +43,16 @@ def test_bad_number_names_file_and_field(sample_show):
     assert exc.value.exit_code == 2
 
 
+def test_mixed_language_spellings(sample_show):
+    """`language = "mixed"` is the show's language first, then the other; a list names the order."""
+    show = load_show(sample_show)  # the sample show's language is English
+    _write_episode(sample_show, "ep-mixed", 'title = "x"\ndate = 2026-01-01\nlanguage = "mixed"\n')
+    ep = load_episode(show, "ep-mixed")
+    assert ep.mixed and ep.language == "en"
+    ep3 = load_episode(show, "ep-003-long-term-care")
+    assert ep3.mixed and ep3.language == "zh"
+
+
 @pytest.mark.parametrize("body,expected", [
     ('number = 1\ndate = 2026-01-01\nlanguage = "en"\n', "title: missing (required)"),
     ('title = "x"\ndate = 2026-01-01\nlanguage = "fr"\n', 'language: expected one of en, zh, got "fr"'),

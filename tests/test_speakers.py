@@ -195,6 +195,27 @@ def test_sample_interview_each_turn_in_its_own_language(built_template):
 
 
 @NEEDS_WEIGHTS
+@pytest.mark.slow
+def test_transcribe_mixed_on_the_command_line(tmp_path):
+    """`media-tool transcribe --language mixed --speakers 2`: turn by turn, each in its own language,
+    each line with its speaker; the English file holds the Mandarin turns translated."""
+    rec = Path(__file__).parent.parent / "episodes" / EP3 / "recording.opus"
+    p = cli("transcribe", str(rec), "-o", str(tmp_path), "--language", "mixed", "--speakers", "2", "--json")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["missing"] == {}
+    spoken = json.loads((tmp_path / "recording.zh.json").read_text(encoding="utf-8"))["segments"]
+    english = json.loads((tmp_path / "recording.en.json").read_text(encoding="utf-8"))["segments"]
+    han = re.compile(r"[\u4e00-\u9fff]")
+    assert {s["spokenLanguage"] for s in spoken} == {"zh", "en"} and len(spoken) == len(english)
+    for s in spoken:
+        assert bool(han.search(s["body"])) == (s["spokenLanguage"] == "zh"), s
+    assert {s["speaker"] for s in spoken if s["spokenLanguage"] == "zh"} == {"Speaker 1"}
+    assert {s["speaker"] for s in spoken if s["spokenLanguage"] == "en"} == {"Speaker 2"}
+    assert sum(e["translatedBy"] == "whisper-translate:base" for e in english) >= 3
+    assert "Speaker 2: " in (tmp_path / "recording.zh-en.srt").read_text(encoding="utf-8")
+
+
+@NEEDS_WEIGHTS
 def test_mixed_episode_machine_translation_without_a_persons_file(built_template):
     """Without human.en.srt, the Mandarin turns go through Whisper's translate task (just those turns,
     the English ones silenced) and the English turns stay as spoken; nothing translates en -> zh
