@@ -164,7 +164,8 @@ class SQLiteIndex:
         from .semantic import CANDIDATES, EXACT_UP_TO, rerank
 
         select = SELECT_HITS.format(segments="segments", episodes="episodes").replace(" FROM", ", s.vec FROM", 1)
-        if self.count() <= EXACT_UP_TO:
+        if self.db.execute("SELECT count(*) FROM (SELECT 1 FROM segments LIMIT ?)",  # bounded: no full count
+                           (EXACT_UP_TO + 1,)).fetchone()[0] <= EXACT_UP_TO:
             rows = self.db.execute(select + " WHERE s.vec IS NOT NULL AND s.id >= ?", (since_id(since),)).fetchall()
         else:
             found = [i for i, _ in self.ann().nearest(vector, max(CANDIDATES, limit * 4)) if i >= since_id(since)]
