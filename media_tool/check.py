@@ -18,6 +18,7 @@ from .errors import ConfigError
 from .feed import ITUNES_NS, PODCAST_NS
 from .show import Show, episode_slugs, load_episode, parse_timestamp
 from .state import BuildState
+from .transcripts import as_spoken_elsewhere
 
 COVER_MIN, COVER_MAX = 1400, 3000
 
@@ -221,8 +222,7 @@ def terminology_problems(show: Show) -> list[Problem]:
             path = folder / f"{slug}.{lang}.json"
             try:
                 segs = json.loads(path.read_text(encoding="utf-8"))["segments"]
-                texts[lang] = ["" if s.get("spokenLanguage", lang) != lang and not s.get("translatedBy") else s["body"]
-                               for s in segs]
+                texts[lang] = ["" if as_spoken_elsewhere(s, lang) else s["body"] for s in segs]
             except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 break
         else:

@@ -234,6 +234,13 @@ def to_json(t: Transcript) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
 
 
+def as_spoken_elsewhere(segment: dict, language: str) -> bool:
+    """A JSON transcript segment of the `language` file that holds another language's words as
+    spoken (a mixed episode's turn nothing translated): not a translation, and indexed from the file
+    of the language it was spoken in."""
+    return segment.get("spokenLanguage", language) != language and not segment.get("translatedBy")
+
+
 def to_txt(t: Transcript) -> str:
     return "".join(f"{s.text}\n" for s in t.segments)
 

@@ -252,7 +252,8 @@ class FasterWhisper:
                                        cpu_threads=1, num_workers=self.workers)
         except Exception as exc:
             raise ModelError(f"cannot load faster-whisper model {model!r}: {exc}") from exc
-        self._pipes = [_trimmed_pipeline(BatchedInferencePipeline)(self._model) for _ in range(self.workers)]
+        trimmed = _trimmed_pipeline(BatchedInferencePipeline)
+        self._pipes = [trimmed(self._model) for _ in range(self.workers)]
         self.batch_size = batch_size
         self.multilingual = bool(self._model.model.is_multilingual)
 
@@ -375,19 +376,19 @@ class OpenAIWhisper:
             raise ModelError(f"cannot load openai-whisper model {model!r}: {exc}") from exc
         self.multilingual = bool(self._model.is_multilingual)
 
-    def detect_language(self, audio: np.ndarray) -> str:
+    def _language_probs(self, audio: np.ndarray) -> dict[str, float]:
         import whisper
 
         mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio), self._model.dims.n_mels)
-        _, probs = self._model.detect_language(mel)
+        return self._model.detect_language(mel)[1]
+
+    def detect_language(self, audio: np.ndarray) -> str:
+        probs = self._language_probs(audio)
         return max(probs, key=probs.get)
 
     def language_of(self, audio: np.ndarray, choices: tuple[str, ...]) -> str:
         """Which of `choices` a stretch of speech is in (one turn: a question, an answer)."""
-        import whisper
-
-        mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio), self._model.dims.n_mels)
-        _, probs = self._model.detect_language(mel)
+        probs = self._language_probs(audio)
         return max(choices, key=lambda c: probs.get(c, 0.0))
 
     def run(self, audio: np.ndarray, *, language: str, task: str, prompt: str | None,

@@ -18,7 +18,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, replace
 
-from ..transcripts import read_srt
+from ..transcripts import as_spoken_elsewhere, read_srt
 
 SCHEMA_REVISION = 4
 RANK_WINDOW = 2000
@@ -256,7 +256,7 @@ def rows_from_json(slug: str, lang: str, text: str) -> list[Row]:
     return [Row(slug, lang, float(s["startTime"]), float(s["endTime"]), " ".join(str(s["body"]).split()),
                 speaker=str(s["speaker"]) if s.get("speaker") else None)
             for s in json.loads(text).get("segments", []) if str(s.get("body", "")).strip()
-            and not (s.get("spokenLanguage", lang) != lang and not s.get("translatedBy"))]
+            and not as_spoken_elsewhere(s, lang)]
 
 
 def rows_from_srt(slug: str, lang: str, text: str) -> list[Row]:

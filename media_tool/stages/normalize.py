@@ -34,8 +34,9 @@ from ..settings import AudioSettings
 from .probe import probe
 
 REVISION = 2
-DENOISE_REVISION = 2  # 2: chunks on every core; videos denoised too (1 kept a video's sound as recorded)
 """Bump when the audio this stage produces changes for the same inputs (invalidates caches)."""
+DENOISE_REVISION = 2
+"""The same for episodes with `denoise` on only (2: chunks on every core; videos denoised too)."""
 
 TOLERANCE_LU = 0.3
 """Re-encode when the metered output misses the target by more than this (the standard allows 0.5)."""
