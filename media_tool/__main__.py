@@ -1,3 +1,3 @@
-from .cli import main
+from media_tool.cli import main
 
 raise SystemExit(main())

@@ -12,42 +12,42 @@ import html
 import json
 import os
 import re
-import tempfile
 import time
 import webbrowser
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__, denoise, notes, speakers, upload
-from . import build as builder
-from . import glossary as glossary_csv
-from .check import check
-from .clips import ASPECTS, missing_tools
-from .episode import Event
-from .errors import DISK_ERRNOS, MediaToolError, UsageError, disk_error
-from .ffmpeg import FFmpeg
-from .glossary import Glossary
-from .new import create as new_episode
-from .search import open_index
-from .search import search as search_index
-from .serve import server
-from .settings import ENGINES, AudioSettings
-from .show import load_show, parse_timestamp
-from .stages import STAGES
-from .stages.normalize import Target, denoised, normalize
-from .stages.probe import probe
-from .stages.transcribe import transcribe, transcribe_mixed
-from .stages.translate import mixed_translation, whisper_translation
-from .transcript_files import write_files
-from .transcripts import bilingual_files, language_files, other_language
-from .whisper_engines import decode_audio, load_engine, speech_regions, user_cache
+from media_tool import __version__
+from media_tool.commands import upload
+from media_tool.commands.check import check
+from media_tool.commands.new import create as new_episode
+from media_tool.commands.serve import server
+from media_tool.errors import DISK_ERRNOS, MediaToolError, UsageError, disk_error
+from media_tool.media.ffmpeg import FFmpeg
+from media_tool.media.video import missing_tools
+from media_tool.model import glossary as glossary_csv
+from media_tool.model.glossary import Glossary
+from media_tool.model.language import LANGUAGES
+from media_tool.model.reader import parse_timestamp
+from media_tool.model.settings import ENGINES, AudioSettings
+from media_tool.model.show import ASPECTS, load_show
+from media_tool.pipeline import build as builder
+from media_tool.pipeline import single
+from media_tool.search import open_index
+from media_tool.search import search as search_index
+from media_tool.text import notes
 
 HELP = ("Turn a show folder of raw podcast and videocast recordings into a published, bilingual "
         "(Chinese/English) podcast: loudness-correct MP3/M4A/MP4, transcripts, tags, feeds and search.")
@@ -229,7 +229,7 @@ def _marks(stages, names: list[str]) -> str:
 
 
 def _legend(statuses: list[str]) -> str:
-    return (f"stages, in order: {' '.join(s.name for s in STAGES)}\n"
+    return (f"stages, in order: {' '.join(builder.STAGE_NAMES)}\n"
             + "  ".join(f"{MARKS[s][0]} {s}" for s in statuses))
 
 
@@ -243,7 +243,7 @@ def _build_table(report: builder.BuildReport) -> Table:
         lo = e.episode.loudness if e.episode else None
         cells = ([f"{lo.input.integrated:.1f}→{lo.output.integrated:.1f}", f"{lo.gain_db:+.1f}", f"{lo.output.peak:.1f}"]
                  if lo else ["", "", ""])
-        t.add_row(escape(e.slug), _marks(e.stages, [s.name for s in STAGES]), *cells)
+        t.add_row(escape(e.slug), _marks(e.stages, list(builder.STAGE_NAMES)), *cells)
     return t
 
 
@@ -266,7 +266,7 @@ class _EventRenderer:
         if self.enabled:
             self.progress.stop()
 
-    def __call__(self, e: Event) -> None:
+    def __call__(self, e: builder.Event) -> None:
         if not self.enabled:
             return
         if e.slug not in self.tasks:
@@ -284,21 +284,20 @@ class _EventRenderer:
 
 
 def cmd_normalize(args) -> int:
-    targets = [Target.for_path(o) for o in args.output]
     ff = FFmpeg.discover()
-    info = probe(args.input, ff)
     settings = AudioSettings(true_peak=args.true_peak, trim_silence=args.trim_silence, denoise=args.denoise)
+    if args.target is not None:  # the target given is the target, stereo or mono
+        settings = replace(settings, target_lufs=args.target, target_lufs_mono=args.target)
     t0 = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="media-tool-") as tmp:
-        picture = Path(args.input) if info.has_video else None
-        if args.denoise:
-            if why := denoise.unavailable():
-                raise UsageError(why)
-            info = denoised(ff, info, Path(tmp) / "denoised.wav", channels=1 if info.audio.channels == 1 else 2,
-                            limit_db=settings.denoise_limit_db, display=args.input)
-        result = _normalize_one(args, info, targets, settings, ff, picture)
-    if args.denoise:
-        result = replace(result, denoised=True)
+    outputs = [Path(o) for o in args.output]
+    if args.json:
+        result = single.normalize_file(ff, Path(args.input), outputs, settings)
+    else:
+        with Progress(TextColumn("normalize"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                      TimeElapsedColumn(), console=err) as prog:
+            task = prog.add_task("normalize", total=1.0)
+            result = single.normalize_file(ff, Path(args.input), outputs, settings,
+                                           progress=lambda f: prog.update(task, completed=f))
     seconds = time.monotonic() - t0
     if args.json:
         print(json.dumps(result.to_dict(), indent=1))
@@ -316,16 +315,6 @@ def cmd_normalize(args) -> int:
     return 0
 
 
-def _normalize_one(args, info, targets, settings, ff, picture=None):
-    if args.json:
-        return normalize(info, targets, settings, ff, target_lufs=args.target, picture=picture)
-    with Progress(TextColumn("normalize"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TimeElapsedColumn(), console=err) as prog:
-        task = prog.add_task("normalize", total=1.0)
-        return normalize(info, targets, settings, ff, target_lufs=args.target, picture=picture,
-                         progress=lambda f: prog.update(task, completed=f))
-
-
 def cmd_status(args) -> int:
     show = load_show(Path(args.show))
     rows = builder.status(show, FFmpeg.discover())
@@ -338,7 +327,7 @@ def cmd_status(args) -> int:
         t.add_column("stages", no_wrap=True)
         t.add_column("title", overflow="ellipsis", no_wrap=True)
         for r in rows:
-            t.add_row(escape(r.slug), _marks(r.stages, [s.name for s in STAGES]), escape(r.title))
+            t.add_row(escape(r.slug), _marks(r.stages, list(builder.STAGE_NAMES)), escape(r.title))
         out.print(t)
         for r in rows:
             for s in r.stages:
@@ -356,21 +345,15 @@ def cmd_status(args) -> int:
 
 
 def cmd_transcribe(args) -> int:
-    wanted = [x.strip() for x in args.languages.split(",") if x.strip()]
-    if not set(wanted) <= {"en", "zh"}:
+    wanted = tuple(x.strip() for x in args.languages.split(",") if x.strip())
+    if not set(wanted) <= set(LANGUAGES):
         raise UsageError(f"--languages: expected en and/or zh, got {args.languages!r}")
     src, out_dir = Path(args.input), Path(args.output)
-    ff = FFmpeg.discover()
-    probe(str(src), ff)  # a bad file gets its one line before any model loads
     terms = glossary_csv.load(Path(args.glossary)) if args.glossary else Glossary()
-    loader = ThreadPoolExecutor(1)  # the model loads while the audio is decoded and searched for speech
-    pending = loader.submit(load_engine, args.engine, args.model, user_cache())
-    loader.shutdown(wait=False)
-    turns = _turns(src, ff, args.speakers) if args.speakers else ()
-    if args.language == "mixed":
-        outcome = transcribe_mixed(src, ff, pending, main="zh", turns=turns, glossary=terms)
-    elif args.json:
-        outcome = transcribe(src, ff, pending, language=args.language, glossary=terms)
+    kwargs = {"language": args.language, "wanted": wanted, "engine": args.engine, "model": args.model,
+              "glossary": terms, "speakers_wanted": args.speakers}
+    if args.json or args.language == "mixed":
+        made = single.transcribe_file(FFmpeg.discover(), src, out_dir, **kwargs)
     else:
         with Progress(TextColumn("transcribe"), BarColumn(), TextColumn("{task.fields[rtf]}"),
                       TimeElapsedColumn(), console=err) as prog:
@@ -382,43 +365,19 @@ def cmd_transcribe(args) -> int:
                 prog.update(task, completed=done / max(total, 1e-9),
                             rtf=f"{done:.0f}/{total:.0f} s audio, {rate:.2f}x realtime")
 
-            outcome = transcribe(src, ff, pending, language=args.language, progress=moved, glossary=terms)
-    engine = pending.result()
-    if turns:
-        outcome = replace(outcome, transcript=replace(outcome.transcript, segments=speakers.label(
-            outcome.transcript.segments, turns)))
-    written, missing = [], {}
-    files = language_files(src.stem, outcome.transcript)
-    other = other_language(outcome.language)
-    if args.language == "mixed":  # each language's file: its own turns as spoken, the others translated
-        for lang in wanted:
-            t = mixed_translation(src, ff, engine, None, outcome.transcript, lang)
-            files.update(language_files(src.stem, t))
-            if lang == other:
-                files.update(bilingual_files(src.stem, outcome.transcript, t))
-    elif other in wanted:
-        if outcome.language == "zh" and engine.multilingual:
-            t = whisper_translation(src, ff, engine, outcome.transcript)
-            files.update(language_files(src.stem, t))
-            files.update(bilingual_files(src.stem, outcome.transcript, t))
-        else:
-            missing[other] = ("Whisper cannot translate into Chinese: use `media-tool build` with a "
-                              "[translation] engine or a person's translation" if other == "zh"
-                              else f"model {engine.model_name!r} is English-only: it cannot translate")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _, conflicts = write_files(out_dir, files, {})
-    written = [str(out_dir / n) for n in files if n not in conflicts]
+            made = single.transcribe_file(FFmpeg.discover(), src, out_dir, progress=moved, **kwargs)
+    outcome, engine = made.outcome, made.engine
     result = {"input": str(src), "model": f"{engine.name}:{engine.model_name}", "language": outcome.language,
               "detected": outcome.detected, "corrections": list(outcome.transcript.corrections),
-              "segments": len(outcome.transcript.segments), "files": written, "kept_edited": conflicts,
-              "missing": missing, "seconds": round(outcome.seconds, 2),
+              "segments": len(outcome.transcript.segments), "files": made.files, "kept_edited": made.kept_edited,
+              "missing": made.missing, "seconds": round(outcome.seconds, 2),
               "audio_seconds": round(outcome.audio_seconds, 2), "realtime_factor": round(outcome.realtime_factor, 3)}
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
     else:
-        for f in written:
+        for f in made.files:
             out.print(f)
-        for lang, why in missing.items():
+        for lang, why in made.missing.items():
             err.print(f"[magenta]missing {lang}:[/magenta] {escape(why)}", soft_wrap=True)
         for c in outcome.transcript.corrections:
             out.print(f"glossary: segment {c['segment'] + 1}: {escape(c['before'])} → {escape(c['after'])}")
@@ -426,17 +385,6 @@ def cmd_transcribe(args) -> int:
                   f"{outcome.seconds:.1f} s for {outcome.audio_seconds:.0f} s of audio "
                   f"(realtime factor {outcome.realtime_factor:.2f})")
     return 0
-
-
-def _turns(src: Path, ff: FFmpeg, wanted: str) -> tuple[tuple[float, float, str], ...]:
-    """`transcribe --speakers`: the speaker turns by voice, as (start, end, "Speaker N")."""
-    if wanted != "auto" and not (wanted.isdigit() and 1 <= int(wanted) <= speakers.MAX_SPEAKERS):
-        raise UsageError(f"--speakers: expected a number from 1 to {speakers.MAX_SPEAKERS} or auto, got {wanted!r}")
-    if why := speakers.unavailable():
-        raise UsageError(why)
-    audio = decode_audio(src, ff)
-    found = speakers.turns(audio, speech_regions(audio), None if wanted == "auto" else int(wanted))
-    return tuple((x.start, x.end, f"Speaker {x.speaker + 1}") for x in found)
 
 
 def cmd_search(args) -> int:

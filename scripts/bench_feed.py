@@ -12,8 +12,8 @@ import argparse
 import datetime as dt
 import time
 
-from media_tool.feed import Channel, Item, Media, render
-from media_tool.notes import item_guid, notes_html, podcast_guid
+from media_tool.site.feed import Channel, Item, Media, render
+from media_tool.text.notes import item_guid, notes_html, podcast_guid
 
 
 def main() -> int:

@@ -26,7 +26,7 @@ import numpy as np
 
 from media_tool.search import Row, SQLiteIndex, semantic
 from media_tool.search import search as hybrid_search
-from media_tool.transcripts import read_srt
+from media_tool.text.transcripts import read_srt
 
 ROOT = Path(__file__).resolve().parent.parent
 

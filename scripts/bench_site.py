@@ -17,12 +17,12 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from media_tool import site
-from media_tool.feed import Channel, Item, Media, render
-from media_tool.fsutil import write_if_changed
-from media_tool.notes import item_guid, notes_html, podcast_guid
-from media_tool.show import Chapter
-from media_tool.transcripts import Segment, Transcript
+from media_tool.model.show import Chapter
+from media_tool.site import pages as site
+from media_tool.site.feed import Channel, Item, Media, render
+from media_tool.store.files import write_if_changed
+from media_tool.text.notes import item_guid, notes_html, podcast_guid
+from media_tool.text.transcripts import Segment, Transcript
 
 EN = ["Pensions protect people in old age.", "Coverage matters most for informal workers.",
       "Sick pay lets workers rest without worry.", "Unemployment insurance helps people between jobs."]

@@ -24,8 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from media_tool import speakers
-from media_tool.whisper_engines import load_engine, speech_regions, user_cache
+from media_tool.engines.models import user_cache
+from media_tool.engines.whisper import load_engine
+from media_tool.media.audio import speech_regions
+from media_tool.stages.speakers import core as speakers
 
 ROOT = Path(__file__).resolve().parent.parent
 RATE = 16000
@@ -92,9 +94,9 @@ def sample_interview(engine) -> None:
 
     import jiwer
 
-    from media_tool.ffmpeg import FFmpeg
-    from media_tool.stages.transcribe import transcribe_mixed
-    from media_tool.transcripts import normalize_for_wer
+    from media_tool.media.ffmpeg import FFmpeg
+    from media_tool.stages.transcribe.core import transcribe_mixed
+    from media_tool.text.transcripts import normalize_for_wer
 
     sys.path.insert(0, str(ROOT / "scripts"))
     from make_mandarin_speech import INTERVIEW

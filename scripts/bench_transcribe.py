@@ -67,8 +67,8 @@ def han(text: str) -> str:
 def main() -> int:
     import jiwer
 
-    from media_tool import glossary
-    from media_tool.transcripts import normalize_for_wer
+    from media_tool.model import glossary
+    from media_tool.text.transcripts import normalize_for_wer
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=5.0)

@@ -1,10 +1,10 @@
-"""Put the generated key reference (media_tool.reference) into README.md, between its markers."""
+"""Put the generated key reference (media_tool.commands.reference) into README.md, between its markers."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from media_tool import reference
+from media_tool.commands import reference
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

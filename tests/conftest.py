@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from helpers import ROOT, SPEECH, build_json, copy_show, ffmpeg, sh
 
 

@@ -86,8 +86,10 @@ def statuses(report: dict, stages=("probe", "normalize")) -> dict[str, dict[str,
 
 
 def copy_show(src: Path, dest: Path) -> Path:
-    """The sample show's inputs (or a whole built show, state and all) copied to `dest`."""
-    if (src / ".media-tool").is_dir():
+    """The sample show's inputs (or a whole built show, state and all) copied to `dest`. The
+    repository itself is never copied whole, whatever it holds (a virtualenv, the quick start's build
+    state): only the inputs of its show, as in a fresh clone."""
+    if src.resolve() != ROOT.resolve() and (src / ".media-tool").is_dir():
         shutil.copytree(src, dest, symlinks=True)
         return dest
     dest.mkdir()

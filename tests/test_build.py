@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from helpers import build_json, cli, ffmpeg, loudness_ok, probe_streams, statuses
 
-import media_tool.ffmpeg as runner
-from media_tool import build as pipeline
+import media_tool.media.ffmpeg as runner
 from media_tool.errors import LockError
-from media_tool.ffmpeg import FFmpeg
-from media_tool.fsutil import ShowLock
-from media_tool.show import load_show
+from media_tool.media.ffmpeg import FFmpeg
+from media_tool.model.show import load_show
+from media_tool.pipeline import build as pipeline
+from media_tool.store.files import ShowLock
 
 
 def test_sample_show_builds_then_skips(built_template, built_show):

@@ -6,9 +6,9 @@ import re
 import subprocess
 from pathlib import Path
 
-from media_tool.clips import missing_tools
-from media_tool.ffmpeg import FFmpeg, filter_path
-from media_tool.transcripts import Segment, Transcript, to_ass
+from media_tool.media.ffmpeg import FFmpeg, filter_path
+from media_tool.media.video import missing_tools
+from media_tool.text.transcripts import Segment, Transcript, to_ass
 
 
 def psnr(a: Path, b: Path, at: float, crop: str) -> float:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 import json
 import subprocess
 
+import pytest
 from helpers import cli
 
 
@@ -64,7 +63,7 @@ def test_tampered_feed_is_caught(built_show):
 
 
 def test_description_is_cut_within_apples_limit():
-    from media_tool.notes import summary
+    from media_tool.text.notes import summary
 
     text = ("Pensions protect people in old age. " * 200).strip()
     cut = summary(text)

@@ -14,7 +14,7 @@ import pytest
 from helpers import ffmpeg, integrated_lufs
 from test_captions import psnr
 
-from media_tool.transcripts import Segment, snap
+from media_tool.text.transcripts import Segment, snap
 
 
 def streams(path: Path) -> dict:

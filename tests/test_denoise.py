@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-
 from helpers import ROOT, build_json, copy_show, ffmpeg, loudness_ok
-from media_tool import denoise
-from media_tool.ffmpeg import FFmpeg
+
+from media_tool.media.ffmpeg import FFmpeg
+from media_tool.stages.normalize import denoise
 
 NEEDS_DF = pytest.mark.skipif(denoise.unavailable() is not None, reason=str(denoise.unavailable()))
 FIXTURE = Path(__file__).parent / "fixtures" / "english.opus"

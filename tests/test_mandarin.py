@@ -15,12 +15,13 @@ from pathlib import Path
 import jiwer
 import pytest
 
-from media_tool import glossary
-from media_tool.ffmpeg import FFmpeg
-from media_tool.stages.transcribe import transcribe
-from media_tool.stages.translate import usable_translation, whisper_translation
-from media_tool.transcripts import to_simplified
-from media_tool.whisper_engines import load_engine, offline_model_dir, user_cache
+from media_tool.engines.models import offline_model_dir, user_cache
+from media_tool.engines.whisper import load_engine
+from media_tool.media.ffmpeg import FFmpeg
+from media_tool.model import glossary
+from media_tool.stages.transcribe.core import transcribe
+from media_tool.stages.translate.core import usable_translation, whisper_translation
+from media_tool.text.transcripts import to_simplified
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AUDIO = FIXTURES / "mandarin.opus"
@@ -105,8 +106,9 @@ def test_translate_task_aligned_and_pair_written(tmp_path):
 def test_a_looping_translation_is_not_published(ff):
     """Whisper's translate task can loop; the guards drop the loop and an all-but-empty result is
     reported missing rather than published."""
-    from media_tool.transcripts import Segment, Transcript
-    from media_tool.whisper_engines import RawSegment, Run
+    from media_tool.engines.guards import RawSegment
+    from media_tool.engines.whisper import Run
+    from media_tool.text.transcripts import Segment, Transcript
 
     class Looping:
         name, model_name, multilingual = "fake", "looping", True

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-import pytest
-from mutagen.id3 import ID3
-from mutagen.mp3 import MP3, BitrateMode
-
 import subprocess
 from pathlib import Path
 
+import pytest
 from helpers import integrated_lufs, loudness_ok, probe_streams, sh, true_peak_dbtp
-from media_tool.ffmpeg import FFmpeg
-from media_tool.stages.normalize import Plan, Target, normalize, producer_args, tee_escape
-from media_tool.stages.probe import probe
-from media_tool.settings import AudioSettings
+from mutagen.id3 import ID3
+from mutagen.mp3 import MP3, BitrateMode
+
+from media_tool.media.ffmpeg import FFmpeg
+from media_tool.media.probe import probe
+from media_tool.model.settings import AudioSettings
+from media_tool.stages.normalize.core import (
+    Plan,
+    Target,
+    normalize,
+    producer_args,
+    tee_escape,
+)
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +109,7 @@ def test_video_stream_copied_bit_exact_and_audio_normalized(media, ff, tmp_path)
 
 
 def test_trim_and_intro_jingle(media, ff, tmp_path):
-    from media_tool import jingles
+    from media_tool.stages.normalize import jingles
 
     padded = tmp_path / "padded.wav"
     sh("ffmpeg", "-v", "error", "-i", str(media["loud.wav"]), "-af", "adelay=4000|4000,apad=pad_dur=5,volume=-6dB",
@@ -123,8 +129,8 @@ def test_trim_and_intro_jingle(media, ff, tmp_path):
 
 def test_custom_target_and_true_peak(media, ff, tmp_path):
     out = tmp_path / "t.mp3"
-    normalize(probe(str(media["loud.wav"]), ff), [Target(out, "mp3")], AudioSettings(true_peak=-2.0), ff,
-              target_lufs=-18.0)
+    normalize(probe(str(media["loud.wav"]), ff), [Target(out, "mp3")],
+              AudioSettings(target_lufs=-18.0, target_lufs_mono=-18.0, true_peak=-2.0), ff)
     assert abs(integrated_lufs(out) - (-18.0)) <= 0.5
     assert true_peak_dbtp(out) <= -2.0
 
@@ -156,7 +162,8 @@ def _decode(path: Path):
 def test_long_mp3_is_split_across_cores_and_joins_seamlessly(media, ff, tmp_path, monkeypatch):
     """A 3-minute programme is encoded as chunks in parallel; the joined file must match one encode."""
     import numpy as np
-    from media_tool.stages import normalize as norm
+
+    from media_tool.stages.normalize import core as norm
 
     long = tmp_path / "long.wav"
     sh("ffmpeg", "-v", "error", "-stream_loop", "4", "-i", str(media["loud.wav"]), "-t", "180", str(long))

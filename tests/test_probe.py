@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-
 from helpers import ffmpeg
+
 from media_tool.errors import InputMediaError
-from media_tool.ffmpeg import FFmpeg
-from media_tool.stages.normalize import Target, normalize
-from media_tool.stages.probe import parse_ffmpeg_banner, probe
-from media_tool.settings import AudioSettings
+from media_tool.media.ffmpeg import FFmpeg
+from media_tool.media.info import parse_ffmpeg_banner
+from media_tool.media.probe import probe
+from media_tool.model.settings import AudioSettings
+from media_tool.stages.normalize.core import Target, normalize
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ import threading
 import urllib.request
 
 import pytest
-
 from helpers import cli
-from media_tool.serve import server
+
+from media_tool.commands.serve import server
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 

@@ -17,8 +17,16 @@ import pytest
 import soundfile
 from helpers import build_json, cli, ffmpeg
 
-from media_tool import speakers
-from media_tool.transcripts import Segment, Transcript, read_srt, speakers_from_prefixes, to_srt, to_vtt
+from media_tool.stages.speakers import core as speakers
+from media_tool.text.transcripts import (
+    Segment,
+    Transcript,
+    label_speakers,
+    read_srt,
+    speakers_from_prefixes,
+    to_srt,
+    to_vtt,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NEEDS_WEIGHTS = pytest.mark.skipif(speakers.unavailable() is not None, reason=str(speakers.unavailable()))
@@ -100,7 +108,7 @@ def test_mel_frames_put_a_tone_in_its_band():
 @NEEDS_WEIGHTS
 @pytest.mark.parametrize("count", [2, None])
 def test_two_voices_are_found_with_or_without_their_count(tmp_path, count):
-    from media_tool.whisper_engines import speech_regions
+    from media_tool.media.audio import speech_regions
 
     audio, truth = interview(tmp_path)
     found = speakers.turns(audio, speech_regions(audio), count)
@@ -116,7 +124,7 @@ def test_speaker_names_in_srt_and_vtt_and_read_back():
     assert "<v 李华>你好。" in to_vtt(t)
     back = speakers_from_prefixes(read_srt(srt, "zh").segments, {"李华", "Anna Smith"})
     assert [(s.text, s.speaker) for s in back] == [(s.text, s.speaker) for s in t.segments]
-    assert speakers.label((Segment(0, 3, "x"), Segment(5, 9, "y"), Segment(20, 21, "z")),
+    assert label_speakers((Segment(0, 3, "x"), Segment(5, 9, "y"), Segment(20, 21, "z")),
                           ((0, 4.5, "A"), (4.5, 10, "B")))[:2] == (Segment(0, 3, "x", "A"), Segment(5, 9, "y", "B"))
 
 
@@ -157,7 +165,7 @@ def test_sample_interview_names_every_line_in_every_format(built_template):
 
 @NEEDS_WEIGHTS
 def test_a_voice_sample_names_its_speaker_wherever_they_first_speak(tmp_path):
-    from media_tool.whisper_engines import speech_regions
+    from media_tool.media.audio import speech_regions
 
     audio, truth = interview(tmp_path)  # the Mandarin voice speaks first
     found, centroids, heard = speakers.diarize(audio, speech_regions(audio), 2)
@@ -220,10 +228,11 @@ def test_mixed_episode_machine_translation_without_a_persons_file(built_template
     """Without human.en.srt, the Mandarin turns go through Whisper's translate task (just those turns,
     the English ones silenced) and the English turns stay as spoken; nothing translates en -> zh
     here (no translator configured), so the Chinese file keeps the English words, marked so."""
-    from media_tool.ffmpeg import FFmpeg
-    from media_tool.stages.translate import mixed_translation
-    from media_tool.transcripts import Segment, Transcript
-    from media_tool.whisper_engines import load_engine, user_cache
+    from media_tool.engines.models import user_cache
+    from media_tool.engines.whisper import load_engine
+    from media_tool.media.ffmpeg import FFmpeg
+    from media_tool.stages.translate.core import mixed_translation
+    from media_tool.text.transcripts import Segment, Transcript
 
     show = built_template[0]
     source = Transcript("zh", tuple(Segment(s["startTime"], s["endTime"], s["body"], s["speaker"], s["spokenLanguage"])

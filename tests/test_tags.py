@@ -6,11 +6,10 @@ import io
 import json
 import subprocess
 
+from helpers import build_json
 from mutagen.id3 import ID3
 from mutagen.mp4 import MP4
 from PIL import Image
-
-from helpers import build_json
 
 
 def ffprobe_chapters(path) -> list[dict]:

@@ -13,16 +13,17 @@ import jiwer
 import pytest
 import srt
 import webvtt
-
 from helpers import ffmpeg
-from media_tool import transcript_files
-from media_tool import transcripts as tx
-from media_tool.stages import transcribe as tr
-from media_tool.stages.translate import whisper_translation
+
+from media_tool.engines.guards import RawSegment, guard
+from media_tool.engines.whisper import Run, load_engine
 from media_tool.errors import ConfigError, ModelError
-from media_tool.ffmpeg import FFmpeg
-from media_tool.transcripts import Segment, Transcript
-from media_tool.whisper_engines import RawSegment, Run, guard, load_engine
+from media_tool.media.ffmpeg import FFmpeg
+from media_tool.stages import transcript_files
+from media_tool.stages.transcribe import core as tr
+from media_tool.stages.translate.core import whisper_translation
+from media_tool.text import transcripts as tx
+from media_tool.text.transcripts import Segment, Transcript
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SPEECH = FIXTURES / "english.opus"
@@ -206,9 +207,10 @@ class _ChatAPI(BaseHTTPRequestHandler):
 
 
 def test_chat_endpoint_translator_and_its_failure(monkeypatch):
+    from media_tool.engines.translators import ChatTranslator
     from media_tool.errors import TranslationError
-    from media_tool.settings import TranslationSettings
-    from media_tool.stages.translate import ChatTranslator, translate
+    from media_tool.model.settings import TranslationSettings
+    from media_tool.stages.translate.core import translate
 
     server = HTTPServer(("127.0.0.1", 0), _ChatAPI)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -231,9 +233,9 @@ def test_chat_endpoint_translator_and_its_failure(monkeypatch):
 
 def test_argos_without_its_package_is_a_clear_error():
     """argostranslate's en->zh package cannot be downloaded here; the error must say what to install."""
+    from media_tool.engines.translators import machine_translator
     from media_tool.errors import TranslationError
-    from media_tool.settings import TranslationSettings
-    from media_tool.stages.translate import machine_translator
+    from media_tool.model.settings import TranslationSettings
 
     try:
         import argostranslate  # noqa: F401
@@ -295,9 +297,10 @@ class _Redirect(BaseHTTPRequestHandler):
 
 
 def test_api_key_never_follows_a_redirect_to_another_origin(monkeypatch):
+    from media_tool.engines.translators import ChatTranslator
     from media_tool.errors import TranslationError
-    from media_tool.settings import TranslationSettings
-    from media_tool.stages.translate import ChatTranslator, translate
+    from media_tool.model.settings import TranslationSettings
+    from media_tool.stages.translate.core import translate
 
     api = HTTPServer(("127.0.0.1", 0), _Recorder)
     hop = HTTPServer(("127.0.0.1", 0), _Redirect)
@@ -323,7 +326,12 @@ def test_api_key_never_follows_a_redirect_to_another_origin(monkeypatch):
 def test_speech_found_in_pieces_on_several_threads_matches_one_pass(ff, tmp_path):
     """Long audio is searched for speech in pieces cut at quiet moments, one per core; the regions
     must be those of one pass (a word cut in two would be transcribed twice or lost)."""
-    from media_tool.whisper_engines import WINDOW_S, decode_audio, quiet_point, speech_regions
+    from media_tool.media.audio import (
+        WINDOW_S,
+        decode_audio,
+        quiet_point,
+        speech_regions,
+    )
 
     src = Path(__file__).parent / "fixtures" / "mandarin.opus"
     long = tmp_path / "long.wav"

@@ -7,10 +7,9 @@ import json
 
 import srt
 import webvtt
-
-from media_tool.transcripts import to_simplified
-
 from helpers import build_json, cli, statuses
+
+from media_tool.text.transcripts import to_simplified
 
 
 def test_sample_show_transcripts(built_template):

@@ -11,12 +11,18 @@ from __future__ import annotations
 import os
 from typing import Protocol
 
-from ..errors import ConfigError, UsageError
-from . import hybrid, semantic
-from .hybrid import search
-from .postgres import PostgresIndex
-from .query import SCHEMA_REVISION, Hit, Row, rows_from_json, rows_from_srt
-from .sqlite import SQLiteIndex
+from media_tool.errors import ConfigError, UsageError
+from media_tool.search import hybrid, semantic
+from media_tool.search.hybrid import search
+from media_tool.search.postgres import PostgresIndex
+from media_tool.search.query import (
+    SCHEMA_REVISION,
+    Hit,
+    Row,
+    rows_from_json,
+    rows_from_srt,
+)
+from media_tool.search.sqlite import SQLiteIndex
 
 __all__ = ["Index", "open_index", "search", "hybrid", "semantic", "Hit", "Row", "SCHEMA_REVISION", "rows_from_json",
            "rows_from_srt"]

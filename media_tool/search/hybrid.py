@@ -6,8 +6,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .query import Hit, expansions, fuse, highlight, parse
-from .semantic import ANCHORS, embed_query, embeddings, floor, from_int8, text_hash, unavailable
+from media_tool.search.query import Hit, expansions, fuse, highlight, parse
+from media_tool.search.semantic import (
+    ANCHORS,
+    embed_query,
+    embeddings,
+    floor,
+    from_int8,
+    text_hash,
+    unavailable,
+)
 
 
 def search(index, query: str, *, glossary=(), lang: str | None = None, slug: str | None = None,

@@ -14,7 +14,7 @@ import math
 import threading
 import unicodedata
 
-from .query import (
+from media_tool.search.query import (
     RANK_WINDOW,
     SCHEMA_REVISION,
     SELECT_HITS,
@@ -156,7 +156,7 @@ class PostgresIndex:
     def _ann_index(self):
         """The nearest-neighbour index of the server's vectors, built in this process on first use
         (PostgreSQL here has no pgvector: the vectors live in the server, the graph in memory)."""
-        from .semantic import Ann
+        from media_tool.search.semantic import Ann
 
         if self._ann is None:
             ann = Ann(None)
@@ -168,7 +168,7 @@ class PostgresIndex:
 
     def nearest(self, vector, *, lang: str | None = None, slug: str | None = None, since: str | None = None,
                 speaker: str | None = None, limit: int = 20, min_cosine: float = 0.0) -> list[Hit]:
-        from .semantic import CANDIDATES, EXACT_UP_TO, rerank
+        from media_tool.search.semantic import CANDIDATES, EXACT_UP_TO, rerank
 
         select = SELECT_HITS.format(segments="mt_segments", episodes="mt_episodes").replace(" FROM", ", s.vec FROM", 1)
         with self._lock:

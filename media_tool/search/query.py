@@ -18,7 +18,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, replace
 
-from ..transcripts import as_spoken_elsewhere, read_srt
+from media_tool.text.transcripts import as_spoken_elsewhere, read_srt
 
 SCHEMA_REVISION = 4
 RANK_WINDOW = 2000

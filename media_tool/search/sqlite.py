@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from .query import (
+from media_tool.search.query import (
     RANK_WINDOW,
     SCHEMA_REVISION,
     SELECT_HITS,
@@ -134,7 +134,7 @@ class SQLiteIndex:
     def ann(self):
         """The nearest-neighbour index: its file if it was saved for the vectors stored now, else rebuilt
         from them (the file is saved once per build, by `flush`; one left stale by a crash is rebuilt)."""
-        from .semantic import Ann
+        from media_tool.search.semantic import Ann
 
         if self._ann is None:
             self._ann = Ann(self.ann_path, save=not self.readonly)
@@ -161,7 +161,7 @@ class SQLiteIndex:
     def nearest(self, vector, *, lang: str | None = None, slug: str | None = None, since: str | None = None,
                 speaker: str | None = None, limit: int = 20, min_cosine: float = 0.0) -> list[Hit]:
         """Hits by meaning: the rows whose vectors are nearest `vector` (cosine at least `min_cosine`)."""
-        from .semantic import CANDIDATES, EXACT_UP_TO, rerank
+        from media_tool.search.semantic import CANDIDATES, EXACT_UP_TO, rerank
 
         select = SELECT_HITS.format(segments="segments", episodes="episodes").replace(" FROM", ", s.vec FROM", 1)
         if self.db.execute("SELECT count(*) FROM (SELECT 1 FROM segments LIMIT ?)",  # bounded: no full count

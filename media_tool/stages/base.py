@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..episode import Context, Episode, StageProgress
+from media_tool.stages.context import Context
+from media_tool.stages.episode import Episode, StageProgress
 
 
 class Stage(Protocol):

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .. import __version__, clips
-from ..clips import CRF, missing_tools
-from ..episode import Context, Episode
-from ..fsutil import key_of
-from ..transcripts import other_language, to_ass
+from media_tool import __version__
+from media_tool.media.video import CRF, burn, missing_tools
+from media_tool.model.language import other_language
+from media_tool.stages.context import Context
+from media_tool.stages.episode import Episode
+from media_tool.store.files import key_of
+from media_tool.text.transcripts import to_ass
 
 REVISION = 1
 
@@ -53,7 +55,7 @@ class CaptionStage:
             return replace(ep, notices=ep.notices + (note,)), {"missing": why}
         master = ctx.show.root / ep.outputs["mp4"]
         dest = master.with_name(f"{ep.slug}.subtitled.mp4")
-        clips.burn(ctx.ff, master, dest, ass, seconds=ep.loudness.output_seconds, display=ctx.show.rel(dest),
+        burn(ctx.ff, master, dest, ass, seconds=ep.loudness.output_seconds, display=ctx.show.rel(dest),
                    progress=progress)
         rel = ctx.show.rel(dest)
         return replace(ep, captioned=rel), {"captioned": rel, "size": dest.stat().st_size}

@@ -5,12 +5,20 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from .. import notes
-from ..episode import Context, Episode
-from ..errors import ConfigError
-from ..fsutil import key_of
-from ..search import SCHEMA_REVISION, Row, rows_from_json, rows_from_srt, semantic
-from ..transcripts import TranscriptFormatError, file_name
+from media_tool.errors import ConfigError
+from media_tool.model.language import LANGUAGES
+from media_tool.search import (
+    SCHEMA_REVISION,
+    Row,
+    rows_from_json,
+    rows_from_srt,
+    semantic,
+)
+from media_tool.stages.context import Context
+from media_tool.stages.episode import Episode
+from media_tool.store.files import key_of
+from media_tool.text import notes
+from media_tool.text.transcripts import TranscriptFormatError, file_name
 
 
 class IndexStage:
@@ -22,7 +30,7 @@ class IndexStage:
         """Per language, the file to index: the whole-segment JSON, unless a person corrected
         the SRT or the JSON, in which case their file (what they fixed is what staff find)."""
         out = {}
-        for lang in ("en", "zh"):
+        for lang in LANGUAGES:
             names = [file_name(ep.slug, lang, ext) for ext in ("srt", "json")]
             edited = [n for n in names if n in ep.edited and n in ep.transcript_files]
             chosen = edited[0] if edited else names[1]
@@ -87,7 +95,7 @@ def about(ep: Episode) -> list[Row]:
     in each language (a hit on them leads to the episode's page, or the chapter's moment)."""
     cfg, offset = ep.config, ep.loudness.timeline_offset if ep.loudness else 0.0
     out = []
-    for lang in ("en", "zh"):
+    for lang in LANGUAGES:
         if cfg.title.get(lang) or (lang == cfg.language and cfg.title):
             out.append(Row(ep.slug, lang, 0.0, 0.0, notes.localized(cfg.title, lang), kind="title"))
         text = notes.plain(notes.episode_notes(cfg.notes, lang)) if (lang in cfg.notes or (

@@ -12,11 +12,15 @@ import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .. import __version__, notes, verify
-from ..episode import Context, Episode
-from ..errors import ConfigError
-from ..fsutil import atomic_output, scratch
-from ..transcripts import file_name, named
+from media_tool import __version__
+from media_tool.errors import ConfigError
+from media_tool.media import verify
+from media_tool.model.language import first
+from media_tool.stages.context import Context
+from media_tool.stages.episode import Episode
+from media_tool.store.files import atomic_output, scratch
+from media_tool.text import notes
+from media_tool.text.transcripts import file_name, named
 
 REVISION = 3
 COVER_MAX_PX = 1400
@@ -236,7 +240,7 @@ class TagStage:
         """The video's subtitle tracks: each language's SRT, the spoken language first."""
         if "mp4" not in ep.outputs:
             return ()
-        langs = [ep.config.language] + [lg for lg in ("zh", "en") if lg != ep.config.language]
+        langs = list(first(ep.config.language))
         return tuple((lg, str(ctx.show.root / ep.transcript_files[name])) for lg in langs
                      if (name := file_name(ep.slug, lg, "srt")) in ep.transcript_files)
 

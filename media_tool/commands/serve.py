@@ -1,0 +1,200 @@
+"""`media-tool serve`: the built feed/ folder and a search page, for staff on this machine.
+
+Read-only by construction: GET and HEAD only, the index opened read-only, every query
+parameterised, files served only from inside feed/. Bound to 127.0.0.1 unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import errno
+import json
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+
+from media_tool.errors import UsageError
+from media_tool.search.hybrid import search as search_index
+from media_tool.site.feed import content_type
+
+
+def search_page() -> bytes:
+    """The search page, in the site's style (site/search.html in the package)."""
+    return resources.files("media_tool.site").joinpath("templates", "search.html").read_bytes()
+
+
+def _cached_json(path: Path, cache: dict) -> dict:
+    """A published JSON object (a transcript, site/episodes.json), re-read only when it changed; {} if none."""
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return {}
+    if cache.get(path, (None,))[0] != stamp:
+        try:
+            value = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            value = {}
+        cache[path] = (stamp, value if isinstance(value, dict) else {})
+    return cache[path][1]
+
+
+def enrich(hit: dict, feed_dir: Path, episodes: dict, cache: dict) -> dict:
+    """A hit with what the page shows around it: the line before and after (from the published
+    transcript), the episode's date and number (from site/episodes.json), a local player URL."""
+    slug, lang = hit["slug"], hit["lang"]
+    segs = _cached_json(feed_dir / "transcripts" / slug / f"{slug}.{lang}.json", cache).get("segments", [])
+    i = next((k for k, seg in enumerate(segs) if abs(float(seg.get("startTime", -9)) - hit["start"]) < 0.05), None)
+    hit["before"] = segs[i - 1].get("body", "") if i else ""
+    hit["after"] = segs[i + 1].get("body", "") if i is not None and i + 1 < len(segs) else ""
+    facts = episodes.get(slug, {})
+    hit["date"], hit["number"] = facts.get("date"), facts.get("number")
+    local = feed_dir / "media" / f"{slug}.mp3"  # play from this machine when the file is here
+    hit["local_url"] = f"/media/{slug}.mp3#t={hit['start']:.1f}" if local.is_file() else None
+    return hit
+
+
+IDLE_TIMEOUT_S = 30
+"""A connection that sends nothing for this long is closed (one slow client cannot hold a thread)."""
+CHUNK = 1 << 16
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None | str:
+    """The (first, last) bytes a `Range: bytes=...` header asks for; None for the whole file (no
+    header, or one we do not serve as a range, e.g. several ranges); "unsatisfiable" for 416."""
+    if not header:
+        return None
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first, _, last = spec.strip().partition("-")
+    try:
+        if first == "":  # the last N bytes
+            n = int(last)
+            if n <= 0:
+                return "unsatisfiable"
+            return max(0, size - n), size - 1
+        a = int(first)
+        b = int(last) if last else size - 1
+    except ValueError:
+        return None
+    if a >= size or a < 0 or b < a:
+        return "unsatisfiable"
+    return a, min(b, size - 1)
+
+
+def make_handler(feed_dir: Path, index, glossary=()):
+    """Handler over feed/ and a read-only index (SQLite or PostgreSQL; None before any build);
+    `glossary` (zh, en) pairs widen searches to the other language's term."""
+    feed_dir = feed_dir.resolve()
+    lock = threading.Lock()
+    cache: dict = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "media-tool"
+        protocol_version = "HTTP/1.1"  # keep-alive: players make many range requests
+        timeout = IDLE_TIMEOUT_S
+
+        def _send(self, code: int, body: bytes, ctype: str, headers: dict | None = None) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("X-Content-Type-Options", "nosniff")
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _file(self, target: Path, rel: str) -> None:
+            """A file with HTTP Range (seeking in players; Safari plays video only this way)."""
+            st = target.stat()
+            etag = f'"{st.st_size:x}-{st.st_mtime_ns:x}"'
+            headers = {"Accept-Ranges": "bytes", "ETag": etag,
+                       "Last-Modified": email.utils.formatdate(st.st_mtime, usegmt=True)}
+            if rel.startswith(("transcripts/", "chapters/")):
+                headers["Access-Control-Allow-Origin"] = "*"  # the transcript spec asks apps to fetch them
+            wanted = byte_range(self.headers.get("Range"), st.st_size)
+            if_range = self.headers.get("If-Range")
+            if wanted is not None and if_range and if_range.strip() not in (etag, headers["Last-Modified"]):
+                wanted = None  # the file changed since the client's copy: send it whole
+            if wanted == "unsatisfiable":
+                headers["Content-Range"] = f"bytes */{st.st_size}"
+                return self._send(416, b"", "text/plain", headers)
+            first, last = wanted if wanted else (0, st.st_size - 1)
+            length = max(0, last - first + 1)
+            self.send_response(206 if wanted else 200)
+            self.send_header("Content-Type", content_type(rel))
+            self.send_header("Content-Length", str(length))
+            self.send_header("X-Content-Type-Options", "nosniff")
+            if wanted:
+                self.send_header("Content-Range", f"bytes {first}-{last}/{st.st_size}")
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            if self.command == "HEAD":
+                return
+            with open(target, "rb") as fh:
+                fh.seek(first)
+                left = length
+                while left > 0:
+                    data = fh.read(min(CHUNK, left))
+                    if not data:
+                        break
+                    self.wfile.write(data)
+                    left -= len(data)
+
+        def do_HEAD(self) -> None:
+            self.do_GET()
+
+        def do_GET(self) -> None:
+            if "\0" in self.path or "%00" in self.path.lower():
+                return self._send(400, b"bad request\n", "text/plain")
+            url = urllib.parse.urlsplit(self.path)
+            if url.path in ("/_search", "/_search/"):
+                return self._send(200, search_page(), "text/html; charset=utf-8")
+            if url.path == "/_search/api":
+                q = urllib.parse.parse_qs(url.query)
+                query, lang = q.get("q", [""])[0], q.get("lang", [""])[0] or None
+                try:
+                    limit = max(1, min(100, int(q.get("limit", ["20"])[0])))
+                except ValueError:
+                    limit = 20
+                hits = []
+                if index is not None and lang in (None, "zh", "en"):
+                    with lock:
+                        found, _ = search_index(index, query, glossary=glossary, lang=lang, limit=limit,
+                                                meaning=q.get("meaning", ["1"])[0] != "0")
+                        hits = [h.to_dict() for h in found]
+                episodes = _cached_json(feed_dir / "site" / "episodes.json", cache)
+                hits = [enrich(h, feed_dir, episodes, cache) for h in hits]
+                return self._send(200, json.dumps(hits, ensure_ascii=False).encode(), "application/json; charset=utf-8")
+            target = (feed_dir / urllib.parse.unquote(url.path).lstrip("/")).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.is_relative_to(feed_dir) or not target.is_file():
+                return self._send(404, b"not found\n", "text/plain")
+            return self._file(target, target.relative_to(feed_dir).as_posix())
+
+        def log_message(self, *args) -> None:  # the CLI decides what to print
+            pass
+
+    return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a client that hangs never keeps the process alive
+
+
+def server(feed_dir: Path, index, host: str = "127.0.0.1", port: int = 8000, glossary=()) -> ThreadingHTTPServer:
+    """A ready server (call serve_forever); port 0 picks a free one. A port in use is a UsageError."""
+    try:
+        return _Server((host, port), make_handler(feed_dir, index, glossary))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(f"port {port} on {host} is already in use: stop what is using it, or pick another "
+                             f"with --port (for example --port {port + 1})") from exc
+        if exc.errno in (errno.EACCES, errno.EADDRNOTAVAIL):
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+        raise

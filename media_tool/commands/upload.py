@@ -1,0 +1,303 @@
+"""`media-tool publish`: put the built site (`feed/`) on hosting, safely and only what changed.
+
+Rules: media, transcripts, chapters and pages first and the feeds last, so no feed points at a file
+that is not there yet; each file written under a temporary name and renamed where the target can
+(S3 objects appear whole anyway); only files whose content hash differs from the target's manifest
+are sent; `--delete` removes what is no longer published only after the feeds that stopped pointing
+at it are up. The manifest (path -> size and SHA-256) is kept on the target and beside the build
+state, and updated as files land, so an interrupted publish resumes where it stopped. Credentials
+come from the environment, an SSH agent or key, or the standard AWS variables; none is written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from media_tool.errors import ConfigError, MediaToolError, PublishError, UsageError
+from media_tool.site.feed import content_type
+from media_tool.store.files import HashCache, atomic_output, key_of, write_json
+
+MANIFEST = ".media-tool-manifest.json"
+LONG, SHORT = "public, max-age=31536000", "public, max-age=300"
+"""Media and art never change under one name for long; feeds and pages must be fresh within minutes."""
+
+
+def cache_control(rel: str) -> str:
+    return SHORT if rel.endswith((".xml", ".html")) or rel.startswith(("transcripts/", "chapters/")) else LONG
+
+
+def is_feed(rel: str) -> bool:
+    return "/" not in rel and re.fullmatch(r"feed(\.[\w-]+)*\.xml", rel) is not None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a publish will do, decided before anything is sent (pure)."""
+
+    send: list[str]       # in order: everything else first, the feeds last
+    delete: list[str]     # after the feeds
+    unchanged: int
+
+    @property
+    def empty(self) -> bool:
+        return not self.send and not self.delete
+
+
+def plan(local: dict[str, dict], remote: dict[str, dict], *, delete: bool) -> Plan:
+    """Files to send (new or changed by hash) and, with `delete`, files the target holds that are no
+    longer published; feeds go last so they never point at a file that is not there yet."""
+    changed = [rel for rel, meta in local.items() if remote.get(rel, {}).get("sha256") != meta["sha256"]]
+    send = sorted((r for r in changed if not is_feed(r))) + sorted(r for r in changed if is_feed(r))
+    gone = sorted(r for r in remote if r not in local) if delete else []
+    return Plan(send, gone, len(local) - len(changed))
+
+
+# -- targets -----------------------------------------------------------------------------------------
+class Target:
+    """Where the site goes. Each writes a file whole (temporary name, then rename, where it can)."""
+
+    def read_manifest(self) -> dict | None: ...
+
+    def put(self, src: Path, rel: str) -> None: ...
+
+    def remove(self, rel: str) -> None: ...
+
+    def write_manifest(self, manifest: dict) -> None: ...
+
+    def close(self) -> None:
+        pass
+
+
+class FolderTarget(Target):
+    """A local or mounted folder: an exact mirror of feed/."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def read_manifest(self) -> dict | None:
+        try:
+            return json.loads((self.root / MANIFEST).read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def put(self, src: Path, rel: str) -> None:
+        with atomic_output(self.root / rel) as tmp:
+            shutil.copyfile(src, tmp)
+
+    def remove(self, rel: str) -> None:
+        (self.root / rel).unlink(missing_ok=True)
+
+    def write_manifest(self, manifest: dict) -> None:
+        write_json(self.root / MANIFEST, manifest)
+
+
+class S3Target(Target):
+    """S3 or any S3-compatible store (Aliyun OSS, Tencent COS, MinIO, AWS), via boto3's own credentials."""
+
+    def __init__(self, bucket: str, prefix: str, endpoint_url: str | None):
+        try:
+            import boto3
+        except ImportError as exc:
+            raise UsageError('publishing to s3:// needs boto3: pip install -e ".[publish]"') from exc
+        self.bucket, self.prefix = bucket, prefix.strip("/")
+        self.s3 = boto3.client("s3", endpoint_url=endpoint_url)
+
+    def _key(self, rel: str) -> str:
+        return f"{self.prefix}/{rel}" if self.prefix else rel
+
+    def read_manifest(self) -> dict | None:
+        try:
+            body = self.s3.get_object(Bucket=self.bucket, Key=self._key(MANIFEST))["Body"].read()
+        except self.s3.exceptions.NoSuchKey:
+            return None
+        return json.loads(body)
+
+    def put(self, src: Path, rel: str) -> None:  # a PUT is atomic: readers see the old object or the new
+        self.s3.upload_file(str(src), self.bucket, self._key(rel),
+                            ExtraArgs={"ContentType": content_type(rel), "CacheControl": cache_control(rel)})
+
+    def remove(self, rel: str) -> None:
+        self.s3.delete_object(Bucket=self.bucket, Key=self._key(rel))
+
+    def write_manifest(self, manifest: dict) -> None:
+        self.s3.put_object(Bucket=self.bucket, Key=self._key(MANIFEST), ContentType="application/json",
+                           CacheControl="no-cache", Body=json.dumps(manifest, sort_keys=True).encode())
+
+
+class SFTPTarget(Target):
+    """A web server over SSH (SFTP): the SSH agent or a key file, never a stored password."""
+
+    def __init__(self, user: str | None, host: str, port: int, path: str, key_file: str | None):
+        try:
+            import paramiko
+        except ImportError as exc:
+            raise UsageError('publishing over SFTP needs paramiko: pip install -e ".[publish]"') from exc
+        self.client = paramiko.SSHClient()
+        self.client.load_system_host_keys()
+        known = os.environ.get("MEDIA_TOOL_KNOWN_HOSTS")
+        if known:
+            self.client.load_host_keys(known)
+        self.client.set_missing_host_key_policy(paramiko.RejectPolicy())  # an unknown host is refused, not trusted
+        try:
+            self.client.connect(host, port=port, username=user, key_filename=key_file, allow_agent=True,
+                                look_for_keys=key_file is None, timeout=30)
+        except Exception as exc:  # paramiko's many errors: unknown host key, refused, auth failed
+            raise PublishError(f"cannot connect to {host}:{port}: {exc}") from exc
+        self.sftp = self.client.open_sftp()
+        self.root = path.rstrip("/") or "."
+
+    def _path(self, rel: str) -> str:
+        return posixpath.join(self.root, rel)
+
+    def _mkdirs(self, folder: str) -> None:
+        cur = "/" if folder.startswith("/") else ""
+        for part in (p for p in folder.split("/") if p):
+            cur = posixpath.join(cur, part) if cur else part
+            try:
+                self.sftp.stat(cur)
+            except OSError:
+                self.sftp.mkdir(cur)
+
+    def read_manifest(self) -> dict | None:
+        try:
+            with self.sftp.open(self._path(MANIFEST), "r") as fh:
+                return json.loads(fh.read())
+        except OSError:
+            return None
+
+    def put(self, src: Path, rel: str) -> None:
+        final = self._path(rel)
+        self._mkdirs(posixpath.dirname(final))
+        tmp = posixpath.join(posixpath.dirname(final), f".{posixpath.basename(final)}.part-upload")
+        self.sftp.put(str(src), tmp)
+        self.sftp.posix_rename(tmp, final)
+
+    def remove(self, rel: str) -> None:
+        try:
+            self.sftp.remove(self._path(rel))
+        except OSError:
+            pass
+
+    def write_manifest(self, manifest: dict) -> None:
+        tmp = self._path(f".{MANIFEST}.part-upload")
+        self._mkdirs(self.root)
+        with self.sftp.open(tmp, "w") as fh:
+            fh.write(json.dumps(manifest, sort_keys=True))
+        self.sftp.posix_rename(tmp, self._path(MANIFEST))
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def open_target(to: str, show_root: Path, *, endpoint_url: str | None = None, key_file: str | None = None) -> Target:
+    """A target from `[publish] to` or --to: a folder, sftp://user@host[:port]/path, user@host:path
+    (SSH, written with SFTP), or s3://bucket/prefix (with endpoint_url for S3-compatible stores)."""
+    if to.startswith("s3://"):
+        u = urlsplit(to)
+        if not u.netloc:
+            raise ConfigError(f"publish: {to!r} names no bucket", "podcast.toml")
+        return S3Target(u.netloc, u.path, endpoint_url or os.environ.get("AWS_ENDPOINT_URL"))
+    if to.startswith("sftp://"):
+        u = urlsplit(to)
+        if not u.hostname:
+            raise ConfigError(f"publish: {to!r} names no host", "podcast.toml")
+        return SFTPTarget(u.username, u.hostname, u.port or 22, u.path or ".", key_file)
+    m = re.fullmatch(r"(?:([^@/:\s]+)@)?([^@/:\s]+):(.*)", to)
+    if m and not re.fullmatch(r"[A-Za-z]", m.group(2)):  # user@host:path, as scp and rsync spell it
+        return SFTPTarget(m.group(1), m.group(2), 22, m.group(3) or ".", key_file)
+    folder = Path(to.removeprefix("file://"))
+    folder = folder if folder.is_absolute() else show_root / folder
+    if folder.resolve().is_relative_to((show_root / "feed").resolve()):
+        raise ConfigError("publish: the target folder cannot be inside feed/", "podcast.toml")
+    return FolderTarget(folder)
+
+
+# -- the edge -------------------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    target: str
+    sent: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    bytes: int = 0
+    dry_run: bool = False
+
+    def to_dict(self) -> dict:
+        return {"target": self.target, "sent": self.sent, "deleted": self.deleted, "unchanged": self.unchanged,
+                "bytes": self.bytes, "dry_run": self.dry_run}
+
+
+def local_files(feed: Path, hashes: HashCache) -> dict[str, dict]:
+    """Every published file under feed/ (no hidden temporaries), with size and content hash."""
+    out = {}
+    for p in sorted(feed.rglob("*")):
+        rel = p.relative_to(feed).as_posix()
+        if p.is_file() and not any(part.startswith(".") for part in rel.split("/")):
+            out[rel] = {"size": p.stat().st_size, "sha256": hashes.digest(p)}
+    return out
+
+
+def publish(show_root: Path, state_dir: Path, to: str, *, dry_run: bool = False, delete: bool = False,
+            endpoint_url: str | None = None, key_file: str | None = None,
+            progress: Callable[[str, int, int], None] | None = None) -> Outcome:
+    """Send what changed in feed/ to `to`, feeds last; see the module docstring for the rules."""
+    feed = show_root / "feed"
+    if not (feed / "feed.xml").is_file():
+        raise UsageError("nothing to publish yet: run `media-tool build` first", "feed/feed.xml")
+    cache_path = state_dir / f"upload-{key_of({'to': to})[:12]}.json"
+    try:
+        cached = json.loads(cache_path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        cached = {}
+    hashes = HashCache(cached.get("hashes"))
+    local = local_files(feed, hashes)
+    target = open_target(to, show_root, endpoint_url=endpoint_url, key_file=key_file)
+    try:
+        remote = target.read_manifest()
+        if remote is None:
+            remote = cached.get("manifest") or {}
+        todo = plan(local, remote, delete=delete)
+        out = Outcome(to, unchanged=todo.unchanged, dry_run=dry_run)
+        if dry_run:  # the plan, and nothing touched
+            out.sent, out.deleted = list(todo.send), list(todo.delete)
+            out.bytes = sum(local[r]["size"] for r in todo.send)
+            return out
+        if todo.empty:
+            write_json(cache_path, {"manifest": remote, "hashes": hashes.entries})
+            return out
+        manifest = dict(remote)
+        total = sum(local[r]["size"] for r in todo.send)
+
+        def save() -> None:
+            target.write_manifest(manifest)
+            write_json(cache_path, {"manifest": manifest, "hashes": hashes.entries})
+
+        for i, rel in enumerate(todo.send):
+            target.put(feed / rel, rel)
+            manifest[rel] = local[rel]
+            out.sent.append(rel)
+            out.bytes += local[rel]["size"]
+            if progress:
+                progress(rel, out.bytes, total)
+            if i % 50 == 49:
+                save()  # an interrupted publish resumes from here
+        for rel in todo.delete:  # the feeds that pointed at these are already up
+            target.remove(rel)
+            manifest.pop(rel, None)
+            out.deleted.append(rel)
+        save()
+        return out
+    except MediaToolError:
+        raise
+    except OSError as exc:
+        raise PublishError(f"publishing to {to} failed: {exc}") from exc
+    finally:
+        target.close()

@@ -1,0 +1,3 @@
+"""Model backends behind small protocols: Whisper engines (and their guards and weights) and
+translation backends.
+"""

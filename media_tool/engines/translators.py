@@ -1,0 +1,187 @@
+"""Machine translation backends behind one small protocol (`name`, `translate(texts) -> texts`):
+offline argostranslate, where its package is installed, and an OpenAI-compatible chat-completions
+endpoint (the API key read from the environment, never sent to another origin).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from media_tool.errors import TranslationError
+from media_tool.model.glossary import Glossary
+from media_tool.model.settings import TranslationSettings
+
+
+class ArgosTranslator:
+    """Offline machine translation with argostranslate, when its en->zh package is installed."""
+
+    name = "argos"
+
+    def __init__(self, source: str, target: str):
+        try:
+            from argostranslate import translate as argos
+        except ImportError as exc:
+            raise TranslationError("argostranslate is not installed (pip install argostranslate, then "
+                                   "install its en->zh package)") from exc
+        langs = {lang.code: lang for lang in argos.get_installed_languages()}
+        src, dst = langs.get(source), langs.get(target)
+        translation = src.get_translation(dst) if src and dst else None
+        if translation is None:
+            raise TranslationError(f"no argostranslate {source}->{target} package is installed")
+        self._t = translation
+
+    def translate(self, texts: list[str]) -> list[str]:
+        return [self._t.translate(t) for t in texts]
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only within the endpoint's origin: the API key never travels elsewhere."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if _origin(newurl) != _origin(req.full_url):
+            raise TranslationError(f"translation endpoint {req.full_url} redirected to another origin "
+                                   f"({urllib.parse.urlsplit(newurl).netloc}); refused, so the API key is not sent there")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+_OPENER = urllib.request.build_opener(_SameOriginRedirects)
+
+class ChatTranslator:
+    """An OpenAI-compatible chat-completions endpoint; segments go in numbered batches as JSON."""
+
+    name = "openai"
+
+    def __init__(self, settings: TranslationSettings, source: str, target: str, glossary: Glossary = Glossary()):
+        if not settings.url or not settings.model:
+            raise TranslationError("[translation] engine = \"openai\" needs url and model")
+        self.key = os.environ.get(settings.api_key_env, "")
+        self.settings, self.source, self.target = settings, source, target
+        self.glossary = glossary
+
+    def _system(self) -> str:
+        """The instructions, with the glossary as required terminology."""
+        text = "You translate podcast transcripts."
+        if self.glossary:
+            pairs = [(t.zh, t.en) if self.source == "zh" else (t.en, t.zh) for t in self.glossary.terms]
+            text += (" Use this terminology exactly (source term = required translation): "
+                     + "; ".join(f"{a} = {b}" for a, b in pairs) + ".")
+        return text
+
+    def _ask(self, texts: list[str]) -> list[str]:
+        names = {"en": "English", "zh": "Simplified Chinese"}
+        prompt = (f"Translate each {names[self.source]} segment of a podcast transcript into "
+                  f"{names[self.target]}. Answer with only a JSON array of {len(texts)} strings, one per "
+                  f"segment, in order.\n" + json.dumps(texts, ensure_ascii=False))
+        body = json.dumps({"model": self.settings.model, "temperature": 0,
+                           "messages": [{"role": "system", "content": self._system()},
+                                        {"role": "user", "content": prompt}]}).encode()
+        url = self.settings.url.rstrip("/") + "/chat/completions"
+        req = urllib.request.Request(url, data=body, method="POST", headers={
+            "Content-Type": "application/json", **({"Authorization": f"Bearer {self.key}"} if self.key else {})})
+        try:
+            with _OPENER.open(req, timeout=self.settings.timeout_s) as resp:
+                answer = json.load(resp)
+        except urllib.error.HTTPError as exc:
+            raise TranslationError(f"translation endpoint {url} answered HTTP {exc.code}") from exc
+        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise TranslationError(f"translation endpoint {url} unreachable: {reason}") from exc
+        except json.JSONDecodeError as exc:
+            raise TranslationError(f"translation endpoint {url} did not answer JSON") from exc
+        try:
+            content = answer["choices"][0]["message"]["content"].strip()
+            content = content.removeprefix("```json").removeprefix("```").removesuffix("```").strip()
+            out = json.loads(content)
+        except (KeyError, IndexError, TypeError, json.JSONDecodeError) as exc:
+            raise TranslationError(f"translation endpoint {url} gave an answer that is not a JSON array") from exc
+        if not isinstance(out, list) or len(out) != len(texts) or not all(isinstance(x, str) for x in out):
+            raise TranslationError(f"translation endpoint {url} returned {len(out) if isinstance(out, list) else 'no'}"
+                                   f" segments for {len(texts)}")
+        return out
+
+    def translate(self, texts: list[str]) -> list[str]:
+        out: list[str] = []
+        for i in range(0, len(texts), self.settings.batch):
+            out += self._ask(texts[i:i + self.settings.batch])
+        return out
+
+def machine_translator(settings: TranslationSettings, source: str, target: str, glossary: Glossary = Glossary()):
+    """The configured machine translator, or None where the show relies on people."""
+    if settings.engine == "argos":
+        return ArgosTranslator(source, target)
+    if settings.engine == "openai":
+        return ChatTranslator(settings, source, target, glossary)
+    return None
+
+
+PROMPT_REVISION = 1
+"""Bumped when the local translator's instructions change: cached translations follow it."""
+LANGUAGE_NAMES = {"en": "English", "zh": "Simplified Chinese"}
+
+
+class LocalTranslator:
+    """The offline instruction model (`engines.llm`) as a translator: one prompt per segment, batched,
+    the glossary's terms for that segment in the instructions, its neighbours as context."""
+
+    name = "local"
+    revision = PROMPT_REVISION
+
+    def __init__(self, model, batch: int = 8):
+        self.model, self.batch = model, batch
+        self.model_name = model.name
+
+    def system(self, r) -> str:
+        """The instructions for one request (see `engines.translation.Request`)."""
+        src, dst = LANGUAGE_NAMES[r.source], LANGUAGE_NAMES[r.target]
+        text = (f"You are a professional translator for a podcast about social protection (pensions, social "
+                f"insurance, social assistance). Translate the user's {src} text into {dst}. Translate all of "
+                f"it, every clause, and add nothing. Answer with the {dst} translation only.")
+        if r.target == "en":
+            text += " Use no Chinese characters."
+        if r.terms:
+            text += (" Required terminology (use exactly these translations): "
+                     + "; ".join(f"{a} = {b}" for a, b in r.terms) + ".")
+        if r.before and not r.strict:  # a second try goes without: a small model drifts into it
+            text += f"\n\nFor context only, do not translate it: the text before was: {r.before}"
+        if r.strict:
+            text += (f"\n\nImportant: write only {dst}, keep the meaning of every word, and use every required "
+                     "term as given.")
+        return text
+
+    @staticmethod
+    def user(r) -> str:
+        """The text to translate; on a second try each required term is followed by its translation in
+        brackets, which a small model copies far more reliably than a list in the instructions."""
+        if not (r.strict and r.terms):
+            return r.text
+        text = r.text
+        for a, b in r.terms:
+            pattern = re.escape(a) if r.source == "zh" else r"(?<![\w])" + re.escape(a) + r"(?:e?s)?(?![\w])"
+            text = re.sub(pattern, lambda m: f"{m.group()} [{b}]", text, count=1,
+                          flags=0 if r.source == "zh" else re.IGNORECASE)
+        return text
+
+    def translate_requests(self, requests, progress=None) -> list[str]:
+        out: list[str] = []
+        order = sorted(range(len(requests)), key=lambda i: len(requests[i].text))  # like lengths batch well
+        answers: dict[int, str] = {}
+        for k in range(0, len(order), self.batch):
+            chunk = [requests[i] for i in order[k:k + self.batch]]
+            prompts = [self.model.chat(self.system(r), self.user(r)) for r in chunk]
+            limits = [min(1024, 16 + 3 * len(self.model.tokens(r.text))) for r in chunk]
+            for i, a in zip(order[k:k + self.batch], self.model.generate(prompts, limits)):
+                answers[i] = a
+            if progress:
+                progress(min(1.0, (k + self.batch) / len(order)))
+        out = [answers[i] for i in range(len(requests))]
+        return out
+
+    def translate(self, texts: list[str]) -> list[str]:
+        raise NotImplementedError("the local translator takes requests (engines.translation)")

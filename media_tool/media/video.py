@@ -1,0 +1,45 @@
+"""Burned-in captions: libass draws an ASS script into a video's picture (x264), used by the captions
+stage and by clips; `missing_tools` says why it cannot here (no libass, no CJK font).
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from media_tool.media import verify
+from media_tool.media.ffmpeg import FFmpeg, filter_path
+from media_tool.store.files import atomic_output, scratch
+from media_tool.text.transcripts import CAPTION_FONT
+
+CRF, PRESET, FPS = 23, "veryfast", 15
+"""x264 as the captions stage; audiograms at 15 frames/s (a waveform needs no more; half the encoding of 30)."""
+
+def missing_tools(ff) -> str | None:
+    """Why burned-in captions cannot be drawn here, or None (asked once per ffmpeg: keys ask it often)."""
+    return _missing_tools(ff.ffmpeg)
+
+@functools.lru_cache(maxsize=8)
+def _missing_tools(ffmpeg: str) -> str | None:
+    filters = subprocess.run([ffmpeg, "-hide_banner", "-filters"], capture_output=True, text=True).stdout
+    if not any(line.split()[1:2] == ["ass"] for line in filters.splitlines() if line.strip()):
+        return "the ffmpeg in use has no libass (its `ass` filter): burned-in captions skipped"
+    fc = shutil.which("fc-list")
+    if not fc or not subprocess.run([fc, f"{CAPTION_FONT}:lang=zh"], capture_output=True, text=True).stdout.strip():
+        return f"no {CAPTION_FONT} font (Debian: apt install fonts-noto-cjk): burned-in captions skipped"
+    return None
+
+def burn(ff: FFmpeg, master: Path, dest: Path, ass: str, *, seconds: float, display: str,
+         progress: Callable[[float], None] | None = None) -> None:
+    """The whole video with `ass` drawn into its picture (x264 as above); the audio is copied, so it
+    lasts and sounds as the master. Atomic, and decoded back before it is kept."""
+    with scratch(dest, "ass") as sub, atomic_output(dest) as tmp:
+        sub.write_text(ass, encoding="utf-8")
+        ff.run(["-i", str(master), "-map", "0:v:0", "-map", "0:a:0", "-vf", f"ass={filter_path(sub)}",
+                "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), "-pix_fmt", "yuv420p",
+                "-c:a", "copy", "-movflags", "+faststart", "-f", "mp4", "-y", str(tmp)],
+               progress=(lambda s: progress(min(1.0, s / max(seconds, 1e-3)))) if progress else None, path=display)
+        verify.media_file(ff, tmp, seconds=seconds, video=True, display=display)

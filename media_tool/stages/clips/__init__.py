@@ -1,0 +1,2 @@
+"""Clips: the stage and its core (layout and rendering).
+"""

@@ -1,0 +1,2 @@
+"""Speakers: who spoke when (the stage and its core).
+"""

@@ -1,0 +1,2 @@
+"""Transcribe: the stage and its core.
+"""

@@ -1,0 +1,59 @@
+"""Transcribe stage: the spoken language's transcript, a person's file where there is one, else
+Whisper's (the core in `transcribe.core`), each line with its speaker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from media_tool import __version__
+from media_tool.model.glossary import english_hints
+from media_tool.stages import transcript_files as files
+from media_tool.stages.context import Context
+from media_tool.stages.episode import Episode
+from media_tool.stages.transcribe.core import REVISION, transcribe, transcribe_mixed
+from media_tool.store.files import key_of
+from media_tool.text.transcripts import label_speakers, language_files
+
+
+class TranscribeStage:
+    """The spoken language's transcript: a person's file where there is one, else Whisper's."""
+
+    name = "transcribe"
+
+    def key(self, ctx: Context, ep: Episode) -> dict:
+        lang = ep.config.language
+        human = files.human_file(files.folder(ctx.show, ep.slug), lang)
+        tr = ctx.show.transcription
+        return {"audio": ctx.state.hashes.digest(ctx.show.root / ep.outputs["mp3"]), "language": lang,
+                "human": ctx.state.hashes.digest(human) if human else None,
+                "engine": None if human else [tr.engine, tr.model], "rev": REVISION, "tool": __version__,
+                "glossary": None if human or lang != "zh" else [t.zh for t in ctx.show.glossary.terms],
+                "turns": key_of({"turns": ep.turns}) if ep.turns else None, "mixed": ep.config.mixed,
+                "names": tr.speaker_names,
+                "hints": None if human or lang != "en" else english_hints(
+                    ctx.show.glossary, tuple(p.name for p in ep.config.people))}
+
+    def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
+        lang = ep.config.language
+        human = files.human_file(files.folder(ctx.show, ep.slug), lang)
+        if human is not None:
+            t = files.read_human(human, lang, ctx.show.rel(human))
+        else:
+            engine = ctx.engine()
+            people = tuple(p.name for p in ep.config.people)
+            with ctx.model_lock:
+                if ep.config.mixed:
+                    t = transcribe_mixed(ctx.show.root / ep.outputs["mp3"], ctx.ff, engine, main=lang, turns=ep.turns,
+                                         glossary=ctx.show.glossary, names=people).transcript
+                else:
+                    t = transcribe(ctx.show.root / ep.outputs["mp3"], ctx.ff, engine, language=lang,
+                                   progress=lambda done, total: progress(done / max(total, 1e-9)),
+                                   glossary=ctx.show.glossary, names=people).transcript
+        if ep.turns:  # who said each line (a person's own speaker names are kept)
+            t = replace(t, segments=label_speakers(t.segments, ep.turns))
+        return files.write_transcripts(ctx.show, ep, ctx.state.written(ep.slug, self.name), t,
+                                       language_files(ep.slug, t, ctx.show.transcription.speaker_names))
+
+    def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
+        return files.restore_transcripts(ctx.show, ep, data)

@@ -1,0 +1,198 @@
+"""The transcripts folder: files a person supplies, and files the tool writes where a person's edits win.
+
+`transcripts/<slug>/human.<lang>.srt|vtt|txt` are a person's transcript or translation (the
+truth for their language). Everything else there the tool wrote; a file that differs from what
+the tool last wrote was edited by a person and is kept, the new machine text going beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from media_tool.errors import ConfigError
+from media_tool.model.show import Show
+from media_tool.stages.episode import Episode
+from media_tool.store.files import inside, sha256, write_bytes
+from media_tool.text import transcripts as tx
+from media_tool.text.transcripts import (
+    Segment,
+    Transcript,
+    TranscriptFormatError,
+    to_simplified,
+)
+
+
+def folder(show, slug: str) -> Path:
+    """transcripts/<slug>/: where an episode's transcripts live, a person's and the tool's. A folder
+    that is a link to somewhere outside the show is refused: nothing from outside is published."""
+    where = show.transcripts_dir / slug
+    if where.exists() and not inside(show.root, where):
+        raise ConfigError("a link to a folder outside the show folder: nothing from outside is published",
+                          f"transcripts/{slug}")
+    return where
+
+
+def human_file(folder: Path, language: str) -> Path | None:
+    """`human.<lang>.srt|vtt|txt` in the episode's transcripts folder, if a person put one there."""
+    for ext in ("srt", "vtt", "txt"):
+        p = folder / f"human.{language}.{ext}"
+        if p.is_file():
+            return p
+    return None
+
+
+def read_human(path: Path, language: str, display: str) -> Transcript:
+    """A person's timed transcript (SRT or VTT); the source of truth for its language."""
+    text = _read_text(path, display)
+    try:
+        if path.suffix == ".txt":
+            raise TranscriptFormatError("a transcript needs timings: use SRT or WebVTT (plain text is "
+                                        "accepted only for translations)", 1)
+        t = tx.read_srt(text, language) if path.suffix == ".srt" else tx.read_vtt(text, language)
+        if not t.segments:
+            raise TranscriptFormatError("no cues")
+        tx.check_timing(t)
+    except TranscriptFormatError as exc:
+        raise _config_error(exc, display) from exc
+    if language == "zh":
+        t = Transcript(language, tuple(Segment(s.start, s.end, to_simplified(s.text), s.speaker)
+                                       for s in t.segments), "human")
+    return t
+
+
+def read_human_translation(path: Path, source: Transcript, language: str, display: str) -> Transcript:
+    """A person's translation on the source's segments: a timed file (SRT/VTT) is aligned by time,
+    so re-transcribing (new segment boundaries) never breaks it; plain text is one line per segment."""
+    text = _read_text(path, display)
+    try:
+        if path.suffix != ".txt":
+            t = tx.read_srt(text, language) if path.suffix == ".srt" else tx.read_vtt(text, language)
+            if not t.segments:
+                raise TranscriptFormatError("no cues")
+            aligned = tx.align_by_time(source, list(t.segments), language, "human")
+            if language == "zh":
+                aligned = Transcript(language, tuple(replace(s, text=to_simplified(s.text))
+                                                     for s in aligned.segments), "human")
+            return _marked(aligned, source)
+        lines = tx.read_lines(text, language)
+        n = len(source.segments)
+        if len(lines) != n:
+            where = _line_of_segment(text, path.suffix, min(len(lines), n) + 1)
+            raise TranscriptFormatError(f"{len(lines)} segments, but the transcript has {n}: "
+                                        f"segment {min(len(lines), n) + 1} has no partner", where)
+    except TranscriptFormatError as exc:
+        raise _config_error(exc, display) from exc
+    if language == "zh":
+        lines = [to_simplified(x) for x in lines]
+    return _marked(Transcript(language, tuple(Segment(s.start, s.end, line, s.speaker)
+                                              for s, line in zip(source.segments, lines)), "human"), source)
+
+
+def _marked(t: Transcript, source: Transcript) -> Transcript:
+    """A mixed-language episode's translation says, per segment, what was spoken and that a person
+    translated it; lines spoken in the translation's own language keep the transcript's words (the
+    words as spoken, as a person may have edited them), whatever the translator's file has there."""
+    return Transcript(t.language, tuple(
+        replace(s, lang=src.lang, via="human") if src.lang and src.lang != t.language
+        else replace(s, lang=src.lang, text=src.text) if src.lang else s
+        for s, src in zip(t.segments, source.segments)), t.origin)
+
+
+def _line_of_segment(text: str, suffix: str, k: int) -> int:
+    """The file line where segment `k` starts (or would start: one past the end)."""
+    lines = text.splitlines()
+    if suffix == ".txt":
+        content = [i + 1 for i, ln in enumerate(lines) if ln.strip()]
+    else:
+        content = [i + 1 for i, ln in enumerate(lines) if "-->" in ln]
+    return content[k - 1] if k - 1 < len(content) else len(lines) + 1
+
+
+def _read_text(path: Path, display: str) -> str:
+    show_root = path.parents[2]  # <show>/transcripts/<slug>/<file>
+    if not inside(show_root, path):  # nothing from outside is published
+        raise ConfigError("a link to a file outside the show folder", display)
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError("not UTF-8 text", display) from exc
+
+
+def _config_error(exc: TranscriptFormatError, display: str) -> ConfigError:
+    """`file:line: problem`, the way compilers point at a line."""
+    return ConfigError(str(exc), f"{display}:{exc.line}" if exc.line else display)
+
+
+def write_files(folder: Path, files: dict[str, str], written: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Write `files` (name -> text) unless a person changed the one there; returns new hashes, conflicts.
+
+    `written` maps each name to the hash of what the tool last wrote. A file whose content
+    differs from that (edited), or that the tool never wrote (made by a person), is kept; the
+    new machine text goes beside it as `<name>.machine.<ext>` and the conflict is reported.
+    """
+    hashes, conflicts = {}, []
+    for name, text in files.items():
+        path = folder / name
+        new = sha256(text)
+        if path.is_file():
+            current = sha256(path.read_bytes())
+            if current != new and written.get(name) != current:
+                stem, _, ext = name.rpartition(".")
+                write_bytes(folder / f"{stem}.machine.{ext}", text.encode())
+                conflicts.append(name)
+                hashes[name] = written.get(name, "")
+                continue
+        if not path.is_file() or sha256(path.read_bytes()) != new:
+            write_bytes(path, text.encode())
+        hashes[name] = new
+    return hashes, conflicts
+
+
+def edited(folder: Path, written: dict[str, str]) -> frozenset[str]:
+    """Names of the files in `folder` whose content is not what the tool last wrote (a person's edit)."""
+    return frozenset(name for name, digest in written.items()
+                     if (folder / name).is_file() and sha256((folder / name).read_bytes()) != digest)
+
+
+def write_transcripts(show: Show, ep: Episode, previous: dict[str, str], t: Transcript,
+                      texts: dict[str, str]) -> tuple[Episode, dict]:
+    """Write a stage's transcript files (a person's edits win); the Episode gains them, the record
+    keeps the hashes of what was written so the next build can tell an edit. `previous`: name ->
+    hash of what the stage wrote last time."""
+    where = folder(show, ep.slug)
+    written, conflicts = write_files(where, texts, previous)
+    notes = tuple(f"{show.rel(where / c)}: edited by a person, kept; the new machine version is "
+                  f"beside it as .machine" for c in conflicts)
+    return (_with_files(show, ep, t, written, notes),
+            {"transcript": t.to_dict(), "written": written, "conflicts": conflicts})
+
+
+def restore_transcripts(show: Show, ep: Episode, data: dict) -> Episode | None:
+    """The Episode as `write_transcripts` left it, or None when a file it wrote went missing."""
+    where = folder(show, ep.slug)
+    if not all((where / name).is_file() for name in data["written"]):
+        return None  # a file went missing: make it again
+    if data.get("missing"):
+        return replace(ep, notices=ep.notices + (f"{show.rel(where)}: {data['missing']}",))
+    if "transcript" not in data:
+        return ep
+    return _with_files(show, ep, Transcript.from_dict(data["transcript"]), data["written"], ())
+
+
+def _with_files(show: Show, ep: Episode, t: Transcript, written: dict[str, str], notes: tuple[str, ...]) -> Episode:
+    where = folder(show, ep.slug)
+    edits = edited(where, written)
+    srt = tx.file_name(ep.slug, t.language, "srt")
+    if srt in edits:  # a person corrected the transcript: their text is what is translated and searched
+        display = show.rel(where / srt)
+        try:
+            fixed = tx.read_srt(_read_text(where / srt, display), t.language)
+        except TranscriptFormatError as exc:
+            raise _config_error(exc, display) from exc
+        names = {x.speaker for x in t.segments if x.speaker}
+        t = Transcript(t.language, tx.speakers_from_prefixes(fixed.segments, names) if names else fixed.segments,
+                       "edited")
+    return replace(ep, transcripts={**ep.transcripts, t.language: t},
+                   transcript_files={**ep.transcript_files, **{n: show.rel(where / n) for n in written}},
+                   edited=ep.edited | edits, notices=ep.notices + notes)

@@ -1,0 +1,2 @@
+"""Translate: the stage and its core (the policy).
+"""

@@ -1,0 +1,165 @@
+"""File-system edge: atomic writes, content hashes, and the show lock.
+
+A half-written file never appears under its real name: everything is written to a
+hidden `.part` sibling and renamed into place only when complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from media_tool.errors import LockError
+
+PART_MARK = ".part-"
+
+
+def part_path(final: Path) -> Path:
+    """A hidden temporary sibling of `final`, unique to this writer."""
+    return final.with_name(f".{final.name}{PART_MARK}{os.getpid()}-{secrets.token_hex(3)}")
+
+
+@contextlib.contextmanager
+def atomic_output(final: Path) -> Iterator[Path]:
+    """Yield a temporary path to write; rename it to `final` only if the block succeeds."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = part_path(final)
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+@contextlib.contextmanager
+def scratch(beside: Path, tag: str) -> Iterator[Path]:
+    """A hidden temporary file next to `beside`, always deleted afterwards."""
+    beside.parent.mkdir(parents=True, exist_ok=True)
+    tmp = part_path(beside.with_name(f"{beside.name}.{tag}"))
+    try:
+        yield tmp
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically (fsync, then rename)."""
+    with atomic_output(path) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def write_json(path: Path, data) -> None:
+    write_bytes(path, (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode())
+
+
+def remove_stale_parts(folder: Path) -> list[Path]:
+    """Delete `.part` files left by a build that was killed; returns what was removed."""
+    removed = []
+    if folder.is_dir():
+        for p in folder.rglob(f".*{PART_MARK}*"):
+            with contextlib.suppress(OSError):
+                p.unlink()
+                removed.append(p)
+    return removed
+
+
+def sha256(data: str | bytes) -> str:
+    """Hex SHA-256 of text (as UTF-8) or bytes: the one content hash of the project."""
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class HashCache:
+    """Content hashes remembered by (size, mtime) so an unchanged 3-hour WAV is not re-read."""
+
+    def __init__(self, entries: dict | None = None):
+        self.entries: dict[str, dict] = dict(entries or {})
+
+    def digest(self, path: Path) -> str:
+        st = path.stat()
+        key = str(path.resolve())
+        hit = self.entries.get(key)
+        if hit and hit["size"] == st.st_size and hit["mtime_ns"] == st.st_mtime_ns:
+            return hit["sha256"]
+        digest = sha256_file(path)
+        self.entries[key] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": digest}
+        return digest
+
+
+def key_of(material: dict) -> str:
+    """A stable hash of a JSON-able description of a stage's inputs."""
+    blob = json.dumps(material, sort_keys=True, ensure_ascii=False, default=str)
+    return sha256(blob)[:32]
+
+
+class ShowLock:
+    """An exclusive lock on one show; the kernel releases it if the process dies."""
+
+    def __init__(self, state_dir: Path):
+        self.path = state_dir / "lock"
+        self._fh = None
+
+    def __enter__(self) -> "ShowLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(self.path, "a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise LockError(f"another build of this show is running ({holder})", str(self.path)) from exc
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        self._fh = fh
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fh:
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Atomic write, skipped when the bytes are already there (keeps rebuilds byte-identical)."""
+    if path.is_file() and path.read_bytes() == data:
+        return False
+    write_bytes(path, data)
+    return True
+
+
+def copy_if_changed(src: Path, dst: Path) -> bool:
+    """Copy atomically unless `dst` already holds the same bytes."""
+    if dst.is_file() and dst.stat().st_size == src.stat().st_size and dst.read_bytes() == src.read_bytes():
+        return False
+    with atomic_output(dst) as tmp:
+        shutil.copyfile(src, tmp)
+    return True
+
+
+def inside(root: Path, path: Path) -> bool:
+    """Whether `path` (after following links) lies inside `root`: the one test of "inside the show"
+    (nothing from outside the show folder is ever read or published)."""
+    return path.resolve().is_relative_to(root.resolve())

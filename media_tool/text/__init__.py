@@ -1,0 +1,2 @@
+"""Text: transcripts (values, formats, alignment) and show notes (Markdown, sanitising, clocks).
+"""

@@ -1,0 +1,100 @@
+"""An episode's words as listeners read them: localized text, notes HTML, summaries and guids.
+
+One place for what the tag stage (ID3/MP4 descriptions) and the publish step (feeds) both
+say about an episode, so a file's tags and its feed item never disagree.
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+from dataclasses import replace
+
+DESCRIPTION_LIMIT = 4000  # bytes: Apple truncates longer item descriptions
+ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "a", "ul", "ol", "li", "blockquote", "code", "pre",
+                "h2", "h3", "h4"}
+PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+"""The namespace the Podcasting 2.0 spec fixes for podcast:guid."""
+
+
+def localized(text: dict[str, str], lang: str) -> str:
+    """A text given per language (or once, under ""): this language's, else the shared one, else the first."""
+    return text.get(lang) or text.get("") or next(iter(text.values()), "")
+
+
+def notes_html(markdown: str) -> str:
+    """CommonMark to HTML, then an allow-list: no script, no event handlers, no javascript: links."""
+    import nh3
+    from markdown_it import MarkdownIt
+
+    raw = MarkdownIt("commonmark").render(markdown)
+    return nh3.clean(raw, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}},
+                     url_schemes={"http", "https", "mailto"}, link_rel="noopener nofollow").strip()
+
+
+def episode_notes(notes: dict[str, str], lang: str) -> str:
+    """An episode's notes in `lang` (notes.<lang>.md, else notes.md), rendered and sanitized ("" if none)."""
+    text = notes.get(lang, notes.get(""))
+    return notes_html(text) if text else ""
+
+
+def plain(html: str) -> str:
+    """The text of an HTML fragment, for descriptions and tags."""
+    from lxml import html as lh
+
+    return lh.fromstring(f"<div>{html}</div>").text_content() if html else ""
+
+
+def summary(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
+    """Plain text within `limit` UTF-8 bytes, cut at a sentence end or else a word boundary."""
+    text = " ".join(text.split())
+    if len(text.encode()) <= limit:
+        return text
+    cut = text.encode()[: limit - 3].decode("utf-8", "ignore")
+    for marks in (".!?。！？", " "):
+        at = max(cut.rfind(m) for m in marks)
+        if at > len(cut) // 2:
+            return cut[: at + 1].rstrip() + ("" if marks != " " else "…")
+    return cut + "…"
+
+
+def podcast_guid(feed_url: str) -> str:
+    """podcast:guid: UUIDv5 of the feed URL without its scheme, in the namespace the spec fixes."""
+    base = feed_url.split("://", 1)[-1].rstrip("/")
+    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, base))
+
+
+def item_guid(show_guid: str, slug: str) -> str:
+    """Stable forever for one episode folder, and never the same for two."""
+    return str(uuid.uuid5(uuid.UUID(show_guid), slug))
+
+
+def clock(seconds: float) -> str:
+    """M:SS, or H:MM:SS from an hour on: the one clock of feeds, pages and search. Truncated, as
+    players show time (a chapter at 59.6 s is 0:59 on the player, so it is 0:59 everywhere)."""
+    s = int(max(0.0, seconds))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def extras_html(chapters, people, lang: str, transcripts: list[tuple[str, str, str]]) -> str:
+    """Chapters (as published), people and transcript links (url, type, language) appended to the
+    notes (all text escaped)."""
+    parts = []
+    if chapters:
+        rows = "".join(f"<li>{clock(c.start)} {html.escape(localized(c.title, lang))}</li>" for c in chapters)
+        parts.append(f"<h3>{'章节' if lang == 'zh' else 'Chapters'}</h3><ul>{rows}</ul>")
+    if people:
+        rows = "".join(f"<li>{html.escape(p.name)} ({html.escape(p.role)})</li>" for p in people)
+        parts.append(f"<h3>{'嘉宾与主持' if lang == 'zh' else 'People'}</h3><ul>{rows}</ul>")
+    if transcripts:
+        names = {"en": "English", "zh": "中文"}
+        rows = "".join(f'<li><a href="{html.escape(u)}">{names.get(lg, lg)} ({u.rsplit(".", 1)[-1].upper()})</a></li>'
+                       for u, _, lg in transcripts)
+        parts.append(f"<h3>{'文字稿' if lang == 'zh' else 'Transcripts'}</h3><ul>{rows}</ul>")
+    return "".join(parts)
+
+
+def published_chapters(chapters, offset: float):
+    """Chapters moved from the recording's timeline (as a producer writes them) into the published
+    file's (after the intro jingle and the trimmed silence); a chapter at 0:00 stays at 0:00."""
+    return tuple(replace(c, start=round(max(0.0, c.start + offset) if c.start > 0 else 0.0, 3)) for c in chapters)
