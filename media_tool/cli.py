@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--glossary", metavar="FILE.csv", help="zh,en term pairs: recognition hints and corrections")
     t.add_argument("--speakers", metavar="N|auto", help="name each line's speaker (Speaker 1, 2, ...): N voices, "
                    "or auto to estimate how many")
+    t.add_argument("--translator", default="local", choices=["local", "whisper", "none"],
+                   help="the other language: local (the offline model, both ways; the default), whisper "
+                        "(Whisper's translate task, Mandarin to English only) or none")
     t.add_argument("--json", action="store_true")
 
     q = sub.add_parser("search", parents=[common], help="search what was said, in Chinese or English")
@@ -351,7 +354,8 @@ def cmd_transcribe(args) -> int:
     src, out_dir = Path(args.input), Path(args.output)
     terms = glossary_csv.load(Path(args.glossary)) if args.glossary else Glossary()
     kwargs = {"language": args.language, "wanted": wanted, "engine": args.engine, "model": args.model,
-              "glossary": terms, "speakers_wanted": args.speakers}
+              "glossary": terms, "speakers_wanted": args.speakers, "whisper_task": args.translator == "whisper",
+              "translator_for": single.local_translators() if args.translator == "local" else None}
     if args.json or args.language == "mixed":
         made = single.transcribe_file(FFmpeg.discover(), src, out_dir, **kwargs)
     else:
@@ -370,7 +374,9 @@ def cmd_transcribe(args) -> int:
     result = {"input": str(src), "model": f"{engine.name}:{engine.model_name}", "language": outcome.language,
               "detected": outcome.detected, "corrections": list(outcome.transcript.corrections),
               "segments": len(outcome.transcript.segments), "files": made.files, "kept_edited": made.kept_edited,
-              "missing": made.missing, "seconds": round(outcome.seconds, 2),
+              "missing": made.missing, "translation_problems": made.problems,
+              "translator": "local:" + single.LOCAL_NAME if args.translator == "local" else args.translator,
+              "seconds": round(outcome.seconds, 2),
               "audio_seconds": round(outcome.audio_seconds, 2), "realtime_factor": round(outcome.realtime_factor, 3)}
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))

@@ -48,7 +48,7 @@ def run_cli(engine: str, model: str, audio: Path, out: Path, *extra: str) -> dic
     """One whole `media-tool transcribe` process, as a user runs it: wall seconds, peak memory, its --json."""
     t0 = time.perf_counter()
     res = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-m", "media_tool", "transcribe", str(audio),
-                          "-o", str(out), "--engine", engine, "--model", model, "--json", *extra],
+                          "-o", str(out), "--engine", engine, "--model", model, "--translator", "none", "--json", *extra],
                          capture_output=True, text=True, check=True)
     d = json.loads(res.stdout)
     d["wall"] = time.perf_counter() - t0

@@ -27,11 +27,13 @@ def test_new_episode_builds_with_no_edits(built_show):
     assert code == 0, report
     xml = (built_show / "feed" / "feed.xml").read_text(encoding="utf-8")
     assert xml.count("<item>") == 4 and "Unemployment insurance" in xml
-    # No translator and no person's translation: "missing" in build and status alike.
+    # No person's translation: the offline translator makes the Chinese, in build and status alike.
     ep3 = next(e for e in report["episodes"] if e["slug"] == "ep-004-unemployment")
-    assert ep3["stages"]["translate"]["status"] == "missing"
+    assert ep3["stages"]["translate"]["status"] == "done"
     st = {e["slug"]: e for e in json.loads(cli("status", "--show", str(built_show), "--json").stdout)}
-    assert st["ep-004-unemployment"]["stages"]["translate"]["status"] == "missing"
+    assert st["ep-004-unemployment"]["stages"]["translate"]["status"] == "built"
+    zh = json.loads((built_show / "transcripts" / "ep-004-unemployment" / "ep-004-unemployment.zh.json").read_text())
+    assert zh["segments"] and all(s["translatedBy"].startswith("local:") for s in zh["segments"])
     # At 80 columns the tables keep every slug whole.
     for command in ("build", "status"):
         p = subprocess.run([sys.executable, "-m", "media_tool", command, "--show", str(built_show)],

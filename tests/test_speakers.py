@@ -141,9 +141,10 @@ def test_sample_interview_names_every_line_in_every_format(built_template):
     (espeak-ng). The guest is listed first in [[people]]; the host must still get the first voice."""
     show = built_template[0]
     folder = show / "transcripts" / EP3
-    spoken, english = _segments(show, "zh"), _segments(show, "en")
+    spoken, english = _segments(show, "spoken"), _segments(show, "en")
     han = re.compile(r"[\u4e00-\u9fff]")
     assert {s["speaker"] for s in spoken} == {"李华", "Anna Keller"}
+    assert [s["speaker"] for s in _segments(show, "zh")] == [s["speaker"] for s in spoken]
     for s in spoken:  # the Mandarin voice is the host's, the English one the guest's
         assert s["speaker"] == ("李华" if han.search(s["body"]) else "Anna Keller"), s
     assert [s["speaker"] for s in english] == [s["speaker"] for s in spoken]  # the translation keeps who spoke
@@ -183,8 +184,8 @@ def test_sample_interview_each_turn_in_its_own_language(built_template):
     """Every turn transcribed in the language it was spoken, the short Mandarin questions between
     English answers ("哪些城市在试点？", "谢谢您的分享。") included; every Mandarin turn also in English."""
     show = built_template[0]
-    spoken, english = _segments(show, "zh"), _segments(show, "en")
-    assert len(spoken) == len(english)
+    spoken, english, chinese = _segments(show, "spoken"), _segments(show, "en"), _segments(show, "zh")
+    assert len(spoken) == len(english) == len(chinese)
     han = re.compile(r"[\u4e00-\u9fff]")
     for s in spoken:  # each line in the language it was spoken, and marked so
         assert s["spokenLanguage"] in ("zh", "en") and s["translatedBy"] is None
@@ -198,6 +199,10 @@ def test_sample_interview_each_turn_in_its_own_language(built_template):
         assert (e["translatedBy"], e["body"] == s["body"]) == ((None, True) if s["spokenLanguage"] == "en" else
                                                                ("human", False)), (s, e)
     assert "How does long-term care insurance work?" in [e["body"] for e in english]
+    for s, c in zip(spoken, chinese):  # the Chinese file: the Mandarin lines as spoken, the English translated
+        assert c["body"].strip() and han.search(c["body"]), c
+        assert (c["translatedBy"] is None, c["body"] == s["body"]) == ((True, True) if s["spokenLanguage"] == "zh"
+                                                                      else (False, False)), (s, c)
     page = (show / "feed" / "episodes" / EP3 / "index.html").read_text(encoding="utf-8")
     assert 'class="spoken" lang="en"' in page and 'class="spoken" lang="zh-Hans"' in page
 
@@ -206,51 +211,59 @@ def test_sample_interview_each_turn_in_its_own_language(built_template):
 @pytest.mark.slow
 def test_transcribe_mixed_on_the_command_line(tmp_path):
     """`media-tool transcribe --language mixed --speakers 2`: turn by turn, each in its own language,
-    each line with its speaker; the English file holds the Mandarin turns translated."""
+    each line with its speaker; the words as spoken in recording.spoken.*, and each language's file
+    complete: the English file holds the Mandarin turns translated, the Chinese one the English turns."""
     rec = Path(__file__).parent.parent / "episodes" / EP3 / "recording.opus"
     p = cli("transcribe", str(rec), "-o", str(tmp_path), "--language", "mixed", "--speakers", "2", "--json")
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["missing"] == {}
-    spoken = json.loads((tmp_path / "recording.zh.json").read_text(encoding="utf-8"))["segments"]
+    spoken = json.loads((tmp_path / "recording.spoken.json").read_text(encoding="utf-8"))["segments"]
     english = json.loads((tmp_path / "recording.en.json").read_text(encoding="utf-8"))["segments"]
+    chinese = json.loads((tmp_path / "recording.zh.json").read_text(encoding="utf-8"))["segments"]
     han = re.compile(r"[\u4e00-\u9fff]")
-    assert {s["spokenLanguage"] for s in spoken} == {"zh", "en"} and len(spoken) == len(english)
+    assert {s["spokenLanguage"] for s in spoken} == {"zh", "en"} and len(spoken) == len(english) == len(chinese)
+    assert all(han.search(c["body"]) for c in chinese) and not any(han.search(e["body"]) for e in english)
     for s in spoken:
         assert bool(han.search(s["body"])) == (s["spokenLanguage"] == "zh"), s
     assert {s["speaker"] for s in spoken if s["spokenLanguage"] == "zh"} == {"Speaker 1"}
     assert {s["speaker"] for s in spoken if s["spokenLanguage"] == "en"} == {"Speaker 2"}
-    assert sum(e["translatedBy"] == "whisper-translate:base" for e in english) >= 3
+    assert sum((e["translatedBy"] or "").startswith("local:") for e in english) >= 3
     assert "Speaker 2: " in (tmp_path / "recording.zh-en.srt").read_text(encoding="utf-8")
 
 
 @NEEDS_WEIGHTS
 def test_mixed_episode_machine_translation_without_a_persons_file(built_template):
-    """Without human.en.srt, the Mandarin turns go through Whisper's translate task (just those turns,
-    the English ones silenced) and the English turns stay as spoken; nothing translates en -> zh
-    here (no translator configured), so the Chinese file keeps the English words, marked so."""
+    """Without human.en.srt and with Whisper's task as the translator, the Mandarin turns go through
+    Whisper's translate task (just those turns, the English ones silenced) and the English turns stay
+    as spoken; nothing translates en -> zh here (no translator), so the Chinese file leaves the English
+    turns empty and reports them: never the English words under the Chinese name."""
     from media_tool.engines.models import user_cache
     from media_tool.engines.whisper import load_engine
     from media_tool.media.ffmpeg import FFmpeg
-    from media_tool.stages.translate.core import mixed_translation
+    from media_tool.stages.translate.core import complete
     from media_tool.text.transcripts import Segment, Transcript
 
     show = built_template[0]
     source = Transcript("zh", tuple(Segment(s["startTime"], s["endTime"], s["body"], s["speaker"], s["spokenLanguage"])
-                                    for s in _segments(show, "zh")))
+                                    for s in _segments(show, "spoken")))
     engine = load_engine("faster-whisper", "base", user_cache())
     mp3 = show / ".media-tool" / "media" / f"{EP3}.mp3"
-    english = mixed_translation(mp3, FFmpeg.discover(), engine, None, source, "en")
-    chinese = mixed_translation(mp3, FFmpeg.discover(), engine, None, source, "zh")
+    none = lambda a, b: None  # noqa: E731
+    english, _ = complete(source, "en", audio_path=mp3, ff=FFmpeg.discover(), engine=engine, translator_for=none,
+                          whisper_task=True)
+    chinese, report = complete(source, "zh", audio_path=mp3, ff=FFmpeg.discover(), engine=engine, translator_for=none)
     han = re.compile(r"[\u4e00-\u9fff]")
     assert len(english.segments) == len(chinese.segments) == len(source.segments)
     for s, e, c in zip(source.segments, english.segments, chinese.segments):
         assert e.lang == c.lang == s.lang and e.speaker == s.speaker
         if s.lang == "en":
-            assert (e.text, e.via, c.text, c.via) == (s.text, None, s.text, None)
+            assert (e.text, e.via, c.text, c.via) == (s.text, None, "", None)
         else:
             assert c.text == s.text and c.via is None
             assert e.via in ("whisper-translate:base", None) and not (e.via and han.search(e.text)), e
     assert sum(e.via == "whisper-translate:base" for e in english.segments) >= 3
+    english_turns = [i for i, s in enumerate(source.segments) if s.lang == "en"]
+    assert [f["segment"] for f in report["failures"]] == english_turns
 
 
 @NEEDS_WEIGHTS

@@ -18,6 +18,7 @@ from media_tool.model import taxonomy
 from media_tool.model.language import LANGUAGES
 from media_tool.model.settings import (
     AUDIO_BOUNDS,
+    DEVICES,
     ENGINES,
     TRANSLATORS,
     AudioSettings,
@@ -80,7 +81,7 @@ ALLOWED = {"engine": ", ".join(ENGINES), "languages": f"list of {_L}", "sample_r
            **{k: f"{lo} to {hi}" for k, (lo, hi) in AUDIO_BOUNDS.items()},
            **{k: "32 to 320 (kb/s)" for k in ("mp3_bitrate", "mp3_bitrate_mono", "aac_bitrate", "aac_bitrate_mono")},
            "intro": "a file in the show", "outro": "a file in the show"}
-ALLOWED_TRANSLATION = {"engine": ", ".join(TRANSLATORS)}
+ALLOWED_TRANSLATION = {"engine": ", ".join(TRANSLATORS), "device": ", ".join(DEVICES)}
 
 
 def _type(f) -> str:

@@ -13,7 +13,7 @@ import urllib.parse
 import urllib.request
 
 from media_tool.errors import TranslationError
-from media_tool.model.glossary import Glossary
+from media_tool.model.glossary import Glossary, has_term
 from media_tool.model.settings import TranslationSettings
 
 
@@ -122,6 +122,9 @@ def machine_translator(settings: TranslationSettings, source: str, target: str, 
 
 
 PROMPT_REVISION = 1
+BEAMS = 4
+"""Beams searched on a second try (where the first answer failed a check): four candidates cost about
+four times one, and only for the few segments that need it."""
 """Bumped when the local translator's instructions change: cached translations follow it."""
 LANGUAGE_NAMES = {"en": "English", "zh": "Simplified Chinese"}
 
@@ -176,8 +179,15 @@ class LocalTranslator:
             chunk = [requests[i] for i in order[k:k + self.batch]]
             prompts = [self.model.chat(self.system(r), self.user(r)) for r in chunk]
             limits = [min(1024, 16 + 3 * len(self.model.tokens(r.text))) for r in chunk]
-            for i, a in zip(order[k:k + self.batch], self.model.generate(prompts, limits)):
-                answers[i] = a
+            if any(r.strict for r in chunk):  # a second try: the best of a few beams that keeps the terms
+                for i, hyps in zip(order[k:k + self.batch], self.model.candidates(prompts, limits, BEAMS)):
+                    r = requests[i]
+                    folded = [fold_marks(h, r.terms, r.target) for h in hyps]
+                    answers[i] = next((h for h in folded if all(has_term(h, b, r.target) for _, b in r.terms)),
+                                      folded[0])
+            else:
+                for i, a in zip(order[k:k + self.batch], self.model.generate(prompts, limits)):
+                    answers[i] = a
             if progress:
                 progress(min(1.0, (k + self.batch) / len(order)))
         out = [answers[i] for i in range(len(requests))]
@@ -185,3 +195,32 @@ class LocalTranslator:
 
     def translate(self, texts: list[str]) -> list[str]:
         raise NotImplementedError("the local translator takes requests (engines.translation)")
+
+
+def fold_marks(text: str, terms, target: str) -> str:
+    """A second try's answer with the bracketed terms it copied from the marked source folded in: the
+    model writes its own word and then the required term in brackets ("少量的贡献 [缴费]"), so the word
+    just before the mark (by jieba for Chinese) is replaced by the term; marks it did not copy stay out."""
+    for _, term in terms:
+        mark = re.compile(r"\s*[\[【（(]\s*" + re.escape(term) + r"\s*[\]】）)]")
+        m = mark.search(text)
+        while m:
+            before, after = text[:m.start()], text[m.end():]
+            if term not in before[-len(term) - 2:]:
+                before = _drop_last_word(before, target)
+            text = before + ("" if before.endswith(term) else term) + after
+            m = mark.search(text)
+    return text
+
+
+def _drop_last_word(text: str, lang: str) -> str:
+    if lang == "zh":
+        import jieba
+
+        run = re.search(r"[\u3400-\u9fff]+$", text)
+        if not run:
+            return text
+        words = list(jieba.cut(run.group(), HMM=False))
+        return text[:run.start()] + "".join(words[:-1]) if words else text
+    m = re.search(r"\s*\b[\w-]+$", text)
+    return text[:m.start()] + " " if m else text

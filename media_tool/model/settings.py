@@ -52,7 +52,9 @@ AUDIO_BOUNDS = {"target_lufs": (-40, -5), "target_lufs_mono": (-40, -5), "true_p
 ENGINES = ("faster-whisper", "openai-whisper")
 """Whisper engines, by the name podcast.toml and --engine use."""
 
-TRANSLATORS = ("human", "argos", "openai")
+TRANSLATORS = ("local", "human", "openai", "argos")
+"""Machine translation engines: the offline model (the default), none (people only), a chat endpoint, argos."""
+DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,12 @@ class TranscriptionSettings:
 class TranslationSettings:
     """podcast.toml [translation]."""
 
-    engine: str = "human"                 # human | argos | openai
+    engine: str = "local"                 # local (offline model) | human (people only) | openai | argos
     url: str | None = None                # e.g. https://api.openai.com/v1 (chat/completions is appended)
     model: str | None = None
     api_key_env: str = "OPENAI_API_KEY"   # the key is read from this variable, never stored
+    whisper_translate: bool = False       # Mandarin -> English by Whisper's translate task instead
+    device: str = "auto"                  # where the local model runs: auto (CUDA where there is one), cpu, cuda
     batch: int = 40
     timeout_s: float = 60.0
 

@@ -26,6 +26,7 @@ from media_tool.model.reader import (
 from media_tool.model.settings import (
     AUDIO_BOUNDS,
     AUDIO_FIELDS,
+    DEVICES,
     ENGINES,
     TRANSLATORS,
     AudioSettings,
@@ -248,8 +249,10 @@ def load_show(root: Path | str) -> Show:
     tl_table = r.table_of("translation")
     tl = r.sub("translation", tl_table)
     translation = TranslationSettings(
-        engine=tl.choice("engine", TRANSLATORS, default="human") or "human",
+        engine=tl.choice("engine", TRANSLATORS, default="local") or "local",
         url=tl.string("url"), model=tl.string("model"),
+        whisper_translate=bool(tl.boolean("whisper_translate", default=False)),
+        device=tl.choice("device", DEVICES, default="auto") or "auto",
         api_key_env=tl.string("api_key_env", default="OPENAI_API_KEY") or "OPENAI_API_KEY")
     if translation.url and not re.fullmatch(r"https?://\S+", translation.url):
         tl.bad("url", f"expected an http(s) URL, got {shown(translation.url)}")

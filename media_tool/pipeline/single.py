@@ -12,7 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from media_tool.engines import llm
 from media_tool.engines.models import user_cache
+from media_tool.engines.translators import LocalTranslator
 from media_tool.engines.whisper import load_engine
 from media_tool.errors import UsageError
 from media_tool.media.audio import decode_audio, speech_regions
@@ -24,12 +26,18 @@ from media_tool.model.language import other_language
 from media_tool.model.settings import AudioSettings
 from media_tool.stages.normalize.core import Target, normalize_recording
 from media_tool.stages.speakers import core as speakers
-from media_tool.stages.transcribe.core import Outcome, transcribe, transcribe_mixed
+from media_tool.stages.transcribe.core import (
+    Outcome,
+    languages_heard,
+    transcribe,
+    transcribe_mixed,
+)
 from media_tool.stages.transcript_files import write_files
-from media_tool.stages.translate.core import translation_of
+from media_tool.stages.translate.core import crossed, translation_of
 from media_tool.text.transcripts import bilingual_files, label_speakers, language_files
 
 MAX_SPEAKERS = speakers.MAX_SPEAKERS
+LOCAL_NAME = llm.NAME
 
 
 def normalize_file(ff: FFmpeg, source: Path, outputs: list[Path], settings: AudioSettings,
@@ -66,12 +74,13 @@ class Transcribed:
     files: list[str] = field(default_factory=list)
     kept_edited: list[str] = field(default_factory=list)
     missing: dict[str, str] = field(default_factory=dict)
+    problems: list[dict] = field(default_factory=list)  # machine translation's checks, per language
 
 
 def transcribe_file(ff: FFmpeg, source: Path, out_dir: Path, *, language: str = "auto",
                     wanted: tuple[str, ...] = ("zh", "en"), engine: str = "faster-whisper", model: str = "base",
                     glossary: Glossary = Glossary(), speakers_wanted: str | None = None,
-                    progress=None, translator=None) -> Transcribed:
+                    progress=None, translator_for=None, whisper_task: bool = False) -> Transcribed:
     """Transcripts of one file in the languages `wanted`, written into `out_dir` (a person's edit
     there is kept): the spoken language by Whisper, each line labelled with its speaker where
     asked, the other language by the same policy as the build's translate stage."""
@@ -80,29 +89,54 @@ def transcribe_file(ff: FFmpeg, source: Path, out_dir: Path, *, language: str = 
     pending = loader.submit(load_engine, engine, model, user_cache())
     loader.shutdown(wait=False)
     turns = speaker_turns(ff, source, speakers_wanted) if speakers_wanted else ()
-    mixed = language == "mixed"
+    mixed, main_language = language == "mixed", "zh"
+    if language == "auto":  # a second language noticed turn by turn makes the file a conversation in both
+        heard = languages_heard(source, ff, pending, turns)
+        if len(heard) > 1:
+            mixed, main_language = True, max(heard, key=heard.get)
     if mixed:
-        outcome = transcribe_mixed(source, ff, pending, main="zh", turns=turns, glossary=glossary)
+        outcome = transcribe_mixed(source, ff, pending, main=main_language, turns=turns, glossary=glossary)
     else:
         outcome = transcribe(source, ff, pending, language=language, progress=progress, glossary=glossary)
     eng = pending.result()
     if turns:
         outcome = replace(outcome, transcript=replace(outcome.transcript, segments=label_speakers(
             outcome.transcript.segments, turns)))
-    files = language_files(source.stem, outcome.transcript)
+    main = outcome.transcript
     missing: dict[str, str] = {}
-    for lang in wanted:
-        if lang == outcome.language and not mixed:
+    problems: list[dict] = []
+    other = other_language(outcome.language)
+    if mixed:  # the words as spoken, and each language's file completed (every turn, spoken or translated)
+        files = language_files(source.stem, replace(main, language="spoken"))
+    else:
+        files = language_files(source.stem, main)
+    targets = [other] if other in wanted or mixed else []
+    for lang in targets:
+        done = translation_of(main, lang, audio_path=source, ff=ff, engine=eng, mixed=mixed, glossary=glossary,
+                              translator_for=translator_for or (lambda a, b: None), whisper_task=whisper_task)
+        problems += [{"language": lang, **p} for p in done.misses + done.failures]
+        if done.transcript is None:
+            missing[lang] = done.missing
             continue
-        t, why = translation_of(outcome.transcript, lang, audio_path=source, ff=ff, engine=eng,
-                                translator=translator if lang == "zh" else None, mixed=mixed)
-        if t is None:
-            missing[lang] = why
-            continue
-        files.update(language_files(source.stem, t))
-        if lang == other_language(outcome.language):
-            files.update(bilingual_files(source.stem, outcome.transcript, t))
+        by_lang = {lang: done.transcript, **done.extra}
+        for lg, t in by_lang.items():
+            if lg in wanted:
+                files.update(language_files(source.stem, t))
+        partner = crossed(main, by_lang) if mixed else done.transcript
+        files.update(bilingual_files(source.stem, main, partner))
     out_dir.mkdir(parents=True, exist_ok=True)
     _, conflicts = write_files(out_dir, files, {})
-    return Transcribed(outcome, eng, [str(out_dir / n) for n in files if n not in conflicts], conflicts, missing)
+    return Transcribed(outcome, eng, [str(out_dir / n) for n in files if n not in conflicts], conflicts, missing,
+                       problems)
 
+
+def local_translators(device: str = "auto", progress=None):
+    """`translator_for` of the offline model, loaded on first use (assembled and converted once per
+    machine into the user's model cache)."""
+    loaded: list = []
+
+    def translator_for(source: str, target: str):
+        if not loaded:
+            loaded.append(LocalTranslator(llm.LocalModel(llm.model_dir(user_cache(), progress), device=device)))
+        return loaded[0]
+    return translator_for

@@ -1,5 +1,6 @@
 """The `Context` every stage may use: the show, the ffmpeg runner, the build state and flags, and the
-two shared resources (the Whisper model and the search index), each opened once and behind its lock.
+shared resources (the Whisper model, the translation model and its cache, the search index), each
+opened once and behind its lock.
 """
 
 from __future__ import annotations
@@ -7,6 +8,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from media_tool.engines import llm
+from media_tool.engines.models import user_cache
+from media_tool.engines.translation import Cache
+from media_tool.engines.translators import LocalTranslator, machine_translator
 from media_tool.engines.whisper import load_engine
 from media_tool.media.ffmpeg import FFmpeg
 from media_tool.model.show import Show
@@ -30,6 +35,8 @@ class Context:
     _open_lock: threading.Lock = field(default_factory=threading.Lock)
     _engine: object = None
     _index: object = None
+    _local: object = None
+    _cache: object = None
 
     def engine(self):
         """The show's Whisper engine, loaded once per build (models are large)."""
@@ -38,6 +45,27 @@ class Context:
                 tr = self.show.transcription
                 self._engine = load_engine(tr.engine, tr.model, self.show.state_dir / "models")
             return self._engine
+
+    def translator(self, source: str, target: str, progress=None):
+        """The show's machine translator from `source` to `target` (None: people only). The local
+        model is assembled and converted on first use (into the user's model cache, once per machine)
+        and loaded once per build."""
+        tl = self.show.translation
+        if tl.engine != "local":
+            return machine_translator(tl, source, target, self.show.glossary)
+        with self._open_lock:
+            if self._local is None:
+                self._local = llm.LazyModel(lambda: llm.LocalModel(llm.model_dir(
+                    user_cache(), (lambda what, f: progress(f)) if progress else None), device=tl.device))
+            return LocalTranslator(self._local)
+
+    def translations(self) -> Cache:
+        """Translations already made, by what they depend on: one file in the user's model cache,
+        shared by every show on the machine (the same sentence, terms and model give the same answer)."""
+        with self._open_lock:
+            if self._cache is None:
+                self._cache = Cache(user_cache() / "translations.json")
+            return self._cache
 
     def flush(self) -> None:
         """Save what the index keeps in memory (its nearest-neighbour graph), if it was opened."""

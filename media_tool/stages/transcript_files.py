@@ -156,16 +156,21 @@ def edited(folder: Path, written: dict[str, str]) -> frozenset[str]:
 
 
 def write_transcripts(show: Show, ep: Episode, previous: dict[str, str], t: Transcript,
-                      texts: dict[str, str]) -> tuple[Episode, dict]:
-    """Write a stage's transcript files (a person's edits win); the Episode gains them, the record
+                      texts: dict[str, str], also: tuple[Transcript, ...] = (),
+                      label: str | None = None) -> tuple[Episode, dict]:
+    """Write a stage's transcript files (a person's edits win); the Episode gains them (`t`, and the
+    transcripts in `also`: a mixed episode's translate stage completes both languages), the record
     keeps the hashes of what was written so the next build can tell an edit. `previous`: name ->
     hash of what the stage wrote last time."""
     where = folder(show, ep.slug)
     written, conflicts = write_files(where, texts, previous)
     notes = tuple(f"{show.rel(where / c)}: edited by a person, kept; the new machine version is "
                   f"beside it as .machine" for c in conflicts)
-    return (_with_files(show, ep, t, written, notes),
-            {"transcript": t.to_dict(), "written": written, "conflicts": conflicts})
+    for other in also:
+        ep = _with_files(show, ep, other, written, ())
+    return (_with_files(show, ep, t, written, notes, label),
+            {"transcript": t.to_dict(), "also": [a.to_dict() for a in also], "written": written,
+             "conflicts": conflicts, "label": label})
 
 
 def restore_transcripts(show: Show, ep: Episode, data: dict) -> Episode | None:
@@ -177,13 +182,18 @@ def restore_transcripts(show: Show, ep: Episode, data: dict) -> Episode | None:
         return replace(ep, notices=ep.notices + (f"{show.rel(where)}: {data['missing']}",))
     if "transcript" not in data:
         return ep
-    return _with_files(show, ep, Transcript.from_dict(data["transcript"]), data["written"], ())
+    for other in data.get("also", ()):
+        ep = _with_files(show, ep, Transcript.from_dict(other), data["written"], ())
+    return _with_files(show, ep, Transcript.from_dict(data["transcript"]), data["written"], (), data.get("label"))
 
 
-def _with_files(show: Show, ep: Episode, t: Transcript, written: dict[str, str], notes: tuple[str, ...]) -> Episode:
+def _with_files(show: Show, ep: Episode, t: Transcript, written: dict[str, str], notes: tuple[str, ...],
+                label: str | None = None) -> Episode:
+    """`label`: the language part of the files' names where it is not `t.language` (`spoken`: a mixed
+    conversation's words as spoken, in both languages)."""
     where = folder(show, ep.slug)
     edits = edited(where, written)
-    srt = tx.file_name(ep.slug, t.language, "srt")
+    srt = tx.file_name(ep.slug, label or t.language, "srt")
     if srt in edits:  # a person corrected the transcript: their text is what is translated and searched
         display = show.rel(where / srt)
         try:
@@ -191,8 +201,11 @@ def _with_files(show: Show, ep: Episode, t: Transcript, written: dict[str, str],
         except TranscriptFormatError as exc:
             raise _config_error(exc, display) from exc
         names = {x.speaker for x in t.segments if x.speaker}
-        t = Transcript(t.language, tx.speakers_from_prefixes(fixed.segments, names) if names else fixed.segments,
-                       "edited")
+        segs = tx.speakers_from_prefixes(fixed.segments, names) if names else fixed.segments
+        if len(segs) == len(t.segments):  # the same cues: what was spoken where, and by what translated, stay
+            segs = tuple(replace(s, lang=o.lang, via=o.via if s.text == o.text else ("human" if o.via else None))
+                         for s, o in zip(segs, t.segments))
+        t = Transcript(t.language, segs, "edited")
     return replace(ep, transcripts={**ep.transcripts, t.language: t},
                    transcript_files={**ep.transcript_files, **{n: show.rel(where / n) for n in written}},
                    edited=ep.edited | edits, notices=ep.notices + notes)

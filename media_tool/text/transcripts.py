@@ -42,17 +42,20 @@ class Transcript:
     segments: tuple[Segment, ...]
     origin: str = "model"  # "model" | "human" | "translation:<engine>"
     corrections: tuple[dict, ...] = ()  # glossary corrections: {"segment", "before", "after"}
+    problems: tuple[dict, ...] = ()     # machine translation's checks: {"segment", "problem"}
 
     def to_dict(self) -> dict:
         d = {"language": self.language, "origin": self.origin, "segments": [asdict(s) for s in self.segments]}
         if self.corrections:
             d["corrections"] = list(self.corrections)
+        if self.problems:
+            d["problems"] = list(self.problems)
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Transcript":
         return cls(d["language"], tuple(Segment(**s) for s in d["segments"]), d.get("origin", "model"),
-                   tuple(d.get("corrections", ())))
+                   tuple(d.get("corrections", ())), tuple(d.get("problems", ())))
 
 
 def file_name(stem: str, language: str, ext: str) -> str:
@@ -226,6 +229,8 @@ def to_json(t: Transcript) -> str:
     doc = {"version": "1.0.0", "segments": segs}
     if t.corrections:  # what the glossary put right, for a person to review (apps ignore unknown keys)
         doc["corrections"] = list(t.corrections)
+    if t.problems:  # where the machine translation missed a glossary term or was left out (cue = segment + 1)
+        doc["translationProblems"] = [{"cue": p["segment"] + 1, "problem": p["problem"]} for p in t.problems]
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
 
 

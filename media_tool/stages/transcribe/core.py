@@ -21,7 +21,7 @@ from media_tool.media.audio import (
 from media_tool.model.glossary import Correction, Glossary, english_hints
 from media_tool.text.transcripts import Transcript
 
-REVISION = 2
+REVISION = 3
 ZH_PROMPT = "以下是普通话的句子，使用简体中文和中文标点。"
 """Whisper follows the script of its prompt: a Simplified prompt steers it away from Traditional."""
 
@@ -96,6 +96,37 @@ def within(speech: list[tuple[float, float]], spans: list[tuple[float, float]]) 
             if hi - lo > 0.05:
                 out.append((lo, hi))
     return sorted(out)
+
+
+SECOND_LANGUAGE = (2, 0.04, 0.15)
+"""A second language counts when it is heard in at least 2 stretches making 4 % of the speech, or in
+15 % of it: one misjudged stretch (a name, a cough) does not make a file a conversation in two."""
+DETECT_S = 10.0
+"""Stretches of speech of at most this long are each given to language detection (a short question
+between long answers keeps its own stretch)."""
+
+
+def languages_heard(audio_path: Path, ff, engine, turns=()) -> dict[str, float]:
+    """Seconds of speech per language (Mandarin, English), decided stretch by stretch (speaker turns
+    where known); a language heard too little to count (see SECOND_LANGUAGE) is left out, so a file
+    in one language gives one language."""
+    audio = decode_audio(audio_path, ff)
+    speech = speech_regions(audio)
+    if isinstance(engine, Future):
+        engine = engine.result()
+    if not engine.multilingual or not speech:
+        return {"en": 1.0} if not engine.multilingual else {}
+    units = [(a, b) for a, b, _ in turns] if turns else windows(speech, DETECT_S)
+    seconds: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for a, b in units:
+        lang = engine.language_of(audio[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)], ("zh", "en"))
+        seconds[lang] = seconds.get(lang, 0.0) + (b - a)
+        counts[lang] = counts.get(lang, 0) + 1
+    total = sum(seconds.values()) or 1.0
+    n, share, alone = SECOND_LANGUAGE
+    return {lg: s for lg, s in seconds.items()
+            if (counts[lg] >= n and s / total >= share) or s / total >= alone or s == max(seconds.values())}
 
 
 def transcribe_mixed(audio_path: Path, ff, engine, *, main: str, turns=(), glossary: Glossary = Glossary(),

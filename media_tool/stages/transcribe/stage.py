@@ -52,8 +52,11 @@ class TranscribeStage:
                                    glossary=ctx.show.glossary, names=people).transcript
         if ep.turns:  # who said each line (a person's own speaker names are kept)
             t = replace(t, segments=label_speakers(t.segments, ep.turns))
-        return files.write_transcripts(ctx.show, ep, ctx.state.written(ep.slug, self.name), t,
-                                       language_files(ep.slug, t, ctx.show.transcription.speaker_names))
+        # A mixed conversation's words as spoken (both languages) are `<slug>.spoken.*`: the translate
+        # stage completes each language's own files, so no file holds one language under the other's name.
+        label = "spoken" if ep.config.mixed else None
+        texts = language_files(ep.slug, replace(t, language=label or t.language), ctx.show.transcription.speaker_names)
+        return files.write_transcripts(ctx.show, ep, ctx.state.written(ep.slug, self.name), t, texts, label=label)
 
     def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
         return files.restore_transcripts(ctx.show, ep, data)

@@ -1,47 +1,64 @@
-"""Translation's core: the policy (`translation_of`), translating a transcript segment by segment,
-Whisper's translate task for Mandarin, and a mixed conversation's other-language file.
+"""Translation's core: the policy (`translation_of`), a transcript translated segment by segment
+through the checked translation core (`engines.translation`), Whisper's translate task (an option
+for Mandarin), and a mixed conversation completed both ways.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from media_tool.engines.guards import clean_segments
-from media_tool.errors import ModelError, TranslationError
+from media_tool.engines.translation import Cache, segment_requests, translate_all
+from media_tool.errors import ModelError
 from media_tool.media.audio import decode_audio, only, speech_regions
-from media_tool.text.transcripts import (
-    Segment,
-    Transcript,
-    align_by_time,
-    to_simplified,
-)
+from media_tool.model.glossary import Glossary
+from media_tool.model.language import other_language
+from media_tool.text.transcripts import Segment, Transcript, align_by_time
 
-REVISION = 3
-
-
-def segments_with(source: Transcript, texts: list[str], language: str, origin: str) -> Transcript:
-    if len(texts) != len(source.segments):
-        raise TranslationError(f"translator returned {len(texts)} segments for {len(source.segments)}")
-    return Transcript(language, tuple(Segment(s.start, s.end, " ".join(t.split()), s.speaker)
-                                      for s, t in zip(source.segments, texts)), origin)
-
-
-def translate(translator, source: Transcript, target: str) -> Transcript:
-    texts = translator.translate([s.text for s in source.segments]) if source.segments else []
-    if target == "zh":
-        texts = [to_simplified(t) for t in texts]
-    return segments_with(source, texts, target, f"translation:{translator.name}")
-
-
+REVISION = 4
+NAMES = {"en": "English", "zh": "Chinese"}
 MIN_COVERAGE = 0.5
-"""A Whisper translation that leaves more than half the segments empty (a loop the guards dropped,
-or silence) is not published: it is reported missing."""
+"""A translation that leaves more than half the segments without text (a loop the guards dropped,
+answers that failed their checks) is not published: it is reported missing."""
+
+
+@dataclass(frozen=True)
+class Translation:
+    """The machine's transcript in the other language, or None and why; what its checks found."""
+
+    transcript: Transcript | None
+    missing: str = ""
+    misses: tuple[dict, ...] = ()     # {"segment", "problem"}: a glossary term not rendered
+    failures: tuple[dict, ...] = ()   # {"segment", "problem"}: no translation could be trusted
+    extra: dict = field(default_factory=dict)  # language -> Transcript (a mixed episode's main language)
+
+
+def translator_id(translator) -> str:
+    """How a machine translation names its maker in the JSON (`translatedBy`) and on pages."""
+    model = getattr(translator, "model_name", "")
+    return f"{translator.name}:{model}" if model else translator.name
 
 
 def usable_translation(t: Transcript) -> bool:
     """Whether enough segments got text to publish the translation (see MIN_COVERAGE)."""
     return sum(1 for s in t.segments if s.text.strip()) >= MIN_COVERAGE * len(t.segments)
+
+
+def translate(translator, source: Transcript, target: str, *, glossary: Glossary = Glossary(),
+              cache: Cache | None = None, progress=None, spoken: str | None = None) -> tuple[Transcript, dict]:
+    """`source`'s segments in `target`, one to one (never shifted): each through the checked core,
+    with its glossary terms and neighbours; a segment no answer could be trusted for is left empty
+    and reported. Each segment says what was spoken there and what translated it."""
+    lang = spoken or source.language
+    texts = [s.text for s in source.segments]
+    done = translate_all(translator, segment_requests(texts, lang, target, glossary), cache=cache,
+                         progress=progress)
+    via = translator_id(translator)
+    segs = tuple(replace(s, text=t or "", lang=s.lang or lang, via=via)
+                 for s, t in zip(source.segments, done.texts))
+    report = done.to_dict()
+    return Transcript(target, segs, f"translation:{via}"), report
 
 
 def whisper_translation(audio_path: Path, ff, engine, source: Transcript, progress=None) -> Transcript:
@@ -56,50 +73,99 @@ def whisper_translation(audio_path: Path, ff, engine, source: Transcript, progre
                          f"whisper-translate:{engine.model_name}")
 
 
-def mixed_translation(audio_path: Path, ff, engine, translator, source: Transcript, target: str) -> Transcript:
-    """The other-language file of a mixed-language episode, one segment per spoken one: what was said
-    in `target` as said; the rest translated (Mandarin by Whisper's translate task over just those
-    turns, English by the configured translator), or, where nothing can translate it, the words as
-    spoken; each segment says which (`lang`, `via`)."""
-    foreign = Transcript(source.language, tuple(x for x in source.segments if x.lang != target), source.origin)
+def _whisper_for(audio_path: Path, ff, engine, foreign: Transcript) -> dict[float, Segment]:
+    """Whisper's translate task over just `foreign`'s (Mandarin) turns: start -> English segment."""
+    audio = decode_audio(audio_path, ff)
+    speech = [(max(a, x.start - 0.2), min(b, x.end + 0.2)) for a, b in speech_regions(audio)
+              for x in foreign.segments if min(b, x.end) > max(a, x.start)]
+    run = engine.run(only(audio, speech), language="zh", task="translate", prompt=None, speech=speech)
+    aligned = align_by_time(foreign, clean_segments(run.segments, "en", speech), "en", "")
+    via = f"whisper-translate:{engine.model_name}"
+    return {x.start: replace(y, lang=x.lang, via=via) for x, y in zip(foreign.segments, aligned.segments)
+            if y.text.strip()}
+
+
+def complete(source: Transcript, target: str, *, audio_path: Path, ff, engine, translator_for,
+             glossary: Glossary = Glossary(), cache: Cache | None = None,
+             whisper_task: bool = False) -> tuple[Transcript, dict]:
+    """`target`'s file of a mixed conversation, one segment per spoken one: what was said in `target`
+    as said; every other turn translated into it (by `translator_for(spoken, target)`, a backend or
+    None; Mandarin by Whisper's task where asked or where there is no translator). A turn nothing could translate is left empty and reported,
+    never shown in the other language under this one's name."""
+    foreign = Transcript(source.language, tuple(x for x in source.segments if (x.lang or source.language) != target),
+                         source.origin)
     done: dict[float, Segment] = {}
+    report: dict = {"misses": [], "failures": [], "cached": 0}
     if foreign.segments:
-        spoken = foreign.segments[0].lang or source.language
-        if spoken == "zh" and engine is not None and engine.multilingual:
-            audio = decode_audio(audio_path, ff)
-            speech = [(max(a, x.start - 0.2), min(b, x.end + 0.2)) for a, b in speech_regions(audio)
-                      for x in foreign.segments if min(b, x.end) > max(a, x.start)]
-            run = engine.run(only(audio, speech), language="zh", task="translate", prompt=None, speech=speech)
-            aligned = align_by_time(foreign, clean_segments(run.segments, "en", speech), "en", "")
-            via = f"whisper-translate:{engine.model_name}"
-            done = {x.start: replace(y, lang=x.lang, via=via) for x, y in zip(foreign.segments, aligned.segments)
-                    if y.text.strip()}
-        elif spoken == "en" and translator is not None:
-            made = translate(translator, foreign, "zh")
-            done = {x.start: replace(y, lang=x.lang, via=translator.name)
-                    for x, y in zip(foreign.segments, made.segments) if y.text.strip()}
-    segs = tuple(done.get(x.start, replace(x, via=None)) if x.lang != target else x for x in source.segments)
-    return Transcript(target, segs, f"mixed:{source.origin}")
+        spoken = other_language(target)
+        translator = translator_for(spoken, target) if not (spoken == "zh" and whisper_task) else None
+        if translator is not None:
+            made, report = translate(translator, foreign, target, glossary=glossary, cache=cache, spoken=spoken)
+            starts = [x.start for x in foreign.segments]
+            for item in ("misses", "failures"):  # the foreign subset's indexes, as the whole file's
+                for r in report[item]:
+                    r["segment"] = [x.start for x in source.segments].index(starts[r["segment"]])
+            done = {x.start: y for x, y in zip(foreign.segments, made.segments) if y.text.strip()}
+        elif spoken == "zh" and engine is not None and engine.multilingual:
+            done = _whisper_for(audio_path, ff, engine, foreign)
+    segs = []
+    for i, x in enumerate(source.segments):
+        if (x.lang or source.language) == target:
+            segs.append(replace(x, lang=x.lang or source.language, via=None))
+        elif x.start in done:
+            segs.append(done[x.start])
+        else:
+            segs.append(replace(x, text="", lang=x.lang or source.language, via=None))
+            if not any(f["segment"] == i for f in report["failures"]):
+                report["failures"].append({"segment": i, "problem": f"no translation of this {NAMES[x.lang or source.language]} turn"})
+    return Transcript(target, tuple(segs), f"mixed:{source.origin}"), report
 
 
-def translation_of(source: Transcript, target: str, *, audio_path: Path, ff, engine, translator,
-                   mixed: bool) -> tuple[Transcript | None, str]:
+def translation_of(source: Transcript, target: str, *, audio_path: Path, ff, engine, translator_for, mixed: bool,
+                   glossary: Glossary = Glossary(), cache: Cache | None = None,
+                   whisper_task: bool = False) -> Translation:
     """The machine's `target`-language transcript of `source`, or None and why not: the one policy
-    the build and `media-tool transcribe` share. A mixed conversation: each turn in `target` as
-    spoken, the rest translated. Otherwise the translator (`translator`, None where none applies);
-    Mandarin to English falls back to Whisper's translate task. Never the source under the other name."""
+    the build and `media-tool transcribe` share. A mixed conversation: both languages' files
+    completed (each turn as spoken in its own, translated into the other). Otherwise
+    `translator_for(source language, target)` (a backend, or None where none applies); Mandarin to
+    English by Whisper's translate task where asked or where there is no translator. Never the source
+    under the other language's name."""
     if mixed:
-        return mixed_translation(audio_path, ff, engine, translator, source, target), ""
+        t, report = complete(source, target, audio_path=audio_path, ff=ff, engine=engine,
+                             translator_for=translator_for, glossary=glossary, cache=cache, whisper_task=whisper_task)
+        main, main_report = complete(source, source.language, audio_path=audio_path, ff=ff, engine=engine,
+                                     translator_for=translator_for, glossary=glossary, cache=cache,
+                                     whisper_task=whisper_task) if source.language != target else (None, {})
+        misses = tuple(report["misses"]) + tuple(main_report.get("misses", ()))
+        failures = tuple(report["failures"]) + tuple(main_report.get("failures", ()))
+        return Translation(t, "", misses, failures, {source.language: main} if main is not None else {})
+    translator = translator_for(source.language, target) if not (source.language == "zh" and whisper_task) else None
     if translator is not None:
-        return translate(translator, source, target), ""
+        t, report = translate(translator, source, target, glossary=glossary, cache=cache)
+        if not usable_translation(t):
+            return Translation(None, f"{NAMES[target]} translation missing: the machine translation passed its "
+                                     f"checks for only {sum(1 for s in t.segments if s.text)} of "
+                                     f"{len(t.segments)} segments", tuple(report["misses"]), tuple(report["failures"]))
+        return Translation(t, "", tuple(report["misses"]), tuple(report["failures"]))
     if source.language == "zh" and target == "en":
         if engine is None or not engine.multilingual:
             name = getattr(engine, "model_name", "?")
-            return None, f"English translation missing: model {name!r} is English-only"
+            return Translation(None, f"English translation missing: model {name!r} is English-only")
         t = whisper_translation(audio_path, ff, engine, source)
         if not usable_translation(t):
             filled = sum(1 for s in t.segments if s.text.strip())
-            return None, (f"English translation missing: Whisper's translate task gave usable text for only "
-                          f"{filled} of {len(source.segments)} segments (a repetition loop or silence was dropped)")
-        return t, ""
-    return None, "Chinese translation missing: no translator configured"
+            return Translation(None, f"English translation missing: Whisper's translate task gave usable text for "
+                                     f"only {filled} of {len(source.segments)} segments (a repetition loop or "
+                                     f"silence was dropped)")
+        return Translation(t)
+    return Translation(None, f"{NAMES[target]} translation missing: no translator configured")
+
+
+def crossed(source: Transcript, files: dict[str, Transcript]) -> Transcript:
+    """A mixed conversation's bilingual partner of `source`: each turn in the other language than the
+    one it was spoken in (its translation), so the bilingual files pair every line with its translation."""
+    segs = []
+    for i, x in enumerate(source.segments):
+        spoken = x.lang or source.language
+        segs.append(files[other_language(spoken)].segments[i])
+    return Transcript(other_language(source.language), tuple(segs), "mixed")

@@ -1,6 +1,7 @@
 """Translate stage: the other language on the spoken language's segments: a person's translation,
-else the machine's by the policy in `translate.core` (`translation_of`); reported missing, never
-invented, when none can be made.
+else the machine's by the policy in `translate.core` (`translation_of`), the offline model by
+default; reported missing, never invented, when none can be made. A mixed conversation's files are
+completed both ways: each language's file holds every turn, as spoken or translated.
 """
 
 from __future__ import annotations
@@ -8,19 +9,26 @@ from __future__ import annotations
 from dataclasses import replace
 
 from media_tool import __version__
-from media_tool.engines.translators import machine_translator
+from media_tool.engines import llm
+from media_tool.engines.translators import PROMPT_REVISION
+from media_tool.errors import MediaToolError
 from media_tool.model.language import other_language
 from media_tool.stages import transcript_files as files
 from media_tool.stages.context import Context
 from media_tool.stages.episode import Episode
-from media_tool.stages.translate.core import REVISION, translation_of
+from media_tool.stages.translate.core import (
+    REVISION,
+    Translation,
+    complete,
+    crossed,
+    translation_of,
+)
 from media_tool.store.files import key_of
 from media_tool.text.transcripts import bilingual_files, language_files
 
 
 class TranslateStage:
-    """The other language: a person's translation, Whisper's translate task (zh -> en), or the
-    configured machine translator (en -> zh); reported missing, never invented, when none can."""
+    """The other language (and, for a mixed conversation, the main language completed)."""
 
     name = "translate"
 
@@ -30,8 +38,10 @@ class TranslateStage:
         human = files.human_file(files.folder(ctx.show, ep.slug), other)
         tl, tr = ctx.show.translation, ctx.show.transcription
         source = ep.transcripts[lang]
+        local = [llm.NAME, llm.CONVERTER_REVISION, PROMPT_REVISION] if tl.engine == "local" else None
         return {"source": key_of(source.to_dict()), "human": ctx.state.hashes.digest(human) if human else None,
-                "translator": [tl.engine, tl.url, tl.model], "whisper": [tr.engine, tr.model] if lang == "zh" else None,
+                "translator": [tl.engine, tl.url, tl.model, tl.whisper_translate], "local": local,
+                "whisper": [tr.engine, tr.model] if lang == "zh" or ep.config.mixed else None,
                 "wanted": other in tr.languages, "rev": REVISION, "tool": __version__,
                 "glossary": [[t.zh, t.en] for t in ctx.show.glossary.terms], "mixed": ep.config.mixed,
                 "names": tr.speaker_names}
@@ -43,26 +53,68 @@ class TranslateStage:
             return ep, {"written": {}, "skipped": f"{other} not in [transcription] languages"}
         source = ep.transcripts[lang]
         human = files.human_file(folder, other)
-        t, missing = None, ""
+        tl = ctx.show.translation
+        audio = ctx.show.root / ep.outputs["mp3"]
+        why_not: list[str] = []
+
+        def translator_for(source_lang: str, target: str):
+            if tl.engine == "human":
+                return None
+            try:
+                return ctx.translator(source_lang, target, progress=lambda f: progress(0.3 * f))
+            except MediaToolError as exc:  # no weights here: said in one line, the translation reported missing
+                why_not.append(exc.one_line())
+                return None
+
+        engine = ctx.engine() if ep.config.mixed or lang == "zh" else None
+        cache = ctx.translations()
         if human is not None:
             t = files.read_human_translation(human, source, other, ctx.show.rel(human))
+            result = Translation(t)
+            if ep.config.mixed:  # the person translated the other language's file; the main one is completed here
+                with ctx.model_lock:
+                    main, report = complete(source, lang, audio_path=audio, ff=ctx.ff, engine=engine,
+                                            translator_for=translator_for, glossary=ctx.show.glossary, cache=cache,
+                                            whisper_task=tl.whisper_translate)
+                result = Translation(t, "", tuple(report["misses"]), tuple(report["failures"]), {lang: main})
         else:
-            # English to Chinese needs a translator; Mandarin to English has Whisper's task besides.
-            translator = (machine_translator(ctx.show.translation, other_language(other), other, ctx.show.glossary)
-                          if other == "zh" else None)
-            engine = ctx.engine() if ep.config.mixed or lang == "zh" else None
             with ctx.model_lock:
-                t, missing = translation_of(source, other, audio_path=ctx.show.root / ep.outputs["mp3"], ff=ctx.ff,
-                                            engine=engine, translator=translator, mixed=ep.config.mixed)
-            if t is None:
-                missing += (f"; put human.{other}.srt, .vtt or .txt in {ctx.show.rel(folder)}/"
-                            + (" or set [translation] engine in podcast.toml" if other == "zh" else ""))
-        if t is None:
+                result = translation_of(source, other, audio_path=audio, ff=ctx.ff, engine=engine,
+                                        translator_for=translator_for, mixed=ep.config.mixed,
+                                        glossary=ctx.show.glossary,
+                                        cache=cache, whisper_task=tl.whisper_translate)
+        cache.save()
+        progress(1.0)
+        if result.transcript is None:
+            missing = result.missing + (f" ({why_not[0]})" if why_not else "")
+            missing += (f"; put human.{other}.srt, .vtt or .txt in {ctx.show.rel(folder)}/"
+                        + (' or set [translation] engine = "local" in podcast.toml' if tl.engine == "human" else ""))
             return replace(ep, notices=ep.notices + (f"{ctx.show.rel(folder)}: {missing}",)), \
                 {"written": {}, "missing": missing}
         names = ctx.show.transcription.speaker_names
-        texts = {**language_files(ep.slug, t, names), **bilingual_files(ep.slug, source, t, names)}
-        return files.write_transcripts(ctx.show, ep, ctx.state.written(ep.slug, self.name), t, texts)
+        t = replace(result.transcript, problems=tuple(p for p in result.misses + result.failures
+                                                      if _in_file(p, result.transcript)))
+        notices = tuple(f"{ctx.show.rel(folder)}/{ep.slug}.{lg}.json: cue {p['segment'] + 1}: {p['problem']}"
+                        for lg, tr in ((other, t), *result.extra.items()) for p in result.misses + result.failures
+                        if _in_file(p, tr))
+        also: tuple = ()
+        texts = {**language_files(ep.slug, t, names)}
+        if ep.config.mixed:
+            main = result.extra[lang]
+            main = replace(main, problems=tuple(p for p in result.misses + result.failures if _in_file(p, main)))
+            also = (main,)
+            texts.update(language_files(ep.slug, main, names))
+            texts.update(bilingual_files(ep.slug, source, crossed(source, {lang: main, other: t}), names))
+        else:
+            texts.update(bilingual_files(ep.slug, source, t, names))
+        ep = replace(ep, notices=ep.notices + notices)
+        return files.write_transcripts(ctx.show, ep, ctx.state.written(ep.slug, self.name), t, texts, also)
 
     def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
         return files.restore_transcripts(ctx.show, ep, data)
+
+
+def _in_file(problem: dict, t) -> bool:
+    """Whether a reported problem is about a segment this file translated (not one it holds as spoken)."""
+    i = problem["segment"]
+    return 0 <= i < len(t.segments) and (t.segments[i].via is not None or not t.segments[i].text)
