@@ -481,6 +481,11 @@ def cmd_publish(args) -> int:
         task = prog.add_task("publish", total=None, file="")
         result = upload.publish(show.root, show.state_dir, to, progress=lambda rel, done, total: prog.update(
             task, completed=done, total=total, file=rel), **kwargs)
+    for line in result.notes:
+        err.print(f"[yellow]note:[/yellow] {escape(line)}", soft_wrap=True)
+    if result.cleaned:
+        err.print(f"[yellow]note:[/yellow] removed {len(result.cleaned)} file(s) an interrupted publish left on "
+                  f"{escape(to)}", soft_wrap=True)
     verb = "would send" if result.dry_run else "sent"
     for rel in result.sent:
         out.print(f"{verb} {escape(rel)}", soft_wrap=True)

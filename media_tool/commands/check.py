@@ -46,6 +46,8 @@ CODES = {
     "duplicate-number": "two episodes share a season and number",
     "feed": "a built feed breaks Apple's or Podcasting 2.0's rules",
     "terminology": "a translation does not carry a glossary term over (warning)",
+    "translation": "a machine translation left a cue out or missed a term, as its checks found (warning)",
+    "transcript": "a transcript file that cannot be read (error)",
 }
 
 
@@ -233,6 +235,31 @@ def terminology_problems(show: Show) -> list[Problem]:
     return out
 
 
+def translation_problems(show: Show) -> list[Problem]:
+    """What the machine translation's own checks reported (`translationProblems` in the JSON
+    transcripts: a cue left out, a term missed), and transcript files a person's edit left unreadable."""
+    out = []
+    for slug in episode_slugs(show):
+        for path in sorted((show.transcripts_dir / slug).glob(f"{slug}.*.json")):
+            rel = show.rel(path)
+            try:
+                doc = json.loads(path.read_text(encoding="utf-8"))
+                segments = doc["segments"]
+                if not isinstance(segments, list):
+                    raise TypeError
+            except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+                out.append(Problem(rel, "error", "not a Podcasting 2.0 JSON transcript (invalid JSON or no "
+                                                 "segments): fix it or delete it to have it made again", "transcript"))
+                continue
+            except OSError:
+                continue
+            for p in doc.get("translationProblems", ()) if isinstance(doc, dict) else ():
+                if isinstance(p, dict) and "cue" in p:
+                    out.append(Problem(rel, "warning", f"cue {p['cue']}: machine translation: {p.get('problem', '')}",
+                                       "translation"))
+    return out
+
+
 def speaker_problems(show: Show) -> list[Problem]:
     """Episodes whose last build heard a different number of voices than `[[people]]` names (the
     turns were split between the people named, so some lines may carry the wrong name)."""
@@ -248,4 +275,5 @@ def speaker_problems(show: Show) -> list[Problem]:
 
 def check(show: Show) -> list[Problem]:
     """Every problem of the show and its built feeds."""
-    return show_problems(show) + feed_problems(show) + terminology_problems(show) + speaker_problems(show)
+    return (show_problems(show) + feed_problems(show) + terminology_problems(show) + translation_problems(show)
+            + speaker_problems(show))

@@ -18,9 +18,10 @@ from media_tool.model.settings import AudioSettings
 from media_tool.model.show import (
     EPISODE_TYPES,
     MEDIA_EXTENSIONS,
-    SLUG,
+    SLUG_MAX,
     Show,
     episode_slugs,
+    slug_problem,
 )
 from media_tool.store.files import write_bytes
 
@@ -91,9 +92,9 @@ def create(show: Show, slug: str, *, title: str | None = None, title_zh: str | N
            language: str = "en", recording: Path | None = None, date: dt.date | None = None,
            link: bool = False) -> list[Path]:
     """Make episodes/SLUG/ (episode.toml, notes.md, notes.zh.md, the recording); returns the files made."""
-    if not SLUG.match(slug):
-        raise UsageError("an episode name is lower-case letters, digits and '-', starting with a letter or digit "
-                         "(it names the published files)", slug)
+    if why := slug_problem(slug):
+        raise UsageError(f"an episode name is {why}" if why.startswith("lower") else f"episode name: {why}",
+                         slug[:SLUG_MAX + 20] + ("..." if len(slug) > SLUG_MAX + 20 else ""))
     if language not in LANGUAGES:
         raise UsageError(f"--language: expected one of {', '.join(LANGUAGES)}, got {language!r}")
     folder = show.root / "episodes" / slug

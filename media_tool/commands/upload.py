@@ -23,7 +23,14 @@ from urllib.parse import urlsplit
 
 from media_tool.errors import ConfigError, MediaToolError, PublishError, UsageError
 from media_tool.site.feed import content_type
-from media_tool.store.files import HashCache, atomic_output, key_of, write_json
+from media_tool.store.files import (
+    HashCache,
+    ShowLock,
+    atomic_output,
+    key_of,
+    remove_stale_parts,
+    write_json,
+)
 
 MANIFEST = ".media-tool-manifest.json"
 LONG, SHORT = "public, max-age=31536000", "public, max-age=300"
@@ -51,11 +58,44 @@ class Plan:
         return not self.send and not self.delete
 
 
+def rank(rel: str) -> int:
+    """The order files go up in: media first, then what pages and feeds link to (transcripts,
+    chapters, art), then the pages, then the feeds, so nothing live ever points at a missing file."""
+    if is_feed(rel):
+        return 3
+    if rel.startswith(("media/", "clips/")):
+        return 0
+    if rel.startswith(("transcripts/", "chapters/", "art/")) or re.fullmatch(r"cover\.\w+", rel):
+        return 1
+    return 2
+
+
+def safe_rel(rel) -> bool:
+    """A path the target's manifest may name: relative, inside the target, no '..', nothing odd."""
+    if not isinstance(rel, str) or not rel or len(rel) > 1024 or "\\" in rel or "\0" in rel:
+        return False
+    parts = rel.split("/")
+    return not rel.startswith("/") and all(p not in ("", ".", "..") for p in parts) and ":" not in parts[0]
+
+
+def valid_manifest(data) -> tuple[dict[str, dict], str | None]:
+    """The target's manifest as far as it can be trusted (it is input from elsewhere), and what was
+    wrong with it: entries with a path outside the target or no hash are dropped; not a table, empty."""
+    if data is None:
+        return {}, None
+    if not isinstance(data, dict):
+        return {}, "the target's manifest is not a table: treated as empty (every file is sent again)"
+    good = {k: v for k, v in data.items() if safe_rel(k) and isinstance(v, dict) and isinstance(v.get("sha256"), str)}
+    dropped = len(data) - len(good)
+    return good, (f"the target's manifest named {dropped} path(s) outside the target or without a hash: ignored"
+                  if dropped else None)
+
+
 def plan(local: dict[str, dict], remote: dict[str, dict], *, delete: bool) -> Plan:
     """Files to send (new or changed by hash) and, with `delete`, files the target holds that are no
-    longer published; feeds go last so they never point at a file that is not there yet."""
+    longer published; media first and the feeds last (see `rank`)."""
     changed = [rel for rel, meta in local.items() if remote.get(rel, {}).get("sha256") != meta["sha256"]]
-    send = sorted((r for r in changed if not is_feed(r))) + sorted(r for r in changed if is_feed(r))
+    send = sorted(changed, key=lambda r: (rank(r), r))
     gone = sorted(r for r in remote if r not in local) if delete else []
     return Plan(send, gone, len(local) - len(changed))
 
@@ -72,6 +112,14 @@ class Target:
 
     def write_manifest(self, manifest: dict) -> None: ...
 
+    def clean(self) -> list[str]:
+        """Remove what an interrupted publish left on the target; the paths removed."""
+        return []
+
+    def free(self) -> int | None:
+        """Bytes free on the target, where that can be known."""
+        return None
+
     def close(self) -> None:
         pass
 
@@ -85,15 +133,25 @@ class FolderTarget(Target):
     def read_manifest(self) -> dict | None:
         try:
             return json.loads((self.root / MANIFEST).read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
+        except (FileNotFoundError, ValueError, UnicodeDecodeError):
             return None
+
+    def clean(self) -> list[str]:
+        """Temporary files a killed publish left behind (ours only: `.<name>.part-...`)."""
+        return [p.relative_to(self.root).as_posix() for p in remove_stale_parts(self.root)]
+
+    def free(self) -> int | None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return shutil.disk_usage(self.root).free
 
     def put(self, src: Path, rel: str) -> None:
         with atomic_output(self.root / rel) as tmp:
             shutil.copyfile(src, tmp)
 
     def remove(self, rel: str) -> None:
-        (self.root / rel).unlink(missing_ok=True)
+        path = self.root / rel
+        if safe_rel(rel) and path.resolve().is_relative_to(self.root.resolve()):  # never outside the target
+            path.unlink(missing_ok=True)
 
     def write_manifest(self, manifest: dict) -> None:
         write_json(self.root / MANIFEST, manifest)
@@ -217,6 +275,9 @@ def open_target(to: str, show_root: Path, *, endpoint_url: str | None = None, ke
     folder = folder if folder.is_absolute() else show_root / folder
     if folder.resolve().is_relative_to((show_root / "feed").resolve()):
         raise ConfigError("publish: the target folder cannot be inside feed/", "podcast.toml")
+    if folder.resolve().is_relative_to(show_root.resolve()):
+        raise ConfigError(f"publish: the target folder {to!r} is inside the show folder: the site would be written "
+                          "over the show's own files; give a folder outside it", "podcast.toml")
     return FolderTarget(folder)
 
 
@@ -229,10 +290,12 @@ class Outcome:
     unchanged: int = 0
     bytes: int = 0
     dry_run: bool = False
+    notes: list[str] = field(default_factory=list)
+    cleaned: list[str] = field(default_factory=list)  # leftovers of an interrupted publish, removed
 
     def to_dict(self) -> dict:
         return {"target": self.target, "sent": self.sent, "deleted": self.deleted, "unchanged": self.unchanged,
-                "bytes": self.bytes, "dry_run": self.dry_run}
+                "bytes": self.bytes, "dry_run": self.dry_run, "notes": self.notes, "cleaned": self.cleaned}
 
 
 def local_files(feed: Path, hashes: HashCache) -> dict[str, dict]:
@@ -258,14 +321,43 @@ def publish(show_root: Path, state_dir: Path, to: str, *, dry_run: bool = False,
     except (FileNotFoundError, ValueError):
         cached = {}
     hashes = HashCache(cached.get("hashes"))
-    local = local_files(feed, hashes)
     target = open_target(to, show_root, endpoint_url=endpoint_url, key_file=key_file)
+    # The show lock: no build rewrites feed/ while it goes up, so what is sent is one consistent site.
+    with ShowLock(state_dir), _closing(target):
+        return _publish(feed, target, to, hashes, cached, cache_path, dry_run=dry_run, delete=delete,
+                        progress=progress)
+
+
+class _closing:
+    def __init__(self, target: Target):
+        self.target = target
+
+    def __enter__(self):
+        return self.target
+
+    def __exit__(self, *exc):
+        self.target.close()
+
+
+def _publish(feed: Path, target: Target, to: str, hashes: HashCache, cached: dict, cache_path: Path, *,
+             dry_run: bool, delete: bool, progress) -> Outcome:
+    local = local_files(feed, hashes)
+    notes: list[str] = []
     try:
-        remote = target.read_manifest()
-        if remote is None:
-            remote = cached.get("manifest") or {}
+        raw = target.read_manifest()
+        remote, why = valid_manifest(raw)
+        if why:
+            notes.append(why)
+        if raw is None:
+            remote, _ = valid_manifest(cached.get("manifest") or {})
         todo = plan(local, remote, delete=delete)
-        out = Outcome(to, unchanged=todo.unchanged, dry_run=dry_run)
+        out = Outcome(to, unchanged=todo.unchanged, dry_run=dry_run, notes=notes)
+        if not dry_run:
+            out.cleaned = target.clean()
+            free, needed = target.free(), sum(local[r]["size"] for r in todo.send)
+            if free is not None and needed > free - (16 << 20):
+                raise PublishError(f"{to} has {free / 1e6:.0f} MB free, {needed / 1e6:.0f} MB to send: nothing "
+                                   "was sent (the live site is unchanged)")
         if dry_run:  # the plan, and nothing touched
             out.sent, out.deleted = list(todo.send), list(todo.delete)
             out.bytes = sum(local[r]["size"] for r in todo.send)
@@ -299,5 +391,3 @@ def publish(show_root: Path, state_dir: Path, to: str, *, dry_run: bool = False,
         raise
     except OSError as exc:
         raise PublishError(f"publishing to {to} failed: {exc}") from exc
-    finally:
-        target.close()

@@ -38,7 +38,9 @@ def burn(ff: FFmpeg, master: Path, dest: Path, ass: str, *, seconds: float, disp
     lasts and sounds as the master. Atomic, and decoded back before it is kept."""
     with scratch(dest, "ass") as sub, atomic_output(dest) as tmp:
         sub.write_text(ass, encoding="utf-8")
-        ff.run(["-i", str(master), "-map", "0:v:0", "-map", "0:a:0", "-vf", f"ass={filter_path(sub)}",
+        # x264 with yuv420p needs even dimensions: an odd-sized picture (641x479) is padded by a pixel
+        ff.run(["-i", str(master), "-map", "0:v:0", "-map", "0:a:0",
+                "-vf", f"pad=ceil(iw/2)*2:ceil(ih/2)*2,ass={filter_path(sub)}",
                 "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), "-pix_fmt", "yuv420p",
                 "-c:a", "copy", "-movflags", "+faststart", "-f", "mp4", "-y", str(tmp)],
                progress=(lambda s: progress(min(1.0, s / max(seconds, 1e-3)))) if progress else None, path=display)

@@ -41,6 +41,23 @@ MEDIA_EXTENSIONS = {".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".
                     ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".avi"}
 EPISODE_TYPES = ("full", "trailer", "bonus")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+SLUG_MAX = 80
+"""Longest episode folder name: it names published files (`<slug>.subtitled.mp4`, clip names with
+times and aspect) that must stay under file systems' 255-byte limit with room to spare."""
+RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])$")
+"""Names Windows cannot store as files: a show synced to a producer's PC or a Windows host would break."""
+
+
+def slug_problem(slug: str) -> str | None:
+    """Why `slug` cannot name an episode, or None."""
+    if not SLUG.match(slug):
+        return ("lower-case letters, digits and '-', starting with a letter or digit (it names the "
+                "published files)")
+    if len(slug) > SLUG_MAX:
+        return f"at most {SLUG_MAX} characters (it names the published files), got {len(slug)}"
+    if RESERVED.match(slug):
+        return f"{slug!r} is a name Windows reserves for a device: choose another"
+    return None
 """Episode folder names: they name published files, so nothing that could collide with a suffix."""
 COVER_MAX_PIXELS = 6000 * 6000
 """Larger art is refused before it is decoded (a 20000-px PNG would take gigabytes)."""
@@ -224,6 +241,11 @@ def load_show(root: Path | str) -> Show:
     base_url = r.string("base_url", required=True) or ""
     if base_url and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", base_url):
         r.bad("base_url", f"expected an http(s) URL, got {shown(base_url)}")
+    elif base_url:
+        try:  # an address in Chinese is published as the ASCII one apps understand (punycode, %-escapes)
+            base_url = ascii_url(base_url)
+        except ValueError as exc:
+            r.bad("base_url", f"cannot be written as an ASCII address ({exc}), got {shown(base_url)}")
     cover = r.string("cover")
     if cover and not inside(root, root / cover):
         r.bad("cover", f"{cover} is outside the show folder")
@@ -311,9 +333,8 @@ def load_episode(show: Show, slug: str) -> EpisodeConfig:
     """Read and validate episodes/<slug>/episode.toml."""
     d = show.root / "episodes" / slug
     display = f"episodes/{slug}/episode.toml"
-    if not SLUG.match(slug):
-        raise ConfigError("folder name must be lower-case letters, digits and '-', starting with a letter or "
-                          "digit (it names the published files)", f"episodes/{slug}")
+    if why := slug_problem(slug):
+        raise ConfigError(f"folder name: {why}", f"episodes/{slug[:SLUG_MAX + 20]}")
     if not inside(show.root, d):
         raise ConfigError("a link to a folder outside the show folder: nothing from outside is published",
                           f"episodes/{slug}")
@@ -491,3 +512,21 @@ def _people(r: Reader, root: Path) -> tuple[Person, ...]:
         if name:
             out.append(person)
     return tuple(out)
+
+
+def ascii_url(url: str) -> str:
+    """`url` as the ASCII address feeds, tags and apps need: the host in punycode (IDNA), the path
+    percent-encoded (characters already escaped are kept)."""
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        host.encode("ascii")
+    except UnicodeEncodeError:
+        host = host.encode("idna").decode("ascii")
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    if parts.username:
+        raise ValueError("a user name in the address")
+    return urlunsplit((parts.scheme, netloc, quote(parts.path, safe="/%-._~!$&'()*+,;=:@"),
+                       quote(parts.query, safe="=&%"), ""))

@@ -303,7 +303,7 @@ class EpisodeStatus:
 
 def status(show: Show, ff: FFmpeg) -> list[EpisodeStatus]:
     """For each episode: each stage built, stale, failed, missing or new, without doing any work."""
-    ctx = Context(show=show, ff=ff, state=BuildState.load(show.state_dir))
+    ctx = Context(show=show, ff=ff, state=BuildState.load(show.state_dir), readonly=True)
     now = dt.datetime.now(dt.timezone.utc)
     rows = []
     for slug in episode_slugs(show):
@@ -315,16 +315,24 @@ def status(show: Show, ff: FFmpeg) -> list[EpisodeStatus]:
             continue
         scheduled = ep.config.date.date().isoformat() if ep.config.date > now else None
         stages, title = [], localized(ep.config.title, show.language)
+        waiting = False  # once a stage is not up to date, the later ones cannot be judged: they wait for it
         for stage in STAGES:
-            try:
-                verdict = stage_verdict(ctx, stage, ep)
-            except (OSError, KeyError):  # an earlier stage's output is not there to key on
+            verdict = None
+            if not waiting:
+                try:
+                    verdict = stage_verdict(ctx, stage, ep)
+                except (OSError, KeyError, AttributeError, TypeError, MediaToolError):
+                    verdict = None  # an earlier stage's output is not there to key on
+            if verdict is None:
                 recorded = ctx.state.record(slug, stage.name) is not None
                 stages.append(StageStatus(stage.name, "stale" if recorded else "new", "waits for earlier stages"))
+                waiting = True
                 continue
             stages.append(StageStatus(stage.name, verdict.status, verdict.detail))
             if verdict.episode is not None:
                 ep = verdict.episode
+            elif verdict.status != "failed":
+                waiting = True
         failing = any(s.status == "failed" for s in stages)
         rows.append(EpisodeStatus(slug, title, stages, scheduled, kept if failing else None))
     return rows

@@ -7,6 +7,7 @@ parses arguments and renders.
 
 from __future__ import annotations
 
+import gc
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -103,6 +104,10 @@ def transcribe_file(ff: FFmpeg, source: Path, out_dir: Path, *, language: str = 
         outcome = replace(outcome, transcript=replace(outcome.transcript, segments=label_speakers(
             outcome.transcript.segments, turns)))
     main = outcome.transcript
+    named = _Named(eng.name, eng.model_name, eng.multilingual)
+    if not mixed and not (whisper_task and outcome.language == "zh"):
+        eng = None  # Whisper is done with: its memory is free before the translation model loads
+        gc.collect()
     missing: dict[str, str] = {}
     problems: list[dict] = []
     other = other_language(outcome.language)
@@ -126,8 +131,17 @@ def transcribe_file(ff: FFmpeg, source: Path, out_dir: Path, *, language: str = 
         files.update(bilingual_files(source.stem, main, partner))
     out_dir.mkdir(parents=True, exist_ok=True)
     _, conflicts = write_files(out_dir, files, {})
-    return Transcribed(outcome, eng, [str(out_dir / n) for n in files if n not in conflicts], conflicts, missing,
+    return Transcribed(outcome, named, [str(out_dir / n) for n in files if n not in conflicts], conflicts, missing,
                        problems)
+
+
+@dataclass(frozen=True)
+class _Named:
+    """What the report says of the Whisper engine that ran, once the engine itself is let go."""
+
+    name: str
+    model_name: str
+    multilingual: bool
 
 
 def local_translators(device: str = "auto", progress=None):

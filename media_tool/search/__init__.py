@@ -9,6 +9,7 @@ and `semantic` (embeddings, the nearest-neighbour index), and give the same hits
 from __future__ import annotations
 
 import os
+import sqlite3
 from typing import Protocol
 
 from media_tool.errors import ConfigError, UsageError
@@ -77,4 +78,18 @@ def open_index(show, *, readonly: bool = False) -> Index:
     path = show.state_dir / "search.sqlite3"
     if readonly and not path.is_file():
         raise UsageError("no search index yet: run `media-tool build` first", str(path))
-    return SQLiteIndex(path, readonly=readonly)
+    try:
+        index = SQLiteIndex(path, readonly=readonly)
+        index.db.execute("SELECT count(*) FROM episodes").fetchone()  # a damaged file fails here at the latest
+        return index
+    except sqlite3.DatabaseError as exc:
+        if readonly:
+            raise UsageError(f"the search index is damaged ({exc}): run `media-tool build`, which rebuilds it "
+                             "from the transcripts", show.rel(path)) from exc
+    # The index is derived data: a damaged one is made again from the transcripts, with one line.
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
+              path.with_name(path.name + ".usearch")):
+        p.unlink(missing_ok=True)
+    index = SQLiteIndex(path)
+    index.rebuilt = f"{show.rel(path)}: the search index was damaged; rebuilt from the transcripts"
+    return index

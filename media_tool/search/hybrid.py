@@ -21,8 +21,13 @@ from media_tool.search.semantic import (
 def search(index, query: str, *, glossary=(), lang: str | None = None, slug: str | None = None,
            since: str | None = None, speaker: str | None = None, limit: int = 20,
            meaning: bool = True) -> tuple[list[Hit], list[str]]:
-    """Hits and notices (one line each, e.g. why meaning search is off). `glossary` holds (zh, en) pairs."""
+    """Hits and notices (one line each, e.g. why meaning search is off). `glossary` holds (zh, en) pairs.
+    A long query is cut (words: WORDS_MAX characters, meaning: MEANING_MAX), with a note, so one pasted
+    document costs what a question costs."""
     notices = []
+    if len(query) > WORDS_MAX:
+        notices.append(f"the query is {len(query)} characters long: the first {WORDS_MAX} were searched for")
+        query = query[:WORDS_MAX]
     pick = {"lang": lang, "slug": slug, "since": since, "speaker": speaker, "limit": max(limit, 20)}
     lists = {"words": index.search(query, **pick)}
     terms = parse(query)[1]
@@ -38,10 +43,15 @@ def search(index, query: str, *, glossary=(), lang: str | None = None, slug: str
         if why:
             notices.append(why)
         else:
-            vector = embed_query(query)
+            vector = embed_query(query[:MEANING_MAX])
             lists["meaning"] = index.nearest(vector, min_cosine=floor(vector, anchors(index)), **pick)
     hits = fuse(lists, limit)
     return [h if "<mark>" in h.snippet else _marked(h, terms) for h in hits], notices
+
+
+WORDS_MAX = 1000
+MEANING_MAX = 512
+"""Longest query searched by words, and by meaning (the embedding model reads 512 tokens at most)."""
 
 
 def _marked(hit: Hit, terms: list[str]) -> Hit:

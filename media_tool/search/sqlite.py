@@ -49,6 +49,7 @@ class SQLiteIndex:
 
     def __init__(self, path: Path, *, readonly: bool = False):
         self.path = path
+        self.rebuilt: str | None = None  # why the index was made again, for the build to say once
         self.ann_path = path.with_name(path.name + ".usearch")
         self._ann = None
         self.readonly = readonly

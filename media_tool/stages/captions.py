@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from media_tool import __version__
+from media_tool.errors import MediaToolError
 from media_tool.media.video import CRF, burn, missing_tools
 from media_tool.model.language import other_language
 from media_tool.stages.context import Context
@@ -55,8 +56,12 @@ class CaptionStage:
             return replace(ep, notices=ep.notices + (note,)), {"missing": why}
         master = ctx.show.root / ep.outputs["mp4"]
         dest = master.with_name(f"{ep.slug}.subtitled.mp4")
-        burn(ctx.ff, master, dest, ass, seconds=ep.loudness.output_seconds, display=ctx.show.rel(dest),
-                   progress=progress)
+        try:
+            burn(ctx.ff, master, dest, ass, seconds=ep.loudness.output_seconds, display=ctx.show.rel(dest),
+                 progress=progress)
+        except MediaToolError as exc:  # an optional copy: its failure never keeps the episode from the feed
+            why = f"the captioned copy could not be made ({exc.one_line()}); the episode is published without it"
+            return replace(ep, notices=ep.notices + (f"episodes/{ep.slug}: {why}",)), {"missing": why}
         rel = ctx.show.rel(dest)
         return replace(ep, captioned=rel), {"captioned": rel, "size": dest.stat().st_size}
 

@@ -28,6 +28,8 @@ class Context:
     ff: FFmpeg
     state: BuildState
     force: bool = False
+    readonly: bool = False
+    """`status`: look, never write (a damaged index is reported, not rebuilt)."""
     model_lock: threading.Lock = field(default_factory=threading.Lock)
     """One model runs one episode at a time (it uses every core); normalizing goes on in parallel."""
     index_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -77,5 +79,5 @@ class Context:
         """The show's search index, opened once per build."""
         with self._open_lock:
             if self._index is None:
-                self._index = open_index(self.show)
+                self._index = open_index(self.show, readonly=self.readonly)
             return self._index

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
-from media_tool.errors import ConfigError
+from media_tool.errors import ConfigError, MediaToolError
 from media_tool.model.language import LANGUAGES
 from media_tool.search import (
     SCHEMA_REVISION,
@@ -76,6 +77,9 @@ class IndexStage:
                     [semantic.text_hash(t) for t in anchors]))[1])
             index.replace_episode(ep.slug, title, ep.config.date.isoformat(),
                                   f"{ctx.show.base_url}/media/{ep.slug}.mp3", key, rows, vectors, made)
+            if getattr(index, "rebuilt", None):  # said once per build
+                ep = replace(ep, notices=ep.notices + (index.rebuilt,))
+                index.rebuilt = None
         data = {"rows": len(rows), "index_key": key, "embedded": len(made)}
         if why:
             data["note"] = f"episodes/{ep.slug}: {why}"
@@ -84,7 +88,10 @@ class IndexStage:
 
     def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
         with ctx.index_lock:
-            ok = ctx.index().keys().get(ep.slug) == data.get("index_key")
+            try:
+                ok = ctx.index().keys().get(ep.slug) == data.get("index_key")
+            except (sqlite3.DatabaseError, MediaToolError):  # damaged or unreachable: indexed again
+                return None
         if not ok:
             return None
         return replace(ep, notices=ep.notices + (data["note"],)) if data.get("note") else ep

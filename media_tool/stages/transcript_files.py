@@ -7,6 +7,7 @@ the tool last wrote was edited by a person and is kept, the new machine text goi
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -70,6 +71,7 @@ def read_human_translation(path: Path, source: Transcript, language: str, displa
             t = tx.read_srt(text, language) if path.suffix == ".srt" else tx.read_vtt(text, language)
             if not t.segments:
                 raise TranscriptFormatError("no cues")
+            tx.check_timing(t)
             aligned = tx.align_by_time(source, list(t.segments), language, "human")
             if language == "zh":
                 aligned = Transcript(language, tuple(replace(s, text=to_simplified(s.text))
@@ -138,15 +140,38 @@ def write_files(folder: Path, files: dict[str, str], written: dict[str, str]) ->
         if path.is_file():
             current = sha256(path.read_bytes())
             if current != new and written.get(name) != current:
+                hashes[name] = written.get(name, "")
+                if written.get(name) == new:  # the machine would write what it wrote before: nothing new
+                    continue
                 stem, _, ext = name.rpartition(".")
                 write_bytes(folder / f"{stem}.machine.{ext}", text.encode())
                 conflicts.append(name)
-                hashes[name] = written.get(name, "")
                 continue
         if not path.is_file() or sha256(path.read_bytes()) != new:
             write_bytes(path, text.encode())
         hashes[name] = new
     return hashes, conflicts
+
+
+WRITTEN = ".media-tool-written.json"
+"""Beside the transcripts (`transcripts/<slug>/`): name -> hash of what the tool last wrote there. It
+lives with the files, not in the build state, so deleting `.media-tool/` or copying the show without
+it still tells a person's edit from the machine's file."""
+
+
+def written_here(folder: Path) -> dict[str, str]:
+    """What the tool last wrote in `folder` (the file beside the transcripts; empty if none or damaged)."""
+    try:
+        data = json.loads((folder / WRITTEN).read_text(encoding="utf-8"))
+        return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _remember(folder: Path, hashes: dict[str, str]) -> None:
+    if hashes and folder.is_dir():
+        merged = {**written_here(folder), **{k: v for k, v in hashes.items() if v}}
+        write_bytes(folder / WRITTEN, (json.dumps(merged, indent=1, sort_keys=True) + "\n").encode())
 
 
 def edited(folder: Path, written: dict[str, str]) -> frozenset[str]:
@@ -163,7 +188,9 @@ def write_transcripts(show: Show, ep: Episode, previous: dict[str, str], t: Tran
     keeps the hashes of what was written so the next build can tell an edit. `previous`: name ->
     hash of what the stage wrote last time."""
     where = folder(show, ep.slug)
+    previous = {**{k: v for k, v in previous.items() if v}, **written_here(where)}  # the file beside wins
     written, conflicts = write_files(where, texts, previous)
+    _remember(where, written)
     notes = tuple(f"{show.rel(where / c)}: edited by a person, kept; the new machine version is "
                   f"beside it as .machine" for c in conflicts)
     for other in also:
@@ -187,25 +214,54 @@ def restore_transcripts(show: Show, ep: Episode, data: dict) -> Episode | None:
     return _with_files(show, ep, Transcript.from_dict(data["transcript"]), data["written"], (), data.get("label"))
 
 
+def _read_edit(path: Path, display: str, t: Transcript) -> Transcript:
+    """A person's edit of a transcript file (SRT, WebVTT or one line per segment) on `t`'s segments:
+    cues re-cut by the editor are put back on the segments by time, so the transcript and its
+    translation stay one to one; who spoke and what was spoken where are kept."""
+    text = _read_text(path, display)
+    try:
+        if path.suffix == ".txt":
+            lines = tx.read_lines(text, t.language)
+            if len(lines) != len(t.segments):
+                raise TranscriptFormatError(f"{len(lines)} lines for {len(t.segments)} segments: keep one line "
+                                            "per segment (or edit the SRT or VTT, which have timings)")
+            cues = tuple(replace(s, text=x) for s, x in zip(t.segments, lines))
+        else:
+            cues = (tx.read_srt(text, t.language) if path.suffix == ".srt" else tx.read_vtt(text, t.language)).segments
+            tx.check_timing(Transcript(t.language, cues))
+    except TranscriptFormatError as exc:
+        raise _config_error(exc, display) from exc
+    names = {x.speaker for x in t.segments if x.speaker}
+    if names and path.suffix == ".srt":
+        cues = tx.speakers_from_prefixes(cues, names)
+    if len(cues) != len(t.segments) or any(abs(c.start - s.start) > 0.05 for c, s in zip(cues, t.segments)):
+        cues = tx.align_by_time(t, list(cues), t.language, "edited").segments
+    segs = tuple(replace(o, text=c.text, via=o.via if c.text == o.text else ("human" if o.via else None))
+                 for c, o in zip(cues, t.segments))
+    if t.language == "zh":
+        segs = tuple(replace(s, text=to_simplified(s.text)) for s in segs)
+    return Transcript(t.language, segs, "edited", t.corrections, t.problems)
+
+
 def _with_files(show: Show, ep: Episode, t: Transcript, written: dict[str, str], notes: tuple[str, ...],
                 label: str | None = None) -> Episode:
     """`label`: the language part of the files' names where it is not `t.language` (`spoken`: a mixed
     conversation's words as spoken, in both languages)."""
     where = folder(show, ep.slug)
+    written = {**written, **{k: v for k, v in written_here(where).items() if k in written}}
     edits = edited(where, written)
-    srt = tx.file_name(ep.slug, label or t.language, "srt")
-    if srt in edits:  # a person corrected the transcript: their text is what is translated and searched
-        display = show.rel(where / srt)
-        try:
-            fixed = tx.read_srt(_read_text(where / srt, display), t.language)
-        except TranscriptFormatError as exc:
-            raise _config_error(exc, display) from exc
-        names = {x.speaker for x in t.segments if x.speaker}
-        segs = tx.speakers_from_prefixes(fixed.segments, names) if names else fixed.segments
-        if len(segs) == len(t.segments):  # the same cues: what was spoken where, and by what translated, stay
-            segs = tuple(replace(s, lang=o.lang, via=o.via if s.text == o.text else ("human" if o.via else None))
-                         for s, o in zip(segs, t.segments))
-        t = Transcript(t.language, segs, "edited")
+    stem = label or t.language
+    mine = [n for n in (tx.file_name(ep.slug, stem, e) for e in ("srt", "vtt", "txt")) if n in edits]
+    if mine:  # a person corrected the transcript: their text is what is translated, captioned, searched
+        name = max(mine, key=lambda n: (where / n).stat().st_mtime_ns)  # the latest edit, if several
+        t = _read_edit(where / name, show.rel(where / name), t)
+        made = tx.language_files(ep.slug, replace(t, language=stem), show.transcription.speaker_names)
+        refreshed = {n: text for n, text in made.items() if n not in edits and n in written}
+        if refreshed:  # every other format made from the edit (they are the machine's files)
+            for n, text in refreshed.items():
+                write_bytes(where / n, text.encode())
+            _remember(where, {n: sha256(text) for n, text in refreshed.items()})
+            written = {**written, **{n: sha256(text) for n, text in refreshed.items()}}
     return replace(ep, transcripts={**ep.transcripts, t.language: t},
                    transcript_files={**ep.transcript_files, **{n: show.rel(where / n) for n in written}},
                    edited=ep.edited | edits, notices=ep.notices + notes)

@@ -98,7 +98,8 @@ class HashCache:
         st = path.stat()
         key = str(path.resolve())
         hit = self.entries.get(key)
-        if hit and hit["size"] == st.st_size and hit["mtime_ns"] == st.st_mtime_ns:
+        if (isinstance(hit, dict) and hit.get("size") == st.st_size and hit.get("mtime_ns") == st.st_mtime_ns
+                and isinstance(hit.get("sha256"), str)):
             return hit["sha256"]
         digest = sha256_file(path)
         self.entries[key] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": digest}

@@ -19,12 +19,17 @@ class BuildState:
 
     def __init__(self, path: Path, data: dict | None = None):
         self.path = path
-        data = data or {}
+        data = data if isinstance(data, dict) else {}
         if data.get("version") != VERSION:
             data = {}
-        self.episodes: dict[str, dict[str, dict]] = data.get("episodes", {})
-        self.hashes = HashCache(data.get("hashes"))
-        self.published: dict[str, dict] = data.get("published", {})
+        # What is read back is checked: a damaged or hand-edited state only costs a rebuild.
+        episodes = data.get("episodes") if isinstance(data.get("episodes"), dict) else {}
+        self.episodes: dict[str, dict[str, dict]] = {
+            slug: {name: rec for name, rec in stages.items() if isinstance(rec, dict)}
+            for slug, stages in episodes.items() if isinstance(stages, dict)}
+        self.hashes = HashCache(data.get("hashes") if isinstance(data.get("hashes"), dict) else None)
+        published = data.get("published") if isinstance(data.get("published"), dict) else {}
+        self.published: dict[str, dict] = {k: v for k, v in published.items() if isinstance(v, dict)}
         """slug -> what the publish step last put in the feeds for it (kept while the episode fails)."""
         self._lock = threading.Lock()
 

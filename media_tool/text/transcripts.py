@@ -9,6 +9,7 @@ transcripts and translations a person supplies.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import json
 import re
@@ -286,6 +287,19 @@ def one_line(text: str) -> str:
 
 
 
+_TAGS = re.compile(r"</?(?:i|b|u|c|ruby|rt|lang)(?:[.\s][^>]*)?>|</?font[^>]*>|\{\\[^}]*\}", re.IGNORECASE)
+"""Cue formatting a person's editor may add (SRT <i>, <b>, <font>, ASS {\\an8}; WebVTT <c>, <lang>): the
+transcript is the words, so these are dropped on reading (they would show literally on pages)."""
+
+
+def cue_text(text: str, entities: bool = False) -> str:
+    """A cue's words: formatting tags dropped, WebVTT's entities (&amp; &lt; &gt; &nbsp; ...) decoded."""
+    text = _TAGS.sub("", text)
+    if entities:
+        text = html.unescape(text)
+    return one_line(text)
+
+
 # -- readers (for files a person supplies) --------------------------------------------------
 def read_srt(text: str, language: str) -> Transcript:
     try:
@@ -294,7 +308,7 @@ def read_srt(text: str, language: str) -> Transcript:
         line = text[:exc.expected_start].count("\n") + 1 if hasattr(exc, "expected_start") else None
         raise TranscriptFormatError("not valid SRT", line) from exc
     return Transcript(language, tuple(Segment(s.start.total_seconds(), s.end.total_seconds(),
-                                              one_line(s.content)) for s in subs), "human")
+                                              cue_text(s.content)) for s in subs), "human")
 
 
 def read_vtt(text: str, language: str) -> Transcript:
@@ -302,7 +316,7 @@ def read_vtt(text: str, language: str) -> Transcript:
         captions = webvtt.from_buffer(io.StringIO(text))
     except Exception as exc:  # webvtt raises its own MalformedFileError / MalformedCaptionError
         raise TranscriptFormatError(f"not valid WebVTT ({exc})") from exc
-    return Transcript(language, tuple(Segment(c.start_in_seconds, c.end_in_seconds, one_line(c.text),
+    return Transcript(language, tuple(Segment(c.start_in_seconds, c.end_in_seconds, cue_text(c.text, entities=True),
                                               getattr(c, "voice", None) or None) for c in captions), "human")
 
 

@@ -7,6 +7,7 @@ programme, in the normalize stage's float pipeline, so no gain is applied here (
 
 from __future__ import annotations
 
+import wave
 from pathlib import Path
 
 from pydub import AudioSegment
@@ -28,7 +29,9 @@ def prepare(source: Path, cache_dir: Path, ff: FFmpeg, *, channels: int, sample_
     key = key_of({"src": sha256_file(source), "ch": channels, "sr": sample_rate, "rev": 1})
     out = cache_dir / f"jingle-{key}.wav"
     if out.is_file():
-        return out
+        if whole_wav(out, channels, sample_rate):
+            return out
+        out.unlink()  # truncated (a full disk) or damaged: what the cache holds is checked, then made again
     cache_dir.mkdir(parents=True, exist_ok=True)
     with atomic_output(cache_dir / f"decoded-{key}.wav") as decoded:
         ff.run(["-i", str(source), "-vn", "-ac", str(channels), "-ar", str(sample_rate),
@@ -51,3 +54,15 @@ def shape(clip: AudioSegment, threshold_dbfs: float = -50.0) -> AudioSegment:
     end = len(clip) - detect_leading_silence(clip.reverse(), silence_threshold=threshold_dbfs)
     clip = clip[start:end]
     return clip.fade_in(min(FADE_IN_MS, len(clip) // 4)).fade_out(min(FADE_OUT_MS, len(clip) // 4))
+
+
+def whole_wav(path: Path, channels: int, sample_rate: int) -> bool:
+    """Whether a cached WAV is whole: the layout asked for, some frames, and every frame its header
+    promises actually in the file."""
+    try:
+        with wave.open(str(path), "rb") as w:
+            ok = (w.getnchannels(), w.getframerate()) == (channels, sample_rate) and w.getnframes() > 0
+            frames = w.getnframes() * w.getnchannels() * w.getsampwidth()
+        return ok and path.stat().st_size >= frames + 44
+    except (OSError, EOFError, wave.Error):
+        return False

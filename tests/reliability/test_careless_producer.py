@@ -1,0 +1,264 @@
+"""What a careless producer does by accident must not break the show (issue 21): each case, as a user
+would meet it, on a copy of the built sample show or on the pure core it comes down to."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import wave
+
+import pytest
+from helpers import ROOT, build_json, cli, copy_show, ffmpeg
+
+from media_tool.commands.upload import plan, rank, safe_rel, valid_manifest
+from media_tool.media.ffmpeg import FFmpeg
+from media_tool.model.show import ascii_url, slug_problem
+from media_tool.stages.normalize.jingles import prepare, whole_wav
+from media_tool.store.files import ShowLock
+from media_tool.text.transcripts import Segment, Transcript, read_srt, read_vtt, to_vtt
+
+EP2 = "ep-002-sick-leave"
+
+
+def _no_traceback(p: subprocess.CompletedProcess) -> None:
+    assert "Traceback" not in p.stderr and "Traceback" not in p.stdout, p.stderr
+
+
+# -- 1. a corrected person's file is published after a failed build ------------------------------
+@pytest.mark.parametrize("broken", ["out of order", "not utf-8"])
+def test_a_corrected_persons_file_is_published_after_a_failed_build(built_show, broken):
+    human = built_show / "transcripts" / EP2 / "human.en.srt"
+    good = human.read_text(encoding="utf-8")
+    if broken == "out of order":
+        human.write_text(good.replace("00:00:03,000 --> 00:00:05,730", "00:00:00,100 --> 00:00:00,500"),
+                         encoding="utf-8")
+    else:
+        human.write_bytes(good.encode("utf-16"))
+    code, report = build_json(built_show)
+    assert code == 1
+    human.write_text(good.replace("Today we discuss", "Today we talk about"), encoding="utf-8")
+    code, report = build_json(built_show)
+    assert code == 0, report
+    for ext in ("srt", "vtt", "txt", "json"):
+        published = (built_show / "feed" / "transcripts" / EP2 / f"{EP2}.en.{ext}").read_text(encoding="utf-8")
+        assert "Today we talk about" in published, ext
+    assert not list((built_show / "transcripts" / EP2).glob("*.machine.*"))
+    assert not [n for n in report["episodes"][1]["notices"] if "edited by a person" in n]
+
+
+# -- 2. an edit to any format reaches every format, with or without the build state ----------------
+@pytest.mark.parametrize("fmt", ["srt", "vtt"])
+def test_editing_a_built_transcript_reaches_every_format_and_page(built_show, fmt):
+    folder = built_show / "transcripts" / "ep-001-pensions"
+    path = folder / f"ep-001-pensions.en.{fmt}"
+    text = path.read_text(encoding="utf-8")
+    word = "pensions" if "pensions" in text else text.split()[-1]
+    path.write_text(text.replace(word, "PENSIONS", 1), encoding="utf-8")
+    code, report = build_json(built_show)
+    assert code == 0, report
+    for ext in ("srt", "vtt", "txt", "json"):
+        assert "PENSIONS" in (folder / f"ep-001-pensions.en.{ext}").read_text(encoding="utf-8"), ext
+    assert "PENSIONS" in (built_show / "feed" / "episodes" / "ep-001-pensions" / "index.html").read_text()
+    p = cli("status", "--show", str(built_show))
+    _no_traceback(p)
+    assert p.returncode == 0, p.stderr
+
+
+def test_the_build_state_is_a_cache_deleting_it_keeps_every_edit(built_show):
+    folder = built_show / "transcripts" / EP2
+    srt = folder / f"{EP2}.zh.srt"  # the spoken (Mandarin) transcript, edited by a person
+    srt.write_text(srt.read_text(encoding="utf-8").replace("谢谢收听。", "谢谢大家收听。"), encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in (built_show / "transcripts" / "ep-001-pensions").iterdir()}
+    shutil.rmtree(built_show / ".media-tool")
+    code, report = build_json(built_show)
+    assert code == 0, report
+    assert "谢谢大家收听。" in srt.read_text(encoding="utf-8")
+    assert "谢谢大家收听。" in (folder / f"{EP2}.zh.vtt").read_text(encoding="utf-8")
+    assert not list(folder.glob("*.machine.*")) and not list((built_show / "transcripts").glob("*/*.machine.*"))
+    after = {p.name: p.read_bytes() for p in (built_show / "transcripts" / "ep-001-pensions").iterdir()}
+    assert after == before  # the same outputs from scratch
+
+
+def test_an_unreadable_edited_json_is_an_error_in_check(built_show):
+    (built_show / "transcripts" / EP2 / f"{EP2}.en.json").write_text("{not json", encoding="utf-8")
+    p = cli("check", "--show", str(built_show), "--json")
+    _no_traceback(p)
+    found = [x for x in json.loads(p.stdout) if x["code"] == "transcript"]
+    assert p.returncode == 1 and found and found[0]["file"] == f"transcripts/{EP2}/{EP2}.en.json"
+
+
+# -- 3-6. publishing ----------------------------------------------------------------------------------
+def test_upload_order_media_then_linked_files_then_pages_then_feeds():
+    local = {r: {"size": 1, "sha256": r} for r in ("feed.xml", "index.html", "media/a.mp3", "chapters/a.json",
+                                                   "episodes/a/index.html", "feed.zh.xml", "clips/a.mp4",
+                                                   "transcripts/a/a.en.srt", "cover.jpg", "site.css")}
+    order = plan(local, {}, delete=False).send
+    ranks = [rank(r) for r in order]
+    assert ranks == sorted(ranks) and order[-2:] == ["feed.xml", "feed.zh.xml"]
+    assert set(order[:2]) == {"media/a.mp3", "clips/a.mp4"}
+
+
+@pytest.mark.parametrize("manifest,kept", [
+    ([], 0), ("x", 0), ({"../outside.txt": {"sha256": "x"}}, 0), ({"/etc/passwd": {"sha256": "x"}}, 0),
+    ({"a/../../b": {"sha256": "x"}}, 0), ({"media/a.mp3": {"sha256": "x", "size": 1}}, 1),
+    ({"media/a.mp3": "nonsense"}, 0),
+])
+def test_the_targets_manifest_is_validated(manifest, kept):
+    good, why = valid_manifest(manifest)
+    assert len(good) == kept
+    assert (why is None) == (kept == len(manifest) if isinstance(manifest, dict) else False)
+    assert not safe_rel("..") and not safe_rel("C:/x") and safe_rel("episodes/a/index.html")
+
+
+def test_publish_with_a_hostile_manifest_touches_nothing_outside(built_show, tmp_path):
+    target = tmp_path / "site"
+    assert cli("publish", "--show", str(built_show), "--to", str(target)).returncode == 0
+    victim = tmp_path / "precious.txt"
+    victim.write_text("mine")
+    (target / ".media-tool-manifest.json").write_text(json.dumps({"../precious.txt": {"sha256": "x", "size": 4}}))
+    p = cli("publish", "--show", str(built_show), "--to", str(target), "--delete")
+    _no_traceback(p)
+    assert p.returncode == 0 and victim.read_text() == "mine" and "manifest" in p.stderr
+    (target / ".media-tool-manifest.json").write_text("[]")
+    p = cli("publish", "--show", str(built_show), "--to", str(target), "--delete")
+    _no_traceback(p)
+    assert p.returncode == 0 and "not a table" in p.stderr
+
+
+def test_a_killed_uploads_leftovers_are_cleaned(built_show, tmp_path):
+    target = tmp_path / "site"
+    assert cli("publish", "--show", str(built_show), "--to", str(target)).returncode == 0
+    left = target / "clips" / ".big.mp4.part-3314-947354"
+    left.parent.mkdir(parents=True, exist_ok=True)
+    left.write_bytes(b"x" * 1000)
+    p = cli("publish", "--show", str(built_show), "--to", str(target), "--json")
+    assert p.returncode == 0 and not left.exists()
+    assert json.loads(p.stdout)["cleaned"] == ["clips/.big.mp4.part-3314-947354"]
+
+
+def test_publish_refuses_the_show_folder_and_waits_for_no_build(built_show, tmp_path):
+    p = cli("publish", "--show", str(built_show), "--to", ".")
+    _no_traceback(p)
+    assert p.returncode == 2 and "inside the show folder" in p.stderr
+    with ShowLock(built_show / ".media-tool"):  # a build is running: the upload must not read feed/ now
+        p = cli("publish", "--show", str(built_show), "--to", str(tmp_path / "site"))
+    _no_traceback(p)
+    assert p.returncode != 0 and "another build of this show is running" in p.stderr
+    assert not (tmp_path / "site" / "feed.xml").exists()
+
+
+# -- 9. a base_url in Chinese -------------------------------------------------------------------------
+def test_a_chinese_base_url_is_published_as_ascii(built_show):
+    assert ascii_url("https://播客.example.org/节目") == "https://xn--ubt53s.example.org/%E8%8A%82%E7%9B%AE"
+    toml = built_show / "podcast.toml"
+    toml.write_text(toml.read_text().replace('base_url = "https://podcast.example.org"',
+                                             'base_url = "https://播客.example.org/节目"'))
+    code, report = build_json(built_show)
+    assert code == 0, report
+    xml = (built_show / "feed" / "feed.xml").read_text(encoding="utf-8")
+    assert "https://xn--ubt53s.example.org/%E8%8A%82%E7%9B%AE/media/ep-001-pensions.mp3" in xml
+    assert "播客.example.org" not in xml
+
+
+# -- 10. an odd-sized video still gets its captioned copy --------------------------------------------
+def test_burned_captions_of_an_odd_sized_video(tmp_path):
+    from media_tool.media.video import burn, missing_tools
+
+    ff = FFmpeg.discover()
+    if missing_tools(ff):
+        pytest.skip(missing_tools(ff))
+    master = tmp_path / "odd.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=641x479:rate=10", "-f", "lavfi", "-i", "sine=frequency=440",
+           "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p", "-c:a", "aac", str(master))
+    from media_tool.text.transcripts import to_ass
+
+    ass = to_ass(Transcript("en", (Segment(0.2, 1.8, "Sick pay rose."),)),
+                 Transcript("zh", (Segment(0.2, 1.8, "病假工资提高了。"),)), 641, 479)
+    dest = tmp_path / "odd.subtitled.mp4"
+    burn(ff, master, dest, ass, seconds=2.0, display="odd.subtitled.mp4")
+    assert dest.stat().st_size > 0
+
+
+# -- 11. a damaged search index is rebuilt --------------------------------------------------------------
+def test_a_damaged_search_index_is_rebuilt_with_one_line(built_show):
+    db = built_show / ".media-tool" / "search.sqlite3"
+    for extra in ("-wal", "-shm"):
+        db.with_name(db.name + extra).unlink(missing_ok=True)
+    db.write_bytes(b"SQLite format 3\x00" + b"\x13" * 4096)
+    p = cli("search", "pension", "--show", str(built_show))
+    _no_traceback(p)
+    assert p.returncode == 2 and "damaged" in p.stderr
+    p = cli("status", "--show", str(built_show))
+    _no_traceback(p)
+    code, report = build_json(built_show)
+    assert code == 0, report
+    assert any("rebuilt from the transcripts" in n for e in report["episodes"] for n in e["notices"])
+    hits = json.loads(cli("search", "pension", "--show", str(built_show), "--json").stdout)
+    assert hits and sqlite3.connect(db).execute("SELECT count(*) FROM segments").fetchone()[0] > 0
+
+
+# -- 12. what the cache holds is checked before it is trusted -------------------------------------------
+def test_a_truncated_cached_jingle_is_made_again(tmp_path):
+    ff = FFmpeg.discover()
+    src = ROOT / "jingles" / sorted(p.name for p in (ROOT / "jingles").iterdir())[0]
+    made = prepare(src, tmp_path, ff, channels=2, sample_rate=44100)
+    assert whole_wav(made, 2, 44100)
+    data = made.read_bytes()
+    made.write_bytes(data[: len(data) // 3])  # a full disk cut it short
+    assert not whole_wav(made, 2, 44100)
+    again = prepare(src, tmp_path, ff, channels=2, sample_rate=44100)
+    assert whole_wav(again, 2, 44100) and again.read_bytes() == data
+    with wave.open(str(again)) as w:
+        assert w.getnframes() > 0
+
+
+# -- 13. status before any build -------------------------------------------------------------------------
+@pytest.mark.parametrize("state", [None, "", "{", '{"version": 1, "episodes": {"ep-001-pensions": 3}}'])
+def test_status_on_a_never_built_or_damaged_state(sample_show, state):
+    if state is not None:
+        (sample_show / ".media-tool").mkdir()
+        (sample_show / ".media-tool" / "state.json").write_text(state)
+    p = cli("status", "--show", str(sample_show), "--json")
+    _no_traceback(p)
+    assert p.returncode == 0, p.stderr
+    rows = json.loads(p.stdout)
+    assert {r["slug"] for r in rows} == {"ep-001-pensions", EP2, "ep-003-long-term-care"}
+    assert all(s["status"] in ("new", "stale") for r in rows for s in r["stages"].values())
+
+
+# -- 14. a pasted document as a query ---------------------------------------------------------------------
+def test_a_long_query_is_cut_with_a_note(built_show):
+    p = cli("search", "pension " * 2500, "--show", str(built_show), "--json")
+    _no_traceback(p)
+    assert p.returncode == 0 and "characters long" in p.stderr
+
+
+# -- 15. WebVTT entities and SRT formatting --------------------------------------------------------------
+def test_webvtt_entities_and_srt_tags_are_text_not_markup():
+    t = Transcript("en", (Segment(0, 1, "R&D <costs> & more", "Ann"),))
+    vtt = to_vtt(t)
+    assert "R&amp;D &lt;costs&gt; &amp; more" in vtt and "&amp;amp;" not in vtt
+    assert read_vtt(vtt, "en").segments[0].text == "R&D <costs> & more"
+    srt = "1\n00:00:00,000 --> 00:00:01,000\n<i>Sick</i> <b>pay</b> {\\an8}<font color=\"#fff\">rose</font>\n"
+    assert read_srt(srt, "en").segments[0].text == "Sick pay rose"
+
+
+# -- 16. slugs that would break file systems ----------------------------------------------------------------
+@pytest.mark.parametrize("slug", ["a" * 300, "b" * 235, "con", "nul", "lpt1"])
+def test_slugs_that_cannot_name_files_are_refused_in_one_line(sample_show, slug):
+    assert slug_problem(slug)
+    p = cli("new", slug, "--show", str(sample_show))
+    _no_traceback(p)
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1
+    assert not (sample_show / "episodes" / slug[:200]).exists()
+
+
+# -- 17. the tests copy only the show's inputs --------------------------------------------------------------
+def test_copying_the_repository_copies_only_its_show(tmp_path):
+    made = copy_show(ROOT, tmp_path / "show")
+    names = {p.name for p in made.iterdir()}
+    assert names <= {"podcast.toml", "cover.jpg", "glossary.csv", "episodes", "jingles", "transcripts"}
+    assert not any(p.name.startswith(".") for p in made.rglob("*") if p.is_dir())
+    assert sum(p.stat().st_size for p in made.rglob("*") if p.is_file()) < 50e6
