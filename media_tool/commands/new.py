@@ -93,7 +93,8 @@ def create(show: Show, slug: str, *, title: str | None = None, title_zh: str | N
            link: bool = False) -> list[Path]:
     """Make episodes/SLUG/ (episode.toml, notes.md, notes.zh.md, the recording); returns the files made."""
     if why := slug_problem(slug):
-        raise UsageError(f"an episode name is {why}" if why.startswith("lower") else f"episode name: {why}",
+        raise UsageError("an episode name is " + why.removeprefix("must be ") if why.startswith("must be lower")
+                         else f"episode name: {why}",
                          slug[:SLUG_MAX + 20] + ("..." if len(slug) > SLUG_MAX + 20 else ""))
     if language not in LANGUAGES:
         raise UsageError(f"--language: expected one of {', '.join(LANGUAGES)}, got {language!r}")

@@ -51,10 +51,10 @@ RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])$")
 def slug_problem(slug: str) -> str | None:
     """Why `slug` cannot name an episode, or None."""
     if not SLUG.match(slug):
-        return ("lower-case letters, digits and '-', starting with a letter or digit (it names the "
+        return ("must be lower-case letters, digits and '-', starting with a letter or digit (it names the "
                 "published files)")
     if len(slug) > SLUG_MAX:
-        return f"at most {SLUG_MAX} characters (it names the published files), got {len(slug)}"
+        return f"must be at most {SLUG_MAX} characters (it names the published files), got {len(slug)}"
     if RESERVED.match(slug):
         return f"{slug!r} is a name Windows reserves for a device: choose another"
     return None
@@ -334,7 +334,7 @@ def load_episode(show: Show, slug: str) -> EpisodeConfig:
     d = show.root / "episodes" / slug
     display = f"episodes/{slug}/episode.toml"
     if why := slug_problem(slug):
-        raise ConfigError(f"folder name: {why}", f"episodes/{slug[:SLUG_MAX + 20]}")
+        raise ConfigError(f"folder name {why}", f"episodes/{slug[:SLUG_MAX + 20]}")
     if not inside(show.root, d):
         raise ConfigError("a link to a folder outside the show folder: nothing from outside is published",
                           f"episodes/{slug}")
