@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -86,8 +87,15 @@ class ChatTranslator:
         req = urllib.request.Request(url, data=body, method="POST", headers={
             "Content-Type": "application/json", **({"Authorization": f"Bearer {self.key}"} if self.key else {})})
         try:
+            deadline = time.monotonic() + self.settings.timeout_s  # for the whole answer, not each byte
             with _OPENER.open(req, timeout=self.settings.timeout_s) as resp:
-                answer = json.load(resp)
+                body = b""
+                while chunk := resp.read1(1 << 16):
+                    body += chunk
+                    if time.monotonic() > deadline or len(body) > 32 << 20:
+                        raise TranslationError(f"translation endpoint {url} took longer than "
+                                               f"{self.settings.timeout_s:g} s to answer (or answered too much)")
+            answer = json.loads(body)
         except urllib.error.HTTPError as exc:
             raise TranslationError(f"translation endpoint {url} answered HTTP {exc.code}") from exc
         except (urllib.error.URLError, OSError, TimeoutError) as exc:

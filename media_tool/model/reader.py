@@ -12,7 +12,9 @@ from pathlib import Path
 from media_tool.errors import ConfigError
 from media_tool.model.language import LANGUAGES
 
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+"""Control characters, and the invisible ones that reorder or hide text (U+202E turns a title around
+in a podcast app; a zero-width space splits a word search cannot find): never in a published field."""
 """Characters XML cannot carry or a terminal would act on; tab and newlines are text."""
 
 def control_char(text: str) -> str | None:

@@ -191,12 +191,14 @@ def _episode(show: Show, ep: Episode, languages: list[str], main_guid: str, out:
 
 def _transcripts(show: Show, ep: Episode, out_plan: SitePlan) -> list[tuple[str, str, str]]:
     """The episode's transcript files for feed/transcripts/<slug>/; (url, type, language) of each
-    per-language file, in a fixed order (the bilingual pair files are copied but not listed)."""
+    per-language file, in a fixed order (the bilingual pair files are copied but not listed). A
+    language with no words (silence, music) gets no transcript: apps would show an empty one."""
     out = []
     names = [(file_name(ep.slug, lg, ext), mime, lg) for lg in LANGUAGES for ext, mime in TRANSCRIPT_TYPES.items()]
     names += [(file_name(ep.slug, "zh-en", ext), None, None) for ext in ("srt", "vtt")]
+    said = {lg for lg, t in ep.transcripts.items() if any(s.text.strip() for s in t.segments)}
     for name, mime, lg in names:
-        if name in ep.transcript_files:
+        if name in ep.transcript_files and (lg in said if lg else bool(said)):  # nothing said: no empty files listed
             out_plan.copies.append((show.root / ep.transcript_files[name], f"transcripts/{ep.slug}/{name}"))
             if mime:
                 out.append((f"{show.base_url}/transcripts/{ep.slug}/{name}", mime, lg))

@@ -262,3 +262,65 @@ def test_copying_the_repository_copies_only_its_show(tmp_path):
     assert names <= {"podcast.toml", "cover.jpg", "glossary.csv", "episodes", "jingles", "transcripts"}
     assert not any(p.name.startswith(".") for p in made.rglob("*") if p.is_dir())
     assert sum(p.stat().st_size for p in made.rglob("*") if p.is_file()) < 50e6
+
+
+# -- weaknesses ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("char", ["\u202e", "\u200b", "\ufeff", "\u2066"])
+def test_invisible_and_reordering_characters_in_a_title_are_refused(sample_show, char):
+    toml = sample_show / "episodes" / "ep-001-pensions" / "episode.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('en = "Pensions for everyone"',
+                                                             f'en = "Pensions{char} for everyone"', 1), encoding="utf-8")
+    p = cli("check", "--show", str(sample_show))
+    _no_traceback(p)
+    assert p.returncode == 1 and f"U+{ord(char):04X}" in p.stdout
+
+
+def test_a_translator_that_answers_byte_by_byte_meets_a_deadline():
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from media_tool.engines.translators import ChatTranslator
+    from media_tool.errors import TranslationError
+    from media_tool.model.settings import TranslationSettings
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.end_headers()
+            for b in b'{"choices": [{"message": {"content": "[\\"x\\"]"}}]}':
+                self.wfile.write(bytes([b]))
+                self.wfile.flush()
+                time.sleep(0.2)
+
+        def log_message(self, *a):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = TranslationSettings(engine="openai", url=f"http://127.0.0.1:{server.server_port}/v1", model="m",
+                                       timeout_s=2)
+        t0 = time.monotonic()
+        with pytest.raises(TranslationError, match="longer than 2 s"):
+            ChatTranslator(settings, "en", "zh").translate(["one"])
+        assert time.monotonic() - t0 < 20  # it gave up; a byte at a time would take 10 s more
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.slow
+def test_an_episode_with_no_words_lists_no_empty_transcripts(built_show, tmp_path):
+    tone = tmp_path / "music.flac"
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=330:duration=6", "-af", "volume=-12dB", str(tone))
+    assert cli("new", "ep-009-music", "--show", str(built_show), "--title", "Music only", "--title-zh", "音乐",
+               "--recording", str(tone)).returncode == 0
+    code, report = build_json(built_show)
+    assert code == 0, report
+    xml = (built_show / "feed" / "feed.xml").read_text(encoding="utf-8")
+    item = xml[xml.index("Music only"):]
+    item = item[:item.index("</item>")]
+    assert "podcast:transcript" not in item and "ep-009-music.en.srt" not in item
+    assert "ep-001-pensions.en.srt" in xml  # the others keep theirs
