@@ -12,8 +12,9 @@ import argparse
 import datetime as dt
 import time
 
+from media_tool.model.identity import item_guid, podcast_guid
 from media_tool.site.feed import Channel, Item, Media, render
-from media_tool.text.notes import item_guid, notes_html, podcast_guid
+from media_tool.text.notes import notes_html
 
 
 def main() -> int:

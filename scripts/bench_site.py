@@ -17,11 +17,12 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+from media_tool.model.identity import item_guid, podcast_guid
 from media_tool.model.show import Chapter
 from media_tool.site import pages as site
 from media_tool.site.feed import Channel, Item, Media, render
 from media_tool.store.files import write_if_changed
-from media_tool.text.notes import item_guid, notes_html, podcast_guid
+from media_tool.text.notes import notes_html
 from media_tool.text.transcripts import Segment, Transcript
 
 EN = ["Pensions protect people in old age.", "Coverage matters most for informal workers.",

@@ -16,6 +16,7 @@ from lxml import etree
 from media_tool.errors import ConfigError
 from media_tool.model import taxonomy
 from media_tool.model.reader import parse_timestamp
+from media_tool.model.identity import load as load_identity
 from media_tool.model.show import Show, episode_slugs, load_episode
 from media_tool.site.feed import ITUNES_NS, PODCAST_NS
 from media_tool.store.state import BuildState
@@ -85,6 +86,11 @@ def show_problems(show: Show) -> list[Problem]:
         out.append(Problem("podcast.toml", "error", "cover: missing (Apple requires artwork)", "cover"))
     if not show.categories:
         out.append(Problem("podcast.toml", "error", "categories: at least one is required", "categories"))
+    if not show.guid:
+        kept = load_identity(show, None).guid
+        out.append(Problem("podcast.toml", "warning", f"guid: not set, so the show's podcast:guid is kept only in "
+                           f"feed/; add guid = \"{kept}\" so that moving base_url without feed/ keeps every "
+                           "subscriber", "guid"))
     out += [_warning(w) for w in show.warnings]
     numbers: dict[tuple, str] = {}
     for slug in episode_slugs(show):

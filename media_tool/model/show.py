@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -138,6 +139,8 @@ class Show:
     glossary: Glossary = Glossary()
     people: tuple[Person, ...] = ()  # recurring people, declared once (their voice samples)
     warnings: tuple[str, ...] = ()
+    guid: str | None = None
+    """podcast:guid pinned in podcast.toml (else kept from what was published: model/identity)."""
 
     @property
     def transcripts_dir(self) -> Path:
@@ -256,6 +259,12 @@ def load_show(root: Path | str) -> Show:
     categories = r.string_list("categories")
     explicit = r.boolean("explicit", default=False)
     locked = r.boolean("locked", default=True)  # podcast:locked: other platforms may not import the feed
+    guid = r.string("guid")
+    if guid:
+        try:
+            guid = str(uuid.UUID(guid))
+        except ValueError:
+            r.bad("guid", f"expected a UUID (podcast:guid, kept forever), got {shown(guid)}")
     audio = AudioSettings().with_overrides(_audio(r, r.table_of("audio"), root))
     tr_table = r.table_of("transcription")
     tr = r.sub("transcription", tr_table)
@@ -311,7 +320,7 @@ def load_show(root: Path | str) -> Show:
                 base_url=base_url.rstrip("/"), cover=cover, categories=categories,
                 explicit=bool(explicit), locked=bool(locked), audio=audio, transcription=transcription,
                 translation=translation, search=search, publish=publish, glossary=terms, people=regulars,
-                warnings=tuple(r.warnings))
+                warnings=tuple(r.warnings), guid=guid or None)
 
 
 def _loopback(url: str) -> bool:

@@ -141,6 +141,9 @@ def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int = 
             state.forget(set(slugs))
         ctx = Context(show=show, ff=ff, state=state, force=force)
         warnings = list(show.warnings)
+        identity = ctx.identity()
+        if not only:
+            warnings += identity.notices
 
         def one(slug: str) -> EpisodeReport:
             report = _build_episode(ctx, slug, emit, warnings)
@@ -157,8 +160,9 @@ def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int = 
             failed = {r.slug: r.error for r in reports if r.failed}
             try:
                 done = SITE.run(show, built, now=dt.datetime.now(dt.timezone.utc), force=force, failed=failed,
-                                   kept=state.published)
+                                   kept=state.published, identity=identity)
                 state.published = done.records
+                state.show = identity.record(show.base_url)
                 report.feeds = [show.rel(f) for f in done.feeds]
                 report.kept, report.scheduled = done.kept, done.notices
             except MediaToolError as exc:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from media_tool.errors import PublishError
+from media_tool.model.identity import Identity, resolve
 from media_tool.model.language import LANGUAGES, feed_languages, other_language
 from media_tool.model.show import Show
 from media_tool.site import pages as site
@@ -54,10 +55,12 @@ def absolute(base: str, link: str | None) -> str | None:
 
 
 def collect(show: Show, episodes: list[Episode], *, now: dt.datetime, force: bool = False,
-            failed: dict[str, str] | None = None, kept: dict[str, dict] | None = None) -> SitePlan:
+            failed: dict[str, str] | None = None, kept: dict[str, dict] | None = None,
+            identity: Identity | None = None) -> SitePlan:
     """Everything feed/ will hold, as values: the `episodes` that built, and for the slugs in `failed`
-    (slug -> why) what `kept` (the records of the last build) says they published. Pure: reads and
-    writes no file but the site's templates."""
+    (slug -> why) what `kept` (the records of the last build) says they published; feed names and
+    guids from `identity` (what was published before; derived when None). Pure: reads and writes
+    no file but the site's templates."""
     base = show.base_url
     if not base.startswith("https://"):
         raise PublishError(f"base_url: {base} is not https; Apple Podcasts and most apps refuse such feeds, "
@@ -70,7 +73,7 @@ def collect(show: Show, episodes: list[Episode], *, now: dt.datetime, force: boo
         out.copies.append((cover, f"cover{cover.suffix.lower()}"))
         image = f"{base}/cover{cover.suffix.lower()}"
     languages = feed_languages(show)
-    main_guid = notes.podcast_guid(f"{base}/feed.xml")  # item guids hang off the main feed's, forever
+    ident = identity or resolve(show, {}, None)
     per_lang: dict[str, list[Item]] = {lg: [] for lg in languages}
     pages: list[site.SiteEpisode] = []
     for ep in sorted(episodes, key=lambda e: e.slug):
@@ -80,7 +83,7 @@ def collect(show: Show, episodes: list[Episode], *, now: dt.datetime, force: boo
             out.notices.append(f"episodes/{ep.slug}: scheduled for {ep.config.date.date()}, held back from the "
                                f"feed until then (--force publishes it now)")
             continue
-        items = _episode(show, ep, languages, main_guid, out)
+        items = _episode(show, ep, languages, ident, out)
         pages.append(_page(ep, items))
         previous = kept.get(ep.slug, {})
         record_items = {lg: it.to_dict() for lg, it in items.items()}
@@ -100,11 +103,10 @@ def collect(show: Show, episodes: list[Episode], *, now: dt.datetime, force: boo
                 per_lang[lg].append(Item.from_dict(item))
     feeds: list[tuple[str, str]] = []
     for lg in languages:
-        suffix = "" if lg == show.language else f".{lg}"
         videos = tuple(v for v in map(as_video, per_lang[lg]) if v is not None)
         # The audio feed, and (where there is video) a video feed whose enclosures are the MP4s.
-        for name, items, medium in ((f"feed{suffix}.xml", tuple(per_lang[lg]), "podcast"),
-                                    (f"feed.video{suffix}.xml", videos, "video")):
+        for name, items, medium in ((ident.feed_name(lg), tuple(per_lang[lg]), "podcast"),
+                                    (ident.feed_name(lg, "video"), videos, "video")):
             if medium == "video" and not items:
                 continue
             feed_url = f"{base}/{name}"
@@ -113,7 +115,8 @@ def collect(show: Show, episodes: list[Episode], *, now: dt.datetime, force: boo
                               link=base, feed_url=feed_url, language=LANG_CODES.get(lg, lg),
                               author=show.author, owner_name=show.owner_name, owner_email=show.owner_email,
                               image=image, categories=show.categories, explicit=show.explicit, locked=show.locked,
-                              guid=notes.podcast_guid(feed_url), items=items, medium=medium)
+                              guid=ident.feed_guid(name), items=items, medium=medium,
+                              new_feed_url=feed_url if ident.moved_from else None)
             out.feeds[name] = render(channel)
             feeds.append((name, site.feed_label(medium, lg)))
     other = next((lg for lg in languages if lg != show.language), None)
@@ -137,7 +140,7 @@ def _page(ep: Episode, items: dict[str, Item]) -> site.SiteEpisode:
                             clips=tuple((Path(rel).name, a, b) for rel, (a, b) in zip(ep.clips, spans)),
                             subtitled=Path(ep.captioned).name if ep.captioned else None)
 
-def _episode(show: Show, ep: Episode, languages: list[str], main_guid: str, out: SitePlan) -> dict[str, Item]:
+def _episode(show: Show, ep: Episode, languages: list[str], ident: Identity, out: SitePlan) -> dict[str, Item]:
     """One built episode's files for feed/ (into `out`) and its item in each language."""
     base, cfg = show.base_url, ep.config
     audio = cfg.audio(show)
@@ -176,7 +179,7 @@ def _episode(show: Show, ep: Episode, languages: list[str], main_guid: str, out:
         html = notes.episode_notes(cfg.notes, lg)
         title = notes.localized(cfg.title, lg)
         items[lg] = Item(
-            slug=ep.slug, guid=notes.item_guid(main_guid, ep.slug), title=title, date=cfg.date,
+            slug=ep.slug, guid=ident.item_guid(ep.slug), title=title, date=cfg.date,
             duration=int(round(ep.loudness.output_seconds)), media=tuple(media),
             summary=notes.summary(notes.plain(html) or title),
             html=html + notes.extras_html(chapters, cfg.people, lg, transcripts), number=cfg.number,

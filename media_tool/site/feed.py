@@ -112,6 +112,7 @@ class Channel:
     guid: str
     items: tuple[Item, ...] = field(default_factory=tuple)
     medium: str = "podcast"  # podcast:medium; "video" for the video feed
+    new_feed_url: str | None = None  # itunes:new-feed-url, once the feed has moved
 
 
 class PodcastIndexExtension(BaseExtension):
@@ -204,6 +205,8 @@ def render(channel: Channel) -> bytes:
     if channel.image:
         fg.image(url=channel.image, title=channel.title, link=channel.link)
         fg.podcast.itunes_image(channel.image)
+    if channel.new_feed_url:
+        fg.podcast.itunes_new_feed_url(channel.new_feed_url)
     if channel.categories:
         fg.podcast.itunes_category([{"cat": c} for c in channel.categories])
     fg.podcastindex.set(guid=channel.guid, locked=channel.locked, owner_email=channel.owner_email,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from media_tool.errors import disk_error
+from media_tool.model.identity import Identity
 from media_tool.model.show import Show
 from media_tool.site.collect import SitePlan, collect
 from media_tool.stages.episode import Episode
@@ -82,8 +83,9 @@ class SiteStep:
     name = "site"
 
     def run(self, show: Show, episodes: list[Episode], *, now: dt.datetime, force: bool = False,
-            failed: dict[str, str] | None = None, kept: dict[str, dict] | None = None) -> Written:
-        """Collect feed/ as values, then write it; see `collect` for what `failed` and `kept` mean."""
-        plan = collect(show, episodes, now=now, force=force, failed=failed, kept=kept)
+            failed: dict[str, str] | None = None, kept: dict[str, dict] | None = None,
+            identity: Identity | None = None) -> Written:
+        """Collect feed/ as values, then write it; see `collect` for what the arguments mean."""
+        plan = collect(show, episodes, now=now, force=force, failed=failed, kept=kept, identity=identity)
         feeds = write(show, plan)
         return Written(feeds=feeds, notices=plan.notices, kept=plan.kept, records=plan.records)

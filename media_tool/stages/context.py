@@ -14,6 +14,8 @@ from media_tool.engines.translation import Cache
 from media_tool.engines.translators import LocalTranslator, machine_translator
 from media_tool.engines.whisper import load_engine
 from media_tool.media.ffmpeg import FFmpeg
+from media_tool.model.identity import Identity
+from media_tool.model.identity import load as load_identity
 from media_tool.model.show import Show
 from media_tool.search import Index, open_index
 from media_tool.store.state import BuildState
@@ -39,6 +41,14 @@ class Context:
     _index: object = None
     _local: object = None
     _cache: object = None
+    _identity: object = None
+
+    def identity(self) -> Identity:
+        """The show's guids and feed names as published before (model/identity), read once per build."""
+        with self._open_lock:
+            if self._identity is None:
+                self._identity = load_identity(self.show, self.state.show)
+            return self._identity
 
     def engine(self):
         """The show's Whisper engine, loaded once per build (models are large)."""

@@ -220,7 +220,7 @@ class TagStage:
         text = notes.plain(notes.episode_notes(cfg.notes, lang))
         spoken = ep.transcripts.get(cfg.language)
         duration = ep.loudness.output_seconds if ep.loudness else 0.0
-        guid = notes.item_guid(notes.podcast_guid(f"{show.base_url}/feed.xml"), ep.slug)
+        guid = ctx.identity().item_guid(ep.slug)
         chapters = notes.published_chapters(cfg.chapters, ep.loudness.timeline_offset if ep.loudness else 0.0)
         late = [i for i, c in enumerate(chapters) if c.start >= duration]
         if late:

@@ -31,6 +31,8 @@ class BuildState:
         published = data.get("published") if isinstance(data.get("published"), dict) else {}
         self.published: dict[str, dict] = {k: v for k, v in published.items() if isinstance(v, dict)}
         """slug -> what the publish step last put in the feeds for it (kept while the episode fails)."""
+        self.show: dict = data.get("show") if isinstance(data.get("show"), dict) else {}
+        """The show's identity as last published (model/identity), for when feed/ is gone."""
         self._lock = threading.Lock()
 
     @classmethod
@@ -66,5 +68,5 @@ class BuildState:
     def save(self) -> None:
         with self._lock:
             data = {"version": VERSION, "episodes": self.episodes, "hashes": self.hashes.entries,
-                    "published": self.published}
+                    "published": self.published, "show": self.show}
             write_json(self.path, data)

@@ -1,4 +1,4 @@
-"""An episode's words as listeners read them: localized text, notes HTML, summaries and guids.
+"""An episode's words as listeners read them: localized text, notes HTML, and summaries.
 
 One place for what the tag stage (ID3/MP4 descriptions) and the publish step (feeds) both
 say about an episode, so a file's tags and its feed item never disagree.
@@ -7,14 +7,11 @@ say about an episode, so a file's tags and its feed item never disagree.
 from __future__ import annotations
 
 import html
-import uuid
 from dataclasses import replace
 
 DESCRIPTION_LIMIT = 4000  # bytes: Apple truncates longer item descriptions
 ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "a", "ul", "ol", "li", "blockquote", "code", "pre",
                 "h2", "h3", "h4"}
-PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
-"""The namespace the Podcasting 2.0 spec fixes for podcast:guid."""
 
 
 def localized(text: dict[str, str], lang: str) -> str:
@@ -56,17 +53,6 @@ def summary(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
         if at > len(cut) // 2:
             return cut[: at + 1].rstrip() + ("" if marks != " " else "…")
     return cut + "…"
-
-
-def podcast_guid(feed_url: str) -> str:
-    """podcast:guid: UUIDv5 of the feed URL without its scheme, in the namespace the spec fixes."""
-    base = feed_url.split("://", 1)[-1].rstrip("/")
-    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, base))
-
-
-def item_guid(show_guid: str, slug: str) -> str:
-    """Stable forever for one episode folder, and never the same for two."""
-    return str(uuid.uuid5(uuid.UUID(show_guid), slug))
 
 
 def clock(seconds: float) -> str:

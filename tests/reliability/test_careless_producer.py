@@ -324,3 +324,70 @@ def test_an_episode_with_no_words_lists_no_empty_transcripts(built_show, tmp_pat
     item = item[:item.index("</item>")]
     assert "podcast:transcript" not in item and "ep-009-music.en.srt" not in item
     assert "ep-001-pensions.en.srt" in xml  # the others keep theirs
+
+
+# -- 7. moving the site keeps the show's and every episode's identity --------------------------------
+def _channel(path):
+    from lxml import etree
+    ns = {"podcast": "https://podcastindex.org/namespace/1.0", "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd"}
+    ch = etree.parse(str(path)).find("channel")
+    return {"guid": ch.findtext("podcast:guid", namespaces=ns), "language": ch.findtext("language"),
+            "items": sorted(i.findtext("guid") for i in ch.iter("item")),
+            "new": ch.findtext("itunes:new-feed-url", namespaces=ns),
+            "enclosures": [e.get("url") for e in ch.iter("enclosure")]}
+
+
+def _set_toml(show, old, new):
+    toml = show / "podcast.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert old in text
+    toml.write_text(text.replace(old, new), encoding="utf-8")
+
+
+@pytest.mark.parametrize("pinned", [True, False])
+def test_moving_base_url_keeps_every_guid_and_says_where_the_feed_went(built_show, pinned):
+    feeds = sorted(p.name for p in (built_show / "feed").glob("feed*.xml"))
+    before = {name: _channel(built_show / "feed" / name) for name in feeds}
+    if not pinned:  # the guid is then kept from what feed/ published
+        _set_toml(built_show, 'guid = "375e050f-7f52-5e9b-9cfc-9414515d1a5b"', "")
+    _set_toml(built_show, 'base_url = "https://podcast.example.org"', 'base_url = "https://cast.example.net/show"')
+    code, report = build_json(built_show)
+    assert code == 0, report
+    assert any("moved from https://podcast.example.org to https://cast.example.net/show" in w
+               for w in report["warnings"]), report["warnings"]
+    for name in feeds:
+        after = _channel(built_show / "feed" / name)
+        assert (after["guid"], after["items"]) == (before[name]["guid"], before[name]["items"]), name
+        assert after["new"] == f"https://cast.example.net/show/{name}"
+        assert all(u.startswith("https://cast.example.net/show/") for u in after["enclosures"])
+    from mutagen.id3 import ID3
+    tgid = str(ID3(built_show / "feed" / "media" / "ep-001-pensions.mp3").getall("TGID")[0])
+    assert tgid in before["feed.xml"]["items"]
+    # the next build (feed/ now at the new address) still says where the feed went, and keeps the guids
+    shutil.rmtree(built_show / "feed")
+    code, report = build_json(built_show)
+    assert code == 0, report
+    again = _channel(built_show / "feed" / "feed.xml")
+    assert (again["guid"], again["items"], again["new"]) == (
+        before["feed.xml"]["guid"], before["feed.xml"]["items"], "https://cast.example.net/show/feed.xml")
+
+
+# -- 8. changing the show's language changes no subscriber's feed language ----------------------------
+def test_changing_the_shows_language_keeps_each_feed_in_its_language(built_show):
+    before = {p.name: _channel(p) for p in (built_show / "feed").glob("feed*.xml")}
+    _set_toml(built_show, 'language = "en"', 'language = "zh"')
+    code, report = build_json(built_show)
+    assert code == 0, report
+    assert any("feed.xml stays in English" in w for w in report["warnings"]), report["warnings"]
+    after = {p.name: _channel(p) for p in (built_show / "feed").glob("feed*.xml")}
+    assert sorted(after) == sorted(before)  # no feed.en.xml appears, no feed.zh.xml goes stale
+    for name in before:
+        assert (after[name]["language"], after[name]["guid"], after[name]["items"]) == (
+            before[name]["language"], before[name]["guid"], before[name]["items"]), name
+    home = (built_show / "feed" / "index.html").read_text(encoding="utf-8")
+    assert "社会保障对话" in home
+    p = cli("check", "--show", str(built_show))
+    _no_traceback(p)
+    assert p.returncode == 0, p.stdout + p.stderr
+    code, report = build_json(built_show)  # said once
+    assert not any("feed.xml stays" in w for w in report["warnings"])
