@@ -166,3 +166,59 @@ def test_chromium_seeks_audio_served_with_ranges(running):
         assert seekable > duration * 0.9
     finally:
         driver.quit()
+
+
+def test_two_hundred_concurrent_mixed_requests_are_all_answered(running, built_show):
+    """Searches (words and meaning, each a little different), pages and media ranges at once: every one
+    answered, none lost to the listen backlog or a lock (scripts/bench_serve.py times the same mix)."""
+    import http.client
+    import random
+
+    host, port = running.removeprefix("http://").split(":")
+    size = (built_show / "feed" / "media" / "ep-001-pensions.mp3").stat().st_size
+    rnd = random.Random(7)
+    asks = []
+    for i in range(200):
+        if i % 4 < 2:
+            q = rnd.choice(["pension", "养老金", "money after losing a job", "病假", "xkcdq"]) + f" {i}"
+            asks.append((f"/_search/api?q={urllib.parse.quote(q)}", {}, 200))
+        elif i % 4 == 2:
+            asks.append((rnd.choice(["/", "/episodes/ep-001-pensions/", "/feed.xml"]), {}, 200))
+        else:
+            a = rnd.randrange(0, size - 4096)
+            asks.append(("/media/ep-001-pensions.mp3", {"Range": f"bytes={a}-{a + 4095}"}, 206))
+    start = threading.Barrier(len(asks))
+
+    def one(ask):
+        path, headers, want = ask
+        start.wait()
+        conn = http.client.HTTPConnection(host, int(port), timeout=60)
+        try:
+            conn.request("GET", path, headers=headers)
+            r = conn.getresponse()
+            body = r.read()
+            return r.status == want and (want != 206 or len(body) == 4096), (r.status, path)
+        except OSError as exc:
+            return False, (repr(exc), path)
+        finally:
+            conn.close()
+
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(len(asks)) as pool:
+        results = list(pool.map(one, asks))
+    assert all(ok for ok, _ in results), [why for ok, why in results if not ok][:5]
+
+
+def test_a_player_closing_a_stream_prints_no_traceback(running, capfd):
+    import struct
+
+    host, port = running.removeprefix("http://").split(":")
+    for _ in range(3):
+        s = socket.create_connection((host, int(port)), timeout=10)
+        s.sendall(b"GET /media/ep-001-pensions.mp3 HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.recv(1024)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset, as a player does
+        s.close()
+    assert get(running + "/feed.xml")[0] == 200  # still serving
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "ConnectionResetError" not in err, err

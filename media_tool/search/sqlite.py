@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,14 +53,30 @@ class SQLiteIndex:
         self.rebuilt: str | None = None  # why the index was made again, for the build to say once
         self.ann_path = path.with_name(path.name + ".usearch")
         self._ann = None
+        self._ann_lock = threading.Lock()
         self.readonly = readonly
+        self._readers = threading.local()  # read-only: one connection per thread, so searches run side by side
+        self._opened: list[sqlite3.Connection] = []
         if readonly:
-            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            self._db = self._reader()
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             with _as_os_errors(path):
-                self.db = sqlite3.connect(path, check_same_thread=False)
+                self._db = sqlite3.connect(path, check_same_thread=False)
                 self._create()
+
+    def _reader(self) -> sqlite3.Connection:
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        self._readers.db = db
+        self._opened.append(db)
+        return db
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection for this thread: the one writer, or (read-only) this thread's own reader."""
+        if not self.readonly:
+            return self._db
+        return getattr(self._readers, "db", None) or self._reader()
 
     def _create(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -137,14 +154,16 @@ class SQLiteIndex:
         from them (the file is saved once per build, by `flush`; one left stale by a crash is rebuilt)."""
         from media_tool.search.semantic import Ann
 
-        if self._ann is None:
-            self._ann = Ann(self.ann_path, save=not self.readonly)
-            current = self._meta("vectors") == self._meta("graph")
-            count = self.db.execute("SELECT count(*) FROM segments WHERE vec IS NOT NULL").fetchone()[0]
-            self._ann.sync(count if current else -1, lambda: tuple(map(list, zip(*self.db.execute(
-                "SELECT id, vec FROM segments WHERE vec IS NOT NULL")))) or ([], []))
-            self._saved()
-        return self._ann
+        with self._ann_lock:
+            if self._ann is None:
+                ann = Ann(self.ann_path, save=not self.readonly)
+                current = self._meta("vectors") == self._meta("graph")
+                count = self.db.execute("SELECT count(*) FROM segments WHERE vec IS NOT NULL").fetchone()[0]
+                ann.sync(count if current else -1, lambda: tuple(map(list, zip(*self.db.execute(
+                    "SELECT id, vec FROM segments WHERE vec IS NOT NULL")))) or ([], []))
+                self._ann = ann
+                self._saved()
+            return self._ann
 
     def _saved(self) -> None:
         if not self.readonly and self._ann is not None and self._ann.clean:
@@ -234,4 +253,5 @@ class SQLiteIndex:
 
     def close(self) -> None:
         self.flush()
-        self.db.close()
+        for db in [self._db, *self._opened]:
+            db.close()

@@ -1,0 +1,96 @@
+"""`serve` under load: N concurrent mixed requests (searches by words and meaning, pages, media
+ranges) against a built show on 127.0.0.1; prints the latency median, p95 and max, and failures.
+
+Usage: python scripts/bench_serve.py SHOW [--clients 200]. Target: all answered, p95 under 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import random
+import statistics
+import sys
+import threading
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from media_tool.commands.serve import server
+from media_tool.model.show import load_show
+from media_tool.search import open_index
+
+QUERIES = ["pension", "sick leave", "养老金", "失业保险", "money after losing a job", "who pays for care",
+           "xkcdq", "coverage of informal workers", "病假工资", "long-term care insurance"]
+
+
+def requests(n: int, size: int, seed: int = 1) -> list[tuple[str, dict]]:
+    """A mix like a staff page in use: half searches (each query a little different), pages, media ranges."""
+    rnd = random.Random(seed)
+    out = []
+    for i in range(n):
+        kind = i % 4
+        if kind in (0, 1):
+            q = f"{rnd.choice(QUERIES)} {rnd.choice(['', 'rules', '规定', 'China', str(i)])}".strip()
+            out.append((f"/_search/api?q={urllib.parse.quote(q)}", {}))
+        elif kind == 2:
+            out.append((rnd.choice(["/", "/episodes/ep-001-pensions/", "/feed.xml", "/_search"]), {}))
+        else:
+            a = rnd.randrange(0, max(1, size - 65536))
+            out.append(("/media/ep-001-pensions.mp3", {"Range": f"bytes={a}-{a + 65535}"}))
+    return out
+
+
+def one(port: int, path: str, headers: dict) -> tuple[float, int]:
+    t = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        conn.request("GET", path, headers=headers)
+        r = conn.getresponse()
+        r.read()
+        return time.perf_counter() - t, r.status
+    except OSError:
+        return time.perf_counter() - t, 0
+    finally:
+        conn.close()
+
+
+def run(show_dir: Path, clients: int) -> dict:
+    show = load_show(show_dir)
+    index = open_index(show, readonly=True)
+    srv = server(show.feed_dir, index, port=0, glossary=[(t.zh, t.en) for t in show.glossary.terms])
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    port = srv.server_address[1]
+    one(port, "/_search/api?q=warm", {})  # the embedding model loads once
+    reqs = requests(clients, (show.feed_dir / "media" / "ep-001-pensions.mp3").stat().st_size)
+    start = threading.Barrier(clients)
+
+    def go(r):
+        start.wait()
+        return one(port, *r)
+
+    with ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(go, reqs))
+    srv.shutdown()
+    times = sorted(t for t, _ in results)
+    bad = [(s, r[0]) for (_, s), r in zip(results, reqs) if s not in (200, 206)]
+    if bad:
+        print("failed:", bad[:5], file=sys.stderr)
+    return {"clients": clients, "median_s": statistics.median(times), "p95_s": times[int(0.95 * len(times)) - 1],
+            "max_s": times[-1], "failed": len(bad)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("show", type=Path)
+    ap.add_argument("--clients", type=int, default=200)
+    a = ap.parse_args()
+    r = run(a.show, a.clients)
+    print(f"{r['clients']} concurrent: median {r['median_s']:.3f} s, p95 {r['p95_s']:.3f} s, max {r['max_s']:.3f} s, "
+          f"{r['failed']} failed (target: 0 failed, p95 < 2 s; ratio {r['p95_s'] / 2.0:.2f} of the target)")
+    return 0 if r["failed"] == 0 and r["p95_s"] < 2.0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
