@@ -19,6 +19,7 @@ from media_tool.model.show import (
     EPISODE_TYPES,
     MEDIA_EXTENSIONS,
     SLUG_MAX,
+    TITLE_MAX,
     Show,
     episode_slugs,
     slug_problem,
@@ -98,6 +99,10 @@ def create(show: Show, slug: str, *, title: str | None = None, title_zh: str | N
                          slug[:SLUG_MAX + 20] + ("..." if len(slug) > SLUG_MAX + 20 else ""))
     if language not in LANGUAGES:
         raise UsageError(f"--language: expected one of {', '.join(LANGUAGES)}, got {language!r}")
+    for flag, text in (("--title", title), ("--title-zh", title_zh)):
+        if text and len(text.strip()) > TITLE_MAX:
+            raise UsageError(f"{flag}: {len(text.strip())} characters long; a title has at most {TITLE_MAX} "
+                             "(put the rest in the notes)")
     folder = show.root / "episodes" / slug
     if folder.exists():
         raise UsageError("already exists: nothing was changed", show.rel(folder))

@@ -147,10 +147,17 @@ class Reader:
             return None
         return float(v)
 
-    def localized(self, key: str, required: bool = False) -> dict[str, str]:
-        """A text given once (`title = "..."`) or per language (`title = {en = "...", zh = "..."}`)."""
+    def localized(self, key: str, required: bool = False, longest: int | None = None) -> dict[str, str]:
+        """A text given once (`title = "..."`) or per language (`title = {en = "...", zh = "..."}`),
+        each at most `longest` characters (a pasted document as a title costs every stage its length)."""
         v = self.get(key, required)
         if v is None:
+            return {}
+        long = [t for t in ([v] if isinstance(v, str) else v.values() if isinstance(v, dict) else [])
+                if isinstance(t, str) and longest and len(t.strip()) > longest]
+        if long:
+            self.bad(key, f"{len(long[0].strip())} characters long; a title has at most {longest} "
+                          f"(apps cut it near 60): put the rest in the notes")
             return {}
         if isinstance(v, str) and v.strip():
             return {"": v.strip()}

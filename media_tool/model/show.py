@@ -115,6 +115,10 @@ class Person:
     voice: str | None = None  # a short recording of this person alone (show-relative), to name their turns
 
 
+TITLE_MAX = 255
+"""The longest title of a show, episode, chapter or clip (RSS readers and ID3 tags keep about this)."""
+
+
 @dataclass(frozen=True)
 class Show:
     """podcast.toml, validated."""
@@ -230,7 +234,7 @@ def load_show(root: Path | str) -> Show:
     root = Path(root)
     data = load_toml(root / "podcast.toml", "podcast.toml")
     r = Reader("podcast.toml", data)
-    title = r.localized("title", required=True)
+    title = r.localized("title", required=True, longest=TITLE_MAX)
     description = r.localized("description", required=True)
     author = r.string("author", required=True) or ""
     owner = r.table_of("owner")
@@ -349,7 +353,7 @@ def load_episode(show: Show, slug: str) -> EpisodeConfig:
                           f"episodes/{slug}")
     data = load_toml(d / "episode.toml", display)
     r = Reader(display, data)
-    title = r.localized("title", required=True)
+    title = r.localized("title", required=True, longest=TITLE_MAX)
     number = r.positive_int("number")
     season = r.positive_int("season")
     date = _date(r, "date")
@@ -467,7 +471,7 @@ def _chapters(r: Reader) -> tuple[Chapter, ...]:
     out = []
     for cr in r.tables("chapters"):
         start = cr.timestamp("start")
-        title = cr.localized("title", required=True)
+        title = cr.localized("title", required=True, longest=TITLE_MAX)
         url, image = cr.link("url"), cr.link("image")
         cr.finish()
         if start is not None and title:
@@ -488,7 +492,7 @@ def _clips(r: Reader) -> tuple[Clip, ...]:
     out = []
     for cr in r.tables("clips"):
         start, end = cr.timestamp("start"), cr.timestamp("end")
-        title = cr.localized("title", required=True)
+        title = cr.localized("title", required=True, longest=TITLE_MAX)
         aspect = cr.choice("aspect", tuple(ASPECTS), default="9:16") or "9:16"
         cr.finish()
         if start is not None and end is not None and title:

@@ -79,7 +79,12 @@ def collect(show: Show, episodes: list[Episode], *, now: dt.datetime, force: boo
     for ep in sorted(episodes, key=lambda e: e.slug):
         if "mp3" not in ep.tagged or ep.loudness is None:
             continue
-        if ep.config.date > now and not force:
+        # Held back until its date, unless `--force` published it early: what went out early stays out.
+        early = ep.config.date > now
+        if early and not force and (kept.get(ep.slug) or {}).get("early"):
+            out.notices.append(f"episodes/{ep.slug}: dated {ep.config.date.date()}, published early with --force: "
+                               "it stays in the feed (listeners may have it)")
+        elif early and not force:
             out.notices.append(f"episodes/{ep.slug}: scheduled for {ep.config.date.date()}, held back from the "
                                f"feed until then (--force publishes it now)")
             continue
@@ -88,7 +93,7 @@ def collect(show: Show, episodes: list[Episode], *, now: dt.datetime, force: boo
         previous = kept.get(ep.slug, {})
         record_items = {lg: it.to_dict() for lg, it in items.items()}
         date = previous.get("date") if previous.get("items") == record_items else now.date().isoformat()
-        out.records[ep.slug] = {"date": date, "items": record_items}
+        out.records[ep.slug] = {"date": date, "items": record_items, **({"early": True} if early else {})}
         for lg in languages:
             per_lang[lg].append(items[lg])
     for slug, why in sorted(failed.items()):

@@ -337,8 +337,8 @@ def _channel(path):
             "enclosures": [e.get("url") for e in ch.iter("enclosure")]}
 
 
-def _set_toml(show, old, new):
-    toml = show / "podcast.toml"
+def _set_toml(folder, old, new):
+    toml = folder / ("podcast.toml" if (folder / "podcast.toml").is_file() else "episode.toml")
     text = toml.read_text(encoding="utf-8")
     assert old in text
     toml.write_text(text.replace(old, new), encoding="utf-8")
@@ -391,3 +391,36 @@ def test_changing_the_shows_language_keeps_each_feed_in_its_language(built_show)
     assert p.returncode == 0, p.stdout + p.stderr
     code, report = build_json(built_show)  # said once
     assert not any("feed.xml stays" in w for w in report["warnings"])
+
+
+# -- a pasted document as a title is refused in one line, not carried through every stage -------------
+def test_a_megabyte_title_is_refused_in_one_line(sample_show):
+    from media_tool.errors import ConfigError
+    from media_tool.model.show import load_episode, load_show
+
+    toml = sample_show / "episodes" / EP2 / "episode.toml"
+    text = toml.read_text(encoding="utf-8")
+    start = text.index("title")
+    line = text[start:text.index("\n", start)]
+    toml.write_text(text.replace(line, 'title = "' + "pension " * 131072 + '"', 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_episode(load_show(sample_show), EP2)
+    assert exc.value.one_line().startswith(f"episodes/{EP2}/episode.toml: title: 1048575 characters long")
+    p = cli("new", "--show", str(sample_show), "ep-009-long", "--title", "x" * 300)
+    _no_traceback(p)
+    assert p.returncode != 0 and "--title: 300 characters long" in p.stderr
+    assert not (sample_show / "episodes" / "ep-009-long").exists()
+
+
+# -- an episode published early with --force is not withdrawn by the next plain build -----------------
+def test_a_future_episode_published_with_force_stays_published(built_show):
+    _set_toml(built_show / "episodes" / EP2, "date = 2026-11-16T09:00:00Z", "date = 2099-01-01T09:00:00Z")
+    code, report = build_json(built_show)
+    assert code == 0 and any(EP2 in n and "held back" in n for n in report["scheduled"]), report
+    assert EP2 not in (built_show / "feed" / "feed.xml").read_text(encoding="utf-8")
+    code, report = build_json(built_show, "--force")
+    assert code == 0, report
+    assert f"media/{EP2}.mp3" in (built_show / "feed" / "feed.xml").read_text(encoding="utf-8")
+    code, report = build_json(built_show)  # plain again: it is out, so it stays out
+    assert code == 0 and [n for n in report["scheduled"] if "published early" in n], report
+    assert f"media/{EP2}.mp3" in (built_show / "feed" / "feed.xml").read_text(encoding="utf-8")

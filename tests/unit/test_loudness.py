@@ -35,3 +35,17 @@ def test_integrated_from_blocks_gates_like_bs1770():
     assert loudness.integrated_from_blocks([-20.0, -26.0] * 20) == pytest.approx(expected)
     assert loudness.integrated_from_blocks([-90.0] * 10) == loudness.SILENT_LUFS
 
+
+
+def test_an_output_still_off_its_target_is_reported():
+    """An M4A at -19.4 LUFS against -19 (mono) after the last encode is said, the MP3 on target is not."""
+    from media_tool.stages.normalize.core import misses
+
+    level = loudness.Loudness(-19.0, 5.0, -2.0, "true")
+    files = [loudness.FileLoudness("a.mp3", "mp3", -19.05, 5.0, -1.6),
+             loudness.FileLoudness("a.m4a", "m4a", -19.4, 5.0, -1.5),
+             loudness.FileLoudness("a.mp4", "mp4", -18.9, 5.0, -0.7)]
+    report = loudness.LoudnessReport(level, level, -19.0, -1.0, 3.0, 0.1, 1, 10.0, 10.0, None, 3, 1.0, files)
+    said = misses(report)
+    assert said == ("M4A is at -19.4 LUFS, 0.4 LU below the target -19 after 3 encodes",
+                    "MP4 peaks at -0.7 dBTP, over the limit -1")

@@ -392,7 +392,22 @@ def normalize_recording(ff: FFmpeg, info: MediaInfo, targets: list[Target], sett
             info = denoised(ff, info, denoise_to, channels=channels, limit_db=settings.denoise_limit_db,
                             display=display, progress=(lambda f: progress(0.5 * f)) if progress else None)
     result = normalize(info, targets, settings, ff, progress=progress, picture=picture, intro=intro, outro=outro)
-    return replace(result, denoised=settings.denoise and not notices), notices
+    return replace(result, denoised=settings.denoise and not notices), notices + misses(result)
+
+
+def misses(report: LoudnessReport) -> tuple[str, ...]:
+    """One line for each output still off its target after the last encode (every file is metered,
+    the M4A and the MP4 as much as the MP3), so a near miss is heard of, not hidden."""
+    out = []
+    for f in report.files:
+        off = f.integrated - report.target_lufs
+        if abs(off) > TOLERANCE_LU:
+            out.append(f"{f.kind.upper()} is at {f.integrated:.1f} LUFS, {abs(off):.1f} LU "
+                       f"{'above' if off > 0 else 'below'} the target {report.target_lufs:g} after {report.encodes} "
+                       f"encodes{'' if abs(off) <= 0.5 else ' (outside the 0.5 LU the standard allows)'}")
+        if f.true_peak > report.true_peak_limit:
+            out.append(f"{f.kind.upper()} peaks at {f.true_peak:.1f} dBTP, over the limit {report.true_peak_limit:g}")
+    return tuple(out)
 
 
 def _encode(ff, info, plan, targets, settings, video_index, phases,
