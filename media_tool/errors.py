@@ -82,18 +82,23 @@ DISK_ERRNOS = {errno.ENOSPC: "no space left on the device", errno.EROFS: "read-o
                errno.EPERM: "not permitted", errno.EIO: "input/output error"}
 
 
-def disk_error(exc: OSError, path: str | None = None, needed: int | None = None) -> DiskError:
-    """One line for a failed write: which path, why, and (when full) the free space and what is needed."""
-    where = path or exc.filename or ""
+def disk_error(exc: OSError, path: str | None = None, needed: int | None = None,
+               display: str | None = None) -> DiskError:
+    """One line for a failed write: which path (as `display` shows it), why, and (when full) the free
+    space of the filesystem that holds `path` and what is needed. `path` is the path as written (not
+    a show-relative name for display, whose free space would be measured where the command started)."""
+    where = str(path or exc.filename or "")
     reason = DISK_ERRNOS.get(exc.errno, exc.strerror or str(exc))
     message = f"cannot write: {reason}"
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        message += f" ({free_space(where)} free"
-        message += f", about {_mb(needed)} needed)" if needed else ")"
-    return DiskError(message, str(where) if where else None)
+        free = free_space(where) if where else None
+        figures = [f"{free} free"] if free else []
+        figures += [f"about {_mb(needed)} needed"] if needed else []
+        message += f" ({', '.join(figures)})" if figures else ""
+    return DiskError(message, display or where or None)
 
 
-def free_space(path) -> str:
+def free_space(path) -> str | None:
     """Free space on the device holding `path` (or its nearest existing parent), as `12.3 MB`."""
     p = Path(path)
     while not p.exists() and p != p.parent:
@@ -101,7 +106,7 @@ def free_space(path) -> str:
     try:
         return _mb(shutil.disk_usage(p).free)
     except OSError:
-        return "unknown"
+        return None
 
 
 def _mb(n: int) -> str:

@@ -79,3 +79,25 @@ def test_bad_inputs_rejected_with_one_line(tmp_path, media, ff):
         assert not out.exists()
     # Nothing half-written was left behind.
     assert not out_dir.exists() or list(out_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("turn", ["90", "-90", "180"])
+def test_a_rotated_phone_video_is_measured_upright(tmp_path, ff, turn):
+    """A phone stores its portrait video as 320x240 turned 90 degrees; players (and ffmpeg's
+    decoder) show it 240 wide and 320 high, so that is its size, and its label names the short side."""
+    import subprocess
+
+    from media_tool.site.feed import Media
+
+    plain, turned = tmp_path / "plain.mp4", tmp_path / "turned.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", "-f", "lavfi", "-i", "sine=f=440", "-t", "1",
+           "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(plain))
+    ffmpeg("-i", str(plain), "-c", "copy", "-metadata:s:v:0", f"rotate={turn}", str(turned))
+    upright = (240, 320) if turn != "180" else (320, 240)
+    v = probe(str(turned), ff).video
+    assert (v.width, v.height) == upright
+    banner = subprocess.run(["ffmpeg", "-hide_banner", "-i", str(turned)], capture_output=True, text=True).stderr
+    b = parse_ffmpeg_banner(str(turned), 1, banner).video
+    assert (b.width, b.height) == upright
+    assert Media("mp4", "u", 1, None, v.height, v.width).title == ("Video 240p portrait" if turn != "180"
+                                                                   else "Video 240p")

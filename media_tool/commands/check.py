@@ -15,8 +15,8 @@ from lxml import etree
 
 from media_tool.errors import ConfigError
 from media_tool.model import taxonomy
-from media_tool.model.reader import parse_timestamp
 from media_tool.model.identity import load as load_identity
+from media_tool.model.reader import parse_timestamp
 from media_tool.model.show import Show, episode_slugs, load_episode
 from media_tool.site.feed import ITUNES_NS, PODCAST_NS
 from media_tool.store.state import BuildState

@@ -69,8 +69,10 @@ def parse_ffprobe(path: str, size: int, data: dict) -> MediaInfo:
                                 duration=_float(s.get("duration")))
         elif (kind == "video" and video is None
               and not s.get("disposition", {}).get("attached_pic")):
-            video = VideoStream(index=int(s.get("index", 0)), codec=s.get("codec_name", "?"),
-                                width=int(s.get("width") or 0), height=int(s.get("height") or 0))
+            rotation = next((_float(d.get("rotation")) for d in s.get("side_data_list") or ()
+                             if isinstance(d, dict) and "rotation" in d), _float((s.get("tags") or {}).get("rotate")))
+            video = _upright(VideoStream(index=int(s.get("index", 0)), codec=s.get("codec_name", "?"),
+                                         width=int(s.get("width") or 0), height=int(s.get("height") or 0)), rotation)
     durations = [_float(fmt.get("duration"))] + [_float(s.get("duration")) for s in data.get("streams", [])]
     return MediaInfo(path=path, format_name=fmt.get("format_name", "?"),
                      duration=max(durations), size=size, audio=audio, video=video)
@@ -94,10 +96,20 @@ def parse_ffmpeg_banner(path: str, size: int, stderr: str) -> MediaInfo:
                                 sample_rate=int(rate[1]) if rate else 0)
         elif kind == "Video" and video is None and "attached pic" not in rest:
             dims = re.search(r", (\d{2,5})x(\d{2,5})", rest)
-            video = VideoStream(index=index, codec=codec, width=int(dims[1]) if dims else 0,
-                                height=int(dims[2]) if dims else 0)
+            after = stderr[sm.end():].split("Stream #", 1)[0]
+            turned = re.search(r"rotation of (-?[\d.]+) degrees", after)
+            video = _upright(VideoStream(index=index, codec=codec, width=int(dims[1]) if dims else 0,
+                                         height=int(dims[2]) if dims else 0), float(turned[1]) if turned else 0.0)
     return MediaInfo(path=path, format_name=fm[1] if fm else "?", duration=duration, size=size,
                      audio=audio, video=video)
+
+
+def _upright(video: VideoStream, rotation: float) -> VideoStream:
+    """The picture as players show it (and ffmpeg decodes it: it turns a phone's portrait video
+    upright), so a 1920x1080 stream turned 90 degrees is 1080 wide and 1920 high."""
+    if round(rotation) % 180 == 90 or round(rotation) % 180 == -90:
+        return VideoStream(index=video.index, codec=video.codec, width=video.height, height=video.width)
+    return video
 
 
 def _channels(desc: str) -> int:

@@ -34,4 +34,4 @@ def media_file(ff: FFmpeg, path: Path, *, seconds: float, video: bool, display: 
         raise InputMediaError("the written file does not decode cleanly; nothing was published", display)
     if abs(decoded[0] - seconds) > TOLERANCE_S:
         raise InputMediaError(f"the written file lasts {decoded[0]:.2f} s, {seconds:.2f} s were expected "
-                              f"(truncated: {free_space(path)} free on its disk?); nothing was published", display)
+                              f"(truncated: {free_space(path) or 'unknown'} free on its disk?); nothing was published", display)

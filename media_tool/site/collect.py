@@ -161,7 +161,8 @@ def _episode(show: Show, ep: Episode, languages: list[str], ident: Identity, out
         bitrate = (int(ep.sizes[kind] * 8 / max(ep.loudness.output_seconds, 1e-3)) if video
                    else kbps * 1000)
         media.append(Media(kind, f"{base}/media/{name}", ep.sizes[kind], bitrate,
-                           video.height if video and video.height else None))
+                           video.height if video and video.height else None,
+                           video.width if video and video.width else None))
     if ep.captioned:  # the video with its captions drawn in, for where people watch
         out.media.append((show.root / ep.captioned, f"media/{Path(ep.captioned).name}"))
     for rel in ep.clips:  # short captioned clips to share

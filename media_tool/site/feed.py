@@ -54,6 +54,16 @@ class Media:
     length: int
     bitrate: int | None = None   # bits per second
     height: int | None = None    # video only
+    width: int | None = None     # video only
+
+    @property
+    def title(self) -> str:
+        """"Video 1080p" by the picture's short side, as players name sizes; a phone's upright video
+        is "Video 1080p portrait", never "1920p"."""
+        if not self.height:
+            return TITLES[self.kind]
+        lines = min(self.height, self.width or self.height)
+        return f"{TITLES[self.kind]} {lines}p" + (" portrait" if self.width and self.height > self.width else "")
 
 
 @dataclass(frozen=True)
@@ -168,7 +178,7 @@ class PodcastIndexEntryExtension(BaseEntryExtension):
         if it.number:
             p("episode").text = str(it.number)
         for i, m in enumerate(it.media):
-            title = f"{TITLES[m.kind]} {m.height}p" if m.height else TITLES[m.kind]
+            title = m.title
             alt = p("alternateEnclosure", type=MIME[m.kind], length=m.length, bitrate=m.bitrate, height=m.height,
                     default="true" if i == 0 else None, title=title)
             etree.SubElement(alt, f"{{{PODCAST_NS}}}source", uri=m.url)

@@ -59,7 +59,7 @@ def _room_for(show: Show, plan: SitePlan) -> None:
     if needed:
         free = shutil.disk_usage(root).free
         if free < needed + (1 << 20):
-            raise disk_error(OSError(errno.ENOSPC, "no space"), show.rel(root), needed)
+            raise disk_error(OSError(errno.ENOSPC, "no space"), str(root), needed, display=show.rel(root))
 
 
 def write(show: Show, plan: SitePlan) -> list[Path]:
