@@ -69,9 +69,9 @@ def main() -> int:
     show = SimpleNamespace(root=Path(tempfile.mkdtemp()), language="en", base_url=base, cover="cover.jpg",
                            title={"en": "Social Protection Dialogues", "zh": "社会保障对话"},
                            description={"en": "Conversations.", "zh": "对话。"})
-    feeds = [("feed.xml", "Audio · English"), ("feed.zh.xml", "Audio · 中文")]
+    feeds = [("feed.xml", "Audio · English", "en"), ("feed.zh.xml", "Audio · 中文", "zh")]
     t0 = time.perf_counter()
-    files = site.render(show, episodes, [i["en"] for i in items], {i["zh"].slug: i["zh"] for i in items}, feeds)
+    files = site.render(show, episodes, {"en": [i["en"] for i in items], "zh": [i["zh"] for i in items]}, feeds)
     t_render = time.perf_counter() - t0
     out = Path(tempfile.mkdtemp())
     t0 = time.perf_counter()
@@ -79,7 +79,7 @@ def main() -> int:
         write_if_changed(out / rel, data)
     t_write = time.perf_counter() - t0
     t0 = time.perf_counter()
-    files = site.render(show, episodes, [i["en"] for i in items], {i["zh"].slug: i["zh"] for i in items}, feeds)
+    files = site.render(show, episodes, {"en": [i["en"] for i in items], "zh": [i["zh"] for i in items]}, feeds)
     rewritten = sum(write_if_changed(out / rel, data) for rel, data in files.items())
     t_again = time.perf_counter() - t0
     channel = Channel(title="Social Protection Dialogues", description="Conversations.", link=base,

@@ -27,6 +27,16 @@ def test_new_episode_builds_with_no_edits(built_show):
     assert code == 0, report
     xml = (built_show / "feed" / "feed.xml").read_text(encoding="utf-8")
     assert xml.count("<item>") == 4 and "Unemployment insurance" in xml
+    # `new`'s placeholder notes are never published, and check names each file that holds them.
+    zh_xml = (built_show / "feed" / "feed.zh.xml").read_text(encoding="utf-8")
+    page = (built_show / "feed" / "episodes" / "ep-004-unemployment" / "index.html").read_text(encoding="utf-8")
+    for text in ("Show notes in Markdown", "中文节目介绍"):
+        assert text not in xml and text not in zh_xml and text not in page, text
+    assert [w for w in report["warnings"] if f"{folder}/notes.md: still holds the placeholder" in w]
+    checked = cli("check", "--show", str(built_show))
+    assert checked.returncode == 1
+    for name in ("notes.md", "notes.zh.md"):
+        assert f"{folder}/{name}" in checked.stdout + checked.stderr, checked.stdout
     # No person's translation: the offline translator makes the Chinese, in build and status alike.
     ep3 = next(e for e in report["episodes"] if e["slug"] == "ep-004-unemployment")
     assert ep3["stages"]["translate"]["status"] == "done"

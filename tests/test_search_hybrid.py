@@ -156,3 +156,37 @@ def test_a_graph_file_older_than_the_vectors_is_rebuilt(tmp_path):
     again = SQLiteIndex(tmp_path / "i.sqlite3", readonly=True)
     assert [h.text for h in again.nearest(second[1], min_cosine=0.9)] == ["line 1"]
     assert again.nearest(second[700], limit=1)[0].text == "line 700"
+
+
+@NEEDS_AVX2
+@pytest.mark.parametrize("query", ["xkcdq", "asdf qwer", "lorem ipsum dolor", "%", "_", "!!!???",
+                                   "chocolate cake recipe", "football match results", "失业金xyz",
+                                   "今天天气怎么样", "蛋糕食谱", "手机屏幕大小"])
+def test_a_query_that_means_nothing_here_finds_nothing(built_template, query):
+    """Gibberish, punctuation and off-topic questions in both languages: no hit by meaning (nor by words)."""
+    assert hits(built_template[0], query) == []
+
+
+@NEEDS_AVX2
+@pytest.mark.parametrize("query,lang,expect", [
+    ("money for people who cannot work because they are ill", None, "sick"),
+    ("生病了还能拿工资吗", None, "病假"),
+    ("care for old people", None, "care"),
+    ("老年人的收入", "en", "old"),
+])
+def test_paraphrases_are_still_found_by_meaning(built_template, query, lang, expect):
+    found = hits(built_template[0], query, *(["--lang", lang] if lang else []))
+    assert found and all("meaning" in h["matched"] for h in found)
+    assert any(expect in h["text"].lower() or expect in (h["translation"] or "").lower() for h in found[:3]), \
+        [(h["text"], h["translation"]) for h in found[:3]]
+
+
+@NEEDS_AVX2
+def test_one_hit_per_moment_with_its_translation(built_template):
+    """A Chinese question about an English talk: each moment once, in Chinese (the query's language),
+    with what was said in English beside it."""
+    found = hits(built_template[0], "老年人的收入")
+    moments = [(h["slug"], h["kind"], round(h["start"], 2)) for h in found]
+    assert len(moments) == len(set(moments))
+    english = [h for h in found if h["slug"] == "ep-001-pensions" and h["kind"] == "segment"]
+    assert english and all(h["lang"] == "zh" and h["translation"] for h in english)

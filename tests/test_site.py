@@ -35,7 +35,7 @@ def test_pages_parse_and_every_local_link_resolves(built_template):
     for page in pages(feed):
         parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
         doc = parser.parse(page.read_bytes())  # raises on any parse error
-        assert doc.get("lang") in ("en", "zh-Hans"), page
+        assert doc.get("lang") in ("en", "zh-CN"), page
         for el in doc.iter():
             for attr in ("href", "src", "poster"):
                 url = el.get(attr)
@@ -63,7 +63,7 @@ def test_home_lists_every_episode_newest_first_and_every_feed(built_template):
     page = (feed / "episodes" / "ep-002-sick-leave" / "index.html").read_text(encoding="utf-8")
     for prop in ("og:title", "og:description", "og:image", "og:video"):
         assert f'property="{prop}"' in page
-    assert 'srclang="zh-Hans"' in page and 'srclang="en"' in page  # the video's subtitle tracks
+    assert 'srclang="zh-CN"' in page and 'srclang="en"' in page  # the video's subtitle tracks
     assert "clips/ep-002-sick-leave-0m01s-0m09s-9x16.mp4" in page  # the configured clip is listed
 
 
@@ -116,7 +116,7 @@ def test_episode_pages_in_headless_chromium(running):  # noqa: F811
             assert len(lines) >= 3
             # both languages (a mixed episode's English answer, with no translator here, is shown once)
             assert all(li.find_elements(By.CSS_SELECTOR, "p.translation") for li in lines
-                       if li.find_element(By.CSS_SELECTOR, "p.spoken").get_attribute("lang") == "zh-Hans"
+                       if li.find_element(By.CSS_SELECTOR, "p.spoken").get_attribute("lang") == "zh-CN"
                        or slug != "ep-003-long-term-care")
             middle = lines[len(lines) // 2]
             start = float(middle.get_attribute("data-start"))
@@ -144,7 +144,7 @@ def test_episode_pages_in_headless_chromium(running):  # noqa: F811
                     "const tt = [...document.getElementById('player').textTracks];"
                     "tt.forEach(t => t.mode = 'hidden');"
                     "return tt.every(t => t.cues && t.cues.length) && tt.map(t => [t.language, t.cues.length])"))
-                assert sorted(c[0] for c in cues) == ["en", "zh-Hans"]
+                assert sorted(c[0] for c in cues) == ["en", "zh-CN"]
             # Nothing came from another host.
             origins = driver.execute_script(
                 "return performance.getEntriesByType('resource').map(e => new URL(e.name).origin)")
@@ -233,3 +233,92 @@ def test_site_renders_for_a_show_without_video_or_chinese(tmp_path):
     home = (show / "feed" / "index.html").read_text(encoding="utf-8")
     assert "episodes/ep-001-pensions/" in home and "ep-002" not in home and "feed.video" not in home
     html5lib.HTMLParser(strict=True).parse(home)
+
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_a_chinese_edition_with_its_own_words_links_and_feeds(built_template):
+    """The Chinese listener's site: zh/ beside the English root, each page in Chinese first, linked to
+    its English twin by hreflang and a switch; feed.zh.xml Chinese in every item's title and notes."""
+    import feedparser
+
+    feed = built_template[0] / "feed"
+    base = "https://podcast.example.org"
+    home = (feed / "index.html").read_text(encoding="utf-8")
+    assert 'href="zh/" hreflang="zh-CN"' in home
+    zh_home = (feed / "zh" / "index.html").read_text(encoding="utf-8")
+    doc = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(zh_home)
+    assert doc.get("lang") == "zh-CN" and HAN.search(doc.find("head/title").text)
+    slugs = sorted(p.name for p in (feed / "episodes").iterdir())
+    for slug in slugs:
+        assert f'href="episodes/{slug}/"' in zh_home
+        page = (feed / "zh" / "episodes" / slug / "index.html").read_text(encoding="utf-8")
+        doc = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(page)
+        assert doc.get("lang") == "zh-CN"
+        assert HAN.search(doc.find("head/title").text), slug
+        og = {m.get("property"): m.get("content") for m in doc.iter("meta") if m.get("property")}
+        assert HAN.search(og["og:title"]) and og["og:url"] == f"{base}/zh/episodes/{slug}/"
+        assert og["og:image"].endswith("cover.jpg")
+        alternates = {link.get("hreflang"): link.get("href") for link in doc.iter("link") if link.get("hreflang")}
+        assert alternates == {"en": f"{base}/episodes/{slug}/", "zh-CN": f"{base}/zh/episodes/{slug}/",
+                              "x-default": f"{base}/episodes/{slug}/"}
+        assert re.search(r"<svg[^>]*class=\"qr-code\"", page)  # inline, no script
+        assert doc.find(".//h1").text and HAN.search(doc.find(".//h1").text)
+        en_page = (feed / "episodes" / slug / "index.html").read_text(encoding="utf-8")
+        assert f'href="../../zh/episodes/{slug}/"' in en_page
+    video = (feed / "zh" / "episodes" / "ep-002-sick-leave" / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<track [^>]*srclang="zh-CN"[^>]*default>', video)
+    assert not re.search(r'<track [^>]*srclang="en"[^>]*default>', video)
+    for item in feedparser.parse(str(feed / "feed.zh.xml")).entries:
+        assert HAN.search(item.title), item.title
+        text = re.sub(r"<[^>]+>", "", item.summary)
+        assert len(HAN.findall(text)) > 10, (item.title, text[:80])
+    # An English episode's Chinese notes are the machine's, and say so.
+    zh_item = next(e for e in feedparser.parse(str(feed / "feed.zh.xml")).entries if "养老金" in e.title)
+    assert "机器翻译" in zh_item.summary
+
+
+@NEEDS_CHROMIUM
+def test_the_chinese_edition_in_chromium_and_its_qr_codes_scan(running):  # noqa: F811
+    """From the English home, one click to the Chinese edition; each episode page there at 375 and 1280
+    px, its QR code read back from a screenshot naming that page's own address."""
+    import io
+
+    import zxingcpp
+    from PIL import Image
+    from selenium.webdriver.common.by import By
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver = _chromium()
+    try:
+        driver.set_window_size(375, 800)
+        driver.get(running + "/")
+        driver.find_element(By.CSS_SELECTOR, "p.edition a").click()
+        _wait(driver, lambda: driver.execute_script("return document.documentElement.lang") == "zh-CN")
+        assert urlsplit(driver.current_url).path == "/zh/" and HAN.search(driver.title)
+        links = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "ol.episodes a")]
+        assert len(links) == 3
+        for url in links:
+            slug = urlsplit(url).path.split("/")[3]
+            for width in (375, 1280):
+                driver.set_window_size(width, 900)
+                driver.get(url)
+                _wait(driver, lambda: driver.execute_script("return document.readyState === 'complete'"))
+                assert HAN.search(driver.title)
+                overflow = driver.execute_script(
+                    "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+                assert overflow <= 0, (slug, width, overflow)
+                driver.save_screenshot(str(ARTIFACTS / f"zh-{slug}-{width}.png"))
+            qr = driver.find_element(By.CSS_SELECTOR, "figure.qr")
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", qr)
+            shot = Image.open(io.BytesIO(driver.get_screenshot_as_png()))
+            found = [r.text for r in zxingcpp.read_barcodes(shot)]
+            assert found == [f"https://podcast.example.org/zh/episodes/{slug}/"], (slug, found)
+            if slug == "ep-002-sick-leave":  # the video: the Chinese track shows by default
+                langs = _wait(driver, lambda: driver.execute_script(
+                    "return [...document.getElementById('player').textTracks]"
+                    ".filter(t => t.mode === 'showing').map(t => t.language)"))
+                assert langs == ["zh-CN"], langs
+    finally:
+        driver.quit()

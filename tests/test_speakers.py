@@ -204,7 +204,7 @@ def test_sample_interview_each_turn_in_its_own_language(built_template):
         assert (c["translatedBy"] is None, c["body"] == s["body"]) == ((True, True) if s["spokenLanguage"] == "zh"
                                                                       else (False, False)), (s, c)
     page = (show / "feed" / "episodes" / EP3 / "index.html").read_text(encoding="utf-8")
-    assert 'class="spoken" lang="en"' in page and 'class="spoken" lang="zh-Hans"' in page
+    assert 'class="spoken" lang="en"' in page and 'class="spoken" lang="zh-CN"' in page
 
 
 @NEEDS_WEIGHTS

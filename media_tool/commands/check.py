@@ -7,6 +7,7 @@ command exit 1; warnings are advice.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -102,7 +103,9 @@ def show_problems(show: Show) -> list[Problem]:
                 file, _, message = line.partition(": ")
                 out.append(Problem(file or display, "error", message, "config"))
             continue
-        out += [_warning(w) for w in ep.warnings]
+        held = set(ep.placeholders)
+        out += [Problem(w.split(": ", 1)[0], "error", w.split(": ", 1)[1], "placeholder")
+                if w.split(": ", 1)[0] in held else _warning(w) for w in ep.warnings]
         if ep.number is not None:
             key = (ep.season, ep.number)
             if key in numbers:
@@ -120,6 +123,16 @@ def _warning(line: str) -> Problem:
     """A loader warning (`file: field: message`) as a Problem."""
     file, _, message = line.partition(": ")
     return Problem(file, "warning", message, "unknown-key")
+
+
+def in_language(text: str, lang: str) -> bool:
+    """Whether `text` reads as `lang`: Chinese needs Han characters; English fewer Han characters than
+    letters (names and terms of the other language are fine). Empty text is not judged here."""
+    han = len(re.findall(r"[\u3400-\u9fff]", text))
+    latin = len(re.findall(r"[A-Za-z]", text))
+    if not han and not latin:
+        return True
+    return han > 0 if lang == "zh" else latin > 2 * han
 
 
 def feed_problems(show: Show) -> list[Problem]:
@@ -156,8 +169,15 @@ def feed_problems(show: Show) -> list[Problem]:
             if lock.text not in ("yes", "no"):
                 out.append(Problem(display, "error", "podcast:locked must be yes or no"))
         guids = set()
+        feed_lang = (channel.findtext("language") or "").split("-")[0].lower()
         for item in channel.findall("item"):
             where = f"item {item.findtext('title')!r}"
+            for field in ("title", "description"):  # a field that fell back to the other language
+                if feed_lang in ("zh", "en") and not in_language(item.findtext(field) or "", feed_lang):
+                    out.append(Problem(display, "warning", f"{where}: <{field}> is not in "
+                                       f"{'Chinese' if feed_lang == 'zh' else 'English'} (the other language's "
+                                       "text stands in for it: write it, or let the translator make it)",
+                                       "fallback"))
             for xpath, what in (("title/text()", "<title>"), ("guid/text()", "<guid>"),
                                 ("enclosure/@url", "<enclosure url>"), ("enclosure/@length", "<enclosure length>"),
                                 ("enclosure/@type", "<enclosure type>")):

@@ -18,6 +18,7 @@ from media_tool.model.settings import AudioSettings
 from media_tool.model.show import (
     EPISODE_TYPES,
     MEDIA_EXTENSIONS,
+    PLACEHOLDER_NOTES,
     SLUG_MAX,
     TITLE_MAX,
     Show,
@@ -118,8 +119,8 @@ def create(show: Show, slug: str, *, title: str | None = None, title_zh: str | N
     folder.mkdir(parents=True)
     made = [folder / "episode.toml", folder / "notes.md", folder / "notes.zh.md"]
     write_bytes(made[0], toml.encode())
-    write_bytes(made[1], b"Show notes in Markdown: what the episode is about, links, guests.\n")
-    write_bytes(made[2], "中文节目介绍（Markdown）。\n".encode())
+    write_bytes(made[1], (PLACEHOLDER_NOTES[""] + "\n").encode())
+    write_bytes(made[2], (PLACEHOLDER_NOTES["zh"] + "\n").encode())
     if recording is not None:
         dest = folder / source
         if link:

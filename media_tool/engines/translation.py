@@ -257,8 +257,8 @@ _PREFIX = re.compile(r"^(\s*(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s*)*)")
 
 def translate_text(backend, text: str, source: str, target: str, glossary: Glossary = Glossary(), *,
                    cache: Cache | None = None) -> tuple[str | None, list[str]]:
-    """A title or Markdown notes in `target`: paragraph by paragraph (list items and headings line by
-    line, their markers kept), code blocks, inline code and link addresses untouched. None where a
+    """A title or Markdown notes in `target`: paragraph by paragraph (a wrapped paragraph joined into
+    one line; list items and headings line by line, their markers kept), code blocks, inline code and link addresses untouched. None where a
     part could not be trusted (nothing half-translated is published); the terms missed."""
     pieces: list[tuple[str, str]] = []  # (kind, text): "keep" as it is, "say" to translate
     fenced = False
@@ -268,6 +268,12 @@ def translate_text(backend, text: str, source: str, target: str, glossary: Gloss
             pieces.append(("keep", line))
         elif fenced or not line.strip():
             pieces.append(("keep", line))
+        elif (pieces and pieces[-1][0] == "say" and not _PREFIX.match(line).group(1)
+              and not pieces[-1][1].lstrip().startswith("#")):
+            # a paragraph wrapped over several lines is one sentence to the model, not two halves
+            before = pieces[-1][1].rstrip()
+            glue = "" if HAN.search(before[-1:]) else " "
+            pieces[-1] = ("say", before + glue + line.strip())
         else:
             pieces.append(("say", line))
     jobs, slots = [], []

@@ -91,6 +91,16 @@ class PublishSettings:
 
 
 @dataclass(frozen=True)
+class SiteSettings:
+    """podcast.toml [site]: the listeners' pages. `root` is the edition at the site's root (default:
+    the show's language; the other edition is under zh/ or en/); `subscribe` the producer's links
+    per platform (Apple Podcasts, 小宇宙, ...), each with its name, shown before the raw feeds."""
+
+    root: str | None = None
+    subscribe: tuple[tuple[str, str, str | None], ...] = ()  # (name, url, language or None for both)
+
+
+@dataclass(frozen=True)
 class SearchSettings:
     """podcast.toml [search]: where the index lives."""
 

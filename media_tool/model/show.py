@@ -33,6 +33,7 @@ from media_tool.model.settings import (
     AudioSettings,
     PublishSettings,
     SearchSettings,
+    SiteSettings,
     TranscriptionSettings,
     TranslationSettings,
 )
@@ -63,6 +64,10 @@ def slug_problem(slug: str) -> str | None:
 COVER_MAX_PIXELS = 6000 * 6000
 """Larger art is refused before it is decoded (a 20000-px PNG would take gigabytes)."""
 NOTES = {"": "notes.md", "en": "notes.en.md", "zh": "notes.zh.md"}
+PLACEHOLDER_NOTES = {"": "Show notes in Markdown: what the episode is about, links, guests.",
+                     "zh": "中文节目介绍（Markdown）。"}
+"""What `media-tool new` writes into notes.md and notes.zh.md for the producer to replace: never
+published (the build leaves it out, `check` calls it an error)."""
 
 
 
@@ -140,6 +145,7 @@ class Show:
     translation: TranslationSettings = TranslationSettings()
     search: SearchSettings = SearchSettings()
     publish: PublishSettings = PublishSettings()
+    site: SiteSettings = SiteSettings()
     glossary: Glossary = Glossary()
     people: tuple[Person, ...] = ()  # recurring people, declared once (their voice samples)
     warnings: tuple[str, ...] = ()
@@ -190,6 +196,7 @@ class EpisodeConfig:
     notes: dict[str, str] = field(default_factory=dict)  # "" (notes.md), "en", "zh" -> Markdown
     art: Path | None = None                              # episodes/<slug>/cover.jpg, checked
     warnings: tuple[str, ...] = ()
+    placeholders: tuple[str, ...] = ()                   # notes files still holding `new`'s placeholder
 
     def audio(self, show: Show) -> AudioSettings:
         """The show's audio settings with this episode's [audio] overrides applied."""
@@ -306,6 +313,18 @@ def load_show(root: Path | str) -> Show:
     if publish.endpoint_url and not re.fullmatch(r"https?://\S+", publish.endpoint_url):
         pr.bad("endpoint_url", f"expected an http(s) URL, got {shown(publish.endpoint_url)}")
     pr.finish()
+    st = r.sub("site", r.table_of("site"))
+    links = []
+    for lr in st.tables("subscribe"):
+        name, url = lr.string("name", required=True), lr.link("url")
+        if not url:
+            lr.bad("url", "required: the show's page on that platform")
+        lang = lr.choice("language", LANGUAGES)
+        lr.finish()
+        if name and url:
+            links.append((name, url, lang))
+    site = SiteSettings(root=st.choice("root", LANGUAGES), subscribe=tuple(links))
+    st.finish()
     regulars = _people(r, root)
     r.finish()
     terms = Glossary()
@@ -323,7 +342,7 @@ def load_show(root: Path | str) -> Show:
                 owner_name=owner_name, owner_email=owner_email, language=language,
                 base_url=base_url.rstrip("/"), cover=cover, categories=categories,
                 explicit=bool(explicit), locked=bool(locked), audio=audio, transcription=transcription,
-                translation=translation, search=search, publish=publish, glossary=terms, people=regulars,
+                translation=translation, search=search, publish=publish, site=site, glossary=terms, people=regulars,
                 warnings=tuple(r.warnings), guid=guid or None)
 
 
@@ -378,7 +397,7 @@ def load_episode(show: Show, slug: str) -> EpisodeConfig:
     people = tuple(replace(p, voice=p.voice or known.get(p.name)) for p in _people(r, show.root))
     overrides = _audio(r, r.table_of("audio"), show.root)
     r.finish()
-    notes = _notes(show.root, d, slug, r)
+    notes, placeholders = _notes(show.root, d, slug, r)
     art = None
     if (d / "cover.jpg").exists():
         display_art = f"episodes/{slug}/cover.jpg"
@@ -393,12 +412,14 @@ def load_episode(show: Show, slug: str) -> EpisodeConfig:
     return EpisodeConfig(slug=slug, dir=d, title=title, number=number, season=season, date=date,
                          episode_type=episode_type, explicit=explicit, language=language,
                          source=source, chapters=chapters, clips=clips, people=people, mixed=mixed,
-                         audio_overrides=overrides, notes=notes, art=art, warnings=tuple(r.warnings))
+                         audio_overrides=overrides, notes=notes, art=art, warnings=tuple(r.warnings),
+                         placeholders=placeholders)
 
 
-def _notes(root: Path, d: Path, slug: str, r: Reader) -> dict[str, str]:
-    """The episode's notes files, read as UTF-8; control characters removed with a warning."""
-    out = {}
+def _notes(root: Path, d: Path, slug: str, r: Reader) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The episode's notes files, read as UTF-8; control characters removed with a warning; `new`'s
+    placeholder text left out (with a warning; the files that held it are returned too)."""
+    out, placeholders = {}, []
     for lang, name in NOTES.items():
         path, display = d / name, f"episodes/{slug}/{name}"
         if not path.exists():
@@ -414,8 +435,22 @@ def _notes(root: Path, d: Path, slug: str, r: Reader) -> dict[str, str]:
         if code := control_char(text):
             r.warnings.append(f"{display}: control character {code} (and any others) removed")
             text = CONTROL.sub("", text)
+        flat = " ".join(text.split())
+        held = [p for p in PLACEHOLDER_NOTES.values() if p in flat]
+        if held:
+            placeholders.append(display)
+            for p in held:
+                flat = flat.replace(p, " ")
+            left = not flat.strip()
+            r.warnings.append(f"{display}: still holds the placeholder `media-tool new` wrote"
+                              + (": no notes published from it" if left else ": published without it")
+                              + " (write the notes, or delete the file)")
+            if left:
+                continue
+            for p in held:
+                text = text.replace(p, "")
         out[lang] = text
-    return out
+    return out, tuple(placeholders)
 
 
 def _date(r: Reader, key: str) -> dt.datetime | None:

@@ -51,7 +51,8 @@ class Index(Protocol):
         """Ranked hits for the words a person typed (see `hybrid.search` for the whole search)."""
 
     def nearest(self, vector, *, lang: str | None = None, slug: str | None = None, since: str | None = None,
-                speaker: str | None = None, limit: int = 20, min_cosine: float = 0.0) -> list[Hit]:
+                speaker: str | None = None, limit: int = 20, min_cosine: float = 0.0, off_topic=None,
+                prefer: str | None = None) -> list[Hit]:
         """Hits by meaning: rows whose vectors are nearest `vector`."""
 
     def count(self, slug: str | None = None) -> int:

@@ -4,6 +4,7 @@ reciprocal rank; each hit says how it was found and with what score."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from media_tool.search.query import Hit, expansions, fuse, highlight, parse
@@ -13,6 +14,7 @@ from media_tool.search.semantic import (
     embeddings,
     floor,
     from_int8,
+    meaningful,
     text_hash,
     unavailable,
 )
@@ -38,13 +40,16 @@ def search(index, query: str, *, glossary=(), lang: str | None = None, slug: str
             found += index.search(f'"{term}"', **pick)
             terms += parse(term)[1]
         lists["glossary"] = found
-    if meaning and query.strip() and hasattr(index, "nearest"):
+    if meaning and meaningful(query) and hasattr(index, "nearest"):
         why = unavailable()
         if why:
             notices.append(why)
         else:
             vector = embed_query(query[:MEANING_MAX])
-            lists["meaning"] = index.nearest(vector, min_cosine=floor(vector, anchors(index)), **pick)
+            off = anchors(index)
+            asked = "zh" if re.search(r"[\u3400-\u9fff]", query) else "en"  # shown in the query's language
+            lists["meaning"] = index.nearest(vector, min_cosine=floor(vector, off), off_topic=off, prefer=asked,
+                                             **pick)
     hits = fuse(lists, limit)
     return [h if "<mark>" in h.snippet else _marked(h, terms) for h in hits], notices
 

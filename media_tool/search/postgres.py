@@ -32,6 +32,7 @@ from media_tool.search.query import (
     shortlist,
     since_id,
     slug_token,
+    with_translations,
 )
 
 K1, B = 1.2, 0.75  # FTS5's bm25 constants
@@ -167,7 +168,8 @@ class PostgresIndex:
         return self._ann
 
     def nearest(self, vector, *, lang: str | None = None, slug: str | None = None, since: str | None = None,
-                speaker: str | None = None, limit: int = 20, min_cosine: float = 0.0) -> list[Hit]:
+                speaker: str | None = None, limit: int = 20, min_cosine: float = 0.0, off_topic=None,
+                prefer: str | None = None) -> list[Hit]:
         from media_tool.search.semantic import CANDIDATES, EXACT_UP_TO, rerank
 
         select = SELECT_HITS.format(segments="mt_segments", episodes="mt_episodes").replace(" FROM", ", s.vec FROM", 1)
@@ -182,8 +184,9 @@ class PostgresIndex:
                 if not found:
                     return []
                 rows = self.db.execute(select + " WHERE s.id = ANY(%s)", (found,)).fetchall()
-        rows, score = rerank(rows, vector, min_cosine=min_cosine, lang=lang, slug=slug, speaker=speaker)
-        return assemble(rows, score, [], limit)
+        rows, score, twins = rerank(rows, vector, min_cosine=min_cosine, lang=lang, slug=slug, speaker=speaker,
+                                    off_topic=off_topic, prefer=prefer)
+        return with_translations(assemble(rows, score, [], limit), rows, twins)
 
     def _delete(self, slug: str) -> None:
         n, tokens = self.db.execute("SELECT count(*), coalesce(sum(doclen), 0) FROM mt_segments WHERE slug = %s",

@@ -58,6 +58,7 @@ class Hit:
     speaker: str | None = None
     matched: tuple[str, ...] = ("words",)  # how it was found: words, glossary, meaning
     score: float = 0.0                     # the fused rank score (higher is better)
+    translation: str | None = None         # the same moment in the other language (a meaning hit)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -192,6 +193,12 @@ def assemble(rows: list, score: dict, terms: list[str], limit: int) -> list[Hit]
             for _, slug, title, lang, start, end, text, url, _, kind, speaker in rows[: int(limit)]]
 
 
+def with_translations(hits: list[Hit], rows: list, twins: dict[int, str]) -> list[Hit]:
+    """Meaning hits with the other language's line of the same moment (see `semantic.rerank`)."""
+    text = {(r[1], r[3], r[9] or "segment", round(r[4], 3)): twins[r[0]] for r in rows if r[0] in twins}
+    return [replace(h, translation=text.get((h.slug, h.lang, h.kind, round(h.start, 3)))) for h in hits]
+
+
 def hit_url(media_url: str, slug: str, kind: str | None, start: float) -> str:
     if kind in (None, "segment"):
         return f"{media_url}#t={start:.1f}"
@@ -216,7 +223,9 @@ def fuse(lists: dict[str, list[Hit]], limit: int, k: int = 60) -> list[Hit]:
             key = (h.slug, h.lang, h.kind, round(h.start, 2))
             score[key] = score.get(key, 0.0) + 1.0 / (k + rank + 1)
             if key not in first or ("<mark>" in h.snippet and "<mark>" not in first[key].snippet):
-                first[key] = h
+                first[key] = replace(h, translation=h.translation or (first[key].translation if key in first else None))
+            elif h.translation and not first[key].translation:
+                first[key] = replace(first[key], translation=h.translation)
             how.setdefault(key, []).append(name)
     order = sorted(score, key=lambda key: -score[key])
     return [replace(first[key], matched=tuple(dict.fromkeys(how[key])), score=round(score[key], 6))

@@ -28,6 +28,7 @@ from media_tool.search.query import (
     parse,
     shortlist,
     since_id,
+    with_translations,
 )
 
 
@@ -179,7 +180,8 @@ class SQLiteIndex:
             self._saved()
 
     def nearest(self, vector, *, lang: str | None = None, slug: str | None = None, since: str | None = None,
-                speaker: str | None = None, limit: int = 20, min_cosine: float = 0.0) -> list[Hit]:
+                speaker: str | None = None, limit: int = 20, min_cosine: float = 0.0, off_topic=None,
+                prefer: str | None = None) -> list[Hit]:
         """Hits by meaning: the rows whose vectors are nearest `vector` (cosine at least `min_cosine`)."""
         from media_tool.search.semantic import CANDIDATES, EXACT_UP_TO, rerank
 
@@ -192,8 +194,9 @@ class SQLiteIndex:
             if not found:
                 return []
             rows = self.db.execute(select + f" WHERE s.id IN ({','.join('?' * len(found))})", found).fetchall()
-        rows, score = rerank(rows, vector, min_cosine=min_cosine, lang=lang, slug=slug, speaker=speaker)
-        return assemble(rows, score, [], limit)
+        rows, score, twins = rerank(rows, vector, min_cosine=min_cosine, lang=lang, slug=slug, speaker=speaker,
+                                    off_topic=off_topic, prefer=prefer)
+        return with_translations(assemble(rows, score, [], limit), rows, twins)
 
     def _delete(self, slug: str) -> None:
         # A contentless FTS5 table forgets a row when told the values it was indexed with.

@@ -123,10 +123,8 @@ def collect(show: Show, episodes: list[Episode], *, now: dt.datetime, force: boo
                               guid=ident.feed_guid(name), items=items, medium=medium,
                               new_feed_url=feed_url if ident.moved_from else None)
             out.feeds[name] = render(channel)
-            feeds.append((name, site.feed_label(medium, lg)))
-    other = next((lg for lg in languages if lg != show.language), None)
-    listed_other = {it.slug: it for it in per_lang[other]} if other else {}
-    out.pages.update(site.render(show, pages, per_lang[show.language], listed_other, feeds))
+            feeds.append((name, site.feed_label(medium, lg), lg))
+    out.pages.update(site.render(show, pages, per_lang, feeds))
     return out
 
 

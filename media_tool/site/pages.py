@@ -26,7 +26,44 @@ from media_tool.text.transcripts import Transcript, align_by_time
 
 ASSETS = ("site.css", "site.js")
 LANG_NAMES = {"en": "English", "zh": "中文"}
-HTML_LANG = {"en": "en", "zh": "zh-Hans"}
+HTML_LANG = {"en": "en", "zh": "zh-CN"}
+UI = {
+    "subscribe": ("Subscribe", "订阅"), "search_label": ("Search what was said", "搜索文字稿"),
+    "search": ("Search", "搜索"), "episodes": ("Episodes", "节目"), "chapters": ("Chapters", "章节"),
+    "people": ("People", "嘉宾与主持"), "notes": ("Notes", "节目说明"), "clips": ("Clips", "短片"),
+    "transcript": ("Transcript", "文字稿"), "no_transcript": ("No transcript yet", "暂无文字稿"),
+    "downloads": ("Downloads", "下载"), "embed": ("Embed", "嵌入"),
+    "copy_moment": ("Copy link to this moment", "复制此刻链接"), "video": ("video", "视频"),
+    "scan": ("Scan to open this episode", "扫码打开本集"), "scan_show": ("Scan to open the show", "扫码打开节目"),
+    "feed_copy": ("Or copy a feed address into any podcast app", "或把订阅地址复制到任意播客应用"),
+    "edition": ("English", "中文"),
+}
+"""The site's words in both languages; each edition puts its own first (`ui`)."""
+
+
+def ui(lang: str) -> dict[str, str]:
+    """The site's words for one edition: its language first, the other after (the audience reads
+    one, the guests the other)."""
+    return {k: f"{en} · {zh}" if lang == "en" else f"{zh} · {en}" for k, (en, zh) in UI.items()}
+
+
+def edition_prefix(show, lang: str) -> str:
+    """Where an edition lives under feed/: the root edition at the top, the other in zh/ or en/."""
+    return "" if lang == root_language(show) else f"{lang}/"
+
+
+def root_language(show) -> str:
+    return show.site.root or show.language
+
+
+def qr_svg(url: str) -> Markup:
+    """An inline SVG QR code of `url` (segno, offline): vector, so it prints sharp at any size; error
+    correction M keeps it readable from a photographed slide."""
+    import segno
+
+    code = segno.make(url, error="m", micro=False)
+    return Markup(code.svg_inline(scale=4, border=4, dark="#000", light="#fff", svgclass="qr-code",
+                                  title=url, omitsize=True))
 
 
 def relative(url: str | None, base: str, root: str) -> str | None:
@@ -53,7 +90,7 @@ def _translation_note(t: Transcript | None, lang: str) -> str:
     if t is None or t.origin == "human":
         return ""
     by = t.origin.split(":", 1)[1] if ":" in t.origin else t.origin
-    return (f"The {LANG_NAMES[lang]} text is a machine translation ({by}) · {LANG_NAMES[lang]}为机器翻译"
+    return (f"The {LANG_NAMES[lang]} text is a machine translation ({by}) · 英文为机器翻译"
             if lang == "en" else f"{LANG_NAMES[lang]}为机器翻译（{by}）· The Chinese text is a machine translation ({by})")
 
 
@@ -86,12 +123,16 @@ def _num(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
-def episode_context(show, ep: SiteEpisode, root: str, transcript: str | None = None) -> dict:
-    """The template values of one episode page (or its embed, with another `root`); `transcript` is
-    `transcript_items` of the episode when the caller already made it."""
+def episode_context(show, ep: SiteEpisode, root: str, transcript: str | None = None,
+                    lang: str | None = None) -> dict:
+    """The template values of one episode page (or its embed, with another `root`) in the edition of
+    `lang` (default: the spoken language): that language's title, chapters, notes and transcript
+    first; `transcript` is `transcript_items` of the episode when the caller already made it."""
     base = show.base_url
-    item = ep.items[ep.spoken] if ep.spoken in ep.items else next(iter(ep.items.values()))
-    other_lang = other_language(ep.spoken)
+    lang = lang or ep.spoken
+    first = lang if lang in ep.items else ep.spoken if ep.spoken in ep.items else next(iter(ep.items))
+    item = ep.items[first]
+    other_lang = other_language(lang)
     other_item = ep.items.get(other_lang)
     video = next((m for m in item.media if m.kind == "mp4"), None)
     audio = next((m for m in item.media if m.kind == "mp3"), None)
@@ -100,15 +141,25 @@ def episode_context(show, ep: SiteEpisode, root: str, transcript: str | None = N
     downloads = [{"label": f"{m.kind.upper()} ({m.length / 1e6:.1f} MB)", "href": relative(m.url, base, root)}
                  for m in item.media]
     if ep.subtitled:
-        downloads.append({"label": "MP4 with captions · 带字幕视频", "href": f"{root}media/{ep.subtitled}"})
-    for url, mime, lang in item.transcripts:
+        downloads.append({"label": "带字幕视频 · MP4 with captions" if lang == "zh" else "MP4 with captions · 带字幕视频",
+                          "href": f"{root}media/{ep.subtitled}"})
+    vtts = {tl for _, mime, tl in item.transcripts if mime == "text/vtt"}
+    default_track = lang if lang in vtts else ep.spoken
+    for url, mime, tl in sorted(item.transcripts, key=lambda t: t[2] != lang):  # this edition's first
         ext = url.rsplit(".", 1)[-1].upper()
-        downloads.append({"label": f"{LANG_NAMES.get(lang, lang)} {ext}", "href": relative(url, base, root)})
+        downloads.append({"label": f"{LANG_NAMES.get(tl, tl)} {ext}", "href": relative(url, base, root)})
         if video and ext == "VTT":
-            tracks.append({"lang": HTML_LANG.get(lang, lang), "label": LANG_NAMES.get(lang, lang),
-                           "href": relative(url, base, root), "default": lang == ep.spoken})
-    spoken, other = ep.transcripts.get(ep.spoken), ep.transcripts.get(other_lang)
+            tracks.append({"lang": HTML_LANG.get(tl, tl), "label": LANG_NAMES.get(tl, tl),
+                           "href": relative(url, base, root), "default": tl == default_track})
+    spoken = ep.transcripts.get(ep.spoken)
+    # The edition's language first: the Chinese page of an English talk reads the Chinese, the English under it.
+    top_lang = lang if (t := ep.transcripts.get(lang)) is not None and t.segments else ep.spoken
+    top, under = ep.transcripts.get(top_lang), ep.transcripts.get(other_language(top_lang))
+    under = under if under is not None and under.segments else None
+    notes_by_lang = sorted(ep.notes, key=lambda n: n[0] != lang)
     image = item.image or (f"{base}/{show_cover_name(show)}" if show.cover else None)
+    translated = ep.transcripts.get(other_language(ep.spoken))  # the translation of what was said
+    machine = translated if translated is not None and translated.segments and translated.origin != "human" else None
     return {
         "slug": item.slug, "title": item.title, "title_other": other_item.title if other_item and
         other_item.title != item.title else "", "other_lang": HTML_LANG[other_lang], "number": item.number,
@@ -116,16 +167,16 @@ def episode_context(show, ep: SiteEpisode, root: str, transcript: str | None = N
         "video": video is not None, "player": relative(main.url, base, root) if main else "",
         "player_url": main.url if main else "", "image": relative(image, base, root), "image_url": image,
         "tracks": tracks, "downloads": downloads,
-        "chapters": [{"start": c.start, "clock": clock(c.start), "title": localized(c.title, ep.spoken),
+        "chapters": [{"start": c.start, "clock": clock(c.start), "title": localized(c.title, lang),
                       "title_other": localized(c.title, other_lang) if localized(c.title, other_lang) !=
-                      localized(c.title, ep.spoken) else ""} for c in ep.chapters],
+                      localized(c.title, lang) else ""} for c in ep.chapters],
         "people": [{"name": p[0], "role": p[1], "href": relative(p[3], base, root)} for p in item.people],
-        "notes": [{"lang": HTML_LANG.get(lg, lg), "html": html} for lg, html in ep.notes],
+        "notes": [{"lang": HTML_LANG.get(lg, lg), "html": html} for lg, html in notes_by_lang],
         "clips": [{"href": f"{root}clips/{name}", "title": title, "clock": f"{clock(a)}–{clock(b)}"}
                   for (name, a, b), title in zip(ep.clips, [s[2] for s in item.soundbites] + [""] * len(ep.clips))],
-        "transcript": Markup(transcript if transcript is not None else transcript_items(
-            spoken, other if other is not None and other.segments else None)),
-        "translation_note": _translation_note(other, other_lang) if other is not None and other.segments else "",
+        "transcript": Markup(transcript if transcript is not None else transcript_items(top, under)),
+        "translation_note": _translation_note(machine, machine.language) if machine else "",
+        "spoken_transcript": spoken is not None,
     }
 
 
@@ -142,49 +193,94 @@ def _environment(templates: Path | None) -> jinja2.Environment:
                               keep_trailing_newline=True)
 
 
-def render(show, episodes: list[SiteEpisode], listed: list[Item], listed_other: dict[str, Item],
-           feeds: list[tuple[str, str]]) -> dict[str, bytes]:
-    """Every file of the site: {path under feed/: bytes}. `listed` are the main feed's items (built
-    and kept episodes), `listed_other` the other language's by slug, `feeds` (file name, label)."""
+def render(show, episodes: list[SiteEpisode], listed: dict[str, list[Item]],
+           feeds: list[tuple[str, str, str]]) -> dict[str, bytes]:
+    """Every file of the site: {path under feed/: bytes}, in two editions, one per language (the root
+    edition at the top, the other under zh/ or en/), linked to each other by hreflang and a switch.
+    `listed` holds each language's feed items (built and kept episodes), `feeds` (file, label, lang)."""
     env = _environment(show.root / "templates")
-    other_lang = other_language(show.language)
-    show_ctx = {
-        "title": localized(show.title, show.language), "title_other": show.title.get(other_lang, ""),
-        "description": localized(show.description, show.language),
-        "description_other": show.description.get(other_lang, ""), "other_lang": HTML_LANG[other_lang],
-        "url": show.base_url, "image": show_cover_name(show) if show.cover else None,
-        "image_url": f"{show.base_url}/{show_cover_name(show)}" if show.cover else None,
-        "feeds": [{"href": name, "label": label} for name, label in feeds],
-    }
-    if show_ctx["title_other"] == show_ctx["title"]:
-        show_ctx["title_other"] = ""
     files: dict[str, bytes] = {}
-    entries = []
-    for it in sorted(listed, key=lambda i: (i.date, i.slug), reverse=True):
-        o = listed_other.get(it.slug)
-        entries.append({"slug": it.slug, "number": it.number, "title": it.title,
-                        "title_other": o.title if o and o.title != it.title else "",
-                        "date": it.date.date().isoformat(), "duration": clock(it.duration),
-                        "video": any(m.kind == "mp4" for m in it.media),
-                        "guests": ", ".join(p[0] for p in it.people if p[1].lower() == "guest")})
-    facts = {e["slug"]: {"title": e["title"], "date": e["date"], "number": e["number"]} for e in entries}
+    main = listed.get(show.language) or next(iter(listed.values()), [])
+    facts = {it.slug: {"title": it.title, "date": it.date.date().isoformat(), "number": it.number} for it in main}
     files["site/episodes.json"] = json.dumps(facts, ensure_ascii=False, sort_keys=True, indent=1).encode()
-    lang = HTML_LANG.get(show.language, show.language)
-    files["index.html"] = env.get_template("index.html").render(
-        show=show_ctx, episodes=entries, root="", page_lang=lang).encode()
-    for ep in episodes:
-        page_lang = HTML_LANG.get(ep.spoken, ep.spoken)
-        ctx = episode_context(show, ep, "../../")
-        lines = str(ctx["transcript"])  # the same <li>s in the embed
-        files[f"episodes/{ctx['slug']}/index.html"] = env.get_template("episode.html").render(
-            show=show_ctx, ep=ctx, root="../../", page_lang=page_lang).encode()
-        ctx = episode_context(show, ep, "../", lines)
+    editions = [lg for lg in (root_language(show), other_language(root_language(show)))
+                if lg == root_language(show) or listed.get(lg)]
+    for lang in editions:
+        files.update(_edition(show, env, lang, editions, episodes, listed, feeds))
+    for ep in episodes:  # one embed per episode, in its spoken language
+        ctx = episode_context(show, ep, "../")
         files[f"embed/{ctx['slug']}.html"] = env.get_template("embed.html").render(
-            show=show_ctx, ep=ctx, root="../", page_lang=page_lang).encode()
+            show=_show_context(show, ep.spoken, feeds, ""), ep=ctx, root="../", ui=ui(ep.spoken),
+            page_lang=HTML_LANG.get(ep.spoken, ep.spoken)).encode()
     for name in ASSETS:
         override = show.root / "templates" / name
         files[f"site/{name}"] = (override.read_bytes() if override.is_file()
                                  else resources.files("media_tool.site").joinpath("templates", name).read_bytes())
+    return files
+
+
+def _show_context(show, lang: str, feeds: list[tuple[str, str, str]], root: str) -> dict:
+    other = other_language(lang)
+    ctx = {
+        "title": localized(show.title, lang), "title_other": show.title.get(other, ""),
+        "description": localized(show.description, lang),
+        "description_other": show.description.get(other, ""), "other_lang": HTML_LANG[other],
+        "url": show.base_url, "image": f"{root}{show_cover_name(show)}" if show.cover else None,
+        "image_url": f"{show.base_url}/{show_cover_name(show)}" if show.cover else None,
+        # this edition's feeds first, then the others; each with its address to copy into any app
+        "feeds": [{"href": f"{root}{name}", "label": label, "url": f"{show.base_url}/{name}"}
+                  for name, label, fl in sorted(feeds, key=lambda f: f[2] != lang)],
+        "subscribe": [{"name": n, "href": u} for n, u, ln in show.site.subscribe if ln in (None, lang)],
+    }
+    if ctx["title_other"] == ctx["title"]:
+        ctx["title_other"] = ""
+    return ctx
+
+
+def _edition(show, env, lang: str, editions: list[str], episodes: list[SiteEpisode],
+             listed: dict[str, list[Item]], feeds) -> dict[str, bytes]:
+    """One language's home page and episode pages, under its prefix."""
+    prefix = edition_prefix(show, lang)
+    up = "../" if prefix else ""
+    other = other_language(lang)
+    by_slug = {lg: {it.slug: it for it in items} for lg, items in listed.items()}
+    own = by_slug.get(lang) or by_slug.get(show.language, {})
+    show_ctx = _show_context(show, lang, feeds, up)
+    words = ui(lang)
+    page_lang = HTML_LANG.get(lang, lang)
+
+    def links(path: str) -> dict:
+        """hreflang alternates and the switch to the other edition, for the page at `path`."""
+        alts = [{"hreflang": HTML_LANG[lg], "href": f"{show.base_url}/{edition_prefix(show, lg)}{path}"}
+                for lg in editions]
+        switch = None
+        if other in editions:
+            depth = "../" * path.count("/")
+            switch = {"href": f"{depth}{up}{edition_prefix(show, other)}{path}" or "./",
+                      "label": UI["edition"][0 if other == "en" else 1], "lang": HTML_LANG[other]}
+        return {"alternates": alts, "switch": switch, "x_default": f"{show.base_url}/{path}",
+                "url": f"{show.base_url}/{prefix}{path}"}
+
+    entries = []
+    for slug, it in sorted(own.items(), key=lambda kv: (kv[1].date, kv[0]), reverse=True):
+        o = by_slug.get(other, {}).get(slug)
+        entries.append({"slug": slug, "number": it.number, "title": it.title,
+                        "title_other": o.title if o and o.title != it.title else "",
+                        "date": it.date.date().isoformat(), "duration": clock(it.duration),
+                        "video": any(m.kind == "mp4" for m in it.media),
+                        "guests": ", ".join(p[0] for p in it.people if p[1].lower() == "guest")})
+    files = {}
+    page = links("")
+    files[f"{prefix}index.html"] = env.get_template("index.html").render(
+        show=show_ctx, episodes=entries, root=up, home="./", page_lang=page_lang, ui=words, links=page,
+        qr=qr_svg(page["url"])).encode()
+    for ep in episodes:
+        root = up + "../../"
+        ctx = episode_context(show, ep, root, lang=lang)
+        page = links(f"episodes/{ctx['slug']}/")
+        files[f"{prefix}episodes/{ctx['slug']}/index.html"] = env.get_template("episode.html").render(
+            show=show_ctx, ep=ctx, root=root, home="../../", page_lang=page_lang, ui=words, links=page,
+            qr=qr_svg(page["url"])).encode()
     return files
 
 

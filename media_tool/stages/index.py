@@ -108,7 +108,7 @@ def about(ep: Episode) -> list[Row]:
         text = notes.plain(notes.episode_notes(cfg.notes, lang)) if (lang in cfg.notes or (
             lang == cfg.language and "" in cfg.notes)) else ""
         for para in (p.strip() for p in text.split("\n\n")):
-            if para:
+            if para and not notes.machine_label(para):
                 out.append(Row(ep.slug, lang, 0.0, 0.0, " ".join(para.split()), kind="notes"))
         for c in notes.published_chapters(cfg.chapters, offset):
             if c.title.get(lang) or (lang == cfg.language and c.title):

@@ -9,6 +9,9 @@ from __future__ import annotations
 import html
 from dataclasses import replace
 
+MACHINE_NOTES = {"zh": "*本集说明为机器翻译（译自{source}，{by}）。*",
+                 "en": "*These notes are a machine translation from {source} ({by}).*"}
+"""The first line of notes the machine translated: readers are told, and search leaves it out."""
 DESCRIPTION_LIMIT = 4000  # bytes: Apple truncates longer item descriptions
 ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "a", "ul", "ol", "li", "blockquote", "code", "pre",
                 "h2", "h3", "h4"}
@@ -33,6 +36,12 @@ def episode_notes(notes: dict[str, str], lang: str) -> str:
     """An episode's notes in `lang` (notes.<lang>.md, else notes.md), rendered and sanitized ("" if none)."""
     text = notes.get(lang, notes.get(""))
     return notes_html(text) if text else ""
+
+
+def machine_label(paragraph: str) -> bool:
+    """Whether a paragraph of notes is the machine translation's label (MACHINE_NOTES)."""
+    text = paragraph.strip().strip("*")
+    return any(text.startswith(label.strip("*").split("{", 1)[0]) for label in MACHINE_NOTES.values())
 
 
 def plain(html: str) -> str:

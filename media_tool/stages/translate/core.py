@@ -16,7 +16,7 @@ from media_tool.model.glossary import Glossary
 from media_tool.model.language import other_language
 from media_tool.text.transcripts import Segment, Transcript, align_by_time
 
-REVISION = 4
+REVISION = 5
 NAMES = {"en": "English", "zh": "Chinese"}
 MIN_COVERAGE = 0.5
 """A translation that leaves more than half the segments without text (a loop the guards dropped,

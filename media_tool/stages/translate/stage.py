@@ -23,6 +23,7 @@ from media_tool.stages.translate.core import (
     crossed,
     translation_of,
 )
+from media_tool.stages.translate.words import translate_words, wanted, with_words
 from media_tool.store.files import key_of
 from media_tool.text.transcripts import bilingual_files, language_files
 
@@ -44,9 +45,37 @@ class TranslateStage:
                 "whisper": [tr.engine, tr.model] if lang == "zh" or ep.config.mixed else None,
                 "wanted": other in tr.languages, "rev": REVISION, "tool": __version__,
                 "glossary": [[t.zh, t.en] for t in ctx.show.glossary.terms], "mixed": ep.config.mixed,
-                "names": tr.speaker_names}
+                "names": tr.speaker_names, "words": [[w["field"], w["index"], w["target"], w["text"]]
+                                                     for w in wanted(ep.config)]}
 
     def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
+        ep, data = self._transcript(ctx, ep, progress)
+        if other_language(ep.config.language) not in ctx.show.transcription.languages:
+            return ep, data
+        made, problems = translate_words(ep.config, lambda a, b: self._translator(ctx, a, b, progress, []),
+                                         ctx.show.glossary, cache=ctx.translations())
+        ctx.translations().save()
+        data = {**data, "words": made, "word_problems": [f"episodes/{ep.slug}: {p}" for p in problems]}
+        return self._with_words(ep, data), data
+
+    @staticmethod
+    def _with_words(ep: Episode, data: dict) -> Episode:
+        """The machine's title, notes and chapter titles on the episode, and what could not be made."""
+        made = [w for w in data.get("words") or () if isinstance(w, dict)]
+        return replace(ep, config=with_words(ep.config, made),
+                       notices=ep.notices + tuple(data.get("word_problems") or ()))
+
+    @staticmethod
+    def _translator(ctx: Context, source_lang: str, target: str, progress, why_not: list[str]):
+        if ctx.show.translation.engine == "human":
+            return None
+        try:
+            return ctx.translator(source_lang, target, progress=lambda f: progress(0.3 * f))
+        except MediaToolError as exc:  # no weights here: said in one line, the translation reported missing
+            why_not.append(exc.one_line())
+            return None
+
+    def _transcript(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
         lang, folder = ep.config.language, files.folder(ctx.show, ep.slug)
         other = other_language(lang)
         if other not in ctx.show.transcription.languages:
@@ -58,13 +87,7 @@ class TranslateStage:
         why_not: list[str] = []
 
         def translator_for(source_lang: str, target: str):
-            if tl.engine == "human":
-                return None
-            try:
-                return ctx.translator(source_lang, target, progress=lambda f: progress(0.3 * f))
-            except MediaToolError as exc:  # no weights here: said in one line, the translation reported missing
-                why_not.append(exc.one_line())
-                return None
+            return self._translator(ctx, source_lang, target, progress, why_not)
 
         engine = ctx.engine() if ep.config.mixed or lang == "zh" else None
         cache = ctx.translations()
@@ -111,7 +134,8 @@ class TranslateStage:
         return files.write_transcripts(ctx.show, ep, ctx.state.written(ep.slug, self.name), t, texts, also)
 
     def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
-        return files.restore_transcripts(ctx.show, ep, data)
+        ep = files.restore_transcripts(ctx.show, ep, data)
+        return self._with_words(ep, data) if ep is not None else None
 
 
 def _in_file(problem: dict, t) -> bool:

@@ -1,0 +1,109 @@
+"""The episode's own words in both languages: its title, notes and chapter titles, machine-translated
+where a person wrote them in one language only, so the Chinese feed and pages never fall back to the
+English without a word (and the English to the Chinese).
+
+The machine's notes say so in their first line; a title or a chapter the machine could not be trusted
+with stays in the language a person wrote, and is reported. What a person wrote always wins.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from media_tool.engines.translation import HAN, Cache, translate_text
+from media_tool.model.glossary import Glossary
+from media_tool.model.language import LANGUAGES, NAMES, other_language
+from media_tool.model.show import EpisodeConfig
+from media_tool.stages.translate.core import translator_id
+from media_tool.text.notes import MACHINE_NOTES
+
+SOURCE_NAMES = {"zh": {"en": "英文", "zh": "中文"}, "en": {"en": "English", "zh": "Chinese"}}
+
+
+def notes_language(cfg: EpisodeConfig) -> str | None:
+    """The language notes.md is in: whichever has no notes.<lang>.md; where neither has, the one its
+    text is written in (a Mandarin interview's notes.md may well be English)."""
+    if "" not in cfg.notes:
+        return None
+    free = [lg for lg in LANGUAGES if lg not in cfg.notes]
+    if len(free) == 1:
+        return free[0]
+    return written_in(cfg.notes[""], cfg.language)
+
+
+def written_in(text: str, default: str) -> str | None:
+    """"zh" or "en" by the script most of `text` is in (Han characters against English words, about
+    two characters to a word); None where it holds much of both (bilingual notes need no translation)."""
+    han, words = len(HAN.findall(text)) / 2, len(re.findall(r"[A-Za-z]{2,}", text))
+    if not han and not words:
+        return default
+    share = han / (han + words)
+    return "zh" if share > 0.8 else "en" if share < 0.2 else None
+
+
+def _text_in(text: dict[str, str], lang: str, spoken: str) -> str | None:
+    """What a person wrote in `lang` (a text given once, under "", is in the spoken language)."""
+    return text.get(lang) or (text.get("") if lang == spoken else None)
+
+
+def wanted(cfg: EpisodeConfig) -> list[dict]:
+    """Each text a person wrote in one language only: {"field", "index", "source", "target", "text"}."""
+    out = []
+    for target in LANGUAGES:
+        source = other_language(target)
+        if not _text_in(cfg.title, target, cfg.language) and (t := _text_in(cfg.title, source, cfg.language)):
+            out.append({"field": "title", "index": 0, "source": source, "target": target, "text": t})
+        shared = notes_language(cfg)  # None: notes.md is in both languages
+        mine = cfg.notes.get(target) or (cfg.notes.get("") if shared in (target, None) else None)
+        theirs = cfg.notes.get(source) or (cfg.notes.get("") if shared == source else None)
+        if not (mine and mine.strip()) and theirs and theirs.strip():
+            out.append({"field": "notes", "index": 0, "source": source, "target": target, "text": theirs})
+        for i, c in enumerate(cfg.chapters):
+            if not _text_in(c.title, target, cfg.language) and (t := _text_in(c.title, source, cfg.language)):
+                out.append({"field": "chapter", "index": i, "source": source, "target": target, "text": t})
+    return out
+
+
+def translate_words(cfg: EpisodeConfig, translator_for, glossary: Glossary = Glossary(), *,
+                    cache: Cache | None = None) -> tuple[list[dict], list[str]]:
+    """The machine's version of each text `wanted`: the same dicts with "text" translated and "by";
+    and one line for each it could not make (left in the language a person wrote)."""
+    made, problems = [], []
+    for w in wanted(cfg):
+        backend = translator_for(w["source"], w["target"])
+        if backend is None:
+            problems.append(f"{w['field']}: no {NAMES[w['target']]} (no machine translator): the {NAMES[w['source']]} "
+                            f"is shown in its place")
+            continue
+        text, misses = translate_text(backend, w["text"], w["source"], w["target"], glossary, cache=cache)
+        if text is None or not text.strip():
+            where = w["field"] if w["field"] != "chapter" else f"chapters[{w['index']}]"
+            problems.append(f"{where}: the machine's "
+                            f"{NAMES[w['target']]} could not be trusted ({'; '.join(misses) or 'no answer'}): "
+                            f"the {NAMES[w['source']]} is shown in its place")
+            continue
+        made.append({**w, "text": text.strip(), "by": translator_id(backend)})
+    return made, problems
+
+
+def with_words(cfg: EpisodeConfig, made: list[dict]) -> EpisodeConfig:
+    """`cfg` with the machine's texts added where a person wrote none (their notes labelled); pure."""
+    title, notes, chapters = dict(cfg.title), dict(cfg.notes), list(cfg.chapters)
+    if "" in title and any(w["field"] == "title" for w in made):
+        title = {cfg.language: title.pop("")} | title  # the text given once is the spoken language's
+    if "" in notes and any(w["field"] == "notes" for w in made):
+        notes = {notes_language(cfg): notes.pop("")} | notes
+    for w in made:
+        if w["field"] == "title":
+            title[w["target"]] = w["text"]
+        elif w["field"] == "notes":
+            label = MACHINE_NOTES[w["target"]].format(source=SOURCE_NAMES[w["target"]][w["source"]], by=w["by"])
+            notes[w["target"]] = f"{label}\n\n{w['text']}\n"
+        elif w["field"] == "chapter" and w["index"] < len(chapters):
+            c = chapters[w["index"]]
+            t = dict(c.title)
+            if "" in t:
+                t = {cfg.language: t.pop("")} | t
+            chapters[w["index"]] = replace(c, title={**t, w["target"]: w["text"]})
+    return replace(cfg, title=title, notes=notes, chapters=tuple(chapters))
