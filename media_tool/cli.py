@@ -12,6 +12,7 @@ import html
 import json
 import os
 import re
+import sys
 import time
 import webbrowser
 from dataclasses import replace
@@ -33,13 +34,13 @@ from media_tool import __version__
 from media_tool.commands import upload
 from media_tool.commands.check import check
 from media_tool.commands.new import create as new_episode
-from media_tool.commands.serve import server
+from media_tool.commands.serve import server, site_titles
 from media_tool.errors import DISK_ERRNOS, MediaToolError, UsageError, disk_error
 from media_tool.media.ffmpeg import FFmpeg
 from media_tool.media.video import missing_tools
 from media_tool.model import glossary as glossary_csv
 from media_tool.model.glossary import Glossary
-from media_tool.model.language import LANGUAGES
+from media_tool.model.language import LANGUAGES, editions
 from media_tool.model.reader import parse_timestamp
 from media_tool.model.settings import ENGINES, AudioSettings
 from media_tool.model.show import ASPECTS, load_show
@@ -162,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
         return {"build": cmd_build, "normalize": cmd_normalize, "status": cmd_status,
                 "transcribe": cmd_transcribe, "search": cmd_search, "serve": cmd_serve, "check": cmd_check, "new": cmd_new,
                 "publish": cmd_publish, "clip": cmd_clip}[args.command](args)
+    except BrokenPipeError:  # `media-tool search ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (MediaToolError, OSError) as exc:
         if isinstance(exc, OSError):
             if exc.errno not in DISK_ERRNOS:
@@ -406,19 +410,26 @@ def cmd_search(args) -> int:
             raise UsageError(f"--since: expected a date YYYY-MM-DD, got {args.since!r}") from None
     pairs = [(t.zh, t.en) for t in show.glossary.terms]
     hits, notices = search_index(index, args.query, glossary=pairs, lang=args.lang, slug=args.episode, since=since,
-                                 speaker=args.speaker, limit=args.limit, meaning=not args.words_only)
+                                 speaker=args.speaker, limit=args.limit, meaning=not args.words_only,
+                                 editions=editions(show), titles=site_titles(show.feed_dir))
     for line in notices:
         err.print(f"[yellow]note:[/yellow] {escape(line)}", soft_wrap=True)
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=1))
         return 0
+    # The table keeps to what fits 80 columns; the links follow it, one whole line each.
     t = Table(title=f"{len(hits)} hit(s) for {args.query!r}")
-    for col in ("episode", "lang", "at", "what was said", "found by", "listen"):
+    for col in ("#", "episode", "at", "what was said", "found by"):
         t.add_column(col, overflow="fold")
-    for h in hits:
-        where = f"{int(h.start // 60)}:{h.start % 60:04.1f}" if h.kind in ("segment", "chapter") else h.kind
-        t.add_row(h.title, h.lang, where, _marked(h.snippet), ", ".join(h.matched), h.url)
+    for n, h in enumerate(hits, 1):
+        where = notes.clock(h.start) if h.kind in ("segment", "chapter") else h.kind
+        said = _marked(h.snippet)
+        if h.translation:
+            said.append(f"\n({h.translation})", style="dim")
+        t.add_row(str(n), h.title, where, said, ", ".join(h.matched))
     out.print(t)
+    for n, h in enumerate(hits, 1):
+        out.print(f"{n:>3}. {h.url}", soft_wrap=True, highlight=False)
     return 0
 
 
@@ -436,7 +447,7 @@ def _marked(snippet: str):
 def cmd_serve(args) -> int:
     show = load_show(Path(args.show))
     srv = server(show.feed_dir, open_index(show, readonly=True), args.host, args.port,
-                 glossary=[(t.zh, t.en) for t in show.glossary.terms])
+                 glossary=[(t.zh, t.en) for t in show.glossary.terms], editions=editions(show))
     host, port = srv.server_address[:2]
     out.print(f"serving the site in {show.rel(show.feed_dir)}/ at http://{host}:{port}/ and the search page at "
               f"http://{host}:{port}/_search (Ctrl-C stops)")

@@ -37,10 +37,12 @@ def ffmpeg(*args: str) -> None:
 
 def integrated_lufs(path: Path) -> float:
     """Integrated loudness by pyloudnorm on the decoded file (independent of ffmpeg's meter)."""
-    wav = path.with_name(path.name + ".check.wav")
-    ffmpeg("-i", str(path), "-map", "0:a:0", "-c:a", "pcm_f32le", str(wav))
-    data, rate = soundfile.read(str(wav), dtype="float64")
-    wav.unlink()
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:  # never beside the file: it may be the shared built template
+        wav = Path(tmp) / "check.wav"
+        ffmpeg("-i", str(path), "-map", "0:a:0", "-c:a", "pcm_f32le", str(wav))
+        data, rate = soundfile.read(str(wav), dtype="float64")
     return float(pyloudnorm.Meter(rate).integrated_loudness(data))
 
 

@@ -68,8 +68,10 @@ def test_chunk_spans():
     assert denoise.chunk_spans(10 * rate, 2) == [(0, 10 * rate)]  # short: one chunk (30 s at least)
     spans = denoise.chunk_spans(1800 * rate, 2)  # 30 minutes: 120-second chunks
     assert len(spans) == 15 and spans[0] == (0, 120 * rate) and spans[-1][1] == 1800 * rate
-    spans = denoise.chunk_spans(60 * rate + rate // 2, 2)  # a half-second tail joins the chunk before
-    assert spans == [(0, 60 * rate + rate // 2)] or spans[-1][1] - spans[-1][0] >= rate
+    # 240.5 s on two cores: 120-second chunks, and the half-second tail joins the chunk before it
+    assert denoise.chunk_spans(240 * rate + rate // 2, 2) == [(0, 120 * rate), (120 * rate, 240 * rate + rate // 2)]
+    # a tail of a second or more stays its own chunk
+    assert denoise.chunk_spans(241 * rate, 2)[-1] == (240 * rate, 241 * rate)
 
 
 @NEEDS_DF

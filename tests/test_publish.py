@@ -64,6 +64,9 @@ def test_dry_run_touches_nothing_and_delete_comes_after_the_feeds(built_show, tm
     target = tmp_path / "www"
     plan = publish(built_show, "--to", str(target), "--dry-run")
     assert plan["dry_run"] and plan["sent"] and not target.exists()
+    from media_tool.commands.upload import rank
+    order = [rank(rel) for rel in plan["sent"]]  # the plan is in the order it would be sent: feeds last
+    assert order == sorted(order) and order[-1] == 3
     publish(built_show, "--to", str(target))
     (built_show / "feed" / "transcripts" / "ep-001-pensions" / "ep-001-pensions.en.txt").unlink()
     kept = publish(built_show, "--to", str(target))
@@ -71,6 +74,36 @@ def test_dry_run_touches_nothing_and_delete_comes_after_the_feeds(built_show, tm
     gone = publish(built_show, "--to", str(target), "--delete")
     assert gone["deleted"] == ["transcripts/ep-001-pensions/ep-001-pensions.en.txt"]
     assert site(target) == site(built_show / "feed")
+
+
+def test_what_lands_on_the_target_and_in_what_order(built_show, tmp_path, monkeypatch):
+    """Every put and remove as the target sees them: media, then what links to them, then pages,
+    then the feeds; a removal only after the feeds that no longer name it are up."""
+    from media_tool.commands import upload
+
+    seen: list[tuple[str, str]] = []
+    real_put, real_remove = upload.FolderTarget.put, upload.FolderTarget.remove
+    monkeypatch.setattr(upload.FolderTarget, "put", lambda self, src, rel: (seen.append(("put", rel)),
+                                                                           real_put(self, src, rel))[1])
+    monkeypatch.setattr(upload.FolderTarget, "remove", lambda self, rel: (seen.append(("remove", rel)),
+                                                                         real_remove(self, rel))[1])
+    target = tmp_path / "www"
+    upload.publish(built_show, built_show / ".media-tool", str(target))
+    puts = [rel for op, rel in seen if op == "put"]
+    assert sorted(puts) == sorted(site(built_show / "feed"))  # everything in feed/, once
+    ranks = [upload.rank(rel) for rel in puts]
+    assert ranks == sorted(ranks) and ranks[0] == 0 and ranks[-1] == 3
+    assert [r for r in puts if upload.is_feed(r)] == puts[-len([r for r in puts if upload.is_feed(r)]):]
+    seen.clear()
+    (built_show / "feed" / "media" / "ep-001-pensions.m4a").unlink()
+    page = built_show / "feed" / "index.html"
+    page.write_bytes(page.read_bytes() + b"\n")
+    feed = built_show / "feed" / "feed.xml"
+    feed.write_bytes(feed.read_bytes() + b"\n")
+    upload.publish(built_show, built_show / ".media-tool", str(target), delete=True)
+    ops = [f"{op} {rel}" for op, rel in seen]
+    assert ops.index("put index.html") < ops.index("put feed.xml")
+    assert ops.index("put feed.xml") < ops.index("remove media/ep-001-pensions.m4a")
 
 
 def test_the_target_cannot_be_inside_feed(built_show):

@@ -37,7 +37,9 @@ def test_two_and_four_character_chinese(built):
     four = said(built, "养老保险")  # heard as 养老抱歉 by Whisper base; the glossary put it right
     assert len(four) == 2 and all("养老保险" in h["text"] and h["slug"] == "ep-002-sick-leave" for h in four)
     first = min(four, key=lambda h: h["start"])
-    assert first["url"] == f"https://podcast.example.org/media/ep-002-sick-leave.mp3#t={first['start']:.1f}"
+    # a Chinese query opens the Chinese edition's page at that moment; the audio is beside it
+    assert first["url"] == f"https://podcast.example.org/zh/episodes/ep-002-sick-leave/#t={first['start']:.1f}"
+    assert first["media_url"] == f"https://podcast.example.org/media/ep-002-sick-leave.mp3#t={first['start']:.1f}"
     assert first["start"] < 2 < first["end"] and "病假" in first["text"]
     assert said(built, "老保") and not said(built, "保老")  # characters must stand together, in order
     one = said(built, "病")  # a single character works too

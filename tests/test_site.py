@@ -42,8 +42,10 @@ def test_pages_parse_and_every_local_link_resolves(built_template):
                 if not url or url.startswith("#"):
                     continue
                 parts = urlsplit(url)
-                if parts.scheme or parts.netloc:  # other hosts only as links a person follows (people's pages)
-                    assert el.tag == "a", (page, url)
+                if parts.scheme or parts.netloc:  # other hosts only as links a person follows (people's pages),
+                    # or as the page's names for itself (canonical, hreflang twins, feeds): never fetched
+                    assert el.tag == "a" or (el.tag == "link" and el.get("rel") in ("alternate", "canonical")), \
+                        (page, url)
                     continue
                 if parts.path == "_search":  # served by `media-tool serve` (the search API needs a server)
                     continue
@@ -217,22 +219,37 @@ def test_search_page_query_in_the_url_grouped_hits_and_no_hits(running):  # noqa
 
 
 def test_site_renders_for_a_show_without_video_or_chinese(tmp_path):
-    """A held-out shape: one English audio episode, no Chinese title, no cover."""
+    """A held-out shape: one English audio episode, nothing in Chinese anywhere, no cover."""
+    import shutil
+
     from helpers import ROOT, copy_show
 
     show = copy_show(ROOT, tmp_path / "show")
-    import shutil
-    shutil.rmtree(show / "episodes" / "ep-002-sick-leave")
+    for slug in ("ep-002-sick-leave", "ep-003-long-term-care"):
+        shutil.rmtree(show / "episodes" / slug)
+        shutil.rmtree(show / "transcripts" / slug, ignore_errors=True)
     toml = (show / "podcast.toml").read_text(encoding="utf-8")
     toml = re.sub(r'(?m)^cover = .*\n', "", toml)
+    toml = re.sub(r'(?m)^title = .*$', 'title = "Social Protection Dialogues"', toml, count=1)
+    toml = re.sub(r'(?m)^description = .*$', 'description = "Conversations on social protection."', toml, count=1)
+    toml = re.sub(r'(?m)^languages = .*$', 'languages = ["en"]', toml)
     (show / "podcast.toml").write_text(toml, encoding="utf-8")
+    ep = show / "episodes" / "ep-001-pensions" / "episode.toml"
+    ep.write_text(re.sub(r'title = \{ en = ("[^"]*"), zh = "[^"]*" \}', r"title = \1", ep.read_text(encoding="utf-8")),
+                  encoding="utf-8")
+    assert not HAN.search(ep.read_text(encoding="utf-8") + toml)
     p = subprocess.run([sys.executable, "-m", "media_tool", "build", "--show", str(show), "--json"],
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["failed"] == 0
-    home = (show / "feed" / "index.html").read_text(encoding="utf-8")
+    feed = show / "feed"
+    home = (feed / "index.html").read_text(encoding="utf-8")
     assert "episodes/ep-001-pensions/" in home and "ep-002" not in home and "feed.video" not in home
-    html5lib.HTMLParser(strict=True).parse(home)
+    assert not (feed / "zh").exists() and not (feed / "feed.zh.xml").exists()  # no Chinese edition to show
+    assert 'class="edition"' not in home and 'class="cover"' not in home
+    for page in pages(feed):
+        doc = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(page.read_bytes())
+        assert doc.get("lang") == "en", page
 
 
 HAN = re.compile(r"[\u4e00-\u9fff]")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.utils
 import errno
 import json
+import re
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -52,6 +53,9 @@ def enrich(hit: dict, feed_dir: Path, episodes: dict, cache: dict) -> dict:
     hit["date"], hit["number"] = facts.get("date"), facts.get("number")
     local = feed_dir / "media" / f"{slug}.mp3"  # play from this machine when the file is here
     hit["local_url"] = f"/media/{slug}.mp3#t={hit['start']:.1f}" if local.is_file() else None
+    # the page on this server too, in the edition the hit links to (/zh/episodes/<slug>/#t=...)
+    page = re.search(r"/((?:zh/|en/)?episodes/[^/]+/.*)$", hit.get("url") or "")
+    hit["local_page"] = f"/{page[1]}" if page else None
     return hit
 
 
@@ -87,9 +91,16 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None | str:
     return a, min(b, size - 1)
 
 
-def make_handler(feed_dir: Path, index, glossary=()):
+def site_titles(feed_dir: Path, cache: dict = {}) -> dict[str, dict[str, str]]:  # noqa: B006 (a deliberate cache)
+    """slug -> language -> title, from the site's episodes.json (re-read only when it changed)."""
+    facts = _cached_json(feed_dir / "site" / "episodes.json", cache)
+    return {slug: f.get("titles") or {} for slug, f in facts.items() if isinstance(f, dict)}
+
+
+def make_handler(feed_dir: Path, index, glossary=(), editions: dict[str, str] | None = None):
     """Handler over feed/ and a read-only index (SQLite or PostgreSQL; None before any build);
-    `glossary` (zh, en) pairs widen searches to the other language's term."""
+    `glossary` (zh, en) pairs widen searches to the other language's term; `editions` (language ->
+    prefix) make hits open the episode page in the query's language."""
     feed_dir = feed_dir.resolve()
     searching = threading.BoundedSemaphore(SEARCHES_AT_ONCE)
     cache: dict = {}
@@ -168,7 +179,8 @@ def make_handler(feed_dir: Path, index, glossary=()):
                 if index is not None and lang in (None, "zh", "en"):
                     with searching:
                         found, _ = search_index(index, query, glossary=glossary, lang=lang, limit=limit,
-                                                meaning=q.get("meaning", ["1"])[0] != "0")
+                                                meaning=q.get("meaning", ["1"])[0] != "0", editions=editions,
+                                                titles=site_titles(feed_dir))
                         hits = [h.to_dict() for h in found]
                 episodes = _cached_json(feed_dir / "site" / "episodes.json", cache)
                 hits = [enrich(h, feed_dir, episodes, cache) for h in hits]
@@ -201,10 +213,11 @@ class _Server(ThreadingHTTPServer):
         print(f"serve: {client_address[0]}: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
-def server(feed_dir: Path, index, host: str = "127.0.0.1", port: int = 8000, glossary=()) -> ThreadingHTTPServer:
+def server(feed_dir: Path, index, host: str = "127.0.0.1", port: int = 8000, glossary=(),
+           editions: dict[str, str] | None = None) -> ThreadingHTTPServer:
     """A ready server (call serve_forever); port 0 picks a free one. A port in use is a UsageError."""
     try:
-        return _Server((host, port), make_handler(feed_dir, index, glossary))
+        return _Server((host, port), make_handler(feed_dir, index, glossary, editions))
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise UsageError(f"port {port} on {host} is already in use: stop what is using it, or pick another "

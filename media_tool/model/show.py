@@ -149,6 +149,7 @@ class Show:
     glossary: Glossary = Glossary()
     people: tuple[Person, ...] = ()  # recurring people, declared once (their voice samples)
     warnings: tuple[str, ...] = ()
+    authors: dict[str, str] = field(default_factory=dict)  # author per language ("" for one name)
     guid: str | None = None
     """podcast:guid pinned in podcast.toml (else kept from what was published: model/identity)."""
 
@@ -243,7 +244,7 @@ def load_show(root: Path | str) -> Show:
     r = Reader("podcast.toml", data)
     title = r.localized("title", required=True, longest=TITLE_MAX)
     description = r.localized("description", required=True)
-    author = r.string("author", required=True) or ""
+    authors = r.localized("author", required=True)  # one name, or one per language (itunes:author per feed)
     owner = r.table_of("owner")
     ro = r.sub("owner", owner)
     owner_name = ro.string("name", required=True) or ""
@@ -252,6 +253,7 @@ def load_show(root: Path | str) -> Show:
         ro.bad("email", f"not an e-mail address: {shown(owner_email)}")
     ro.finish()
     language = r.choice("language", LANGUAGES, default="en") or "en"
+    author = authors.get(language) or authors.get("") or next(iter(authors.values()), "")
     base_url = r.string("base_url", required=True) or ""
     if base_url and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", base_url):
         r.bad("base_url", f"expected an http(s) URL, got {shown(base_url)}")
@@ -343,7 +345,7 @@ def load_show(root: Path | str) -> Show:
                 base_url=base_url.rstrip("/"), cover=cover, categories=categories,
                 explicit=bool(explicit), locked=bool(locked), audio=audio, transcription=transcription,
                 translation=translation, search=search, publish=publish, site=site, glossary=terms, people=regulars,
-                warnings=tuple(r.warnings), guid=guid or None)
+                warnings=tuple(r.warnings), guid=guid or None, authors=authors)
 
 
 def _loopback(url: str) -> bool:

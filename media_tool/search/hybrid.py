@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from media_tool.search.query import Hit, expansions, fuse, highlight, parse
+from media_tool.search.query import Hit, expansions, fuse, highlight, on_pages, parse
 from media_tool.search.semantic import (
     ANCHORS,
     embed_query,
@@ -22,11 +22,14 @@ from media_tool.search.semantic import (
 
 def search(index, query: str, *, glossary=(), lang: str | None = None, slug: str | None = None,
            since: str | None = None, speaker: str | None = None, limit: int = 20,
-           meaning: bool = True) -> tuple[list[Hit], list[str]]:
+           meaning: bool = True, editions: dict[str, str] | None = None,
+           titles: dict[str, dict[str, str]] | None = None) -> tuple[list[Hit], list[str]]:
     """Hits and notices (one line each, e.g. why meaning search is off). `glossary` holds (zh, en) pairs.
     A long query is cut (words: WORDS_MAX characters, meaning: MEANING_MAX), with a note, so one pasted
-    document costs what a question costs."""
+    document costs what a question costs. With the site's `editions` (language -> prefix) each hit
+    opens the episode's page in the query's language (titles from `titles` where given)."""
     notices = []
+    asked = "zh" if re.search(r"[\u3400-\u9fff]", query) else "en"  # the query's language
     if len(query) > WORDS_MAX:
         notices.append(f"the query is {len(query)} characters long: the first {WORDS_MAX} were searched for")
         query = query[:WORDS_MAX]
@@ -47,11 +50,12 @@ def search(index, query: str, *, glossary=(), lang: str | None = None, slug: str
         else:
             vector = embed_query(query[:MEANING_MAX])
             off = anchors(index)
-            asked = "zh" if re.search(r"[\u3400-\u9fff]", query) else "en"  # shown in the query's language
             lists["meaning"] = index.nearest(vector, min_cosine=floor(vector, off), off_topic=off, prefer=asked,
                                              **pick)
-    hits = fuse(lists, limit)
-    return [h if "<mark>" in h.snippet else _marked(h, terms) for h in hits], notices
+    hits = [h if "<mark>" in h.snippet else _marked(h, terms) for h in fuse(lists, limit)]
+    if editions is not None:
+        hits = on_pages(hits, asked, editions, titles or {})
+    return hits, notices
 
 
 WORDS_MAX = 1000

@@ -59,6 +59,7 @@ class Hit:
     matched: tuple[str, ...] = ("words",)  # how it was found: words, glossary, meaning
     score: float = 0.0                     # the fused rank score (higher is better)
     translation: str | None = None         # the same moment in the other language (a meaning hit)
+    media_url: str | None = None           # the audio at that moment (`url` is the episode's page)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -191,6 +192,21 @@ def assemble(rows: list, score: dict, terms: list[str], limit: int) -> list[Hit]
     return [Hit(slug, title, lang, start, end, text, highlight(text, terms), hit_url(url, slug, kind, start),
                 kind=kind or "segment", speaker=speaker)
             for _, slug, title, lang, start, end, text, url, _, kind, speaker in rows[: int(limit)]]
+
+
+def on_pages(hits: list[Hit], asked: str, editions: dict[str, str], titles: dict[str, dict[str, str]]) -> list[Hit]:
+    """Hits that open the episode's page at their moment, in the edition of the language asked
+    (`editions`: language -> prefix under the site), the title in that language where the site has
+    it (`titles`: slug -> language -> title); the media address kept as `media_url`."""
+    prefix = editions.get(asked, "")
+    out = []
+    for h in hits:
+        base = h.url.rsplit("/media/", 1)[0] if "/media/" in h.url else h.url.rsplit("/episodes/", 1)[0]
+        at = f"#t={h.start:.1f}" if h.kind in ("segment", "chapter") else ""
+        media = h.url if "/media/" in h.url else None
+        out.append(replace(h, url=f"{base}/{prefix}episodes/{h.slug}/{at}", media_url=media,
+                           title=(titles.get(h.slug) or {}).get(asked) or h.title))
+    return out
 
 
 def with_translations(hits: list[Hit], rows: list, twins: dict[int, str]) -> list[Hit]:

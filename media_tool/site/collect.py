@@ -118,7 +118,7 @@ def collect(show: Show, episodes: list[Episode], *, now: dt.datetime, force: boo
             title = notes.localized(show.title, lg) + (" (video)" if medium == "video" else "")
             channel = Channel(title=title, description=notes.localized(show.description, lg),
                               link=base, feed_url=feed_url, language=LANG_CODES.get(lg, lg),
-                              author=show.author, owner_name=show.owner_name, owner_email=show.owner_email,
+                              author=notes.localized(show.authors, lg) or show.author, owner_name=show.owner_name, owner_email=show.owner_email,
                               image=image, categories=show.categories, explicit=show.explicit, locked=show.locked,
                               guid=ident.feed_guid(name), items=items, medium=medium,
                               new_feed_url=feed_url if ident.moved_from else None)
@@ -184,11 +184,12 @@ def _episode(show: Show, ep: Episode, languages: list[str], ident: Identity, out
         title = notes.localized(cfg.title, lg)
         items[lg] = Item(
             slug=ep.slug, guid=ident.item_guid(ep.slug), title=title, date=cfg.date,
-            duration=int(round(ep.loudness.output_seconds)), media=tuple(media),
+            duration=int(ep.loudness.output_seconds), media=tuple(media),
             summary=notes.summary(notes.plain(html) or title),
             html=html + notes.extras_html(chapters, cfg.people, lg, transcripts), number=cfg.number,
             season=cfg.season, episode_type=cfg.episode_type, explicit=cfg.explicit, image=ep_image,
-            transcripts=tuple(transcripts), chapters=chapters_url,
+            transcripts=tuple(sorted(transcripts, key=lambda t: t[2] != lg)),  # the feed's language first
+            chapters=chapters_url,
             people=tuple((p.name, p.role, p.group, absolute(base, p.href), absolute(base, p.img))
                          for p in cfg.people),
             soundbites=tuple((round(max(0.0, c.start + offset), 3), round(c.end - c.start, 3),

@@ -19,7 +19,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup, escape
 
-from media_tool.model.language import other_language
+from media_tool.model.language import edition_prefix, other_language, root_language
 from media_tool.site.feed import Item
 from media_tool.text.notes import clock, localized
 from media_tool.text.transcripts import Transcript, align_by_time
@@ -45,15 +45,6 @@ def ui(lang: str) -> dict[str, str]:
     """The site's words for one edition: its language first, the other after (the audience reads
     one, the guests the other)."""
     return {k: f"{en} · {zh}" if lang == "en" else f"{zh} · {en}" for k, (en, zh) in UI.items()}
-
-
-def edition_prefix(show, lang: str) -> str:
-    """Where an edition lives under feed/: the root edition at the top, the other in zh/ or en/."""
-    return "" if lang == root_language(show) else f"{lang}/"
-
-
-def root_language(show) -> str:
-    return show.site.root or show.language
 
 
 def qr_svg(url: str) -> Markup:
@@ -177,6 +168,8 @@ def episode_context(show, ep: SiteEpisode, root: str, transcript: str | None = N
         "transcript": Markup(transcript if transcript is not None else transcript_items(top, under)),
         "translation_note": _translation_note(machine, machine.language) if machine else "",
         "spoken_transcript": spoken is not None,
+        # the embed's height for audio: its title, the player, up to six chapters, the current line
+        "embed_height": 150 + 34 * min(6, len(ep.chapters)),
     }
 
 
@@ -201,7 +194,9 @@ def render(show, episodes: list[SiteEpisode], listed: dict[str, list[Item]],
     env = _environment(show.root / "templates")
     files: dict[str, bytes] = {}
     main = listed.get(show.language) or next(iter(listed.values()), [])
-    facts = {it.slug: {"title": it.title, "date": it.date.date().isoformat(), "number": it.number} for it in main}
+    facts = {it.slug: {"title": it.title, "date": it.date.date().isoformat(), "number": it.number,
+                       "titles": {lg: t.title for lg, items in listed.items() for t in items if t.slug == it.slug}}
+             for it in main}
     files["site/episodes.json"] = json.dumps(facts, ensure_ascii=False, sort_keys=True, indent=1).encode()
     editions = [lg for lg in (root_language(show), other_language(root_language(show)))
                 if lg == root_language(show) or listed.get(lg)]

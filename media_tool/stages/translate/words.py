@@ -13,11 +13,12 @@ from dataclasses import replace
 
 from media_tool.engines.translation import HAN, Cache, translate_text
 from media_tool.model.glossary import Glossary
-from media_tool.model.language import LANGUAGES, NAMES, other_language
+from media_tool.model.language import LANGUAGES, other_language
 from media_tool.model.show import EpisodeConfig
 from media_tool.stages.translate.core import translator_id
 from media_tool.text.notes import MACHINE_NOTES
 
+NAMES = {"en": "English", "zh": "Chinese"}
 SOURCE_NAMES = {"zh": {"en": "英文", "zh": "中文"}, "en": {"en": "English", "zh": "Chinese"}}
 
 
