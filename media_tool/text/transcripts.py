@@ -421,14 +421,40 @@ def to_ass(source: Transcript, translation: Transcript | None, width: int, heigh
         under = wrap(one_line(b.text), limit) if b is not None and b.text != a.text else []  # (mixed: as spoken)
         chunks = max(1, -(-len(top) // 2), -(-len(under) // 2))
         step = (a.end - a.start) / chunks
+        # A long line is shown over several screens: each shows its share of both languages, so the
+        # translation never runs out while the spoken text goes on (nor the other way round).
+        top_parts, under_parts = _shares(a.text, top, limit, chunks), _shares(b.text if under else "", under,
+                                                                                 limit, chunks)
         for k in range(chunks):
-            text = _ass_text(top[2 * k:2 * k + 2])
-            if under[2 * k:2 * k + 2]:
-                text += (r"\N" if text else "") + r"{\rTranslation}" + _ass_text(under[2 * k:2 * k + 2])
+            text = _ass_text(top_parts[k])
+            if under_parts[k]:
+                text += (r"\N" if text else "") + r"{\rTranslation}" + _ass_text(under_parts[k])
             if text:
                 events.append(f"Dialogue: 0,{_ass_time(a.start + k * step)},{_ass_time(a.start + (k + 1) * step)},"
                               f"Spoken,,0,0,0,,{text}")
     return "\n".join(header + events) + "\n"
+
+
+def _shares(text: str, lines: list[str], limit: int, chunks: int) -> list[list[str]]:
+    """`lines` (of `text`, wrapped at `limit`) dealt into `chunks` screens of at most two lines each,
+    every screen getting some: re-wrapped narrower when it has fewer lines than screens, and a text
+    too short to share out shown whole on each."""
+    if not lines:
+        return [[] for _ in range(chunks)]
+    if len(lines) < chunks:
+        narrower = wrap(one_line(text), max(4, -(-width(one_line(text)) // chunks) + 1))
+        if len(narrower) >= chunks:
+            lines = narrower
+        elif len(lines) <= 2:  # too short to share out: shown whole on every screen
+            return [lines for _ in range(chunks)]
+    out, n = [], len(lines)
+    for k in range(chunks):
+        part = lines[round(k * n / chunks):round((k + 1) * n / chunks)]
+        while len(part) > 2:  # (only after re-wrapping) the last two lines become one
+            glue = "" if width(part[-2][-1:]) == 2 else " "
+            part = part[:-2] + [part[-2] + glue + part[-1]]
+        out.append(part)
+    return out
 
 
 def span(t: Transcript, start: float, end: float, min_overlap: float = 0.0) -> Transcript:
