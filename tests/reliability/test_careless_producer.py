@@ -410,17 +410,3 @@ def test_a_megabyte_title_is_refused_in_one_line(sample_show):
     _no_traceback(p)
     assert p.returncode != 0 and "--title: 300 characters long" in p.stderr
     assert not (sample_show / "episodes" / "ep-009-long").exists()
-
-
-# -- an episode published early with --force is not withdrawn by the next plain build -----------------
-def test_a_future_episode_published_with_force_stays_published(built_show):
-    _set_toml(built_show / "episodes" / EP2, "date = 2026-11-16T09:00:00Z", "date = 2099-01-01T09:00:00Z")
-    code, report = build_json(built_show)
-    assert code == 0 and any(EP2 in n and "held back" in n for n in report["scheduled"]), report
-    assert EP2 not in (built_show / "feed" / "feed.xml").read_text(encoding="utf-8")
-    code, report = build_json(built_show, "--force")
-    assert code == 0, report
-    assert f"media/{EP2}.mp3" in (built_show / "feed" / "feed.xml").read_text(encoding="utf-8")
-    code, report = build_json(built_show)  # plain again: it is out, so it stays out
-    assert code == 0 and [n for n in report["scheduled"] if "published early" in n], report
-    assert f"media/{EP2}.mp3" in (built_show / "feed" / "feed.xml").read_text(encoding="utf-8")

@@ -12,6 +12,7 @@ import re
 from dataclasses import replace
 
 from media_tool.engines.translation import HAN, Cache, translate_text
+from media_tool.errors import MediaToolError
 from media_tool.model.glossary import Glossary
 from media_tool.model.language import LANGUAGES, other_language
 from media_tool.model.show import EpisodeConfig
@@ -77,7 +78,12 @@ def translate_words(cfg: EpisodeConfig, translator_for, glossary: Glossary = Glo
             problems.append(f"{w['field']}: no {NAMES[w['target']]} (no machine translator): the {NAMES[w['source']]} "
                             f"is shown in its place")
             continue
-        text, misses = translate_text(backend, w["text"], w["source"], w["target"], glossary, cache=cache)
+        try:
+            text, misses = translate_text(backend, w["text"], w["source"], w["target"], glossary, cache=cache)
+        except MediaToolError as exc:  # an endpoint down: the episode still publishes, this field as written
+            problems.append(f"{w['field']}: no {NAMES[w['target']]} ({exc.one_line()}): the {NAMES[w['source']]} "
+                            "is shown in its place")
+            continue
         if text is None or not text.strip():
             where = w["field"] if w["field"] != "chapter" else f"chapters[{w['index']}]"
             problems.append(f"{where}: the machine's "
