@@ -34,7 +34,7 @@ from media_tool import __version__
 from media_tool.commands import upload
 from media_tool.commands.check import check
 from media_tool.commands.new import create as new_episode
-from media_tool.commands.serve import server, site_titles
+from media_tool.commands.serve import server, site_facts, site_titles
 from media_tool.errors import DISK_ERRNOS, MediaToolError, UsageError, disk_error
 from media_tool.media.ffmpeg import FFmpeg
 from media_tool.media.video import missing_tools
@@ -411,7 +411,7 @@ def cmd_search(args) -> int:
     pairs = [(t.zh, t.en) for t in show.glossary.terms]
     hits, notices = search_index(index, args.query, glossary=pairs, lang=args.lang, slug=args.episode, since=since,
                                  speaker=args.speaker, limit=args.limit, meaning=not args.words_only,
-                                 editions=editions(show), titles=site_titles(show.feed_dir))
+                                 editions=editions(show), titles=site_titles(site_facts(show.feed_dir)))
     for line in notices:
         err.print(f"[yellow]note:[/yellow] {escape(line)}", soft_wrap=True)
     if args.json:

@@ -103,9 +103,8 @@ def show_problems(show: Show) -> list[Problem]:
                 file, _, message = line.partition(": ")
                 out.append(Problem(file or display, "error", message, "config"))
             continue
-        held = set(ep.placeholders)
-        out += [Problem(w.split(": ", 1)[0], "error", w.split(": ", 1)[1], "placeholder")
-                if w.split(": ", 1)[0] in held else _warning(w) for w in ep.warnings]
+        out += [_warning(w) for w in ep.warnings]
+        out += [Problem(file, "error", what, "placeholder") for file, what in ep.placeholder_lines]
         if ep.number is not None:
             key = (ep.season, ep.number)
             if key in numbers:

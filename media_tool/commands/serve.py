@@ -91,9 +91,13 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None | str:
     return a, min(b, size - 1)
 
 
-def site_titles(feed_dir: Path, cache: dict = {}) -> dict[str, dict[str, str]]:  # noqa: B006 (a deliberate cache)
-    """slug -> language -> title, from the site's episodes.json (re-read only when it changed)."""
-    facts = _cached_json(feed_dir / "site" / "episodes.json", cache)
+def site_facts(feed_dir: Path, cache: dict | None = None) -> dict:
+    """The site's episodes.json (slug -> date, number, titles per language); {} before any build."""
+    return _cached_json(feed_dir / "site" / "episodes.json", {} if cache is None else cache)
+
+
+def site_titles(facts: dict) -> dict[str, dict[str, str]]:
+    """slug -> language -> title, from `site_facts`."""
     return {slug: f.get("titles") or {} for slug, f in facts.items() if isinstance(f, dict)}
 
 
@@ -176,13 +180,13 @@ def make_handler(feed_dir: Path, index, glossary=(), editions: dict[str, str] | 
                 except ValueError:
                     limit = 20
                 hits = []
+                episodes = site_facts(feed_dir, cache)
                 if index is not None and lang in (None, "zh", "en"):
                     with searching:
                         found, _ = search_index(index, query, glossary=glossary, lang=lang, limit=limit,
                                                 meaning=q.get("meaning", ["1"])[0] != "0", editions=editions,
-                                                titles=site_titles(feed_dir))
+                                                titles=site_titles(episodes))
                         hits = [h.to_dict() for h in found]
-                episodes = _cached_json(feed_dir / "site" / "episodes.json", cache)
                 hits = [enrich(h, feed_dir, episodes, cache) for h in hits]
                 return self._send(200, json.dumps(hits, ensure_ascii=False).encode(), "application/json; charset=utf-8")
             target = (feed_dir / urllib.parse.unquote(url.path).lstrip("/")).resolve()

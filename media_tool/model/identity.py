@@ -39,7 +39,7 @@ class Identity:
     notices: tuple[str, ...] = field(default_factory=tuple)
 
     def feed_name(self, lang: str, medium: str = "podcast") -> str:
-        return f"feed{'.video' if medium == 'video' else ''}{self.suffixes[lang]}.xml"
+        return feed_file(self.suffixes[lang], medium)
 
     def feed_guid(self, name: str) -> str:
         return self.guids[name]
@@ -51,6 +51,11 @@ class Identity:
         """What the build state keeps, for when feed/ is gone."""
         return {"base_url": base_url, "language": self.language, "guids": dict(self.guids), "suffixes": dict(self.suffixes),
                 "moved_from": self.moved_from}
+
+
+def feed_file(suffix: str, medium: str = "podcast") -> str:
+    """A feed's file name: feed.xml, feed.zh.xml, feed.video.xml, feed.video.zh.xml."""
+    return f"feed{'.video' if medium == 'video' else ''}{suffix}.xml"
 
 
 def podcast_guid(feed_url: str) -> str:
@@ -137,7 +142,7 @@ def resolve(show: Show, feeds: dict[str, dict], recorded: dict | None) -> Identi
     pinned = show.guid
     for lg in languages:
         for medium in ("podcast", "video"):
-            name = f"feed{'.video' if medium == 'video' else ''}{suffixes[lg]}.xml"
+            name = feed_file(suffixes[lg], medium)
             if name == "feed.xml" and pinned:
                 guids[name] = pinned
             elif name in old_guids:

@@ -197,7 +197,15 @@ class EpisodeConfig:
     notes: dict[str, str] = field(default_factory=dict)  # "" (notes.md), "en", "zh" -> Markdown
     art: Path | None = None                              # episodes/<slug>/cover.jpg, checked
     warnings: tuple[str, ...] = ()
-    placeholders: tuple[str, ...] = ()                   # notes files still holding `new`'s placeholder
+    placeholders: tuple[tuple[str, bool], ...] = ()      # (notes file, nothing else in it) still holding `new`'s text
+
+    @property
+    def placeholder_lines(self) -> tuple[tuple[str, str], ...]:
+        """(file, what to say) for each notes file still holding `new`'s placeholder: a warning in the
+        build, an error in `check`."""
+        return tuple((display, "still holds the placeholder `media-tool new` wrote"
+                      + (": no notes published from it" if left else ": published without it")
+                      + " (write the notes, or delete the file)") for display, left in self.placeholders)
 
     def audio(self, show: Show) -> AudioSettings:
         """The show's audio settings with this episode's [audio] overrides applied."""
@@ -418,9 +426,9 @@ def load_episode(show: Show, slug: str) -> EpisodeConfig:
                          placeholders=placeholders)
 
 
-def _notes(root: Path, d: Path, slug: str, r: Reader) -> tuple[dict[str, str], tuple[str, ...]]:
+def _notes(root: Path, d: Path, slug: str, r: Reader) -> tuple[dict[str, str], tuple[tuple[str, bool], ...]]:
     """The episode's notes files, read as UTF-8; control characters removed with a warning; `new`'s
-    placeholder text left out (with a warning; the files that held it are returned too)."""
+    placeholder text left out (the files that held it returned, and whether nothing else was in them)."""
     out, placeholders = {}, []
     for lang, name in NOTES.items():
         path, display = d / name, f"episodes/{slug}/{name}"
@@ -440,13 +448,10 @@ def _notes(root: Path, d: Path, slug: str, r: Reader) -> tuple[dict[str, str], t
         flat = " ".join(text.split())
         held = [p for p in PLACEHOLDER_NOTES.values() if p in flat]
         if held:
-            placeholders.append(display)
             for p in held:
                 flat = flat.replace(p, " ")
             left = not flat.strip()
-            r.warnings.append(f"{display}: still holds the placeholder `media-tool new` wrote"
-                              + (": no notes published from it" if left else ": published without it")
-                              + " (write the notes, or delete the file)")
+            placeholders.append((display, left))
             if left:
                 continue
             for p in held:

@@ -201,6 +201,7 @@ def _build_episode(ctx: Context, slug: str, emit: EventFn, warnings: list[str]) 
         emit(Event(slug, "config", "failed", message=report.error))
         return report
     warnings.extend(config.warnings)
+    warnings.extend(f"{file}: {what}" for file, what in config.placeholder_lines)
     ep = Episode(config)
     for i, stage in enumerate(STAGES):
         t0 = time.monotonic()

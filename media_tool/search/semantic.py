@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -96,8 +97,6 @@ def floor(query: np.ndarray, anchors: np.ndarray) -> float:
 def meaningful(query: str) -> bool:
     """Whether a query can mean anything: it holds a Han character or a Latin word with a vowel
     (%, _, !!!??? or xkcdq do not)."""
-    import re
-
     if re.search(r"[\u3400-\u9fff]", query):
         return True
     return any(re.search(r"[aeiouy]", w) for w in re.findall(r"[a-z]+", query.lower()))

@@ -18,9 +18,9 @@ from feedgen.feed import (
 )
 from lxml import etree
 
+from media_tool.model.identity import PODCAST_NS
 from media_tool.text.notes import localized
 
-PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 TRANSCRIPT_TYPES = {"srt": "application/x-subrip", "vtt": "text/vtt", "json": "application/json",
                     "txt": "text/plain"}
