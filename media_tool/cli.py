@@ -31,6 +31,7 @@ from rich.table import Table
 from rich.text import Text
 
 from media_tool import __version__
+from media_tool.cluster.pool import address as cluster_address
 from media_tool.commands import upload
 from media_tool.commands.check import check
 from media_tool.commands.new import create as new_episode
@@ -68,8 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", parents=[common], help="run the pipeline over the show, incrementally")
     b.add_argument("--show", default=".", help="show folder (default: current directory)")
     b.add_argument("--episode", action="append", metavar="SLUG", help="build only this episode (repeatable)")
-    b.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2) // 2),
-                   help="episodes built at once (each already uses two processes)")
+    b.add_argument("--jobs", type=int, default=None,
+                   help="episodes built at once (default: half the cores, each already uses two processes; "
+                        "with --ray, as many as the cluster has model workers)")
+    b.add_argument("--ray", metavar="ADDRESS", help="run the model stages on a Ray cluster: HOST:PORT of its head, "
+                   "local (one started in this process) or off (default: $MEDIA_TOOL_RAY_ADDRESS, then "
+                   "[cluster] address); needs pip install -e \".[ray]\"")
     b.add_argument("--force", action="store_true", help="redo every stage even if up to date")
     b.add_argument("--json", action="store_true", help="machine-readable report on stdout")
 
@@ -182,13 +187,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_build(args) -> int:
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     show = load_show(Path(args.show))
     ff = FFmpeg.discover()
     with _EventRenderer(enabled=not args.json) as render:
         report = builder.build(show, ff, only=args.episode, jobs=args.jobs, force=args.force,
-                                on_event=render)
+                                on_event=render, cluster=cluster_address(args.ray, show.cluster.address))
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     else:

@@ -111,3 +111,8 @@ def free_space(path) -> str | None:
 
 def _mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB"
+
+
+class ClusterError(MediaToolError):
+    """The Ray cluster a build was given cannot be used: nothing answers at its address, Ray is not
+    installed, or a worker runs another version of media-tool."""

@@ -22,7 +22,7 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
+.venv/bin/python -m pip install -q -e ".[test,ray]"
 # The ".[openai-whisper]" extra without its triton dependency (GPU kernels only, about 1 GB): the
 # CPU build of torch first (else pip takes a multi-GB CUDA build), then openai-whisper --no-deps.
 .venv/bin/python -m pip install -q torch==2.13.0 tiktoken numba more-itertools tqdm

@@ -104,3 +104,91 @@ def copy_show(src: Path, dest: Path) -> Path:
         if built.is_file() and not built.name.startswith("human."):
             built.unlink()
     return dest
+
+
+def small_show(dest: Path, episodes: list[tuple[str, str, float]]) -> Path:
+    """A show of short episodes cut from the committed speech fixtures: (slug, language, seconds) each,
+    English from fixtures/english.opus and Mandarin from fixtures/mandarin.opus (looped for longer
+    ones), titles and notes in both languages, so no stage waits on anything but the recording."""
+    fixtures = ROOT / "tests" / "fixtures"
+    (dest / "episodes").mkdir(parents=True)
+    (dest / "podcast.toml").write_text(
+        'title = { en = "Cluster test", zh = "集群测试" }\n'
+        'description = { en = "Short episodes.", zh = "短节目。" }\n'
+        'author = "Test"\nowner = { name = "Team", email = "team@example.org" }\nlanguage = "en"\n'
+        'base_url = "https://podcast.example.org"\nguid = "4c1b3b52-0d3e-5b5c-9d0a-3f6d1f2f7a10"\n'
+        'categories = ["Education"]\n', encoding="utf-8")
+    for n, (slug, lang, seconds) in enumerate(episodes, 1):
+        ep = dest / "episodes" / slug
+        ep.mkdir()
+        src = fixtures / ("mandarin.opus" if lang == "zh" else "english.opus")
+        ffmpeg("-stream_loop", "-1", "-i", str(src), "-t", f"{seconds:g}", "-ac", "1", "-c:a", "flac",
+               str(ep / "recording.flac"))
+        (ep / "episode.toml").write_text(
+            f'title = {{ en = "Episode {n}", zh = "第{n}集" }}\nnumber = {n}\n'
+            f'date = 2026-01-{n:02d}T09:00:00Z\nlanguage = "{lang}"\nsource = "recording.flac"\n', encoding="utf-8")
+        (ep / "notes.md").write_text(f"Episode {n}.\n\n第{n}集。\n", encoding="utf-8")
+    return dest
+
+
+class RayHead:
+    """A real Ray head for tests and benches, on loopback inside a network namespace of its own (Ray
+    otherwise reports the machine's outside address and probes a public DNS server): `run` starts
+    commands inside that namespace, where the head is at `address`. Stopped by killing its process."""
+
+    PORT = 6379
+
+    def __init__(self, cpus: int = 2, env: dict | None = None):
+        import os
+
+        self.address = f"127.0.0.1:{self.PORT}"
+        self.env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **(env or {})}
+        ray = Path(sys.executable).with_name("ray")
+        self.proc = subprocess.Popen(
+            ["unshare", "--net", "bash", "-c", f"ip link set lo up && exec {ray} start --head --node-ip-address "
+             f"127.0.0.1 --port {self.PORT} --num-cpus {cpus} --include-dashboard false --disable-usage-stats "
+             "--block"], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        import time
+
+        for _ in range(300):  # the GCS listens within seconds
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"ray head exited: {self.proc.stderr.read().decode()[-2000:]}")
+            if subprocess.run(self.prefix() + ["bash", "-c", f"exec 3<>/dev/tcp/127.0.0.1/{self.PORT}"],
+                              capture_output=True).returncode == 0:
+                break
+            time.sleep(0.2)
+        else:
+            self.stop()
+            raise RuntimeError("ray head did not start in 60 s")
+        # The head answers before its raylet takes work: one real connection waits for that.
+        subprocess.run(self.prefix() + [sys.executable, "-c", f"import ray; ray.init(address='{self.address}', "
+                                        "log_to_driver=False); ray.shutdown()"], env=self.env, check=True,
+                       capture_output=True, timeout=120)
+
+    def prefix(self) -> list[str]:
+        return ["nsenter", "-t", str(self.proc.pid), "-n"]
+
+    def popen(self, args: list[str], **kw) -> subprocess.Popen:
+        return subprocess.Popen(self.prefix() + args, env={**self.env, **kw.pop("env", {})}, **kw)
+
+    def stop(self) -> None:
+        import os
+        import signal
+
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+
+    @staticmethod
+    def usable() -> str | None:
+        """Why no head can be started here (None: it can)."""
+        import importlib.util
+        import os
+
+        if importlib.util.find_spec("ray") is None:
+            return 'Ray is not installed (pip install -e ".[ray]")'
+        if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("nsenter"):
+            return "a private network namespace needs root, unshare and nsenter"
+        return None

@@ -22,6 +22,7 @@ from media_tool.model.settings import (
     ENGINES,
     TRANSLATORS,
     AudioSettings,
+    ClusterSettings,
     PublishSettings,
     SearchSettings,
     TranscriptionSettings,
@@ -80,7 +81,8 @@ ALLOWED = {"engine": ", ".join(ENGINES), "languages": f"list of {_L}", "sample_r
            "backend": "sqlite, postgres", "to": "folder, sftp://, user@host:path, s3://",
            **{k: f"{lo} to {hi}" for k, (lo, hi) in AUDIO_BOUNDS.items()},
            **{k: "32 to 320 (kb/s)" for k in ("mp3_bitrate", "mp3_bitrate_mono", "aac_bitrate", "aac_bitrate_mono")},
-           "intro": "a file in the show", "outro": "a file in the show"}
+           "intro": "a file in the show", "outro": "a file in the show", "device": ", ".join(DEVICES),
+           "address": "HOST:PORT, local, off", "workers": "≥ 1"}
 ALLOWED_TRANSLATION = {"engine": ", ".join(TRANSLATORS), "device": ", ".join(DEVICES)}
 
 
@@ -111,7 +113,8 @@ def markdown() -> str:
     parts = [BEGIN, "", *_table("`podcast.toml`", SHOW), "", *_table("`episode.toml`", EPISODE), "",
              *_section("audio", AudioSettings, ALLOWED), "", *_section("transcription", TranscriptionSettings, ALLOWED),
              "", *_section("translation", TranslationSettings, ALLOWED_TRANSLATION, skip=("batch", "timeout_s")), "",
-             *_section("search", SearchSettings, ALLOWED), "", *_section("publish", PublishSettings, ALLOWED), "", END]
+             *_section("search", SearchSettings, ALLOWED), "", *_section("publish", PublishSettings, ALLOWED), "",
+             *_section("cluster", ClusterSettings, ALLOWED), "", END]
     return "\n".join(parts)
 
 

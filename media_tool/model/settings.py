@@ -65,6 +65,7 @@ class TranscriptionSettings:
     model: str = "base"                  # multilingual Whisper base, shipped offline; "tiny.en" is English only
     languages: tuple[str, ...] = ("zh", "en")
     speaker_names: bool = True           # SRT, bilingual SRT and MP3 lyrics start `Name: ` where the voice changes
+    device: str = "auto"                 # faster-whisper on auto (CUDA where there is one, float16), cpu or cuda
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,15 @@ class SiteSettings:
 
     root: str | None = None
     subscribe: tuple[tuple[str, str, str | None], ...] = ()  # (name, url, language or None for both)
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """podcast.toml [cluster]: build the model stages on a Ray cluster (`media-tool build --ray` and
+    $MEDIA_TOOL_RAY_ADDRESS come first)."""
+
+    address: str | None = None           # HOST:PORT of a running Ray head, "local" (in-process), or "off"
+    workers: int | None = None           # model workers (default: one per GPU, else one per node)
 
 
 @dataclass(frozen=True)

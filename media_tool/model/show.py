@@ -31,6 +31,7 @@ from media_tool.model.settings import (
     ENGINES,
     TRANSLATORS,
     AudioSettings,
+    ClusterSettings,
     PublishSettings,
     SearchSettings,
     SiteSettings,
@@ -146,6 +147,7 @@ class Show:
     search: SearchSettings = SearchSettings()
     publish: PublishSettings = PublishSettings()
     site: SiteSettings = SiteSettings()
+    cluster: ClusterSettings = ClusterSettings()
     glossary: Glossary = Glossary()
     people: tuple[Person, ...] = ()  # recurring people, declared once (their voice samples)
     warnings: tuple[str, ...] = ()
@@ -293,7 +295,8 @@ def load_show(root: Path | str) -> Show:
         engine=tr.choice("engine", ENGINES, default="faster-whisper") or "faster-whisper",
         model=tr.string("model", default="base") or "base",
         languages=tr.string_list("languages") or ("zh", "en"),
-        speaker_names=tr.boolean("speaker_names", default=True) is not False)
+        speaker_names=tr.boolean("speaker_names", default=True) is not False,
+        device=tr.choice("device", DEVICES, default="auto") or "auto")
     bad_langs = [lang for lang in transcription.languages if lang not in LANGUAGES]
     if bad_langs:
         tr.bad("languages", f"unknown language {bad_langs[0]!r} (use {', '.join(LANGUAGES)})")
@@ -318,6 +321,11 @@ def load_show(root: Path | str) -> Show:
     search = SearchSettings(backend=sr.choice("backend", ("sqlite", "postgres"), default="sqlite") or "sqlite",
                             dsn_env=sr.string("dsn_env", default="MEDIA_TOOL_PG_DSN") or "MEDIA_TOOL_PG_DSN")
     sr.finish()
+    cl = r.sub("cluster", r.table_of("cluster"))
+    cluster = ClusterSettings(address=cl.string("address"), workers=cl.positive_int("workers"))
+    if cluster.address and not re.fullmatch(r"local|off|none|(ray://)?[^\s:/]+:\d{1,5}", cluster.address):
+        cl.bad("address", f"expected HOST:PORT of a running Ray head, local or off; got {shown(cluster.address)}")
+    cl.finish()
     pr = r.sub("publish", r.table_of("publish"))
     publish = PublishSettings(to=pr.string("to"), endpoint_url=pr.string("endpoint_url"), key_file=pr.string("key_file"))
     if publish.endpoint_url and not re.fullmatch(r"https?://\S+", publish.endpoint_url):
@@ -352,7 +360,7 @@ def load_show(root: Path | str) -> Show:
                 owner_name=owner_name, owner_email=owner_email, language=language,
                 base_url=base_url.rstrip("/"), cover=cover, categories=categories,
                 explicit=bool(explicit), locked=bool(locked), audio=audio, transcription=transcription,
-                translation=translation, search=search, publish=publish, site=site, glossary=terms, people=regulars,
+                translation=translation, search=search, publish=publish, site=site, cluster=cluster, glossary=terms, people=regulars,
                 warnings=tuple(r.warnings), guid=guid or None, authors=authors)
 
 

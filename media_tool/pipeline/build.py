@@ -8,7 +8,9 @@ both `build` and `status`, so they never disagree.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +38,8 @@ from media_tool.store.state import BuildState
 from media_tool.text.notes import localized
 from media_tool.text.transcripts import snap as snap_to
 
+DEFAULT_JOBS = max(1, (os.cpu_count() or 2) // 2)
+"""Episodes built at once on one machine: each already uses two processes."""
 STAGE_NAMES = tuple(s.name for s in STAGES)
 """The per-episode stages' names, in order (the columns of the build and status tables)."""
 
@@ -73,6 +77,7 @@ class StageReport:
     status: str  # "done" | "skipped" | "missing" (done, but a translation could not be made) | "failed" | "not run"
     reason: str = ""
     seconds: float = 0.0
+    where: str = ""  # where its work ran: "here", or the cluster workers' addresses ("" when not run)
 
 
 @dataclass
@@ -91,8 +96,8 @@ class EpisodeReport:
 
     def to_dict(self) -> dict:
         d = {"slug": self.slug, "failed": self.failed, "error": self.error, "problems": self.problems,
-             "stages": {s.stage: {"status": s.status, "reason": s.reason, "seconds": round(s.seconds, 2)}
-                        for s in self.stages}}
+             "stages": {s.stage: {"status": s.status, "reason": s.reason, "seconds": round(s.seconds, 2),
+                                     "where": s.where} for s in self.stages}}
         if self.episode and self.episode.loudness:
             d["loudness"] = self.episode.loudness.to_dict()
         if self.episode:
@@ -112,6 +117,7 @@ class BuildReport:
     errors: list[str] = field(default_factory=list)  # show-level failures (the feed)
     kept: list[str] = field(default_factory=list)    # failed episodes still published as they were
     scheduled: list[str] = field(default_factory=list)  # built, held back until their date
+    cluster: dict | None = None  # with --ray: its address, how many model workers, whether any was started
 
     @property
     def failed(self) -> list[EpisodeReport]:
@@ -120,15 +126,27 @@ class BuildReport:
     def to_dict(self) -> dict:
         return {"episodes": [e.to_dict() for e in self.episodes], "warnings": self.warnings,
                 "failed": len(self.failed), "seconds": round(self.seconds, 2), "feeds": self.feeds,
-                "errors": self.errors, "kept": self.kept, "scheduled": self.scheduled}
+                "errors": self.errors, "kept": self.kept, "scheduled": self.scheduled, "cluster": self.cluster}
 
 
-def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int = 1,
-          force: bool = False, on_event: EventFn | None = None) -> BuildReport:
-    """Run every stage over the chosen episodes; never raises for one episode's failure."""
+def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int | None = 1,
+          force: bool = False, on_event: EventFn | None = None, cluster: str | None = None) -> BuildReport:
+    """Run every stage over the chosen episodes; never raises for one episode's failure. With `cluster`
+    (a Ray address, see `cluster.pool`) the model stages' work runs on its workers and `jobs` None
+    means as many episodes at once as it has workers (and at least the local default)."""
     started = time.monotonic()
     emit = on_event or (lambda e: None)
-    with ShowLock(show.state_dir):
+    remote = None
+    if cluster:
+        from media_tool.cluster.pool import Cluster
+
+        remote = Cluster(cluster, show.cluster.workers)
+    with ShowLock(show.state_dir), contextlib.ExitStack() as stack:
+        if remote is not None:
+            workers = remote.connect()
+            stack.callback(remote.close)
+            jobs = max(jobs or DEFAULT_JOBS, workers)
+        jobs = jobs or DEFAULT_JOBS
         state = BuildState.load(show.state_dir)
         for folder in (show.feed_dir, show.state_dir):
             remove_stale_parts(folder)
@@ -139,7 +157,9 @@ def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int = 
                 raise ConfigError(f"no such episode: {missing[0]}", f"episodes/{missing[0]}")
         else:
             state.forget(set(slugs))
-        ctx = Context(show=show, ff=ff, state=state, force=force)
+        ctx = Context(show=show, ff=ff, state=state, force=force, cluster=remote)
+        if remote is not None:  # the workers take one call each at a time: episodes need not queue here
+            ctx.model_lock = contextlib.nullcontext()
         warnings = list(show.warnings)
         identity = ctx.identity()
         if not only:
@@ -153,6 +173,8 @@ def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int = 
         with ThreadPoolExecutor(max(1, jobs)) as pool:
             reports = list(pool.map(one, only or slugs))
         report = BuildReport(reports, warnings, 0.0)
+        if remote is not None:
+            report.cluster = remote.summary()
         if not only:  # the index and the feed cover every episode: only a build of all rewrites them
             ctx.index().remove_except(set(slugs))  # deleted episodes leave the index
             warnings += _show_warnings(show)
@@ -217,11 +239,13 @@ def _build_episode(ctx: Context, slug: str, emit: EventFn, warnings: list[str]) 
                 emit(Event(slug, stage.name, "skipped"))
                 continue
             emit(Event(slug, stage.name, "start"))
-            ep, data = stage.run(ctx, ep, lambda f, s=stage.name: emit(Event(slug, s, "progress", f)))
+            with ctx.cluster.track() if ctx.cluster else contextlib.nullcontext([]) as places:
+                ep, data = stage.run(ctx, ep, lambda f, s=stage.name: emit(Event(slug, s, "progress", f)))
             ctx.state.put(slug, stage.name, {"key": key, "status": "done", "data": data, "finished": time.time()})
+            ctx.state.save()  # each finished stage is kept at once: a killed build redoes only what was unfinished
             missing = data.get("missing")
             report.stages.append(StageReport(stage.name, "missing" if missing else "done", missing or "",
-                                             time.monotonic() - t0))
+                                             time.monotonic() - t0, ", ".join(sorted(set(places))) or "here"))
             emit(Event(slug, stage.name, "done"))
         except Exception as exc:  # one episode's failure must not stop the others
             report.traceback = traceback.format_exc()

@@ -169,14 +169,15 @@ def from_int8(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.int8).astype(np.float32) / 127.0
 
 
-def embeddings(texts: list[str], cached: dict[str, bytes]) -> tuple[list[bytes], dict[str, bytes]]:
-    """int8 vector bytes for each text, embedding only those whose hash is not in `cached`;
-    returns them and the newly made {hash: bytes} for the cache."""
+def embeddings(texts: list[str], cached: dict[str, bytes], embed=None) -> tuple[list[bytes], dict[str, bytes]]:
+    """int8 vector bytes for each text, embedding only those whose hash is not in `cached` (with
+    `embed`, default `embed_passages`: a cluster build's runs on a worker); returns them and the newly
+    made {hash: bytes} for the cache."""
     hashes = [text_hash(t) for t in texts]
     todo = sorted({h: t for h, t in zip(hashes, texts) if h not in cached}.items())
     made = {}
     if todo:
-        vecs = to_int8(embed_passages([t for _, t in todo]))
+        vecs = to_int8((embed or embed_passages)([t for _, t in todo]))
         made = {h: v.tobytes() for (h, _), v in zip(todo, vecs)}
     every = {**cached, **made}
     return [every[h] for h in hashes], made

@@ -36,6 +36,9 @@ class Context:
     """One model runs one episode at a time (it uses every core); normalizing goes on in parallel."""
     index_lock: threading.Lock = field(default_factory=threading.Lock)
     """Index writes are serialised (one SQLite writer, one PostgreSQL connection)."""
+    cluster: object = None
+    """A `cluster.pool.Cluster` when the models run on Ray workers (`build --ray`): `engine`, `translator`,
+    `voices`, `embed` and `denoise_channel` then hand their work to it; None: everything runs here."""
     _open_lock: threading.Lock = field(default_factory=threading.Lock)
     _engine: object = None
     _index: object = None
@@ -55,7 +58,8 @@ class Context:
         with self._open_lock:
             if self._engine is None:
                 tr = self.show.transcription
-                self._engine = load_engine(tr.engine, tr.model, self.show.state_dir / "models")
+                self._engine = (self.cluster.whisper(tr.engine, tr.model, tr.device) if self.cluster else
+                                load_engine(tr.engine, tr.model, self.show.state_dir / "models", device=tr.device))
             return self._engine
 
     def translator(self, source: str, target: str, progress=None):
@@ -65,11 +69,37 @@ class Context:
         tl = self.show.translation
         if tl.engine != "local":
             return machine_translator(tl, source, target, self.show.glossary)
+        if self.cluster:
+            return self.cluster.translator(tl.device)
         with self._open_lock:
             if self._local is None:
                 self._local = llm.LazyModel(lambda: llm.LocalModel(llm.model_dir(
                     user_cache(), (lambda what, f: progress(f)) if progress else None), device=tl.device))
             return LocalTranslator(self._local)
+
+    def voices(self):
+        """The voice encoder: `diarize` and `voiceprint` (`stages.speakers.core`, or a cluster's worker)."""
+        if self.cluster:
+            return self.cluster.voices()
+        from media_tool.stages.speakers import core
+
+        return core
+
+    def embed(self, texts: list[str]):
+        """Unit vectors of passages for meaning search (here, or on a cluster's worker)."""
+        if self.cluster:
+            return self.cluster.embed(texts)
+        from media_tool.search.semantic import embed_passages
+
+        return embed_passages(texts)
+
+    def denoise_channel(self):
+        """The function that reduces one channel's noise (DeepFilterNet here, or on a cluster's worker)."""
+        if self.cluster:
+            return self.cluster.denoise_channel
+        from media_tool.stages.normalize.denoise import denoise_channel
+
+        return denoise_channel
 
     def translations(self) -> Cache:
         """Translations already made, by what they depend on: one file in the user's model cache,

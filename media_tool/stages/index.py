@@ -71,10 +71,10 @@ class IndexStage:
             if why is None:  # each distinct text embedded once, ever (cached by its hash)
                 texts = [r.text for r in rows]
                 vectors, made = semantic.embeddings(texts, index.cached_embeddings(
-                    [semantic.text_hash(t) for t in texts]))
+                    [semantic.text_hash(t) for t in texts]), ctx.embed)
                 anchors = list(semantic.ANCHORS)  # for search's threshold: cached here once, not at each search
                 made.update(semantic.embeddings(anchors, index.cached_embeddings(
-                    [semantic.text_hash(t) for t in anchors]))[1])
+                    [semantic.text_hash(t) for t in anchors]), ctx.embed)[1])
             index.replace_episode(ep.slug, title, ep.config.date.isoformat(),
                                   f"{ctx.show.base_url}/media/{ep.slug}.mp3", key, rows, vectors, made)
             if getattr(index, "rebuilt", None):  # said once per build

@@ -364,12 +364,12 @@ def normalize(info: MediaInfo, targets: list[Target], settings: AudioSettings, f
 
 
 def denoised(ff: FFmpeg, info: MediaInfo, dest: Path, *, channels: int, limit_db: float, display: str,
-             progress=None) -> MediaInfo:
+             progress=None, channel=None) -> MediaInfo:
     """`info`'s recording with its noise reduced into the WAV `dest`, probed: what `normalize` then
     reads the sound from. A video keeps its picture (pass its recording as `picture`) and its
     timeline: the cleaned sound starts where the recording's did."""
     denoise.denoise_file(ff, Path(info.path), dest, channels=channels, limit_db=limit_db, display=display,
-                         progress=progress)
+                         progress=progress, channel=channel)
     cleaned = probe(str(dest), ff)
     if info.has_video and info.audio is not None and cleaned.audio is not None:
         return replace(info, path=cleaned.path, audio=replace(cleaned.audio, start_time=info.audio.start_time))
@@ -378,7 +378,7 @@ def denoised(ff: FFmpeg, info: MediaInfo, dest: Path, *, channels: int, limit_db
 
 def normalize_recording(ff: FFmpeg, info: MediaInfo, targets: list[Target], settings: AudioSettings, *,
                         denoise_to: Path, display: str, intro: Path | None = None, outro: Path | None = None,
-                        progress=None) -> tuple[LoudnessReport, tuple[str, ...]]:
+                        progress=None, denoise_channel=None) -> tuple[LoudnessReport, tuple[str, ...]]:
     """The whole normalize sequence the build and `media-tool normalize` share: noise reduction first
     where `settings.denoise` asks (into the WAV `denoise_to`), then `normalize`. Returns the report
     and why the noise was not reduced, if it could not be."""
@@ -390,7 +390,8 @@ def normalize_recording(ff: FFmpeg, info: MediaInfo, targets: list[Target], sett
         else:
             channels = 1 if info.audio is not None and info.audio.channels == 1 else 2
             info = denoised(ff, info, denoise_to, channels=channels, limit_db=settings.denoise_limit_db,
-                            display=display, progress=(lambda f: progress(0.5 * f)) if progress else None)
+                            display=display, progress=(lambda f: progress(0.5 * f)) if progress else None,
+                            channel=denoise_channel)
     result = normalize(info, targets, settings, ff, progress=progress, picture=picture, intro=intro, outro=outro)
     return replace(result, denoised=settings.denoise and not notices), notices + misses(result)
 

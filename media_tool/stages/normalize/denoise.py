@@ -115,14 +115,16 @@ def chunk_spans(frames: int, workers: int, shortest_s: float = 30.0,
 
 
 def denoise_file(ff: FFmpeg, source: Path, dest: Path, *, channels: int, limit_db: float, display: str,
-                 progress=None, workers: int | None = None) -> None:
+                 progress=None, workers: int | None = None, channel=None) -> None:
     """`source`'s first audio stream, noise-reduced, as a 48 kHz float WAV at `dest` (atomically).
 
     DeepFilterNet runs on one core, about 0.12x realtime there, so long recordings are cut into
     chunks cleaned in parallel on every core (see WARM_S) and written in order as they finish;
     the decoded audio waits in a raw file beside `dest`, not in memory (30 minutes of stereo at
-    48 kHz would be 690 MB)."""
+    48 kHz would be 690 MB). `channel` cleans one channel's samples (default `denoise_channel`; a
+    cluster build's runs on its workers)."""
     workers = workers or os.cpu_count() or 1
+    channel = channel or denoise_channel
     dest.parent.mkdir(parents=True, exist_ok=True)
     raw = dest.with_name(dest.name + ".raw")
     try:
@@ -137,7 +139,7 @@ def denoise_file(ff: FFmpeg, source: Path, dest: Path, *, channels: int, limit_d
             lo, hi = max(0, a - warm - fade), min(frames, b + look + fade)
             block = np.fromfile(raw, dtype="<f4", count=(hi - lo) * channels,
                                 offset=lo * channels * 4).reshape(-1, channels)
-            out = np.stack([denoise_channel(block[:, c], limit_db) for c in range(channels)], axis=1)
+            out = np.stack([channel(np.ascontiguousarray(block[:, c]), limit_db) for c in range(channels)], axis=1)
             return out[max(0, a - fade) - lo:min(frames, b + fade) - lo]
 
         with atomic_output(dest) as tmp, open(tmp, "wb") as fh, ThreadPoolExecutor(workers) as pool:

@@ -59,7 +59,9 @@ class NormalizeStage:
         targets = self.targets(ctx, ep)
         result, why = normalize_recording(ctx.ff, info, targets, settings, progress=progress,
                                           denoise_to=ctx.show.state_dir / "denoised" / f"{ep.slug}.wav",
-                                          display=ctx.show.rel(ep.config.source), **prepared)
+                                          display=ctx.show.rel(ep.config.source),
+                                          denoise_channel=ctx.denoise_channel() if settings.denoise else None,
+                                          **prepared)
         notices = tuple(f"episodes/{ep.slug}: {w}" for w in why)
         outputs = {t.kind: ctx.show.rel(t.path) for t in targets}
         sizes = {t.kind: t.path.stat().st_size for t in targets}

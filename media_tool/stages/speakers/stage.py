@@ -47,12 +47,13 @@ class SpeakersStage:
             note = f"episodes/{ep.slug}: {why}"
             return replace(ep, turns=(), notices=ep.notices + (note,)), {"turns": [], "note": note}
         audio = decode_audio(ctx.show.root / ep.outputs["mp3"], ctx.ff)
-        found, centroids, heard = speakers.diarize(audio, speech_regions(audio), n)
+        voices = ctx.voices()
+        found, centroids, heard = voices.diarize(audio, speech_regions(audio), n)
         prints = {}
         for p in ep.config.people:  # a voice sample names its person's turns, wherever they fall
             if p.voice:
                 sample = decode_audio(ctx.show.root / p.voice, ctx.ff)
-                v = speakers.voiceprint(sample, speech_regions(sample))
+                v = voices.voiceprint(sample, speech_regions(sample))
                 if v is not None:
                     prints[p.name] = v
         named = speakers.name_voices(centroids, names(ep), prints)
