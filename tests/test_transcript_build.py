@@ -54,15 +54,19 @@ def test_person_edit_survives_a_new_machine_transcript(built_show):
     assert any("edited by a person, kept" in n for n in ep1["notices"])
 
 
-def test_wrong_human_translation_fails_that_episode_only(sample_show):
+def test_wrong_human_translation_fails_that_episode_only(built_show):
     """Plain text has no timings, so it must hold one line per segment; the error names file and line."""
-    folder = sample_show / "transcripts" / "ep-001-pensions"
+    folder = built_show / "transcripts" / "ep-001-pensions"
     (folder / "human.zh.srt").unlink()
     (folder / "human.zh.txt").write_text("只有一行。\n", encoding="utf-8")
-    p = cli("build", "--show", str(sample_show))
+    p = cli("build", "--show", str(built_show))
     assert p.returncode == 1
-    assert "failed: transcripts/ep-001-pensions/human.zh.txt:2: 1 segments, but the transcript has" in p.stderr
-    assert (sample_show / "feed" / "media" / "ep-002-sick-leave.mp3").is_file()
+    # Published before, so kept as it was, with the problem named (file and line) in its one line.
+    assert "fix: transcripts/ep-001-pensions/human.zh.txt:2: 1 segments, but the transcript has" in p.stderr
+    code, report = build_json(built_show)
+    assert code == 1 and [e["slug"] for e in report["episodes"] if e["failed"]] == ["ep-001-pensions"], report
+    feed = (built_show / "feed" / "feed.xml").read_text(encoding="utf-8")  # the others are still published
+    assert "media/ep-002-sick-leave.mp3" in feed and "media/ep-003-long-term-care.mp3" in feed
 
 
 def test_unreachable_translation_endpoint_keeps_existing_files(built_show):
