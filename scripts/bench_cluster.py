@@ -25,9 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from helpers import RayHead, small_show  # noqa: E402
 
-PEAK = ("import atexit, json, resource, runpy, sys\nout = sys.argv.pop(1)\n"
-        "atexit.register(lambda: open(out, 'w').write(json.dumps(resource.getrusage(resource.RUSAGE_SELF)"
-        ".ru_maxrss / 1024)))\nsys.argv[0] = 'media-tool'\nrunpy.run_module('media_tool', run_name='__main__')\n")
+PEAK = ("import atexit, json, runpy, sys\nout = sys.argv.pop(1)\n"
+        "atexit.register(lambda: open(out, 'w').write(json.dumps(int(open('/proc/self/status').read()"
+        ".split('VmHWM:')[1].split()[0]) / 1024)))\nsys.argv[0] = 'media-tool'\nrunpy.run_module('media_tool', run_name='__main__')\n")
 
 
 def timed(cmd: list[str], env: dict, popen=None) -> float:

@@ -24,13 +24,22 @@ pytestmark = pytest.mark.slow
 
 WHY_NOT = RayHead.usable()
 EPISODES = [("ep-1-en", "en", 12.0), ("ep-2-zh", "zh", 10.0)]
-DRIVER = ("import atexit, json, resource, runpy, sys\n"
+DRIVER = ("import atexit, json, runpy, sys\n"
           "out = sys.argv.pop(1)\n"
-          "atexit.register(lambda: open(out, 'w').write(json.dumps({'peak_mb': resource.getrusage("
-          "resource.RUSAGE_SELF).ru_maxrss / 1024, 'ray': 'ray' in sys.modules})))\n"
+          "peak = lambda: int(open('/proc/self/status').read().split('VmHWM:')[1].split()[0]) / 1024\n"
+          "atexit.register(lambda: open(out, 'w').write(json.dumps({'peak_mb': peak(), 'ray': 'ray' in sys.modules})))\n"
           "sys.argv[0] = 'media-tool'\n"
           "runpy.run_module('media_tool', run_name='__main__')\n")
-"""`media-tool ARGS`, writing at exit the process's own peak memory and whether it imported Ray."""
+"""`media-tool ARGS`, writing at exit the process's own peak memory (VmHWM: since it started, not what
+the forking test process held, which ru_maxrss would count) and whether it imported Ray."""
+
+
+def cluster_show(dest: Path) -> Path:
+    """The test's show: its Mandarin episode names two people, so its speaker turns are looked for too."""
+    show = small_show(dest, EPISODES)
+    with open(show / "episodes" / EPISODES[1][0] / "episode.toml", "a", encoding="utf-8") as fh:
+        fh.write('\n[[people]]\nname = "李华"\nrole = "host"\n\n[[people]]\nname = "王芳"\nrole = "guest"\n')
+    return show
 
 
 def driver(show: Path, facts: Path, *args: str) -> list[str]:
@@ -74,7 +83,7 @@ def cache(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def local(tmp_path_factory, cache) -> dict:
-    show = small_show(tmp_path_factory.mktemp("local") / "show", EPISODES)
+    show = cluster_show(tmp_path_factory.mktemp("local") / "show")
     facts = show.parent / "facts.json"
     p = subprocess.run(driver(show, facts), capture_output=True, text=True, timeout=600,
                        env={**os.environ, "MEDIA_TOOL_CACHE": str(cache)})
@@ -94,7 +103,7 @@ def head():
 @pytest.fixture(scope="module")
 def on_cluster(tmp_path_factory, head, cache, local) -> dict:
     """The same show built with --ray: driver killed -9 once, then a model worker killed once."""
-    show = small_show(tmp_path_factory.mktemp("ray") / "show", EPISODES)
+    show = cluster_show(tmp_path_factory.mktemp("ray") / "show")
     env = {"MEDIA_TOOL_CACHE": str(tmp_path_factory.mktemp("ray-cache"))}  # the driver loads no model
     first = (EPISODES[0][0], "translate")
     p = head.popen(driver(show, show.parent / "killed.json", "--ray", head.address), env=env,
@@ -141,6 +150,7 @@ def test_the_model_stages_ran_on_the_workers_and_the_driver_loaded_no_model(loca
     ran = {k: v["where"] for k, v in stages.items() if v["status"] == "done"}
     assert ran[(EPISODES[1][0], "transcribe")].startswith("ray:127.0.0.1")
     assert ran[(EPISODES[1][0], "translate")].startswith("ray:127.0.0.1")
+    assert ran[(EPISODES[1][0], "speakers")].startswith("ray:127.0.0.1")  # the voice encoder too
     assert ran[(EPISODES[1][0], "normalize")] == "here"  # ffmpeg work stays with the show folder
     assert on_cluster["facts"]["ray"] and not local["facts"]["ray"]  # no Ray without --ray
     assert on_cluster["facts"]["peak_mb"] < 500, on_cluster["facts"]
