@@ -296,6 +296,25 @@ def test_a_chinese_edition_with_its_own_words_links_and_feeds(built_template):
     assert "机器翻译" in zh_item.summary
 
 
+def test_the_video_shows_a_still_of_itself_before_it_plays(built_template):
+    """The poster is a frame of the video (its size, not the cover's), on the episode page in both
+    editions and in the embed; an audio episode has none."""
+    feed = built_template[0] / "feed"
+    poster = feed / "art" / "ep-002-sick-leave.poster.jpg"
+    probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-print_format", "json", "-show_streams", str(poster)],
+                                      capture_output=True, text=True, check=True).stdout)["streams"][0]
+    video = json.loads(subprocess.run(["ffprobe", "-v", "error", "-print_format", "json", "-show_streams",
+                                       "-select_streams", "v:0", str(feed / "media" / "ep-002-sick-leave.mp4")],
+                                      capture_output=True, text=True, check=True).stdout)["streams"][0]
+    assert probe["codec_name"] == "mjpeg" and (probe["width"], probe["height"]) == (video["width"], video["height"])
+    for page, src in ((feed / "episodes" / "ep-002-sick-leave" / "index.html", "../../art/ep-002-sick-leave.poster.jpg"),
+                      (feed / "zh" / "episodes" / "ep-002-sick-leave" / "index.html",
+                       "../../../art/ep-002-sick-leave.poster.jpg"),
+                      (feed / "embed" / "ep-002-sick-leave.html", "../art/ep-002-sick-leave.poster.jpg")):
+        assert f'poster="{src}"' in page.read_text(encoding="utf-8"), page
+    assert not (feed / "art" / "ep-001-pensions.poster.jpg").exists()
+
+
 @NEEDS_CHROMIUM
 def test_the_chinese_edition_in_chromium_and_its_qr_codes_scan(running):  # noqa: F811
     """From the English home, one click to the Chinese edition; each episode page there at 375 and 1280

@@ -35,3 +35,11 @@ def media_file(ff: FFmpeg, path: Path, *, seconds: float, video: bool, display: 
     if abs(decoded[0] - seconds) > TOLERANCE_S:
         raise InputMediaError(f"the written file lasts {decoded[0]:.2f} s, {seconds:.2f} s were expected "
                               f"(truncated: {free_space(path) or 'unknown'} free on its disk?); nothing was published", display)
+
+
+def still_image(path: Path, display: str) -> None:
+    """A written JPEG must be whole: its start and end markers, and more than a header between."""
+    data = path.read_bytes() if path.is_file() else b""
+    if len(data) < 200 or not data.startswith(b"\xff\xd8") or not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+        raise InputMediaError(f"the written image is damaged ({len(data)} bytes; "
+                              f"{free_space(path) or 'unknown'} free on its disk?); nothing was published", display)

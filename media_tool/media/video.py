@@ -45,3 +45,19 @@ def burn(ff: FFmpeg, master: Path, dest: Path, ass: str, *, seconds: float, disp
                 "-c:a", "copy", "-movflags", "+faststart", "-f", "mp4", "-y", str(tmp)],
                progress=(lambda s: progress(min(1.0, s / max(seconds, 1e-3)))) if progress else None, path=display)
         verify.media_file(ff, tmp, seconds=seconds, video=True, display=display)
+
+
+POSTER_AT, POSTER_WIDTH = 0.1, 1280
+"""Where a poster frame is looked for (a tenth into the video: past a title card or a black fade-in),
+and its largest width."""
+
+
+def poster_frame(ff: FFmpeg, video: Path, dest: Path, *, seconds: float, display: str) -> None:
+    """A JPEG still of `video` for players to show before it plays: the most typical of about two
+    seconds of frames from a tenth of the way in (ffmpeg's `thumbnail` filter), upright as the video
+    is shown (rotation is applied), at most POSTER_WIDTH wide. Atomic; refused if no picture came out."""
+    with atomic_output(dest) as tmp:
+        ff.run(["-ss", f"{max(0.0, seconds * POSTER_AT):.3f}", "-i", str(video), "-map", "0:v:0",
+                "-vf", f"thumbnail=50,scale='min({POSTER_WIDTH},iw)':-2", "-frames:v", "1", "-q:v", "3",
+                "-f", "mjpeg", "-y", str(tmp)], path=display)
+        verify.still_image(tmp, display)

@@ -27,6 +27,7 @@ from media_tool.errors import (
 )
 from media_tool.media.ffmpeg import FFmpeg
 from media_tool.media.video import missing_tools
+from media_tool.model.language import other_language
 from media_tool.model.show import CLIP_SECONDS, Show, episode_slugs, load_episode
 from media_tool.pipeline.order import CLIPS, SITE, STAGES
 from media_tool.stages.base import Stage
@@ -302,8 +303,9 @@ def make_clip(show: Show, ff: FFmpeg, slug: str, start: float, end: float, *, as
         if not CLIP_SECONDS[0] <= b - a <= CLIP_SECONDS[1]:
             raise UsageError(f"a clip lasts {CLIP_SECONDS[0]:g} to {CLIP_SECONDS[1]:g} s within the episode "
                              f"({length - offset:.1f} s); this one {b - a:.1f} s")
+        other = localized(ep.config.title, other_language(ep.config.language))
         plan = {"start": round(a, 3), "end": round(b, 3), "aspect": aspect,
-                "title": title or localized(ep.config.title, ep.config.language)}
+                "title": title or localized(ep.config.title, ep.config.language), "title_other": None if title else other}
         dest = show.feed_dir / "clips" / clip_file_name(slug, a, b, aspect)
         CLIPS.render(ctx, ep, plan, dest, progress or (lambda f: None))
         return {**plan, "path": show.rel(dest), "size": dest.stat().st_size,

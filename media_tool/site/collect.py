@@ -169,6 +169,10 @@ def _episode(show: Show, ep: Episode, languages: list[str], ident: Identity, out
     if cfg.art:  # episode art, under a stable name
         out.copies.append((cfg.art, f"art/{ep.slug}.jpg"))
         ep_image = f"{base}/art/{ep.slug}.jpg"
+    poster = None
+    if ep.poster:  # a frame of the video, for players before it plays
+        out.copies.append((show.root / ep.poster, f"art/{ep.slug}.poster.jpg"))
+        poster = f"{base}/art/{ep.slug}.poster.jpg"
     transcripts = _transcripts(show, ep, out)
     offset = ep.loudness.timeline_offset  # the recording's times, moved into the published file's
     chapters = notes.published_chapters(cfg.chapters, offset)
@@ -187,7 +191,7 @@ def _episode(show: Show, ep: Episode, languages: list[str], ident: Identity, out
             duration=int(ep.loudness.output_seconds), media=tuple(media),
             summary=notes.summary(notes.plain(html) or title),
             html=html + notes.extras_html(chapters, cfg.people, lg, transcripts), number=cfg.number,
-            season=cfg.season, episode_type=cfg.episode_type, explicit=cfg.explicit, image=ep_image,
+            season=cfg.season, episode_type=cfg.episode_type, explicit=cfg.explicit, image=ep_image, poster=poster,
             transcripts=tuple(sorted(transcripts, key=lambda t: t[2] != lg)),  # the feed's language first
             chapters=chapters_url,
             people=tuple((p.name, p.role, p.group, absolute(base, p.href), absolute(base, p.img))

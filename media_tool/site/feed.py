@@ -84,6 +84,7 @@ class Item:
     explicit: bool | None = None
     image: str | None = None
     transcripts: tuple[tuple[str, str, str], ...] = ()  # (url, type, language)
+    poster: str | None = None         # a still of the video for the pages' players (not in the feed)
     chapters: str | None = None
     people: tuple[tuple[str, str, str, str | None, str | None], ...] = ()  # name, role, group, href, img
     soundbites: tuple[tuple[float, float, str], ...] = ()  # start, duration, title

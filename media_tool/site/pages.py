@@ -157,7 +157,7 @@ def episode_context(show, ep: SiteEpisode, root: str, transcript: str | None = N
         "date": item.date.date().isoformat(), "duration": clock(item.duration), "summary": item.summary,
         "video": video is not None, "player": relative(main.url, base, root) if main else "",
         "player_url": main.url if main else "", "image": relative(image, base, root), "image_url": image,
-        "tracks": tracks, "downloads": downloads,
+        "poster": relative(item.poster or image, base, root), "tracks": tracks, "downloads": downloads,
         "chapters": [{"start": c.start, "clock": clock(c.start), "title": localized(c.title, lang),
                       "title_other": localized(c.title, other_lang) if localized(c.title, other_lang) !=
                       localized(c.title, lang) else ""} for c in ep.chapters],

@@ -32,6 +32,7 @@ class Episode:
     clips: tuple[str, ...] = ()                              # clips: the rendered [[clips]] (show-relative)
     tagged: dict[str, str] = field(default_factory=dict)     # tag: kind -> tagged file (.media-tool/tagged/)
     sizes: dict[str, int] = field(default_factory=dict)      # tag: kind -> bytes of the tagged file
+    poster: str | None = None                                # tag: a still of the video for players (show-relative)
     notices: tuple[str, ...] = ()                    # conflicts and missing translations, for the report
 
     @property

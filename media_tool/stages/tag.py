@@ -15,6 +15,7 @@ from pathlib import Path
 from media_tool import __version__
 from media_tool.errors import ConfigError
 from media_tool.media import verify
+from media_tool.media.video import poster_frame
 from media_tool.model.language import first
 from media_tool.stages.context import Context
 from media_tool.stages.episode import Episode
@@ -22,7 +23,7 @@ from media_tool.store.files import atomic_output, scratch
 from media_tool.text import notes
 from media_tool.text.transcripts import file_name, named
 
-REVISION = 3
+REVISION = 4
 COVER_MAX_PX = 1400
 COVER_MAX_BYTES = 500_000
 ISO_639_2 = {"en": "eng", "zh": "zho"}
@@ -262,7 +263,13 @@ class TagStage:
             dest = ctx.show.state_dir / "tagged" / master.name
             sizes[kind] = tagged_copy(master, dest, t, kind, ctx.ff, ep.loudness.output_seconds, ctx.show.rel(dest))
             tagged[kind] = ctx.show.rel(dest)
-        return replace(ep, tagged=tagged, sizes=sizes), {"tagged": tagged, "sizes": sizes}
+        data: dict = {"tagged": tagged, "sizes": sizes}
+        if "mp4" in ep.outputs:  # what players show before the video plays
+            poster = ctx.show.state_dir / "tagged" / f"{ep.slug}.poster.jpg"
+            poster_frame(ctx.ff, ctx.show.root / ep.outputs["mp4"], poster, seconds=ep.loudness.output_seconds,
+                         display=ctx.show.rel(poster))
+            data.update(poster=ctx.show.rel(poster), poster_size=poster.stat().st_size)
+        return replace(ep, tagged=tagged, sizes=sizes, poster=data.get("poster")), data
 
     def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
         for kind, rel in data.get("tagged", {}).items():
@@ -271,4 +278,8 @@ class TagStage:
                 return None
         if "tagged" not in data:
             return None  # recorded by an older media-tool that tagged in place: tag again
-        return replace(ep, tagged=data["tagged"], sizes=data["sizes"])
+        poster = data.get("poster")
+        if poster and not ((ctx.show.root / poster).is_file()
+                           and (ctx.show.root / poster).stat().st_size == data.get("poster_size")):
+            return None
+        return replace(ep, tagged=data["tagged"], sizes=data["sizes"], poster=poster)

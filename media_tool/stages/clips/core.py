@@ -55,14 +55,15 @@ def layout(aspect: str) -> Layout:
 
 
 def captions(spoken: Transcript | None, other: Transcript | None, start: float, end: float,
-             lay: Layout, title: str | None) -> str:
-    """The ASS document of a clip: the span's captions (moved to start at 0) and, for audiograms, the title."""
+             lay: Layout, title: str | None, title_other: str | None = None) -> str:
+    """The ASS document of a clip: the span's captions (moved to start at 0) and, for audiograms, the title
+    (and under it the title in the other language)."""
     if spoken and other and len(spoken.segments) != len(other.segments):  # a translation cut elsewhere
         other = align_by_time(spoken, list(other.segments), other.language, other.origin)
     source = span(spoken, start, end, MIN_SHOWN_S) if spoken else Transcript("und", ())
     translation = span(other, start, end, MIN_SHOWN_S) if other else None
     return to_ass(source, translation, lay.width, lay.height, title=title, title_top=lay.title_top,
-                  duration=end - start)
+                  duration=end - start, title_other=title_other)
 
 
 def graph(lay: Layout, duration: float, *, video: bool, cover: bool, ass: Path | None) -> str:

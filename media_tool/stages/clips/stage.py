@@ -40,8 +40,9 @@ class ClipStage:
             if strict and end > length + 0.5:
                 raise ConfigError(f"clips[{n - 1}].end: {c.end:g} s is after the episode's end "
                                   f"({length - offset:.1f} s in the recording)", f"episodes/{ep.slug}/episode.toml")
+            lang = ep.config.language
             out.append({"start": round(start, 3), "end": round(min(end, length), 3), "aspect": c.aspect,
-                        "title": localized(c.title, ep.config.language)})
+                        "title": localized(c.title, lang), "title_other": localized(c.title, other_language(lang))})
         return out
 
     def _sources(self, ctx: Context, ep: Episode) -> tuple[Path, bool, Path | None]:
@@ -86,7 +87,8 @@ class ClipStage:
         spoken, other = ep.transcripts.get(lang), ep.transcripts.get(other_language(lang))
         ass = None if missing_tools(ctx.ff) else clips.captions(spoken, other, c["start"], c["end"],
                                                                 clips.layout(c["aspect"]),
-                                                                None if video else c["title"])
+                                                                None if video else c["title"],
+                                                                None if video else c.get("title_other"))
         clips.render(ctx.ff, master, dest, start=c["start"], end=c["end"], aspect=c["aspect"], video=video,
                      cover=art, ass=ass, audio_kbps=ep.config.audio(ctx.show).aac_kbps(ep.loudness.channels),
                      display=ctx.show.rel(dest), progress=progress)
