@@ -429,6 +429,9 @@ def cmd_search(args) -> int:
     for n, h in enumerate(hits, 1):
         where = notes.clock(h.start) if h.kind in ("segment", "chapter") else h.kind
         said = _marked(h.snippet)
+        if h.translated:  # the words found are a translation: what was said follows in brackets
+            said.append(" [human translation]" if h.translated == "human" else " [machine translation]",
+                        style="magenta")
         if h.translation:
             said.append(f"\n({h.translation})", style="dim")
         t.add_row(str(n), h.title, where, said, ", ".join(h.matched))

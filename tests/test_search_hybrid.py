@@ -211,3 +211,12 @@ def test_one_hit_per_moment_with_its_translation(built_template):
     assert len(moments) == len(set(moments))
     english = [h for h in found if h["slug"] == "ep-001-pensions" and h["kind"] == "segment"]
     assert english and all(h["lang"] == "zh" and h["translation"] for h in english)
+    # Marked as a translation, and by whom: a person wrote ep-001's Chinese (human.zh.srt); the machine
+    # translated the English guest's turns of the mixed interview ep-003; the Mandarin was said as found.
+    assert {h["translated"] for h in english} == {"human"}
+    care = [h for h in found if h["slug"] == "ep-003-long-term-care" and h["kind"] == "segment"]
+    assert any(h["translated"] and h["translated"].startswith("local:") for h in care), care
+    said = [h for h in found if h["slug"] == "ep-002-sick-leave" and h["kind"] == "segment"]
+    assert said and all(h["translated"] is None for h in said)
+    table = cli("search", "老年人的收入", "--show", str(built_template[0])).stdout
+    assert "[human translation]" in table and "[machine translation]" in table, table

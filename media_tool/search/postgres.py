@@ -97,7 +97,7 @@ class PostgresIndex:
                                                         key text, block bigint UNIQUE);
                 CREATE TABLE IF NOT EXISTS mt_segments (id bigint PRIMARY KEY, slug text NOT NULL, lang text,
                     start double precision, "end" double precision, text text, words text[], uni text[],
-                    bi text[], lang_t text[], ep text[], doclen integer, kind text, speaker text, vec bytea);
+                    bi text[], lang_t text[], ep text[], doclen integer, kind text, speaker text, via text, vec bytea);
                 CREATE TABLE IF NOT EXISTS mt_embeddings (hash text PRIMARY KEY, vec bytea);
                 CREATE TABLE IF NOT EXISTS mt_meta (one integer PRIMARY KEY CHECK (one = 1), revision integer);
                 CREATE INDEX IF NOT EXISTS mt_segments_slug ON mt_segments (slug);
@@ -139,9 +139,9 @@ class PostgresIndex:
                     tokens += size
                     ids.append((block << 16) + n)
                     data.append((ids[-1], slug, r.lang, r.start, r.end, r.text, c["words"], c["uni"], c["bi"],
-                                 c["lang"], c["ep"], size, r.kind, r.speaker, v))
+                                 c["lang"], c["ep"], size, r.kind, r.speaker, r.via, v))
                 with self.db.cursor() as cur:
-                    cur.executemany("INSERT INTO mt_segments VALUES (" + ", ".join(["%s"] * 15) + ")", data)
+                    cur.executemany("INSERT INTO mt_segments VALUES (" + ", ".join(["%s"] * 16) + ")", data)
                     cur.executemany("INSERT INTO mt_embeddings VALUES (%s, %s) ON CONFLICT DO NOTHING",
                                     list((made or {}).items()))
                 self.db.execute("UPDATE mt_stats SET rows = rows + %s, tokens = tokens + %s", (len(rows), tokens))

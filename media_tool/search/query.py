@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, replace
 
 from media_tool.text.transcripts import as_spoken_elsewhere, read_srt
 
-SCHEMA_REVISION = 4
+SCHEMA_REVISION = 5
 RANK_WINDOW = 2000
 """A query matching more segments than this is ranked among the newest this many matches."""
 HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -39,6 +39,7 @@ class Row:
     text: str
     kind: str = "segment"  # segment | title | notes | people | chapter
     speaker: str | None = None
+    via: str | None = None  # a translation: by what (e.g. local:qwen..., human); None: the words as said
 
 
 KINDS = ("segment", "title", "notes", "people", "chapter")
@@ -60,6 +61,7 @@ class Hit:
     score: float = 0.0                     # the fused rank score (higher is better)
     translation: str | None = None         # the same moment in the other language (a meaning hit)
     media_url: str | None = None           # the audio at that moment (`url` is the episode's page)
+    translated: str | None = None          # the text is a translation of what was said, by this (machine: local:..)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -175,13 +177,13 @@ def shortlist(scores: dict[int, float], limit: int) -> dict[int, float]:
     return dict(sorted(scores.items(), key=lambda kv: kv[1])[: int(limit) * 5])
 
 
-SELECT_HITS = ('SELECT s.id, s.slug, e.title, s.lang, s.start, s."end", s.text, e.url, e.date, s.kind, s.speaker '
-               "FROM {segments} s JOIN {episodes} e ON e.slug = s.slug")
+SELECT_HITS = ('SELECT s.id, s.slug, e.title, s.lang, s.start, s."end", s.text, e.url, e.date, s.kind, s.speaker, '
+               "s.via FROM {segments} s JOIN {episodes} e ON e.slug = s.slug")
 """The columns `assemble` takes, in its order (both backends)."""
 
 
 def assemble(rows: list, score: dict, terms: list[str], limit: int) -> list[Hit]:
-    """Hits from (id, slug, title, lang, start, end, text, url, date, kind, speaker) rows and their
+    """Hits from (id, slug, title, lang, start, end, text, url, date, kind, speaker, via) rows and their
     scores (lower is better). Stable sorts, least important key first: relevance, then newer
     episodes, then time (then language, kind and text, so every backend breaks ties alike). A
     transcript line links to the audio at its moment; a title, notes or people row to the
@@ -190,8 +192,8 @@ def assemble(rows: list, score: dict, terms: list[str], limit: int) -> list[Hit]
     rows.sort(key=lambda r: r[8], reverse=True)
     rows.sort(key=lambda r: score[r[0]])
     return [Hit(slug, title, lang, start, end, text, highlight(text, terms), hit_url(url, slug, kind, start),
-                kind=kind or "segment", speaker=speaker)
-            for _, slug, title, lang, start, end, text, url, _, kind, speaker in rows[: int(limit)]]
+                kind=kind or "segment", speaker=speaker, translated=via)
+            for _, slug, title, lang, start, end, text, url, _, kind, speaker, via in rows[: int(limit)]]
 
 
 def on_pages(hits: list[Hit], asked: str, editions: dict[str, str], titles: dict[str, dict[str, str]]) -> list[Hit]:
@@ -279,7 +281,8 @@ def rows_from_json(slug: str, lang: str, text: str) -> list[Row]:
     mixed-language episode's line left as spoken in the other language (nothing translated it) is
     indexed once, from the file of the language it was spoken in, not again from this one."""
     return [Row(slug, lang, float(s["startTime"]), float(s["endTime"]), " ".join(str(s["body"]).split()),
-                speaker=str(s["speaker"]) if s.get("speaker") else None)
+                speaker=str(s["speaker"]) if s.get("speaker") else None,
+                via=str(s["translatedBy"]) if s.get("translatedBy") else None)
             for s in json.loads(text).get("segments", []) if str(s.get("body", "")).strip()
             and not as_spoken_elsewhere(s, lang)]
 

@@ -91,7 +91,7 @@ class SQLiteIndex:
                                                  key TEXT, block INTEGER UNIQUE);
             CREATE TABLE IF NOT EXISTS segments (id INTEGER PRIMARY KEY, slug TEXT, lang TEXT,
                                                  start REAL, "end" REAL, text TEXT, kind TEXT, speaker TEXT,
-                                                 vec BLOB);
+                                                 via TEXT, vec BLOB);
             CREATE TABLE IF NOT EXISTS embeddings (hash TEXT PRIMARY KEY, vec BLOB);
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);
             CREATE INDEX IF NOT EXISTS segments_slug ON segments(slug);
@@ -121,9 +121,9 @@ class SQLiteIndex:
             block = free_block(date, taken)
             self.db.execute("INSERT INTO episodes VALUES (?, ?, ?, ?, ?, ?)", (slug, title, date, url, key, block))
             ids = [(block << 16) + n for n in range(len(rows))]  # row ids follow publication dates
-            self.db.executemany('INSERT INTO segments (id, slug, lang, start, "end", text, kind, speaker, vec) '
-                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                [(i, r.slug, r.lang, r.start, r.end, r.text, r.kind, r.speaker, v)
+            self.db.executemany('INSERT INTO segments (id, slug, lang, start, "end", text, kind, speaker, via, vec) '
+                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                [(i, r.slug, r.lang, r.start, r.end, r.text, r.kind, r.speaker, r.via, v)
                                  for i, r, v in zip(ids, rows, vecs)])
             self.db.executemany("INSERT INTO segments_fts (rowid, words, uni, bi, lang, ep) VALUES (?, ?, ?, ?, ?, ?)",
                                 [(i, *fts_values(r.text, r.lang, slug)) for i, r in zip(ids, rows)])

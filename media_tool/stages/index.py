@@ -53,7 +53,13 @@ class IndexStage:
             try:
                 text = path.read_text(encoding="utf-8-sig")
                 reader = rows_from_srt if path.suffix == ".srt" else rows_from_json
-                rows += reader(ep.slug, lang, text)
+                found = reader(ep.slug, lang, text)
+                made = ep.transcripts.get(lang)
+                if not ep.config.mixed and lang != ep.config.language and made is not None:
+                    # the other language's file is a translation throughout (a mixed one marks each line)
+                    via = "human" if made.origin == "human" else made.origin.removeprefix("translation:")
+                    found = [replace(r, via=r.via or via) for r in found]
+                rows += found
             except UnicodeDecodeError as exc:
                 raise ConfigError("not UTF-8 text", display) from exc
             except TranscriptFormatError as exc:  # a person's edit that broke the file
