@@ -16,7 +16,7 @@ import webvtt
 from helpers import ffmpeg
 
 from media_tool.engines.guards import RawSegment, guard
-from media_tool.engines.whisper import Run, load_engine
+from media_tool.engines.whisper import load_engine
 from media_tool.errors import ConfigError, ModelError
 from media_tool.media.ffmpeg import FFmpeg
 from media_tool.stages import transcript_files
@@ -94,41 +94,6 @@ def test_english_only_model_refuses_mandarin(engines, ff):
     source = Transcript("zh", (Segment(0, 1, "你好"),))
     with pytest.raises(ModelError, match="English-only"):
         whisper_translation(SPEECH, ff, engines["openai-whisper"], source)
-
-
-class FakeMultilingualEngine:
-    """A stand-in for a multilingual Whisper model, which cannot be had on this machine.
-
-    It answers in Traditional characters so the Simplified conversion is exercised, and records
-    what it was asked, so the requests can be checked."""
-
-    name, model_name, multilingual = "fake", "fake-multilingual", True
-
-    def __init__(self):
-        self.calls = []
-
-    def detect_language(self, audio):
-        return "zh"
-
-    def run(self, audio, *, language, task, prompt, speech, progress=None):
-        self.calls.append((language, task, prompt))
-        if task == "translate":
-            return Run("zh", [RawSegment(0.0, 3.0, "Welcome to the show."),
-                              RawSegment(3.0, 8.0, "Today we talk about sick leave.")], 8.0)
-        return Run("zh", [RawSegment(0.0, 3.0, "歡迎收聽節目。"), RawSegment(3.0, 8.0, "今天討論病假。")], 8.0)
-
-
-def test_mandarin_path_up_to_the_model(ff):
-    """Detection, the Simplified prompt, t2s conversion, and the translate task aligned by time."""
-    fake = FakeMultilingualEngine()
-    out = tr.transcribe(SPEECH, ff, fake, language="auto")
-    assert out.language == "zh" and out.detected
-    assert fake.calls[0] == ("zh", "transcribe", tr.ZH_PROMPT)
-    assert [s.text for s in out.transcript.segments] == ["欢迎收听节目。", "今天讨论病假。"]
-    en = whisper_translation(SPEECH, ff, fake, out.transcript)
-    assert fake.calls[-1][1] == "translate"
-    assert [s.text for s in en.segments] == ["Welcome to the show.", "Today we talk about sick leave."]
-    assert [(s.start, s.end) for s in en.segments] == [(s.start, s.end) for s in out.transcript.segments]
 
 
 def test_align_by_time_gives_every_segment_one_translation():
