@@ -51,6 +51,32 @@ def test_a_damaged_piece_is_refused_before_anything_is_converted(tmp_path):
     assert not (tmp_path / "joined.gguf").exists() and not list(tmp_path.glob(".joined*"))
 
 
+def test_a_damaged_joined_file_is_joined_again_from_the_wheels(tmp_path):
+    """What a full disk or a killed first build leaves (a short file under the final name) is not taken
+    for the model: the pieces are joined again and checked by size and SHA-256."""
+    dest = tmp_path / "model.gguf"
+    dest.write_bytes(b"GGUF" + bytes(4096))
+    llm.assemble_gguf(llm.part_paths(), dest)
+    assert dest.stat().st_size == llm.GGUF_BYTES and llm.sha256_file(dest) == llm.GGUF_SHA256
+    assert not list(tmp_path.glob(".model.gguf*"))
+
+
+def test_a_converted_model_is_reused_only_when_whole(tmp_path):
+    dest = tmp_path / "model-ct2"
+    assert not llm.ready(dest)  # an empty cache
+    dest.mkdir()
+    (dest / "model.bin").write_bytes(bytes(1000))
+    stamp = dest / "media-tool.json"
+    stamp.write_text(json.dumps({"revision": llm.CONVERTER_REVISION, "bytes": 1000}))
+    assert llm.ready(dest)
+    (dest / "model.bin").write_bytes(bytes(10))  # truncated
+    assert not llm.ready(dest)
+    stamp.write_text("{not json")
+    assert not llm.ready(dest)
+    stamp.write_text(json.dumps({"revision": llm.CONVERTER_REVISION - 1, "bytes": 10}))
+    assert not llm.ready(dest)  # made by an older converter
+
+
 def _segments(lines: list[str], lang: str) -> Transcript:
     return Transcript(lang, tuple(Segment(i * 4.0, i * 4.0 + 3.5, x) for i, x in enumerate(lines)), "model")
 

@@ -210,6 +210,7 @@ def convert(gguf_file: Path, dest: Path, progress: ProgressFn | None = None) -> 
         spec.save(str(tmp))
         (tmp / "tokenizer.json").write_text(json.dumps(tokenizer_json(reader), ensure_ascii=False), encoding="utf-8")
         (tmp / "media-tool.json").write_text(json.dumps({"revision": CONVERTER_REVISION, "gguf": GGUF_SHA256,
+                                                         "bytes": (tmp / "model.bin").stat().st_size,
                                                          "ctranslate2": ctranslate2.__version__}))
         shutil.rmtree(dest, ignore_errors=True)
         os.replace(tmp, dest)
@@ -218,16 +219,24 @@ def convert(gguf_file: Path, dest: Path, progress: ProgressFn | None = None) -> 
     return dest
 
 
+def ready(dest: Path) -> bool:
+    """Whether `dest` holds a whole conversion by this converter revision: its stamp readable, and
+    model.bin the size the stamp recorded (a cache truncated by a full disk or a killed copy is redone)."""
+    try:
+        stamp = json.loads((dest / "media-tool.json").read_text())
+        size = (dest / "model.bin").stat().st_size
+    except (OSError, ValueError):
+        return False
+    return (isinstance(stamp, dict) and stamp.get("revision") == CONVERTER_REVISION
+            and stamp.get("bytes", size) == size and size > 0)
+
+
 def model_dir(cache_dir: Path, progress: ProgressFn | None = None) -> Path:
     """The CTranslate2 directory of the local model under `cache_dir`/models, assembled and converted on first
     use (a few minutes, once), reused after; one made by another converter revision is redone."""
     dest = cache_dir / "models" / f"{NAME}-ct2-int8"
-    stamp = dest / "media-tool.json"
-    try:
-        if json.loads(stamp.read_text()).get("revision") == CONVERTER_REVISION and (dest / "model.bin").is_file():
-            return dest
-    except (OSError, ValueError):
-        pass
+    if ready(dest):
+        return dest
     if why := unavailable():
         raise ModelError(why)
     lock = dest.parent / f".{NAME}.lock"
@@ -236,11 +245,8 @@ def model_dir(cache_dir: Path, progress: ProgressFn | None = None) -> Path:
 
     with open(lock, "w") as fh:  # two builds converting at once would each take 2 GB for nothing
         fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            if json.loads(stamp.read_text()).get("revision") == CONVERTER_REVISION:
-                return dest
-        except (OSError, ValueError):
-            pass
+        if ready(dest):  # another build converted it while this one waited
+            return dest
         gguf_file = assemble_gguf(part_paths(), dest.parent / f"{NAME}-q4_k_m.gguf", progress)
         convert(gguf_file, dest, progress)
         gguf_file.unlink(missing_ok=True)  # 1.1 GB the converted directory no longer needs
