@@ -154,12 +154,16 @@ class _ChatAPI(BaseHTTPRequestHandler):
     """A real HTTP server on loopback speaking the chat-completions protocol (echo translator)."""
 
     seen: list = []
+    answers = "right"  # or "short" (one answer too few), "prose" (not a JSON array)
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         _ChatAPI.seen.append((self.path, self.headers.get("Authorization"), body["model"]))
         texts = json.loads(body["messages"][-1]["content"].split("\n", 1)[1])
-        answer = json.dumps(["譯文：" + t for t in texts], ensure_ascii=False)
+        answer = json.dumps(["譯文：" + t for t in texts][:-1 if _ChatAPI.answers == "short" else None],
+                            ensure_ascii=False)
+        if _ChatAPI.answers == "prose":
+            answer = "Here are your translations: 译文"
         data = json.dumps({"choices": [{"message": {"content": answer}}]}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -189,7 +193,13 @@ def test_chat_endpoint_translator_and_its_failure(monkeypatch):
         assert [s.text for s in t.segments] == [f"译文：line {i}" for i in range(5)]  # Simplified
         assert t.origin == "translation:openai" and {s.via for s in t.segments} == {"openai"} and not report["failures"]
         assert _ChatAPI.seen[0] == ("/v1/chat/completions", "Bearer sekret", "m1") and len(_ChatAPI.seen) == 3
+        # A malformed answer is an error naming the endpoint, never a transcript shifted or in the source's words.
+        for kind, why in (("short", "returned 1 segments for 2"), ("prose", "not a JSON array")):
+            _ChatAPI.answers = kind
+            with pytest.raises(TranslationError, match=why):
+                translate(ChatTranslator(settings, "en", "zh"), source, "zh")
     finally:
+        _ChatAPI.answers = "right"
         server.shutdown()
         server.server_close()  # the port now refuses connections at once
     closed = TranslationSettings(engine="openai", url=f"http://127.0.0.1:{server.server_port}/v1", model="m1",

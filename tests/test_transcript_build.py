@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import srt
 import webvtt
@@ -85,6 +88,67 @@ def test_unreachable_translation_endpoint_keeps_existing_files(built_show):
     assert not [ln for ln in p.stderr.splitlines() if ln.startswith("failed:")]
     after = {p.name: p.read_bytes() for p in (built_show / "transcripts" / "ep-001-pensions").iterdir()}
     assert after == before
+
+
+POOL = "社会保障制度帮助人们应对疾病失业和年老各国专家分享经验与教训覆盖面越广效果越好劳动者家庭"
+
+
+class _Translator(BaseHTTPRequestHandler):
+    """A chat-completions endpoint on loopback that translates into Chinese of a plausible length,
+    using the glossary's term wherever the system prompt requires one; it keeps every request."""
+
+    requests: list = []
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
+        _Translator.requests.append(system)
+        pairs = dict(re.findall(r"([^;:=]+?) = ([^;.]+)", system.split("exactly (source term = required translation):")[-1]))
+        out = []
+        for text in json.loads(user.split("\n", 1)[1]):
+            terms = [zh for en, zh in pairs.items() if en.strip().lower() in text.lower()]
+            out.append("".join(terms) + POOL[:max(4, 2 * len(text.split()))] + "。")
+        data = json.dumps({"choices": [{"message": {"content": json.dumps(out, ensure_ascii=False)}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_an_endpoint_that_answers_translates_inside_the_build_labelled_and_true_to_the_glossary(built_show, tmp_path,
+                                                                                                monkeypatch):
+    """[translation] engine = "openai" against a real HTTP server: the build's Chinese of an English
+    episode is the endpoint's, the glossary goes in every request, and pages and JSON say it is a
+    machine translation."""
+    (built_show / "transcripts" / "ep-001-pensions" / "human.zh.srt").unlink()  # the machine must translate
+    monkeypatch.setenv("MEDIA_TOOL_CACHE", str(tmp_path / "cache"))  # no answer kept from an earlier run
+    server = HTTPServer(("127.0.0.1", 0), _Translator)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Translator.requests.clear()
+    try:
+        with open(built_show / "podcast.toml", "a") as fh:
+            fh.write(f'\n[translation]\nengine = "openai"\nurl = "http://127.0.0.1:{server.server_port}/v1"\n'
+                     'model = "any"\n')
+        code, report = build_json(built_show)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 0, report
+    assert _Translator.requests and all("required translation" in r for r in _Translator.requests)
+    assert any("; pension = 养老金;" in r for r in _Translator.requests)  # English into Chinese, with the terms
+    zh = json.loads((built_show / "transcripts" / "ep-001-pensions" / "ep-001-pensions.zh.json").read_text())
+    bodies = [s["body"] for s in zh["segments"]]
+    assert bodies and all(b.endswith("。") and POOL[:4] in b for b in bodies)
+    en = json.loads((built_show / "transcripts" / "ep-001-pensions" / "ep-001-pensions.en.json").read_text())
+    for said, made in zip((s["body"] for s in en["segments"]), bodies):
+        if "pension" in said.lower():
+            assert "养老金" in made, (said, made)
+    page = (built_show / "feed" / "zh" / "episodes" / "ep-001-pensions" / "index.html").read_text(encoding="utf-8")
+    assert "机器翻译" in page and bodies[0] in page
 
 
 def test_a_persons_transcript_wins_over_the_machine(built_show):
