@@ -192,3 +192,18 @@ class RayHead:
         if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("nsenter"):
             return "a private network namespace needs root, unshare and nsenter"
         return None
+
+
+def search_hits(show: Path, query: str, *extra: str) -> list[dict]:
+    """`media-tool search QUERY --json` run in this process (the embedding model loads once for all
+    the queries of a session, not once per query as a child process would)."""
+    import contextlib
+    import io
+
+    from media_tool.cli import main
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = main(["search", query, "--show", str(show), "--json", *extra])
+    assert code == 0, buf.getvalue()
+    return json.loads(buf.getvalue())

@@ -53,11 +53,27 @@ def base():
     return load_engine("faster-whisper", "base", user_cache())
 
 
+class Recording:
+    """Whisper base itself, with the arguments of each of its runs kept: what the pipeline asked it."""
+
+    def __init__(self, engine):
+        self.engine, self.calls = engine, []
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+    def run(self, audio, **kw):
+        self.calls.append((kw["language"], kw["task"], kw["prompt"]))
+        return self.engine.run(audio, **kw)
+
+
 @pytest.fixture(scope="module")
 def heard(ff, base):
-    """The fixture transcribed without and with the glossary (language detected both times)."""
-    return (transcribe(AUDIO, ff, base, language="auto"),
-            transcribe(AUDIO, ff, base, language="auto", glossary=TERMS))
+    """The fixture transcribed without and with the glossary (language detected both times), and what
+    the pipeline asked Whisper base the first time."""
+    model = Recording(base)
+    return (transcribe(AUDIO, ff, model, language="auto"),
+            transcribe(AUDIO, ff, base, language="auto", glossary=TERMS), model)
 
 
 def test_the_default_model_is_multilingual_base_offline(base):
@@ -67,7 +83,7 @@ def test_the_default_model_is_multilingual_base_offline(base):
 
 
 def test_mandarin_detected_simplified_and_accurate(heard):
-    plain, fixed = heard
+    plain, fixed, _ = heard
     assert plain.language == fixed.language == "zh" and fixed.detected
     text = "".join(s.text for s in fixed.transcript.segments)
     assert text == to_simplified(text) and "," not in text  # Simplified, Chinese punctuation
@@ -76,7 +92,7 @@ def test_mandarin_detected_simplified_and_accurate(heard):
 
 
 def test_glossary_raises_term_recall_without_raising_cer(heard):
-    plain, fixed = heard
+    plain, fixed, _ = heard
     before, after = ("".join(s.text for s in o.transcript.segments) for o in (plain, fixed))
     print(f"term recall {recall(before):.2f} -> {recall(after):.2f}; CER {cer(before):.3f} -> {cer(after):.3f}")
     assert recall(after) >= 0.65 and recall(after) - recall(before) >= 0.30
@@ -123,25 +139,10 @@ def test_a_looping_translation_is_not_published(ff):
     assert usable_translation(Transcript("en", tuple(Segment(0, 1, "Fine.") for _ in range(3))))
 
 
-class Recording:
-    """Whisper base itself, with the arguments of each of its runs kept: what the pipeline asked it."""
-
-    def __init__(self, engine):
-        self.engine, self.calls = engine, []
-
-    def __getattr__(self, name):
-        return getattr(self.engine, name)
-
-    def run(self, audio, **kw):
-        self.calls.append((kw["language"], kw["task"], kw["prompt"]))
-        return self.engine.run(audio, **kw)
-
-
-def test_the_mandarin_path_through_whisper_base(ff, base):
+def test_the_mandarin_path_through_whisper_base(ff, heard):
     """Detection, the Simplified prompt, Simplified output, and Whisper's translate task aligned to the
     Mandarin segments by time, with the real model (it ships offline)."""
-    model = Recording(base)
-    out = transcribe(AUDIO, ff, model, language="auto")
+    out, _, model = heard
     assert out.language == "zh" and out.detected
     assert model.calls == [("zh", "transcribe", ZH_PROMPT)]
     texts = [s.text for s in out.transcript.segments]

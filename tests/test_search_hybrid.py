@@ -9,7 +9,7 @@ import sqlite3
 
 import numpy as np
 import pytest
-from helpers import build_json, cli
+from helpers import build_json, cli, search_hits
 
 from media_tool.search import Row, SQLiteIndex, hybrid, semantic
 from media_tool.search.query import Hit, expansions, fuse
@@ -17,10 +17,7 @@ from media_tool.search.query import Hit, expansions, fuse
 NEEDS_AVX2 = pytest.mark.skipif(semantic.unavailable() is not None, reason=f"{semantic.unavailable()}")
 
 
-def hits(show, query, *extra):
-    p = cli("search", query, "--show", str(show), "--json", *extra)
-    assert p.returncode == 0, p.stderr
-    return json.loads(p.stdout)
+hits = search_hits
 
 
 @NEEDS_AVX2

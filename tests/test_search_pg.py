@@ -4,7 +4,6 @@ the same queries give the same hits, in the same order, as the embedded SQLite i
 from __future__ import annotations
 
 import glob
-import json
 import os
 import random
 import shutil
@@ -12,7 +11,7 @@ import socket
 import subprocess
 
 import pytest
-from helpers import build_json, cli
+from helpers import build_json, search_hits
 
 from media_tool.search import Row, SQLiteIndex
 
@@ -61,7 +60,7 @@ def _fresh(dsn: str):
 
 @pytest.mark.slow
 def test_sample_show_same_hits_from_both_backends(built_show, postgres, monkeypatch):
-    lite = {q: cli("search", q, "--show", str(built_show), "--json").stdout for q in QUERIES}
+    lite = {q: search_hits(built_show, q) for q in QUERIES}
     with open(built_show / "podcast.toml", "a") as fh:
         fh.write('\n[search]\nbackend = "postgres"\n')
     _fresh(postgres).close()
@@ -70,13 +69,10 @@ def test_sample_show_same_hits_from_both_backends(built_show, postgres, monkeypa
     assert code == 0, report
     assert {e["stages"]["index"]["status"] for e in report["episodes"]} == {"done"}  # re-indexed into PG
     for q in QUERIES:
-        pg = cli("search", q, "--show", str(built_show), "--json")
-        assert pg.returncode == 0, pg.stderr
-        assert json.loads(pg.stdout) == json.loads(lite[q]), q
-    assert json.loads(lite["病假"]) and json.loads(lite['"social protection"'])
-    filtered = cli("search", "welcome", "--show", str(built_show), "--json", "--lang", "en",
-                   "--episode", "ep-001-pensions")
-    assert {h["slug"] for h in json.loads(filtered.stdout)} == {"ep-001-pensions"}
+        assert search_hits(built_show, q) == lite[q], q
+    assert lite["病假"] and lite['"social protection"']
+    filtered = search_hits(built_show, "welcome", "--lang", "en", "--episode", "ep-001-pensions")
+    assert {h["slug"] for h in filtered} == {"ep-001-pensions"}
 
 
 @pytest.mark.slow
