@@ -26,6 +26,17 @@ def publish(show: Path, *extra: str, env: dict | None = None) -> dict:
     return json.loads(p.stdout)
 
 
+def damaged_and_lost_manifests(show: Path, to: list[str], env: dict | None, put) -> None:
+    """On a published target: a manifest cut short is read as empty (everything sent again, said in one
+    line, no traceback); a lost one falls back to the record beside the build (nothing to send)."""
+    put(b'{"feed.xml": {"sha256": "ab')  # cut short
+    again = publish(show, *to, env=env)
+    assert any("not readable JSON" in n for n in again["notes"]), again
+    assert len(again["sent"]) == len(site(show / "feed")) and again["sent"][-1].startswith("feed")
+    put(None)  # lost
+    assert publish(show, *to, env=env)["sent"] == []
+
+
 def site(feed: Path) -> dict[str, bytes]:
     return {p.relative_to(feed).as_posix(): p.read_bytes() for p in feed.rglob("*")
             if p.is_file() and not p.name.startswith(".")}
@@ -58,6 +69,9 @@ def test_folder_mirror_feeds_last_then_nothing_then_only_what_changed(built_show
     assert set(third["sent"]) == changed and "feed.xml" in changed and "media/ep-001-pensions.mp3" in changed
     assert "media/ep-002-sick-leave.mp4" not in changed
     assert site(target) == site(built_show / "feed")
+    manifest = target / ".media-tool-manifest.json"
+    damaged_and_lost_manifests(built_show, ["--to", str(target)], None,
+                               lambda body: manifest.write_bytes(body) if body is not None else manifest.unlink())
 
 
 def test_dry_run_touches_nothing_and_delete_comes_after_the_feeds(built_show, tmp_path):
@@ -144,6 +158,9 @@ def test_s3_mirror_with_types_and_cache_control(built_show, s3):
         assert client.get_object(Bucket="podcast", Key=f"site/{rel}")["Body"].read() == local[rel]
     assert first["sent"][-1].startswith("feed")
     assert publish(built_show, "--to", "s3://podcast/site", env=env)["sent"] == []
+    damaged_and_lost_manifests(built_show, ["--to", "s3://podcast/site"], env, lambda body: (
+        client.put_object(Bucket="podcast", Key="site/.media-tool-manifest.json", Body=body) if body is not None
+        else client.delete_object(Bucket="podcast", Key="site/.media-tool-manifest.json")))
 
 
 @pytest.fixture()
@@ -188,6 +205,9 @@ def test_sftp_mirror_feeds_last_then_nothing(built_show, sshd, tmp_path):
     assert site(remote) == site(built_show / "feed") and first["sent"][-1].startswith("feed")
     assert not [p for p in remote.rglob("*") if ".part-" in p.name]
     assert publish(built_show, env=env)["sent"] == []
+    manifest = remote / ".media-tool-manifest.json"
+    damaged_and_lost_manifests(built_show, [], env, lambda body: manifest.write_bytes(body) if body is not None
+                               else manifest.unlink())
     # An unknown host key is refused, never trusted on first sight.
     p = subprocess.run([sys.executable, "-m", "media_tool", "publish", "--show", str(built_show)],
                        capture_output=True, text=True, timeout=120)

@@ -78,11 +78,26 @@ def safe_rel(rel) -> bool:
     return not rel.startswith("/") and all(p not in ("", ".", "..") for p in parts) and ":" not in parts[0]
 
 
+class Unreadable:
+    """A manifest on the target that is not JSON (cut short, overwritten by hand): read as empty."""
+
+
+def parse_manifest(body: bytes | str):
+    """The target's manifest file as JSON, or an `Unreadable` (every target kind reads it alike)."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return Unreadable()
+
+
 def valid_manifest(data) -> tuple[dict[str, dict], str | None]:
     """The target's manifest as far as it can be trusted (it is input from elsewhere), and what was
-    wrong with it: entries with a path outside the target or no hash are dropped; not a table, empty."""
+    wrong with it: entries with a path outside the target or no hash are dropped; not a table or not
+    JSON, empty."""
     if data is None:
         return {}, None
+    if isinstance(data, Unreadable):
+        return {}, "the target's manifest is not readable JSON: treated as empty (every file is sent again)"
     if not isinstance(data, dict):
         return {}, "the target's manifest is not a table: treated as empty (every file is sent again)"
     good = {k: v for k, v in data.items() if safe_rel(k) and isinstance(v, dict) and isinstance(v.get("sha256"), str)}
@@ -132,8 +147,8 @@ class FolderTarget(Target):
 
     def read_manifest(self) -> dict | None:
         try:
-            return json.loads((self.root / MANIFEST).read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError, UnicodeDecodeError):
+            return parse_manifest((self.root / MANIFEST).read_bytes())
+        except FileNotFoundError:
             return None
 
     def clean(self) -> list[str]:
@@ -176,7 +191,7 @@ class S3Target(Target):
             body = self.s3.get_object(Bucket=self.bucket, Key=self._key(MANIFEST))["Body"].read()
         except self.s3.exceptions.NoSuchKey:
             return None
-        return json.loads(body)
+        return parse_manifest(body)
 
     def put(self, src: Path, rel: str) -> None:  # a PUT is atomic: readers see the old object or the new
         self.s3.upload_file(str(src), self.bucket, self._key(rel),
@@ -227,9 +242,10 @@ class SFTPTarget(Target):
     def read_manifest(self) -> dict | None:
         try:
             with self.sftp.open(self._path(MANIFEST), "r") as fh:
-                return json.loads(fh.read())
-        except OSError:
+                body = fh.read()
+        except OSError:  # not there (lost, or never published)
             return None
+        return parse_manifest(body)
 
     def put(self, src: Path, rel: str) -> None:
         final = self._path(rel)
