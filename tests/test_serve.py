@@ -7,6 +7,7 @@ import json
 import shutil
 import socket
 import threading
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -142,6 +143,47 @@ def test_port_in_use_is_one_line(built_show):
         p = cli("serve", "--show", str(built_show), "--port", str(port))
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert f"error: port {port} on 127.0.0.1 is already in use" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_the_serve_command_itself_serves_and_stops_on_ctrl_c(built_show):
+    """`media-tool serve` as a user starts it (cmd_serve's own wiring: the show's index, glossary and
+    editions): pages, the search API across languages, and a clean stop on Ctrl-C."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    p = subprocess.Popen([sys.executable, "-m", "media_tool", "serve", "--show", str(built_show), "--port", str(port)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                code, _ = get(base + "/")
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert code == 200
+        assert get(base + "/zh/")[0] == 200
+        code, body = get(base + "/_search/api?q=" + urllib.parse.quote("养老金"))
+        hits = json.loads(body)
+        assert code == 200 and hits and hits[0]["local_page"].startswith("/zh/episodes/")  # the query's edition
+    finally:
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=20)
+    assert p.returncode == 0 and "Traceback" not in err, err
+    assert f"http://127.0.0.1:{port}/_search" in out
+
+
+def test_serve_before_any_build_is_one_line(sample_show):
+    p = cli("serve", "--show", str(sample_show), "--port", "0")
+    assert p.returncode != 0 and "Traceback" not in p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].endswith("/.media-tool/search.sqlite3: no search index yet: run "
+                                                 "`media-tool build` first"), p.stderr
 
 
 @pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")
