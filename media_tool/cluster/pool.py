@@ -140,8 +140,8 @@ class Cluster:
             reachable(self.address)
         try:
             if not ray.is_initialized():
-                if self.address == "local":
-                    ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+                if self.address == "local":  # a new one, never a stale head recorded under /tmp/ray
+                    ray.init(address="local", include_dashboard=False, log_to_driver=False, configure_logging=False)
                 else:
                     ray.init(address=self.address, log_to_driver=False, configure_logging=False)
         except Exception as exc:  # ConnectionError, a timeout, a version mismatch
