@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from media_tool.errors import ConfigError, MediaToolError
-from media_tool.model.language import LANGUAGES
+from media_tool.model.language import LANGUAGES, written_in
 from media_tool.search import (
     SCHEMA_REVISION,
     Row,
@@ -115,7 +115,9 @@ def about(ep: Episode) -> list[Row]:
             lang == cfg.language and "" in cfg.notes)) else ""
         for para in (p.strip() for p in text.split("\n\n")):
             if para and not notes.machine_label(para):
-                out.append(Row(ep.slug, lang, 0.0, 0.0, " ".join(para.split()), kind="notes"))
+                row = Row(ep.slug, written_in(para, lang) or lang, 0.0, 0.0, " ".join(para.split()), kind="notes")
+                if row not in out:  # a paragraph of bilingual notes is indexed once, in its own language
+                    out.append(row)
         for c in notes.published_chapters(cfg.chapters, offset):
             if c.title.get(lang) or (lang == cfg.language and c.title):
                 out.append(Row(ep.slug, lang, c.start, c.start, notes.localized(c.title, lang), kind="chapter"))

@@ -8,13 +8,12 @@ with stays in the language a person wrote, and is reported. What a person wrote 
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
-from media_tool.engines.translation import HAN, Cache, translate_text
+from media_tool.engines.translation import Cache, translate_text
 from media_tool.errors import MediaToolError
 from media_tool.model.glossary import Glossary
-from media_tool.model.language import LANGUAGES, other_language
+from media_tool.model.language import LANGUAGES, other_language, written_in
 from media_tool.model.show import EpisodeConfig
 from media_tool.stages.translate.core import translator_id
 from media_tool.text.notes import MACHINE_NOTES
@@ -32,16 +31,6 @@ def notes_language(cfg: EpisodeConfig) -> str | None:
     if len(free) == 1:
         return free[0]
     return written_in(cfg.notes[""], cfg.language)
-
-
-def written_in(text: str, default: str) -> str | None:
-    """"zh" or "en" by the script most of `text` is in (Han characters against English words, about
-    two characters to a word); None where it holds much of both (bilingual notes need no translation)."""
-    han, words = len(HAN.findall(text)) / 2, len(re.findall(r"[A-Za-z]{2,}", text))
-    if not han and not words:
-        return default
-    share = han / (han + words)
-    return "zh" if share > 0.8 else "en" if share < 0.2 else None
 
 
 def _text_in(text: dict[str, str], lang: str, spoken: str) -> str | None:
