@@ -136,34 +136,41 @@ class RayHead:
     otherwise reports the machine's outside address and probes a public DNS server): `run` starts
     commands inside that namespace, where the head is at `address`. Stopped by killing its process."""
 
-    PORT = 6379
-
     def __init__(self, cpus: int = 2, env: dict | None = None):
         import os
+        import random
+        import time
 
-        self.address = f"127.0.0.1:{self.PORT}"
-        self.env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **(env or {})}
+        # A port of its own: `ray start` refuses one that another head on this machine uses, even in
+        # another namespace (it looks at the processes). Token auth off on both sides, whatever
+        # ~/.ray holds (a `--ray local` run writes a token there, and a head would then want it).
+        self.port = random.Random().randrange(20000, 40000)
+        self.address = f"127.0.0.1:{self.port}"
+        self.env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled", **(env or {})}
         ray = Path(sys.executable).with_name("ray")
         self.proc = subprocess.Popen(
             ["unshare", "--net", "bash", "-c", f"ip link set lo up && exec {ray} start --head --node-ip-address "
-             f"127.0.0.1 --port {self.PORT} --num-cpus {cpus} --include-dashboard false --disable-usage-stats "
+             f"127.0.0.1 --port {self.port} --num-cpus {cpus} --include-dashboard false --disable-usage-stats "
              "--block"], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-        import time
-
-        for _ in range(300):  # the GCS listens within seconds
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"ray head exited: {self.proc.stderr.read().decode()[-2000:]}")
-            if subprocess.run(self.prefix() + ["bash", "-c", f"exec 3<>/dev/tcp/127.0.0.1/{self.PORT}"],
-                              capture_output=True).returncode == 0:
-                break
-            time.sleep(0.2)
-        else:
-            self.stop()
-            raise RuntimeError("ray head did not start in 60 s")
-        # The head answers before its raylet takes work: one real connection waits for that.
-        subprocess.run(self.prefix() + [sys.executable, "-c", f"import ray; ray.init(address='{self.address}', "
-                                        "log_to_driver=False); ray.shutdown()"], env=self.env, check=True,
-                       capture_output=True, timeout=120)
+        try:
+            for _ in range(300):  # the GCS listens within seconds
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"ray head exited: {self.proc.stderr.read().decode()[-2000:]}")
+                if subprocess.run(self.prefix() + ["bash", "-c", f"exec 3<>/dev/tcp/127.0.0.1/{self.port}"],
+                                  capture_output=True).returncode == 0:
+                    break
+                time.sleep(0.2)
+            else:
+                raise RuntimeError("ray head did not start in 60 s")
+            # The head answers before its raylet takes work: one real connection waits for that.
+            p = subprocess.run(self.prefix() + [sys.executable, "-c", f"import ray; ray.init(address='{self.address}', "
+                                                "log_to_driver=False); ray.shutdown()"], env=self.env,
+                               capture_output=True, text=True, timeout=120)
+            if p.returncode != 0:
+                raise RuntimeError(f"cannot join the test's ray head: {p.stderr[-2000:]}")
+        except BaseException:
+            self.stop()  # never left running for the rest of the session
+            raise
 
     def prefix(self) -> list[str]:
         return ["nsenter", "-t", str(self.proc.pid), "-n"]

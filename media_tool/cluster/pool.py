@@ -61,6 +61,18 @@ def reachable(addr: str, timeout_s: float = 5.0) -> None:
                            f"`ray start --head --port {port}`, or build without --ray") from exc
 
 
+def _token_if_there() -> None:
+    """Send Ray's token where there is one (~/.ray/auth_token, $RAY_AUTH_TOKEN, $RAY_AUTH_TOKEN_PATH)
+    and RAY_AUTH_MODE is unset, as `ray start --head` itself enables token auth when a token file
+    exists: a head started on this machine after `--ray local` (which writes one) wants it. A head
+    without token auth accepts a client that sends one."""
+    if os.environ.get("RAY_AUTH_MODE"):
+        return
+    path = os.environ.get("RAY_AUTH_TOKEN_PATH") or os.path.expanduser("~/.ray/auth_token")
+    if os.environ.get("RAY_AUTH_TOKEN") or os.path.isfile(path):
+        os.environ["RAY_AUTH_MODE"] = "token"
+
+
 def _errors_to_stderr() -> None:
     """Ray prints the cluster's error messages ("A worker died ...") to the driver's stdout, which is
     `build --json`'s report: send them to stderr, where the build's other messages go."""
@@ -131,21 +143,26 @@ class Cluster:
         """Join the cluster (or start one in this process, for `local`); returns how many workers it
         will have. Models are not loaded yet: a rebuild with nothing to do costs only this."""
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        if self.address != "local":
+            reachable(self.address)
+            _token_if_there()  # before Ray is imported: it reads its settings then
         try:
             import ray
         except ImportError as exc:
             raise ClusterError('--ray needs Ray: pip install -e ".[ray]"') from exc
         logging.getLogger("ray").setLevel(logging.ERROR)
-        if self.address != "local":
-            reachable(self.address)
         try:
             if not ray.is_initialized():
                 if self.address == "local":  # a new one, never a stale head recorded under /tmp/ray
                     ray.init(address="local", include_dashboard=False, log_to_driver=False, configure_logging=False)
                 else:
                     ray.init(address=self.address, log_to_driver=False, configure_logging=False)
-        except Exception as exc:  # ConnectionError, a timeout, a version mismatch
-            raise ClusterError(f"--ray {self.address}: cannot join the cluster ({str(exc).splitlines()[0]})") from exc
+        except Exception as exc:  # ConnectionError, a timeout, a version mismatch, a token refused
+            why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if "auth" in str(exc).lower():
+                why += ("; the cluster wants its token: put it in ~/.ray/auth_token or $RAY_AUTH_TOKEN "
+                        "and set RAY_AUTH_MODE=token")
+            raise ClusterError(f"--ray {self.address}: cannot join the cluster ({why})") from exc
         _errors_to_stderr()
         self.slots = plan(ray.nodes(), self.wanted)
         if not self.slots:

@@ -249,7 +249,7 @@ def _audio(r: Reader, table: dict, show_root: Path | None) -> dict:
 
 def load_show(root: Path | str) -> Show:
     """Read and validate podcast.toml; raise ConfigError naming the file and field."""
-    root = Path(root)
+    root = Path(root).absolute()  # a relative --show works from any folder (outputs are recorded show-relative)
     data = load_toml(root / "podcast.toml", "podcast.toml")
     r = Reader("podcast.toml", data)
     title = r.localized("title", required=True, longest=TITLE_MAX)

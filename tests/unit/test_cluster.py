@@ -3,6 +3,8 @@ worker's long call streams its progress, and the [cluster] settings."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from media_tool.cluster.pool import ENV, address, check_address, plan
@@ -86,3 +88,22 @@ def test_cluster_settings_are_read_and_checked(sample_show):
     (sample_show / "podcast.toml").write_text(text.replace("workers = 4", "workers = 0"))
     with pytest.raises(ConfigError, match="workers: expected a positive integer"):
         load_show(sample_show)
+
+
+def test_a_token_on_this_machine_is_sent(monkeypatch, tmp_path):
+    """After `--ray local` (which writes ~/.ray/auth_token) a head started here wants that token:
+    the driver sends it, as `ray start` does, unless RAY_AUTH_MODE says otherwise."""
+    from media_tool.cluster.pool import _token_if_there
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    _token_if_there()
+    assert "RAY_AUTH_MODE" not in os.environ  # no token anywhere: nothing changes
+    (tmp_path / ".ray").mkdir()
+    (tmp_path / ".ray" / "auth_token").write_text("x" * 32)
+    _token_if_there()
+    assert os.environ["RAY_AUTH_MODE"] == "token"
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    _token_if_there()
+    assert os.environ["RAY_AUTH_MODE"] == "disabled"
