@@ -135,3 +135,12 @@ def test_timestamps():
     # Minutes and seconds after a colon stay under 60: a typo is an error, not another time.
     assert parse_timestamp("1:76") is None and parse_timestamp("1:60:00") is None and parse_timestamp("0:59.9") == 59.9
     assert parse_timestamp(float("nan")) is None
+
+
+def test_a_show_named_by_a_relative_path_is_the_same_show(sample_show, monkeypatch):
+    """`--show shows/dialogues` from elsewhere: paths are recorded relative to the show, not to the
+    folder the command ran in (they were joined to the root twice)."""
+    monkeypatch.chdir(sample_show.parent)
+    show = load_show(sample_show.name)
+    assert show.root.is_absolute() and show.root == sample_show.absolute()
+    assert show.rel(show.root / "episodes" / "ep-001-pensions") == "episodes/ep-001-pensions"
