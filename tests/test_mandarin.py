@@ -104,8 +104,10 @@ def test_glossary_raises_term_recall_without_raising_cer(heard):
 
 
 def test_translate_task_aligned_and_pair_written(tmp_path):
+    # Whisper's translate task here (the local model's zh->en runs in test_translate and test_speakers).
     p = subprocess.run([sys.executable, "-m", "media_tool", "transcribe", str(AUDIO), "-o", str(tmp_path),
-                        "--glossary", str(Path(__file__).parent.parent / "glossary.csv"), "--json"],
+                        "--glossary", str(Path(__file__).parent.parent / "glossary.csv"), "--translator", "whisper",
+                        "--json"],
                        capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr
     d = json.loads(p.stdout)

@@ -72,8 +72,9 @@ def test_wrong_human_translation_fails_that_episode_only(built_show):
     assert "media/ep-002-sick-leave.mp3" in feed and "media/ep-003-long-term-care.mp3" in feed
 
 
-def test_unreachable_translation_endpoint_keeps_existing_files(built_show):
+def test_unreachable_translation_endpoint_keeps_existing_files(built_show, tmp_path, monkeypatch):
     (built_show / "transcripts" / "ep-001-pensions" / "human.zh.srt").unlink()  # the machine must translate
+    monkeypatch.setenv("MEDIA_TOOL_CACHE", str(tmp_path / "cache"))  # no answer kept by an earlier run
     before = {p.name: p.read_bytes() for p in (built_show / "transcripts" / "ep-001-pensions").iterdir()}
     with open(built_show / "podcast.toml", "a") as fh:
         fh.write('\n[translation]\nengine = "openai"\nurl = "http://127.0.0.1:9/v1"\nmodel = "any"\n')
