@@ -146,7 +146,8 @@ def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int | 
         if remote is not None:
             workers = remote.connect()
             stack.callback(remote.close)
-            jobs = max(jobs or DEFAULT_JOBS, workers)
+            if jobs is None:  # --jobs N bounds the episodes in flight; unset, one per worker
+                jobs = max(DEFAULT_JOBS, workers)
         jobs = jobs or DEFAULT_JOBS
         state = BuildState.load(show.state_dir)
         for folder in (show.feed_dir, show.state_dir):
