@@ -214,3 +214,20 @@ def search_hits(show: Path, query: str, *extra: str) -> list[dict]:
         code = main(["search", query, "--show", str(show), "--json", *extra])
     assert code == 0, buf.getvalue()
     return json.loads(buf.getvalue())
+
+
+class ChatEndpoint:
+    """Mixin for a `BaseHTTPRequestHandler` speaking the chat-completions protocol on loopback: a
+    subclass's `answer(body)` gives the assistant's content for each POSTed request."""
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        data = json.dumps({"choices": [{"message": {"content": self.answer(body)}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass

@@ -13,7 +13,7 @@ import jiwer
 import pytest
 import srt
 import webvtt
-from helpers import ffmpeg
+from helpers import ChatEndpoint, ffmpeg
 
 from media_tool.engines.guards import RawSegment, guard
 from media_tool.engines.whisper import load_engine
@@ -150,29 +150,19 @@ def test_edited_file_is_never_overwritten(tmp_path):
     assert c4 == [] and (tmp_path / "y.en.txt").read_text() == "b\n"
 
 
-class _ChatAPI(BaseHTTPRequestHandler):
+class _ChatAPI(ChatEndpoint, BaseHTTPRequestHandler):
     """A real HTTP server on loopback speaking the chat-completions protocol (echo translator)."""
 
     seen: list = []
     answers = "right"  # or "short" (one answer too few), "prose" (not a JSON array)
 
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+    def answer(self, body: dict) -> str:
         _ChatAPI.seen.append((self.path, self.headers.get("Authorization"), body["model"]))
-        texts = json.loads(body["messages"][-1]["content"].split("\n", 1)[1])
-        answer = json.dumps(["譯文：" + t for t in texts][:-1 if _ChatAPI.answers == "short" else None],
-                            ensure_ascii=False)
         if _ChatAPI.answers == "prose":
-            answer = "Here are your translations: 译文"
-        data = json.dumps({"choices": [{"message": {"content": answer}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+            return "Here are your translations: 译文"
+        texts = json.loads(body["messages"][-1]["content"].split("\n", 1)[1])
+        return json.dumps(["譯文：" + t for t in texts][:-1 if _ChatAPI.answers == "short" else None],
+                          ensure_ascii=False)
 
 
 def test_chat_endpoint_translator_and_its_failure(monkeypatch):

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import srt
 import webvtt
-from helpers import build_json, cli, statuses
+from helpers import ChatEndpoint, build_json, cli, statuses
 
 from media_tool.text.transcripts import to_simplified
 
@@ -94,14 +94,13 @@ def test_unreachable_translation_endpoint_keeps_existing_files(built_show, tmp_p
 POOL = "社会保障制度帮助人们应对疾病失业和年老各国专家分享经验与教训覆盖面越广效果越好劳动者家庭"
 
 
-class _Translator(BaseHTTPRequestHandler):
+class _Translator(ChatEndpoint, BaseHTTPRequestHandler):
     """A chat-completions endpoint on loopback that translates into Chinese of a plausible length,
     using the glossary's term wherever the system prompt requires one; it keeps every request."""
 
     requests: list = []
 
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+    def answer(self, body: dict) -> str:
         system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
         _Translator.requests.append(system)
         pairs = dict(re.findall(r"([^;:=]+?) = ([^;.]+)", system.split("exactly (source term = required translation):")[-1]))
@@ -109,15 +108,7 @@ class _Translator(BaseHTTPRequestHandler):
         for text in json.loads(user.split("\n", 1)[1]):
             terms = [zh for en, zh in pairs.items() if en.strip().lower() in text.lower()]
             out.append("".join(terms) + POOL[:max(4, 2 * len(text.split()))] + "。")
-        data = json.dumps({"choices": [{"message": {"content": json.dumps(out, ensure_ascii=False)}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        return json.dumps(out, ensure_ascii=False)
 
 
 def test_an_endpoint_that_answers_translates_inside_the_build_labelled_and_true_to_the_glossary(built_show, tmp_path,
