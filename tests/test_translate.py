@@ -15,12 +15,12 @@ from helpers import build_json
 
 from media_tool.engines import llm
 from media_tool.engines.models import user_cache
-from media_tool.engines.translation import HAN
+from media_tool.engines.translation import HAN, punctuate
 from media_tool.engines.translators import LocalTranslator
 from media_tool.errors import ModelError
 from media_tool.model import glossary
 from media_tool.stages.translate.core import translate
-from media_tool.text.transcripts import Segment, Transcript
+from media_tool.text.transcripts import Segment, Transcript, same_characters
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).parent.parent
@@ -113,6 +113,21 @@ def test_mandarin_as_whisper_heard_it_into_english(model):
     assert sacrebleu.corpus_chrf(out, [reference]).score >= 50
     for term in ("work injury insurance", "unemployment insurance", "replacement rate", "minimum living allowance"):
         assert term in " ".join(out).lower()
+
+
+def test_chinese_punctuation_is_put_back_with_every_character_kept(model):
+    """What Whisper base writes for conversational Mandarin: long runs with no mark. The local model
+    puts the marks back; the characters are the ones heard (the guard), and a run too short to need
+    the model gets its closing mark."""
+    heard = ["接下来谈一谈平台经济里的外卖骑手他们没有固定的雇主也很难认定劳动关系",
+             "其实我觉得这个问题很复杂因为每个省的情况都不一样有的省基金结余很多有的省已经出现了缺口",
+             "你觉得这个政策对农民工有帮助吗", "看病贵看病难"]
+    texts, restored = punctuate(LocalTranslator(model), heard)
+    assert restored >= 2
+    for before, after in zip(heard, texts):
+        assert same_characters(before, after) and after[-1] in "。？！"
+    assert texts[1].count("，") >= 2 and texts[2].endswith("？")
+    assert texts[3] == "看病贵看病难。"
 
 
 def _english_episode(show: Path) -> str:

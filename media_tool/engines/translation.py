@@ -24,7 +24,13 @@ from pathlib import Path
 from media_tool.engines.guards import compression_ratio
 from media_tool.model.glossary import Glossary, has_term
 from media_tool.store.files import write_json
-from media_tool.text.transcripts import chinese_punctuation, to_simplified
+from media_tool.text.transcripts import (
+    chinese_punctuation,
+    close_sentence,
+    needs_punctuation,
+    same_characters,
+    to_simplified,
+)
 
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 LATIN = re.compile(r"[A-Za-z]")
@@ -239,6 +245,32 @@ def _ask(backend, requests: list[Request], progress: ProgressFn | None) -> list[
     if len(answers) != len(requests):
         raise ValueError(f"{backend.name} returned {len(answers)} answers for {len(requests)} requests")
     return [a if isinstance(a, str) else "" for a in answers]
+
+
+def punctuate(backend, texts: list[str], *, cache: Cache | None = None) -> tuple[list[str], int]:
+    """Chinese segments with the punctuation Whisper left out put back: those `needs_punctuation` finds
+    bare go to `backend` (the local model, which takes a zh->zh request as "punctuate this") and its
+    answer is kept only if every character is unchanged (`same_characters`); every segment then ends in
+    a closing mark. Without a backend that takes requests, only the closing marks. Returns the texts and
+    how many the model punctuated."""
+    bare = [i for i, t in enumerate(texts) if needs_punctuation(t)]
+    out = list(texts)
+    restored = 0
+    if bare and backend is not None and hasattr(backend, "translate_requests"):
+        ident = f"{backend.name}:{getattr(backend, 'revision', 0)}:{getattr(backend, 'model_name', '')}"
+        requests = [Request(texts[i], "zh", "zh") for i in bare]
+        answers: dict[int, str | None] = {i: cache.get(r.key(ident)) if cache else None
+                                          for i, r in zip(bare, requests)}
+        todo = [(i, r) for i, r in zip(bare, requests) if answers[i] is None]
+        for (i, r), answer in zip(todo, _ask(backend, [r for _, r in todo], None)):
+            answer = chinese_punctuation(to_simplified(answer.strip()))
+            answers[i] = answer if same_characters(texts[i], answer) else texts[i]
+            if cache is not None:
+                cache.put(r.key(ident), answers[i])
+        for i in bare:
+            restored += answers[i] != texts[i]
+            out[i] = answers[i]
+    return [close_sentence(t) for t in out], restored
 
 
 def segment_requests(texts: list[str], source: str, target: str, glossary: Glossary) -> list[Request]:

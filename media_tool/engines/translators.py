@@ -150,6 +150,9 @@ class LocalTranslator:
 
     def system(self, r) -> str:
         """The instructions for one request (see `engines.translation.Request`)."""
+        if r.source == r.target:  # engines.translation.punctuate
+            return ("你是中文编辑。请给用户的中文文本加上中文标点符号（，。？！、；：）。不要改动、增加或删除任何字，"
+                    "也不要翻译，只加标点。只回答加好标点的文本。")
         src, dst = LANGUAGE_NAMES[r.source], LANGUAGE_NAMES[r.target]
         text = (f"You are a professional translator for a podcast about social protection (pensions, social "
                 f"insurance, social assistance). Translate the user's {src} text into {dst}. Translate all of "

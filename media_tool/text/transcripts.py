@@ -88,6 +88,38 @@ def chinese_punctuation(text: str) -> str:
     return re.sub(r"(?<=[\u3400-\u9fff])([,?!;:])\s*", lambda m: _HALF_TO_FULL[m.group(1)], text)
 
 
+_MARK = re.compile(r"[\s\u3000-\u303f\uff00-\uff0f\uff1a-\uff20\u2014-\u2026!-/:-@\[-`{-~]")
+"""What restoring punctuation may add or change: spaces, CJK and ASCII punctuation."""
+_CLAUSE_MARK = re.compile(r"[，。？！、；：,.?!;:…]")
+BARE_RUN = 20
+"""Chinese characters in a row with no mark or pause between them that a clause rarely reaches: a
+longer run is one Whisper left unpunctuated."""
+
+
+def needs_punctuation(text: str) -> bool:
+    """A Chinese segment Whisper left without punctuation: a run of BARE_RUN characters with no mark or
+    space between, or 12 and more with no mark at all (a short one only needs its closing mark)."""
+    runs = [len(re.findall(r"[\u3400-\u9fff]", piece)) for piece in re.split(r"[\s，。？！、；：,.?!;:…]", text)]
+    if not runs or max(runs) == 0:
+        return False
+    return max(runs) >= BARE_RUN or (sum(runs) >= 12 and not _CLAUSE_MARK.search(text) and " " not in text.strip())
+
+
+def same_characters(before: str, after: str) -> bool:
+    """Whether `after` is `before` with only punctuation and spacing changed: the guard on restored
+    punctuation (a model that "improves" a word, or drops one, is not trusted)."""
+    return bool(after.strip()) and _MARK.sub("", before) == _MARK.sub("", after)
+
+
+def close_sentence(text: str) -> str:
+    """A Chinese segment ending in a closing mark: ？ after a question particle, else 。; spaces between
+    Chinese characters become ，(Whisper's pause where it wrote no mark)."""
+    text = re.sub(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])", "，", text.strip())
+    if text and not _CLAUSE_MARK.search(text[-1]) and text[-1] not in "”’）》":
+        text += "？" if text[-1] in "吗嘛么" else "。"
+    return text
+
+
 def to_simplified(text: str) -> str:
     """Traditional to Simplified characters (OpenCC t2s), punctuation kept."""
     from opencc import OpenCC

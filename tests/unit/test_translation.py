@@ -13,12 +13,18 @@ from media_tool.engines.translation import (
     Request,
     clean,
     problem,
+    punctuate,
     required_terms,
     segment_requests,
     translate_all,
     translate_text,
 )
 from media_tool.model import glossary
+from media_tool.text.transcripts import (
+    close_sentence,
+    needs_punctuation,
+    same_characters,
+)
 
 TERMS = glossary.parse("zh,en\n病假,sick leave\n病假工资,sick pay\n缴费,contribution\n国际劳工组织,ILO\n")
 
@@ -128,3 +134,39 @@ def test_a_backend_that_returns_the_wrong_count_is_an_error():
 
     with pytest.raises(ValueError, match="2 requests"):
         translate_all(Short({}), segment_requests(["One.", "Two."], "en", "zh", TERMS))
+
+
+@pytest.mark.parametrize("text, bare", [
+    ("我们今天请到了一位研究社会保护的专家首先请您介绍一下农村居民的养老保险制度", True),  # one long run
+    ("这个制度由个人缴费集体补助组成", True),        # 14 characters, no mark at all
+    ("城乡居民医疗保险已经覆盖了绝大多数人口。", False),  # one clause, closed
+    ("他们最关心看病贵", False),                      # short: only its closing mark is missing
+    ("那么我们先从养老金说起 现在很多老人的养老金其实不够用", False),  # Whisper's pause is a break
+    ("Pensions are paid monthly", False),
+])
+def test_which_chinese_segments_whisper_left_bare(text, bare):
+    assert needs_punctuation(text) is bare
+
+
+def test_restored_punctuation_must_keep_every_character():
+    assert same_characters("你觉得这个政策有帮助吗", "你觉得，这个政策有帮助吗？")
+    assert not same_characters("你觉得这个政策有帮助吗", "你认为，这个政策有帮助吗？")  # a word "improved"
+    assert not same_characters("你觉得这个政策有帮助吗", "你觉得这个政策？")  # words dropped
+    assert close_sentence("你觉得这个政策有帮助吗") == "你觉得这个政策有帮助吗？"
+    assert close_sentence("我们先说起 现在的情况") == "我们先说起，现在的情况。"
+    assert close_sentence("他说“很好”") == "他说“很好”"
+
+
+def test_a_punctuation_answer_that_changes_words_is_not_kept(tmp_path):
+    bare = ["我们今天请到了一位研究社会保护的专家首先请您介绍一下农村居民的养老保险制度",
+            "这个制度由个人缴费集体补助和政府补贴组成"]
+    backend = FakeBackend({bare[0]: "我们今天请到了一位研究社会保护的专家，首先请您介绍一下农村居民的养老保险制度。",
+                           bare[1]: "这个制度由个人缴费、集体补助和政府补助组成。"})  # 补贴 -> 补助: refused
+    cache = Cache(tmp_path / "t.json")
+    texts, restored = punctuate(backend, bare, cache=cache)
+    assert restored == 1
+    assert texts == ["我们今天请到了一位研究社会保护的专家，首先请您介绍一下农村居民的养老保险制度。",
+                     "这个制度由个人缴费集体补助和政府补贴组成。"]
+    again, _ = punctuate(backend, bare, cache=cache)
+    assert again == texts and len(backend.asked) == 1  # the answers (and the refusal) were kept
+    assert punctuate(None, bare)[0] == [t + "。" for t in bare]  # no model: only the closing marks

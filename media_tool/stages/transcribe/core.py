@@ -22,6 +22,8 @@ from media_tool.model.glossary import Correction, Glossary, english_hints
 from media_tool.text.transcripts import Transcript
 
 REVISION = 3
+PUNCTUATION_REVISION = 1
+"""Bumped when how Chinese punctuation is restored changes (`engines.translation.punctuate`)."""
 ZH_PROMPT = "以下是普通话的句子，使用简体中文和中文标点。"
 """Whisper follows the script of its prompt: a Simplified prompt steers it away from Traditional."""
 
