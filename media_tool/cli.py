@@ -219,6 +219,9 @@ def cmd_build(args) -> int:
             err.print(f"[yellow]kept:[/yellow] {escape(line)}", soft_wrap=True)
         for line in report.scheduled:
             err.print(f"[cyan]scheduled:[/cyan] {escape(line)}", soft_wrap=True)
+        if report.meaning:
+            err.print(f"[cyan]search:[/cyan] {report.meaning['embedded']} line(s) embedded for search by meaning "
+                      f"after the feeds were written ({report.meaning['seconds']:.0f} s)", soft_wrap=True)
         done = sum(1 for e in report.episodes for s in e.stages if s.status == "done")
         out.print(f"{len(report.episodes)} episode(s), {done} stage run(s), "
                   f"{len(report.failed)} failed, {report.seconds:.1f} s")

@@ -217,3 +217,39 @@ def test_one_hit_per_moment_with_its_translation(built_template):
     assert said and all(h["translated"] is None for h in said)
     table = cli("search", "老年人的收入", "--show", str(built_template[0])).stdout
     assert "[human translation]" in table and "[machine translation]" in table, table
+
+
+@NEEDS_AVX2
+def test_a_long_transcripts_meaning_is_embedded_after_the_feeds_and_by_the_next_build(built_show, monkeypatch):
+    """Past its embedding budget the index stage moves on (words are indexed whole at once); what it
+    left is embedded once the feeds are out, or, when that build is stopped first, by the next."""
+    from media_tool.media.ffmpeg import FFmpeg
+    from media_tool.model.show import load_show
+    from media_tool.pipeline import build as pipeline
+    from media_tool.search import open_index
+    from media_tool.stages import index as index_stage
+
+    for f in (built_show / ".media-tool").glob("search*"):
+        f.unlink()
+    monkeypatch.setattr(semantic, "EMBED_BUDGET_S", 0.0)  # every episode past its budget after one batch
+    monkeypatch.setattr(semantic, "EMBED_BATCH", 4)
+    monkeypatch.setattr(pipeline, "finish_meaning", lambda ctx, progress=None: 0)  # stopped before the end
+    report = pipeline.build(load_show(built_show), FFmpeg.discover())
+    assert not report.failed and report.meaning is None
+    assert all(e.stages[-1].stage == "index" and e.stages[-1].status == "done" for e in report.episodes)
+    index = open_index(load_show(built_show))
+    left = index.pending()
+    index.close()
+    assert len(left) > 20
+    found = hits(built_show, "pension", "--words-only")
+    assert found  # found by its words meanwhile
+
+    monkeypatch.setattr(pipeline, "finish_meaning", index_stage.finish_meaning)
+    report = pipeline.build(load_show(built_show), FFmpeg.discover())
+    assert {s.status for e in report.episodes for s in e.stages} == {"skipped"}  # nothing else to do
+    assert report.meaning["embedded"] == len(left)
+    index = open_index(load_show(built_show))
+    assert index.pending() == []
+    index.close()
+    found = hits(built_show, "money for workers who are ill", "--lang", "zh")
+    assert any(h["text"].startswith("病假工资") and h["matched"] == ["meaning"] for h in found[:3])

@@ -34,6 +34,7 @@ from media_tool.stages.base import Stage
 from media_tool.stages.clips.core import file_name as clip_file_name
 from media_tool.stages.context import Context
 from media_tool.stages.episode import Episode, Event, EventFn
+from media_tool.stages.index import finish_meaning
 from media_tool.store.files import ShowLock, key_of, remove_stale_parts
 from media_tool.store.state import BuildState
 from media_tool.text.notes import localized
@@ -119,6 +120,7 @@ class BuildReport:
     kept: list[str] = field(default_factory=list)    # failed episodes still published as they were
     scheduled: list[str] = field(default_factory=list)  # built, held back until their date
     cluster: dict | None = None  # with --ray: its address, how many model workers, whether any was started
+    meaning: dict | None = None  # rows embedded for search after the feeds: {"embedded", "seconds"}
 
     @property
     def failed(self) -> list[EpisodeReport]:
@@ -127,7 +129,8 @@ class BuildReport:
     def to_dict(self) -> dict:
         return {"episodes": [e.to_dict() for e in self.episodes], "warnings": self.warnings,
                 "failed": len(self.failed), "seconds": round(self.seconds, 2), "feeds": self.feeds,
-                "errors": self.errors, "kept": self.kept, "scheduled": self.scheduled, "cluster": self.cluster}
+                "errors": self.errors, "kept": self.kept, "scheduled": self.scheduled, "cluster": self.cluster,
+                "meaning": self.meaning}
 
 
 def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int | None = 1,
@@ -195,6 +198,18 @@ def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int | 
                 if exc.errno not in DISK_ERRNOS:
                     raise
                 report.errors.append(disk_error(exc).one_line())
+        try:  # what a very long transcript's index stage left to embed, now the feeds are out
+            started_meaning = time.monotonic()
+            n = finish_meaning(ctx, lambda f: emit(Event("search", "meaning", "progress", f)))
+            if n:
+                report.meaning = {"embedded": n, "seconds": round(time.monotonic() - started_meaning, 2)}
+                emit(Event("search", "meaning", "done", 1.0))
+        except MediaToolError as exc:
+            report.errors.append(exc.one_line())
+        except OSError as exc:
+            if exc.errno not in DISK_ERRNOS:
+                raise
+            report.errors.append(disk_error(exc).one_line())
         try:
             ctx.flush()  # the search graph, once per build
         except OSError as exc:

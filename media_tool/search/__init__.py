@@ -43,6 +43,14 @@ class Index(Protocol):
     def cached_embeddings(self, hashes: list[str]) -> dict[str, bytes]:
         """The vectors already made for these text hashes."""
 
+    def pending(self) -> list[tuple[int, str]]:
+        """(row id, text) of the rows not embedded yet (an episode indexed past its embedding budget)."""
+        ...
+
+    def set_vectors(self, ids: list[int], vectors: list[bytes], made: dict[str, bytes]) -> None:
+        """Give those rows their int8 vectors (and the nearest-neighbour index with them)."""
+        ...
+
     def remove_except(self, keep: set[str]) -> list[str]:
         """Drop episodes that no longer exist; returns their slugs."""
 

@@ -149,6 +149,18 @@ class PostgresIndex:
                 self._ann.replace(old, [i for i, v in zip(ids, vecs) if v is not None],
                                   [v for v in vecs if v is not None])
 
+    def pending(self) -> list[tuple[int, str]]:
+        with self._lock:
+            return self.db.execute("SELECT id, text FROM mt_segments WHERE vec IS NULL ORDER BY id").fetchall()
+
+    def set_vectors(self, ids: list[int], vectors: list[bytes], made: dict[str, bytes]) -> None:
+        with self._lock:
+            with self.db.transaction(), self.db.cursor() as cur:
+                cur.executemany("UPDATE mt_segments SET vec = %s WHERE id = %s", list(zip(vectors, ids)))
+                cur.executemany("INSERT INTO mt_embeddings VALUES (%s, %s) ON CONFLICT DO NOTHING", list(made.items()))
+            if self._ann is not None:  # this process's nearest-neighbour index follows
+                self._ann.replace([], ids, vectors)
+
     def cached_embeddings(self, hashes: list[str]) -> dict[str, bytes]:
         with self._lock:
             return {h: bytes(v) for h, v in self.db.execute(

@@ -17,6 +17,7 @@ import hashlib
 import os
 import re
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -169,18 +170,34 @@ def from_int8(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.int8).astype(np.float32) / 127.0
 
 
-def embeddings(texts: list[str], cached: dict[str, bytes], embed=None) -> tuple[list[bytes], dict[str, bytes]]:
+def embeddings(texts: list[str], cached: dict[str, bytes], embed=None, *,
+               until: float | None = None) -> tuple[list[bytes | None], dict[str, bytes]]:
     """int8 vector bytes for each text, embedding only those whose hash is not in `cached` (with
     `embed`, default `embed_passages`: a cluster build's runs on a worker); returns them and the newly
-    made {hash: bytes} for the cache."""
+    made {hash: bytes} for the cache. With `until` (a `time.monotonic()` deadline) embedding stops once
+    it has passed, between batches, and the texts not reached get None (see `EMBED_BUDGET_S`)."""
     hashes = [text_hash(t) for t in texts]
-    todo = sorted({h: t for h, t in zip(hashes, texts) if h not in cached}.items())
-    made = {}
-    if todo:
-        vecs = to_int8((embed or embed_passages)([t for _, t in todo]))
-        made = {h: v.tobytes() for (h, _), v in zip(todo, vecs)}
+    todo = list({h: t for h, t in zip(hashes, texts) if h not in cached}.items())  # first seen, first made
+    made: dict[str, bytes] = {}
+    step = EMBED_BATCH if until is not None else max(1, len(todo))
+    for k in range(0, len(todo), step):
+        if until is not None and k and time.monotonic() >= until:
+            break
+        part = todo[k:k + step]
+        vecs = to_int8((embed or embed_passages)([t for _, t in part]))
+        made.update({h: v.tobytes() for (h, _), v in zip(part, vecs)})
     every = {**cached, **made}
-    return [every[h] for h in hashes], made
+    return [every.get(h) for h in hashes], made
+
+
+EMBED_BATCH = 256
+"""Texts embedded between two looks at the deadline (about 4 s of this 2-core machine)."""
+EMBED_BUDGET_S = 15.0
+"""How long the index stage embeds one episode before it moves on: the rest of a very long
+transcript (measured here: about 60 passages a second, so a 10 000-cue episode in two languages
+needs 5-6 minutes) is embedded by `stages.index.finish_meaning` once the feeds are out, and by the
+next build if that one is stopped. Until then its words are found, and meaning search covers what
+is embedded."""
 
 
 class Ann:

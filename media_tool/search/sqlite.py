@@ -133,6 +133,17 @@ class SQLiteIndex:
         if ann is not None:
             ann.replace(old, [i for i, v in zip(ids, vecs) if v is not None], [v for v in vecs if v is not None])
 
+    def pending(self) -> list[tuple[int, str]]:
+        return self.db.execute("SELECT id, text FROM segments WHERE vec IS NULL ORDER BY id").fetchall()
+
+    def set_vectors(self, ids: list[int], vectors: list[bytes], made: dict[str, bytes]) -> None:
+        ann = self.ann()  # in step with the rows before they change
+        with _as_os_errors(self.path), self.db:
+            self.db.executemany("UPDATE segments SET vec = ? WHERE id = ?", list(zip(vectors, ids)))
+            self.db.executemany("INSERT OR IGNORE INTO embeddings VALUES (?, ?)", list(made.items()))
+            self._bump()
+        ann.replace([], ids, vectors)
+
     def cached_embeddings(self, hashes: list[str]) -> dict[str, bytes]:
         """The int8 vectors already made for these text hashes."""
         out = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -68,6 +69,7 @@ class IndexStage:
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise ConfigError(f"not a Podcasting 2.0 JSON transcript ({exc}); fix the file, or delete it "
                                   "to get the machine version back", display) from exc
+        said = len(rows)  # then the titles, notes and chapters: embedded whatever the budget
         rows += about(ep)
         title = notes.localized(ep.config.title, ep.config.language)
         key = key_of(self.key(ctx, ep))
@@ -75,18 +77,19 @@ class IndexStage:
             index = ctx.index()
             vectors, made, why = None, {}, semantic.unavailable()
             if why is None:  # each distinct text embedded once, ever (cached by its hash)
-                texts = [r.text for r in rows]
-                vectors, made = semantic.embeddings(texts, index.cached_embeddings(
-                    [semantic.text_hash(t) for t in texts]), ctx.embed)
                 anchors = list(semantic.ANCHORS)  # for search's threshold: cached here once, not at each search
-                made.update(semantic.embeddings(anchors, index.cached_embeddings(
-                    [semantic.text_hash(t) for t in anchors]), ctx.embed)[1])
+                made = _embedded(ctx, index, anchors)[1]
+                texts = [r.text for r in rows]
+                tail, made_tail = _embedded(ctx, index, texts[said:])
+                head, made_head = _embedded(ctx, index, texts[:said], until=time.monotonic() + semantic.EMBED_BUDGET_S)
+                vectors, made = head + tail, {**made, **made_head, **made_tail}
             index.replace_episode(ep.slug, title, ep.config.date.isoformat(),
                                   f"{ctx.show.base_url}/media/{ep.slug}.mp3", key, rows, vectors, made)
             if getattr(index, "rebuilt", None):  # said once per build
                 ep = replace(ep, notices=ep.notices + (index.rebuilt,))
                 index.rebuilt = None
-        data = {"rows": len(rows), "index_key": key, "embedded": len(made)}
+        data = {"rows": len(rows), "index_key": key, "embedded": len(made),
+                "pending": sum(v is None for v in vectors) if vectors else 0}
         if why:
             data["note"] = f"episodes/{ep.slug}: {why}"
             ep = replace(ep, notices=ep.notices + (data["note"],))
@@ -101,6 +104,31 @@ class IndexStage:
         if not ok:
             return None
         return replace(ep, notices=ep.notices + (data["note"],)) if data.get("note") else ep
+
+
+def _embedded(ctx: Context, index, texts: list[str], until: float | None = None):
+    """`semantic.embeddings` of texts, with what the index already made for them."""
+    return semantic.embeddings(texts, index.cached_embeddings([semantic.text_hash(t) for t in texts]), ctx.embed,
+                               until=until)
+
+
+def finish_meaning(ctx: Context, progress=None) -> int:
+    """Embed the rows an index stage left without vectors (a very long transcript, past
+    `semantic.EMBED_BUDGET_S`), batch by batch, once the feeds are out: publication never waits for
+    search by meaning. A build stopped meanwhile leaves them for the next. Returns how many."""
+    if semantic.unavailable() or ctx.readonly:
+        return 0
+    with ctx.index_lock:
+        index = ctx.index()
+        todo = index.pending()
+        for k in range(0, len(todo), semantic.EMBED_BATCH):
+            part = todo[k:k + semantic.EMBED_BATCH]
+            texts = [t for _, t in part]
+            vectors, made = _embedded(ctx, index, texts)
+            index.set_vectors([i for i, _ in part], vectors, made)
+            if progress:
+                progress(min(1.0, (k + len(part)) / len(todo)))
+    return len(todo)
 
 
 def about(ep: Episode) -> list[Row]:
