@@ -1,7 +1,8 @@
 """`serve` under load: N concurrent mixed requests (searches by words and meaning, pages, media
 ranges) against a built show on 127.0.0.1; prints the latency median, p95 and max, and failures.
 
-Usage: python scripts/bench_serve.py SHOW [--clients 200]. Target: all answered, p95 under 2 s.
+Usage: python scripts/bench_serve.py SHOW [--clients 200]. Targets: all answered, p95 under 1 s (the
+search issue; the reliability issue asked 2 s).
 """
 
 from __future__ import annotations
@@ -88,8 +89,8 @@ def main() -> int:
     a = ap.parse_args()
     r = run(a.show, a.clients)
     print(f"{r['clients']} concurrent: median {r['median_s']:.3f} s, p95 {r['p95_s']:.3f} s, max {r['max_s']:.3f} s, "
-          f"{r['failed']} failed (target: 0 failed, p95 < 2 s; ratio {r['p95_s'] / 2.0:.2f} of the target)")
-    return 0 if r["failed"] == 0 and r["p95_s"] < 2.0 else 1
+          f"{r['failed']} failed (target: 0 failed, p95 < 1 s; ratio {r['p95_s'] / 1.0:.2f} of the target)")
+    return 0 if r["failed"] == 0 and r["p95_s"] < 1.0 else 1
 
 
 if __name__ == "__main__":

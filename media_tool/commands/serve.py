@@ -6,6 +6,7 @@ parameterised, files served only from inside feed/. Bound to 127.0.0.1 unless to
 
 from __future__ import annotations
 
+import bisect
 import email.utils
 import errno
 import json
@@ -41,12 +42,30 @@ def _cached_json(path: Path, cache: dict) -> dict:
     return cache[path][1]
 
 
+def _timeline(path: Path, cache: dict) -> tuple[list, list[float]]:
+    """A published transcript's segments and their start times (in order), worked out once per version."""
+    data = _cached_json(path, cache)
+    kept = cache.get(("starts", path))
+    if kept is None or kept[0] is not data:
+        segs = data.get("segments", []) if isinstance(data.get("segments"), list) else []
+        segs = [seg for seg in segs if isinstance(seg, dict)]
+        starts = []
+        for seg in segs:
+            try:
+                starts.append(float(seg.get("startTime", -9)))
+            except (TypeError, ValueError):
+                starts.append(-9.0)
+        kept = cache[("starts", path)] = (data, (segs, starts))
+    return kept[1]
+
+
 def enrich(hit: dict, feed_dir: Path, episodes: dict, cache: dict) -> dict:
     """A hit with what the page shows around it: the line before and after (from the published
     transcript), the episode's date and number (from site/episodes.json), a local player URL."""
     slug, lang = hit["slug"], hit["lang"]
-    segs = _cached_json(feed_dir / "transcripts" / slug / f"{slug}.{lang}.json", cache).get("segments", [])
-    i = next((k for k, seg in enumerate(segs) if abs(float(seg.get("startTime", -9)) - hit["start"]) < 0.05), None)
+    segs, starts = _timeline(feed_dir / "transcripts" / slug / f"{slug}.{lang}.json", cache)
+    i = bisect.bisect_right(starts, hit["start"] - 0.05)  # the first line starting within 50 ms of the hit
+    i = i if i < len(starts) and starts[i] < hit["start"] + 0.05 else None
     hit["before"] = segs[i - 1].get("body", "") if i else ""
     hit["after"] = segs[i + 1].get("body", "") if i is not None and i + 1 < len(segs) else ""
     facts = episodes.get(slug, {})
@@ -62,7 +81,7 @@ def enrich(hit: dict, feed_dir: Path, episodes: dict, cache: dict) -> dict:
 IDLE_TIMEOUT_S = 30
 """A connection that sends nothing for this long is closed (one slow client cannot hold a thread)."""
 CHUNK = 1 << 16
-SEARCHES_AT_ONCE = 4
+SEARCHES_AT_ONCE = 8
 """Searches run side by side (each thread its own read-only connection), this many at a time, so a
 burst of them queues here while pages and media keep flowing."""
 

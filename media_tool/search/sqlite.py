@@ -12,6 +12,10 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from media_tool.search.query import (
     RANK_WINDOW,
@@ -46,6 +50,17 @@ def _as_os_errors(path: Path) -> Iterator[None]:
         raise
 
 
+class _Lease:
+    """A reader connection held by one thread; given back for another when the thread ends (and
+    its thread-local storage with it)."""
+
+    def __init__(self, idle: list, db: sqlite3.Connection):
+        self.idle, self.db = idle, db
+
+    def __del__(self):
+        self.idle.append(self.db)
+
+
 class SQLiteIndex:
     """FTS5 in one SQLite file: the default backend."""
 
@@ -58,6 +73,8 @@ class SQLiteIndex:
         self.readonly = readonly
         self._readers = threading.local()  # read-only: one connection per thread, so searches run side by side
         self._opened: list[sqlite3.Connection] = []
+        self._idle: list[sqlite3.Connection] = []  # readers given back by finished threads
+        self._exact_rows: dict[int, tuple] = {}
         if readonly:
             self._db = self._reader()
         else:
@@ -67,9 +84,15 @@ class SQLiteIndex:
                 self._create()
 
     def _reader(self) -> sqlite3.Connection:
-        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
-        self._readers.db = db
-        self._opened.append(db)
+        """A reader for this thread: one a finished thread gave back (`serve` starts a thread per
+        connection: opening a connection, and reading the schema, per request cost more than a
+        search), or a new one."""
+        try:
+            db = self._idle.pop()
+        except IndexError:
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            self._opened.append(db)
+        self._readers.lease = _Lease(self._idle, db)
         return db
 
     @property
@@ -77,7 +100,21 @@ class SQLiteIndex:
         """The connection for this thread: the one writer, or (read-only) this thread's own reader."""
         if not self.readonly:
             return self._db
-        return getattr(self._readers, "db", None) or self._reader()
+        lease = getattr(self._readers, "lease", None)
+        return lease.db if lease is not None else self._reader()
+
+    def _exact(self, select: str) -> tuple[list, np.ndarray]:
+        """Every row with a vector and their vectors as one matrix, for exact search of a small index:
+        read once per version of the data per connection, not at every query."""
+        from media_tool.search.semantic import matrix_of
+
+        db = self.db
+        version = (db.execute("PRAGMA data_version").fetchone()[0], db.total_changes)
+        kept = self._exact_rows.get(id(db))
+        if kept is None or kept[0] != version:
+            rows = db.execute(select + " WHERE s.vec IS NOT NULL").fetchall()
+            kept = self._exact_rows[id(db)] = (version, rows, matrix_of(rows))
+        return kept[1], kept[2]
 
     def _create(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -199,14 +236,18 @@ class SQLiteIndex:
         select = SELECT_HITS.format(segments="segments", episodes="episodes").replace(" FROM", ", s.vec FROM", 1)
         if self.db.execute("SELECT count(*) FROM (SELECT 1 FROM segments LIMIT ?)",  # bounded: no full count
                            (EXACT_UP_TO + 1,)).fetchone()[0] <= EXACT_UP_TO:
-            rows = self.db.execute(select + " WHERE s.vec IS NOT NULL AND s.id >= ?", (since_id(since),)).fetchall()
+            every, matrix = self._exact(select)
+            first = since_id(since)
+            at = [n for n, r in enumerate(every) if r[0] >= first]
+            rows, matrix = [every[n] for n in at], matrix[at]
         else:
             found = [i for i, _ in self.ann().nearest(vector, max(CANDIDATES, limit * 4)) if i >= since_id(since)]
             if not found:
                 return []
             rows = self.db.execute(select + f" WHERE s.id IN ({','.join('?' * len(found))})", found).fetchall()
+            matrix = None
         rows, score, twins = rerank(rows, vector, min_cosine=min_cosine, lang=lang, slug=slug, speaker=speaker,
-                                    off_topic=off_topic, prefer=prefer)
+                                    off_topic=off_topic, prefer=prefer, matrix=matrix)
         return with_translations(assemble(rows, score, [], limit), rows, twins)
 
     def _delete(self, slug: str) -> None:
