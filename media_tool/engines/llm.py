@@ -28,7 +28,7 @@ PARTS = 22
 GGUF_BYTES = 1_117_320_768
 GGUF_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 NAME = "qwen2.5-coder-1.5b-instruct"
-CONVERTER_REVISION = 1
+CONVERTER_REVISION = 2
 """Bumped when the conversion changes: a directory made by another revision is made again."""
 QWEN2_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
                r"|\s*[\r\n]+|\s+(?!\S)|\s+")
@@ -179,9 +179,21 @@ def convert(gguf_file: Path, dest: Path, progress: ProgressFn | None = None) -> 
 
     dec = spec.decoder
     dec.scale_embeddings = False
-    dec.embeddings.weight, dec.embeddings.weight_scale = quantized("token_embd.weight")
     dec.layer_norm.gamma = dense("output_norm.weight")
-    linear(dec.projection, "output" if "output.weight" in tensors else "token_embd")
+    def head(name: str, rows: int = 2048) -> np.ndarray:
+        t = tensors[name]
+        return np.asarray(gguf.quants.dequantize(t.data[:rows], t.tensor_type), dtype=np.float32)
+
+    if "output.weight" not in tensors or _tied(head("token_embd.weight"), head("output.weight")):
+        # Tied input and output embeddings (Qwen2.5 1.5B ties them; the GGUF keeps a finer Q6_K copy
+        # as output.weight): one int8 matrix for both, which CTranslate2 stores once (an alias), so
+        # 233 MB less on disk, in memory, and twice that less at the peak of loading.
+        source = "output" if "output.weight" in tensors else "token_embd"
+        dec.embeddings.weight, dec.embeddings.weight_scale = quantized(f"{source}.weight")
+        dec.projection.weight, dec.projection.weight_scale = dec.embeddings.weight, dec.embeddings.weight_scale
+    else:
+        dec.embeddings.weight, dec.embeddings.weight_scale = quantized("token_embd.weight")
+        linear(dec.projection, "output")
     for i, layer in enumerate(dec.layer):
         b = f"blk.{i}"
         layer.self_attention.layer_norm.gamma = dense(f"{b}.attn_norm.weight")
@@ -217,6 +229,12 @@ def convert(gguf_file: Path, dest: Path, progress: ProgressFn | None = None) -> 
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return dest
+
+
+def _tied(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether the output matrix is the token embeddings quantized another way (a tied model), by
+    their first rows: correlation > 0.99 (0.997 for this model's Q4_K and Q6_K; unrelated ~0)."""
+    return a.shape == b.shape and float(np.corrcoef(a.ravel(), b.ravel())[0, 1]) > 0.99
 
 
 def ready(dest: Path) -> bool:
