@@ -144,7 +144,7 @@ class LocalTranslator:
     name = "local"
     revision = PROMPT_REVISION
 
-    def __init__(self, model, batch: int = 8):
+    def __init__(self, model, batch: int = 16):
         self.model, self.batch = model, batch
         self.model_name = model.name
 
