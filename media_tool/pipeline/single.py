@@ -7,14 +7,13 @@ parses arguments and renders.
 
 from __future__ import annotations
 
-import gc
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from media_tool.engines import llm
-from media_tool.engines.models import user_cache
+from media_tool.engines.models import release_memory, user_cache
 from media_tool.engines.translators import LocalTranslator
 from media_tool.engines.whisper import load_engine
 from media_tool.errors import UsageError
@@ -107,7 +106,7 @@ def transcribe_file(ff: FFmpeg, source: Path, out_dir: Path, *, language: str = 
     named = _Named(eng.name, eng.model_name, eng.multilingual)
     if not mixed and not (whisper_task and outcome.language == "zh"):
         eng = None  # Whisper is done with: its memory is free before the translation model loads
-        gc.collect()
+        release_memory()
     missing: dict[str, str] = {}
     problems: list[dict] = []
     other = other_language(outcome.language)
