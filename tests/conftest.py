@@ -3,7 +3,16 @@ as given and as built (built once per session: most tests start from a built sho
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+
+# The suite runs CTranslate2 on Intel MKL, set before media_tool is imported. media_tool defaults to
+# oneDNN to keep a user's peak memory under 2.5 GB, and `scripts/bench_translate.py` measures that.
+# MKL translates about twice as fast at batch 1: with oneDNN the suite took 17.8 and 21.8 minutes on 2 cores,
+# against 12.4 with MKL earlier the same day. The model, the code and the checks are the same either way.
+# Children inherit it: CLI runs and the Ray head.
+os.environ.setdefault("CT2_USE_MKL", "1")
+
+from pathlib import Path  # noqa: E402
 
 import pytest
 from helpers import ROOT, SPEECH, build_json, copy_show, ffmpeg, sh
