@@ -192,24 +192,16 @@ def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int | 
                 state.show = identity.record(show.base_url)
                 report.feeds = [show.rel(f) for f in done.feeds]
                 report.kept, report.scheduled = done.kept, done.notices
-            except MediaToolError as exc:
-                report.errors.append(exc.one_line())
-            except OSError as exc:
-                if exc.errno not in DISK_ERRNOS:
-                    raise
-                report.errors.append(disk_error(exc).one_line())
+            except (MediaToolError, OSError) as exc:
+                report.errors.append(_show_error(exc))
         try:  # what a very long transcript's index stage left to embed, now the feeds are out
             started_meaning = time.monotonic()
             n = finish_meaning(ctx, lambda f: emit(Event("search", "meaning", "progress", f)))
             if n:
                 report.meaning = {"embedded": n, "seconds": round(time.monotonic() - started_meaning, 2)}
                 emit(Event("search", "meaning", "done", 1.0))
-        except MediaToolError as exc:
-            report.errors.append(exc.one_line())
-        except OSError as exc:
-            if exc.errno not in DISK_ERRNOS:
-                raise
-            report.errors.append(disk_error(exc).one_line())
+        except (MediaToolError, OSError) as exc:
+            report.errors.append(_show_error(exc))
         try:
             ctx.flush()  # the search graph, once per build
         except OSError as exc:
@@ -219,6 +211,14 @@ def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int | 
         state.save()
     report.seconds = time.monotonic() - started
     return report
+
+
+def _show_error(exc: Exception) -> str:
+    """A show-level step's failure as the report's one line: ours, or a full disk; anything else
+    is a bug and raised again."""
+    if isinstance(exc, OSError) and exc.errno not in DISK_ERRNOS:
+        raise exc
+    return exc.one_line() if isinstance(exc, MediaToolError) else disk_error(exc).one_line()
 
 
 def _show_warnings(show: Show) -> list[str]:
