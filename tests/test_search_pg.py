@@ -91,7 +91,8 @@ def test_ranking_matches_on_a_larger_corpus(postgres, tmp_path):
         date = f"2025-{1 + e % 12:02d}-{1 + e // 12:02d}T00:00:00+00:00"
         for ix in (lite, pg):
             ix.replace_episode(f"e{e}", f"E{e}", date, "u", "k", rows)
-    queries = zh + en + ["养老保险", "病假工资", '"sick leave"', "pension coverage", "险", "保险 worker"]
+    queries = zh + en + ["养老保险", "病假工资", '"sick leave"', "pension coverage", "险", "保险 worker", "社会保",
+                         '"worker farmer policy"', '"Pensions insurance"']
     for q in queries:
         a = [(h.slug, h.lang, h.start) for h in lite.search(q, limit=15)]
         b = [(h.slug, h.lang, h.start) for h in pg.search(q, limit=15)]

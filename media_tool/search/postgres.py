@@ -1,65 +1,42 @@
 """The search index on a PostgreSQL server, for an archive shared by many staff.
 
 Same rows, same matching and the same ranking as the embedded SQLite index: each segment's
-tokens are made here exactly as SQLite's `porter unicode61` tokenizer makes them (words, Han
-characters, Han pairs, language and episode tags) and kept as arrays under GIN indexes; a
+tokens are the ones `query.columns` makes for SQLite (stems and their pairs, Han characters,
+pairs and triples, language and episode tags), kept as arrays under GIN indexes; a
 phrase is an ordered run within one array; bm25 is computed with FTS5's own formula and
 constants over the same newest-matches window. So staff get the same hits from either.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
-import unicodedata
 
 from media_tool.search.query import (
+    COLUMNS,
     RANK_WINDOW,
     SCHEMA_REVISION,
     SELECT_HITS,
-    WORD,
     Hit,
     Phrase,
     Row,
     assemble,
     block_base,
+    columns,
     filters,
     free_block,
-    grams,
-    lang_token,
     parse,
     shortlist,
     since_id,
-    slug_token,
     with_translations,
 )
 
 K1, B = 1.2, 0.75  # FTS5's bm25 constants
-COLUMNS = ("words", "uni", "bi", "lang", "ep")
-
-
-@functools.lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
-    import snowballstemmer
-
-    return snowballstemmer.stemmer("porter").stemWord(word)
-
-
-def words(text: str) -> list[str]:
-    """SQLite FTS5 `porter unicode61`: letters and digits, case and diacritics folded, stemmed."""
-    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
-    return [_stem(w) for w in WORD.findall(folded)]
-
-
-def columns(text: str, lang: str, slug: str) -> dict[str, list[str]]:
-    uni, bi = grams(text)
-    return {"words": words(text), "uni": uni.split(), "bi": bi.split(), "lang": [lang_token(lang)],
-            "ep": [slug_token(slug)]}
+_ARRAYS = ", ".join("lang_t" if c == "lang" else c for c in COLUMNS)  # a column named lang holds the text's language
 
 
 def phrase_tokens(p: Phrase) -> list[str]:
-    return words(p.text) if p.column == "words" else p.text.split()
+    return p.text.split()
 
 
 def occurrences(tokens: list[str], seq: list[str]) -> int:
@@ -96,14 +73,16 @@ class PostgresIndex:
                 CREATE TABLE IF NOT EXISTS mt_episodes (slug text PRIMARY KEY, title text, date text, url text,
                                                         key text, block bigint UNIQUE);
                 CREATE TABLE IF NOT EXISTS mt_segments (id bigint PRIMARY KEY, slug text NOT NULL, lang text,
-                    start double precision, "end" double precision, text text, words text[], uni text[],
-                    bi text[], lang_t text[], ep text[], doclen integer, kind text, speaker text, via text, vec bytea);
+                    start double precision, "end" double precision, text text, words text[], pairs text[], uni text[],
+                    bi text[], tri text[], lang_t text[], ep text[], doclen integer, kind text, speaker text, via text, vec bytea);
                 CREATE TABLE IF NOT EXISTS mt_embeddings (hash text PRIMARY KEY, vec bytea);
                 CREATE TABLE IF NOT EXISTS mt_meta (one integer PRIMARY KEY CHECK (one = 1), revision integer);
                 CREATE INDEX IF NOT EXISTS mt_segments_slug ON mt_segments (slug);
                 CREATE INDEX IF NOT EXISTS mt_words ON mt_segments USING gin (words);
+                CREATE INDEX IF NOT EXISTS mt_pairs ON mt_segments USING gin (pairs);
                 CREATE INDEX IF NOT EXISTS mt_uni ON mt_segments USING gin (uni);
                 CREATE INDEX IF NOT EXISTS mt_bi ON mt_segments USING gin (bi);
+                CREATE INDEX IF NOT EXISTS mt_tri ON mt_segments USING gin (tri);
                 CREATE INDEX IF NOT EXISTS mt_lang ON mt_segments USING gin (lang_t);
                 CREATE INDEX IF NOT EXISTS mt_ep ON mt_segments USING gin (ep);
                 CREATE TABLE IF NOT EXISTS mt_stats (one integer PRIMARY KEY CHECK (one = 1),
@@ -138,10 +117,11 @@ class PostgresIndex:
                     size = sum(len(x) for x in c.values())
                     tokens += size
                     ids.append((block << 16) + n)
-                    data.append((ids[-1], slug, r.lang, r.start, r.end, r.text, c["words"], c["uni"], c["bi"],
-                                 c["lang"], c["ep"], size, r.kind, r.speaker, r.via, v))
+                    data.append((ids[-1], slug, r.lang, r.start, r.end, r.text, *c.values(), size, r.kind,
+                                 r.speaker, r.via, v))
                 with self.db.cursor() as cur:
-                    cur.executemany("INSERT INTO mt_segments VALUES (" + ", ".join(["%s"] * 16) + ")", data)
+                    cur.executemany(f"INSERT INTO mt_segments VALUES ({', '.join(['%s'] * (11 + len(COLUMNS)))})",
+                                    data)
                     cur.executemany("INSERT INTO mt_embeddings VALUES (%s, %s) ON CONFLICT DO NOTHING",
                                     list((made or {}).items()))
                 self.db.execute("UPDATE mt_stats SET rows = rows + %s, tokens = tokens + %s", (len(rows), tokens))
@@ -228,9 +208,9 @@ class PostgresIndex:
             toks = phrase_tokens(p)
             sql.append(f"{col} @> %s::text[]")
             args.append(toks)
-            if len(toks) > 1:  # tokens hold no spaces, % or _: a padded LIKE finds the run
-                sql.append(f"(' ' || array_to_string({col}, ' ') || ' ') LIKE %s")
-                args.append("% " + " ".join(toks) + " %")
+            if len(toks) > 1:  # tokens hold no spaces or %, and _ only escaped: a padded LIKE finds the run
+                sql.append(f"(' ' || array_to_string({col}, ' ') || ' ') LIKE %s ESCAPE '!'")
+                args.append("% " + " ".join(t.replace("!", "!!").replace("_", "!_") for t in toks) + " %")
         return " AND ".join(sql) or "true", args
 
     def search(self, query: str, *, lang: str | None = None, slug: str | None = None, since: str | None = None,
@@ -245,7 +225,7 @@ class PostgresIndex:
         with self._lock:
             nrow, ntok = self.db.execute("SELECT rows, tokens FROM mt_stats").fetchone()
             found = self.db.execute(
-                f"SELECT id, words, uni, bi, lang_t, ep, doclen FROM mt_segments WHERE {where} "
+                f"SELECT id, {_ARRAYS}, doclen FROM mt_segments WHERE {where} "
                 "ORDER BY id DESC LIMIT %s", (*args, RANK_WINDOW)).fetchall()
             if not found:
                 return []

@@ -1,26 +1,31 @@
 """Search, the pure part: what gets indexed, what a query means, how hits are ranked and shown.
 
 Chinese has no spaces, and SQLite's tokenizers either treat a run of Han characters as one
-token (unicode61) or need three characters (trigram). So each segment is indexed three ways in
-one FTS5 table: `words` (porter-stemmed words, for English in any segment), `uni` (each Han
-character) and `bi` (each pair of neighbouring Han characters, in order). A Chinese query of
-two or more characters becomes the phrase of its character pairs, which matches exactly where
-the characters stand together; one character matches `uni`. Every piece of a query is quoted,
-so whatever a person types (quotes, *, -, NEAR(, brackets) is searched as text, never as syntax.
+token (unicode61) or need three characters (trigram). So each segment is indexed in several
+columns of one FTS5 table, every token made here (the same for both backends): `words`
+(case-folded, porter-stemmed words), `pairs` (each two neighbouring stems, joined by `_`), `uni`
+(each Han character), `bi` (each two neighbouring Han characters) and `tri` (each three). A
+quoted phrase of words is the phrase of its stem pairs; a Chinese query is its pair (two
+characters), its triple (three) or the phrase of its triples (more): rare tokens, so a phrase
+costs what a rare word costs rather than a walk of two common words' positions through the
+whole archive. Every piece of a query is quoted, so whatever a person types (quotes, *, -,
+NEAR(, brackets) is searched as text, never as syntax.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import html
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 
 from media_tool.text.transcripts import as_spoken_elsewhere, read_srt
 
-SCHEMA_REVISION = 5
+SCHEMA_REVISION = 6
 RANK_WINDOW = 2000
 """A query matching more segments than this is ranked among the newest this many matches."""
 HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -68,13 +73,37 @@ class Hit:
 
 
 # -- pure: what gets indexed and what gets asked ------------------------------------------------
-def grams(text: str) -> tuple[str, str]:
-    """(characters, neighbouring pairs) of every Han run, space separated, in order."""
-    uni, bi = [], []
+COLUMNS = ("words", "pairs", "uni", "bi", "tri", "lang", "ep")
+"""The indexed columns of every row, in order (both backends)."""
+
+
+@functools.lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("porter").stemWord(word)
+
+
+def words(text: str) -> list[str]:
+    """The words of `text` as indexed: letters and digits (a Han run is one), case and diacritics
+    folded, porter-stemmed, so "Pensions" finds "pension"."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
+    return [_stem(w) for w in WORD.findall(folded)]
+
+
+def pairs(stems: list[str]) -> list[str]:
+    """Each two neighbouring stems as one token (`_` is never inside a word)."""
+    return [f"{a}_{b}" for a, b in zip(stems, stems[1:])]
+
+
+def grams(text: str) -> tuple[str, str, str]:
+    """(characters, neighbouring pairs, neighbouring triples) of every Han run, space separated, in order."""
+    uni, bi, tri = [], [], []
     for run in _HAN_RUN.findall(text):
         uni += list(run)
         bi += [run[i:i + 2] for i in range(len(run) - 1)]
-    return " ".join(uni), " ".join(bi)
+        tri += [run[i:i + 3] for i in range(len(run) - 2)]
+    return " ".join(uni), " ".join(bi), " ".join(tri)
 
 
 def _quote(token: str) -> str:
@@ -85,32 +114,36 @@ def _quote(token: str) -> str:
 class Phrase:
     """Tokens that must stand together, in one indexed column."""
 
-    column: str  # words | uni | bi | lang | ep
-    text: str    # as typed (words) or as indexed (Han grams, tags)
+    column: str  # one of COLUMNS
+    text: str    # its tokens as indexed, space separated
+
+
+def _han(run: str) -> Phrase:
+    if len(run) <= 3:
+        return Phrase(("uni", "bi", "tri")[len(run) - 1], run)
+    return Phrase("tri", " ".join(run[i:i + 3] for i in range(len(run) - 2)))
 
 
 def parse(query: str) -> tuple[list[Phrase], list[str]]:
     """The phrases all of which a hit must hold, and the plain terms to highlight.
 
     Quoted stretches are phrases; everything else is words (all must match). Han text becomes
-    the phrase of its character pairs (or the character, alone); other text becomes words.
-    Whatever a person types is only ever text in a phrase, never query syntax.
+    its character, pair or triple (or the phrase of its triples); a quoted run of words, the phrase
+    of its stem pairs. Whatever a person types is only ever text in a phrase, never query syntax.
     """
     phrases, terms = [], []
     for phrase, word in re.findall(r'"([^"]*)"|(\S+)', query):
         text = phrase if phrase else word
         for han in _HAN_RUN.findall(text):
             terms.append(han)
-            if len(han) == 1:
-                phrases.append(Phrase("uni", han))
-            else:
-                phrases.append(Phrase("bi", " ".join(han[i:i + 2] for i in range(len(han) - 1))))
-        words = WORD.findall(_HAN_RUN.sub(" ", text))
-        terms += words
-        if words and phrase:
-            phrases.append(Phrase("words", " ".join(words)))
-        elif words:
-            phrases += [Phrase("words", w) for w in words]
+            phrases.append(_han(han))
+        plain = _HAN_RUN.sub(" ", text)
+        terms += WORD.findall(plain)
+        stems = words(plain)
+        if phrase and len(stems) > 1:
+            phrases.append(Phrase("pairs", " ".join(pairs(stems))))
+        else:
+            phrases += [Phrase("words", w) for w in stems]
     return phrases, terms
 
 
@@ -172,9 +205,13 @@ def free_block(date: str, taken: set[int]) -> int:
     return next(b for b in range(base, base + 256) if b not in taken)
 
 
+SHORTLIST = 5
+"""Rows kept per hit asked for, best-scoring first: spares for the newer-first tie-break."""
+
+
 def shortlist(scores: dict[int, float], limit: int) -> dict[int, float]:
-    """The best-scoring row ids (lower bm25 is better), with spares for the newer-first tie-break."""
-    return dict(sorted(scores.items(), key=lambda kv: kv[1])[: int(limit) * 5])
+    """The best-scoring row ids (lower bm25 is better; `scores` newest first, which breaks ties)."""
+    return dict(sorted(scores.items(), key=lambda kv: kv[1])[: int(limit) * SHORTLIST])
 
 
 SELECT_HITS = ('SELECT s.id, s.slug, e.title, s.lang, s.start, s."end", s.text, e.url, e.date, s.kind, s.speaker, '
@@ -271,9 +308,17 @@ def slug_token(slug: str) -> str:
     return "e" + hashlib.sha1(slug.encode()).hexdigest()[:16]
 
 
-def fts_values(text: str, lang: str, slug: str) -> tuple[str, str, str, str, str]:
-    """The five FTS5 columns of one segment (also needed, identical, to delete it)."""
-    return (text, *grams(text), lang_token(lang), slug_token(slug))
+def columns(text: str, lang: str, slug: str) -> dict[str, list[str]]:
+    """The tokens of one row in each of COLUMNS (also needed, identical, to delete it from FTS5)."""
+    stems = words(text)
+    uni, bi, tri = grams(text)
+    return {"words": stems, "pairs": pairs(stems), "uni": uni.split(), "bi": bi.split(), "tri": tri.split(),
+            "lang": [lang_token(lang)], "ep": [slug_token(slug)]}
+
+
+def fts_values(text: str, lang: str, slug: str) -> tuple[str, ...]:
+    """The FTS5 columns of one segment, in COLUMNS' order."""
+    return tuple(" ".join(v) for v in columns(text, lang, slug).values())
 
 
 def rows_from_json(slug: str, lang: str, text: str) -> list[Row]:

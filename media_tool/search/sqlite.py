@@ -1,7 +1,8 @@
 """The embedded search backend: FTS5 in one SQLite file, needing no server.
 
-Each segment is indexed in five columns (see `query`): porter-stemmed words, Han characters,
-Han pairs, and language and episode tags, so filters are matched by the index itself.
+Each segment is indexed in the columns of `query.COLUMNS`, every token made by `query` (stems and
+their pairs, Han characters, pairs and triples, and language and episode tags, so filters are
+matched by the index itself); FTS5's own tokenizer only splits them at spaces.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ if TYPE_CHECKING:
     import numpy as np
 
 from media_tool.search.query import (
+    COLUMNS,
     RANK_WINDOW,
     SCHEMA_REVISION,
     SELECT_HITS,
+    SHORTLIST,
     Hit,
     Row,
     assemble,
@@ -48,6 +51,10 @@ def _as_os_errors(path: Path) -> Iterator[None]:
             if words in text:
                 raise OSError(code, str(exc), str(path)) from exc
         raise
+
+
+_COLUMNS = ", ".join(COLUMNS)
+_MARKS = ", ?" * len(COLUMNS)
 
 
 class _Lease:
@@ -133,7 +140,7 @@ class SQLiteIndex:
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);
             CREATE INDEX IF NOT EXISTS segments_slug ON segments(slug);
             CREATE VIRTUAL TABLE IF NOT EXISTS segments_fts USING fts5(
-                words, uni, bi, lang, ep, content='', tokenize='porter unicode61');
+                {_COLUMNS}, content='', tokenize="unicode61 remove_diacritics 0 tokenchars '_'");
             PRAGMA user_version = {SCHEMA_REVISION};
         """)
 
@@ -162,7 +169,7 @@ class SQLiteIndex:
                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                 [(i, r.slug, r.lang, r.start, r.end, r.text, r.kind, r.speaker, r.via, v)
                                  for i, r, v in zip(ids, rows, vecs)])
-            self.db.executemany("INSERT INTO segments_fts (rowid, words, uni, bi, lang, ep) VALUES (?, ?, ?, ?, ?, ?)",
+            self.db.executemany(f"INSERT INTO segments_fts (rowid, {_COLUMNS}) VALUES (?{_MARKS})",
                                 [(i, *fts_values(r.text, r.lang, slug)) for i, r in zip(ids, rows)])
             self.db.executemany("INSERT OR IGNORE INTO embeddings VALUES (?, ?)", list((made or {}).items()))
             if ann is not None:
@@ -253,8 +260,8 @@ class SQLiteIndex:
     def _delete(self, slug: str) -> None:
         # A contentless FTS5 table forgets a row when told the values it was indexed with.
         old = self.db.execute("SELECT id, text, lang FROM segments WHERE slug = ?", (slug,)).fetchall()
-        self.db.executemany("INSERT INTO segments_fts (segments_fts, rowid, words, uni, bi, lang, ep) "
-                            "VALUES ('delete', ?, ?, ?, ?, ?, ?)", [(i, *fts_values(t, lg, slug)) for i, t, lg in old])
+        self.db.executemany(f"INSERT INTO segments_fts (segments_fts, rowid, {_COLUMNS}) "
+                            f"VALUES ('delete', ?{_MARKS})", [(i, *fts_values(t, lg, slug)) for i, t, lg in old])
         self.db.execute("DELETE FROM segments WHERE slug = ?", (slug,))
         self.db.execute("DELETE FROM episodes WHERE slug = ?", (slug,))
 
@@ -285,15 +292,18 @@ class SQLiteIndex:
             # newest RANK_WINDOW matches are found by walking the index backwards, and ranking
             # is done among them: exact for any query that matches fewer.
             after = " AND rowid >= ?" if since else ""  # only when asked: a rowid bound slows FTS5's walk
-            found = self.db.execute(f"SELECT rowid, rank FROM segments_fts WHERE segments_fts MATCH ?{after} "
-                                    "ORDER BY rowid DESC LIMIT ?",
-                                    (expr, *([since_id(since)] if since else []), RANK_WINDOW)).fetchall()
-            if speaker is not None and found:  # no speaker column in the text index: checked on the rows
+            window = (f"SELECT rowid, rank FROM segments_fts WHERE segments_fts MATCH ?{after} "
+                      "ORDER BY rowid DESC LIMIT ?")
+            args = (expr, *([since_id(since)] if since else []), RANK_WINDOW)
+            if speaker is None:  # the shortlist (see `shortlist`) picked by SQLite, not sorted in Python
+                best = dict(self.db.execute(f"SELECT * FROM ({window}) ORDER BY rank, rowid DESC LIMIT ?",
+                                            (*args, SHORTLIST * int(limit))))
+            else:  # no speaker column in the text index: checked on the rows
+                found = self.db.execute(window, args).fetchall()
                 marks = ",".join("?" * len(found))
                 said = {i for (i,) in self.db.execute(f"SELECT id FROM segments WHERE speaker = ? AND id IN ({marks})",
                                                       [speaker, *[i for i, _ in found]])}
-                found = [(i, r) for i, r in found if i in said]
-            best = shortlist(dict(found), limit)
+                best = shortlist({i: r for i, r in found if i in said}, limit)
             marks = ",".join("?" * len(best))
             rows = self.db.execute(SELECT_HITS.format(segments="segments", episodes="episodes") +
                                    f" WHERE s.id IN ({marks})", list(best)).fetchall()
