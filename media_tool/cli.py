@@ -425,23 +425,34 @@ def cmd_search(args) -> int:
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=1))
         return 0
-    # The table keeps to what fits 80 columns; the links follow it, one whole line each.
-    t = Table(title=f"{len(hits)} hit(s) for {args.query!r}")
-    for col in ("#", "episode", "at", "what was said", "found by"):
-        t.add_column(col, overflow="fold")
+    out.print(f"{len(hits)} hit(s) for {args.query!r}", highlight=False, soft_wrap=True)
     for n, h in enumerate(hits, 1):
-        where = notes.clock(h.start) if h.kind in ("segment", "chapter") else h.kind
-        said = _marked(h.snippet)
-        if h.translated:  # the words found are a translation: what was said follows in brackets
-            said.append(" [human translation]" if h.translated == "human" else " [machine translation]",
-                        style="magenta")
-        if h.translation:
-            said.append(f"\n({h.translation})", style="dim")
-        t.add_row(str(n), h.title, where, said, ", ".join(h.matched))
-    out.print(t)
-    for n, h in enumerate(hits, 1):
-        out.print(f"{n:>3}. {h.url}", soft_wrap=True, highlight=False)
+        out.print(*hit_lines(n, h, out.width), sep="\n", highlight=False, soft_wrap=True)
     return 0
+
+
+def hit_lines(n: int, h, width: int) -> list[Text]:
+    """One hit in lines that fit `width` columns: number, episode slug, time, speaker and what was said
+    on the first; the same moment in the other language; how it was found and the episode's title;
+    the link on a line of its own, whole, so a terminal can open it."""
+    where = notes.clock(h.start) if h.kind in ("segment", "chapter") else h.kind
+    first = Text(f"{n:>2} ")
+    first.append(h.slug, style="cyan")
+    first.append(f" {where} ")
+    if h.speaker:
+        first.append(f"{h.speaker}: ", style="green")
+    first.append_text(_marked(" ".join(h.snippet.split())))
+    lines = [first]
+    if h.translation:
+        lines.append(Text(f"   ({' '.join(h.translation.split())})", style="dim"))
+    how = Text(f"   found by {', '.join(h.matched)}", style="dim")
+    if h.translated:  # the words found are a translation of what was said
+        how.append(" · human translation" if h.translated == "human" else " · machine translation", style="magenta")
+    how.append(f" · {h.title}", style="dim")
+    lines.append(how)
+    for line in lines:
+        line.truncate(max(20, width), overflow="ellipsis")
+    return [*lines, Text(f"   {h.url}")]
 
 
 def _marked(snippet: str):

@@ -59,9 +59,22 @@ def test_no_hits_and_syntax_characters(built):
     assert [h["slug"] for h in said(built, "病假*")] == ["ep-002-sick-leave"] * 2  # searched as text
 
 
-def test_cli_table(built):
+def test_cli_hits_fit_80_columns_with_each_link_whole_on_its_own_line(built, monkeypatch):
+    from rich.cells import cell_len
+
+    monkeypatch.setenv("COLUMNS", "80")
     p = cli("search", "养老", "--show", str(built))
-    assert p.returncode == 0 and "病假" in p.stdout and "#t=" in p.stdout and "found by" in p.stdout
+    assert p.returncode == 0 and "病假" in p.stdout and "found by" in p.stdout
+    lines = p.stdout.splitlines()
+    links = [n for n, line in enumerate(lines) if line.strip().startswith("https://")]
+    assert len(links) == int(lines[0].split()[0]) > 3  # "N hit(s) for ...", then one link per hit
+    assert all("/episodes/" in lines[n] and " " not in lines[n].strip() for n in links)
+    assert all(cell_len(line) <= 80 for n, line in enumerate(lines) if n not in links)
+    firsts = [0] + links[:-1]  # each hit starts after the last one's link: number, slug, time, what was said
+    for k, n in enumerate(firsts, 1):
+        number, slug, where = lines[n + 1].split()[:3]
+        assert number == str(k) and slug.startswith("ep-0") and (":" in where or where in ("title", "notes", "chapter"))
+    assert any("#t=" in lines[n] for n in links)
 
 
 def test_reindex_touches_only_the_changed_episode(built):
