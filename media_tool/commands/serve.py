@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from media_tool.errors import UsageError
+from media_tool.search import semantic
 from media_tool.search.hybrid import search as search_index
 from media_tool.site.feed import content_type
 
@@ -238,7 +239,10 @@ class _Server(ThreadingHTTPServer):
 
 def server(feed_dir: Path, index, host: str = "127.0.0.1", port: int = 8000, glossary=(),
            editions: dict[str, str] | None = None) -> ThreadingHTTPServer:
-    """A ready server (call serve_forever); port 0 picks a free one. A port in use is a UsageError."""
+    """A ready server (call serve_forever); port 0 picks a free one. A port in use is a UsageError.
+    The embedding engine is loaded first, for many searches at once (see `semantic.engine`)."""
+    if index is not None and semantic.unavailable() is None:
+        semantic.engine(idle_threads_sleep=True)
     try:
         return _Server((host, port), make_handler(feed_dir, index, glossary, editions))
     except OSError as exc:

