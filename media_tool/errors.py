@@ -73,6 +73,10 @@ class LockError(MediaToolError):
     """Another build holds the show's lock."""
 
 
+class SearchTimeout(MediaToolError):
+    """A search ran past its deadline (`serve` answers 503 and the client may ask again)."""
+
+
 class DiskError(MediaToolError):
     """A file could not be written: the disk is full, read-only, over quota, or not ours to write."""
 

@@ -131,3 +131,29 @@ def test_person_corrections_are_searchable_and_phrases_stay_whole(built):
     assert code == 0
     found = said(built, "zanzibar")
     assert [h["slug"] for h in found] == ["ep-001-pensions"] and "<mark>Zanzibar</mark>" in found[0]["snippet"]
+
+
+def test_a_search_past_its_deadline_stops_and_leaves_the_connection_as_it_was(tmp_path):
+    """SQLite is stopped where it is (a progress handler), SearchTimeout raised; the next search,
+    without a deadline, runs on the same connection as if nothing happened."""
+    import random
+    import time
+
+    from media_tool.errors import SearchTimeout
+
+    rng = random.Random(4)
+    words = "pension insurance sick leave unemployment benefit worker farmer policy coverage".split()
+    ix = SQLiteIndex(tmp_path / "i.sqlite3")
+    for e in range(20):
+        ix.replace_episode(f"e{e}", f"E{e}", f"2025-01-{e + 1:02d}", "u", "k",
+                           [Row(f"e{e}", "en", k, k + 1, " ".join(rng.choices(words, k=12))) for k in range(500)])
+    query = "pension insurance sick leave worker"
+    t = time.monotonic()
+    assert ix.search(query)
+    took = time.monotonic() - t
+    with pytest.raises(SearchTimeout, match="ran past its deadline$") as stopped:
+        ix.search(query, deadline=time.monotonic() + took / 20)
+    assert isinstance(stopped.value.__cause__, sqlite3.OperationalError)  # stopped inside SQLite
+    with pytest.raises(SearchTimeout, match="before it began"):
+        ix.search(query, deadline=time.monotonic() - 1)
+    assert [h.start for h in ix.search(query)] == [h.start for h in ix.search(query, deadline=time.monotonic() + 60)]

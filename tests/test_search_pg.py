@@ -99,6 +99,12 @@ def test_ranking_matches_on_a_larger_corpus(postgres, tmp_path):
         assert a == b, q
         assert a or q in ("保险 worker",)
     assert [h.slug for h in pg.search("病假", slug="e3")] == [h.slug for h in lite.search("病假", slug="e3")]
+    import time
+
+    from media_tool.errors import SearchTimeout
+    assert pg.search("养老保险", deadline=time.monotonic() + 60) == pg.search("养老保险")  # statement_timeout, then reset
+    with pytest.raises(SearchTimeout):
+        pg.search("养老保险", deadline=time.monotonic() - 1)
     pg.replace_episode("e0", "E0", "2025-01-01T00:00:00+00:00", "u", "k2", [Row("e0", "en", 0, 1, "only this")])
     assert pg.count("e0") == 1 and pg.remove_except({"e0"}) and pg.count() == 1
     pg.close()

@@ -53,7 +53,7 @@ def fetch(url: str, headers: dict | None = None, method: str = "GET") -> tuple[i
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, dict(r.headers), r.read()
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), b""
+        return e.code, dict(e.headers), e.read()
 
 
 def test_api_files_and_read_only(running):
@@ -264,3 +264,17 @@ def test_a_player_closing_a_stream_prints_no_traceback(running, capfd):
     assert get(running + "/feed.xml")[0] == 200  # still serving
     err = capfd.readouterr().err
     assert "Traceback" not in err and "ConnectionResetError" not in err, err
+
+
+def test_a_search_past_its_deadline_is_a_503_to_ask_again_and_pages_still_flow(running, monkeypatch):
+    from media_tool.commands import serve
+
+    code, _, body = fetch(f"{running}/_search/api?q=pension")
+    assert code == 200 and json.loads(body)
+    monkeypatch.setattr(serve, "SEARCH_DEADLINE_S", 0.0)
+    code, headers, body = fetch(f"{running}/_search/api?q=pension")
+    assert code == 503 and headers["Retry-After"] == "2" and "deadline" in json.loads(body)["error"]
+    assert get(f"{running}/")[0] == 200
+    monkeypatch.setattr(serve, "SEARCH_DEADLINE_S", 10.0)
+    code, _, body = fetch(f"{running}/_search/api?q=pension")
+    assert code == 200 and json.loads(body)

@@ -12,12 +12,13 @@ import errno
 import json
 import re
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 
-from media_tool.errors import UsageError
+from media_tool.errors import SearchTimeout, UsageError
 from media_tool.search import semantic
 from media_tool.search.hybrid import search as search_index
 from media_tool.site.feed import content_type
@@ -82,6 +83,9 @@ def enrich(hit: dict, feed_dir: Path, episodes: dict, cache: dict) -> dict:
 IDLE_TIMEOUT_S = 30
 """A connection that sends nothing for this long is closed (one slow client cannot hold a thread)."""
 CHUNK = 1 << 16
+SEARCH_DEADLINE_S = 10.0
+"""How long one search may take from its arrival, its wait for a slot included; past it the answer is
+503 with Retry-After, so a pasted document or a burst never holds a question for half a minute."""
 SEARCHES_AT_ONCE = 8
 """Searches run side by side (each thread its own read-only connection), this many at a time, so a
 burst of them queues here while pages and media keep flowing."""
@@ -183,6 +187,11 @@ def make_handler(feed_dir: Path, index, glossary=(), editions: dict[str, str] | 
                     self.wfile.write(data)
                     left -= len(data)
 
+        def _busy(self, why: str) -> None:
+            """503 with a reason and when to ask again: the search page says so and the query can be re-sent."""
+            body = json.dumps({"error": f"{why} ({SEARCH_DEADLINE_S:.0f} s): try again in a moment"}).encode()
+            self._send(503, body, "application/json; charset=utf-8", {"Retry-After": "2"})
+
         def do_HEAD(self) -> None:
             self.do_GET()
 
@@ -199,16 +208,24 @@ def make_handler(feed_dir: Path, index, glossary=(), editions: dict[str, str] | 
                     limit = max(1, min(100, int(q.get("limit", ["20"])[0])))
                 except ValueError:
                     limit = 20
-                hits = []
+                hits, notes = [], []
                 episodes = site_facts(feed_dir, cache)
                 if index is not None and lang in (None, "zh", "en"):
-                    with searching:
-                        found, _ = search_index(index, query, glossary=glossary, lang=lang, limit=limit,
-                                                meaning=q.get("meaning", ["1"])[0] != "0", editions=editions,
-                                                titles=site_titles(episodes))
-                        hits = [h.to_dict() for h in found]
+                    deadline = time.monotonic() + SEARCH_DEADLINE_S
+                    if not searching.acquire(timeout=SEARCH_DEADLINE_S):
+                        return self._busy("every search slot stayed taken")
+                    try:
+                        found, notes = search_index(index, query, glossary=glossary, lang=lang, limit=limit,
+                                                    meaning=q.get("meaning", ["1"])[0] != "0", editions=editions,
+                                                    titles=site_titles(episodes), deadline=deadline)
+                    except SearchTimeout:
+                        return self._busy("the search ran past its deadline")
+                    finally:
+                        searching.release()
+                    hits = [h.to_dict() for h in found]
                 hits = [enrich(h, feed_dir, episodes, cache) for h in hits]
-                return self._send(200, json.dumps(hits, ensure_ascii=False).encode(), "application/json; charset=utf-8")
+                return self._send(200, json.dumps(hits, ensure_ascii=False).encode(), "application/json; charset=utf-8",
+                                  {"X-Search-Notes": json.dumps(notes)} if notes else None)
             target = (feed_dir / urllib.parse.unquote(url.path).lstrip("/")).resolve()
             if target.is_dir():
                 target = target / "index.html"

@@ -55,8 +55,9 @@ class Index(Protocol):
         """Drop episodes that no longer exist; returns their slugs."""
 
     def search(self, query: str, *, lang: str | None = None, slug: str | None = None, since: str | None = None,
-               speaker: str | None = None, limit: int = 20) -> list[Hit]:
-        """Ranked hits for the words a person typed (see `hybrid.search` for the whole search)."""
+               speaker: str | None = None, limit: int = 20, deadline: float | None = None) -> list[Hit]:
+        """Ranked hits for the words a person typed (see `hybrid.search` for the whole search);
+        SearchTimeout once past `deadline` (a `time.monotonic()` value)."""
 
     def nearest(self, vector, *, lang: str | None = None, slug: str | None = None, since: str | None = None,
                 speaker: str | None = None, limit: int = 20, min_cosine: float = 0.0, off_topic=None,

@@ -5,6 +5,7 @@ reciprocal rank; each hit says how it was found and with what score."""
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import replace
 
 from media_tool.search.query import (
@@ -31,29 +32,33 @@ from media_tool.search.semantic import (
 def search(index, query: str, *, glossary=(), lang: str | None = None, slug: str | None = None,
            since: str | None = None, speaker: str | None = None, limit: int = 20,
            meaning: bool = True, editions: dict[str, str] | None = None,
-           titles: dict[str, dict[str, str]] | None = None) -> tuple[list[Hit], list[str]]:
+           titles: dict[str, dict[str, str]] | None = None, deadline: float | None = None) -> tuple[list[Hit], list[str]]:
     """Hits and notices (one line each, e.g. why meaning search is off). `glossary` holds (zh, en) pairs.
     A long query is cut (words: WORDS_MAX characters, meaning: MEANING_MAX), with a note, so one pasted
     document costs what a question costs. With the site's `editions` (language -> prefix) each hit
-    opens the episode's page in the query's language (titles from `titles` where given)."""
+    opens the episode's page in the query's language (titles from `titles` where given). Past `deadline`
+    (a `time.monotonic()` value) the lookup of the words stops with SearchTimeout; one that ends past it
+    gives its hits by words only, and says so."""
     notices = []
     asked = "zh" if re.search(f"[{HAN}]", query) else "en"  # the query's language
     if len(query) > WORDS_MAX:
         notices.append(f"the query is {len(query)} characters long: the first {WORDS_MAX} were searched for")
         query = query[:WORDS_MAX]
     pick = {"lang": lang, "slug": slug, "since": since, "speaker": speaker, "limit": max(limit, 20)}
-    lists = {"words": index.search(query, **pick)}
+    lists = {"words": index.search(query, **pick, deadline=deadline)}
     terms = parse(query)[1]
     other = expansions(query, list(glossary))
     if other:
         found = []
         for term in other:
-            found += index.search(f'"{term}"', **pick)
+            found += index.search(f'"{term}"', **pick, deadline=deadline)
             terms += parse(term)[1]
         lists["glossary"] = found
     if meaning and meaningful(query) and hasattr(index, "nearest"):
         why = unavailable()
-        if why:
+        if deadline is not None and time.monotonic() >= deadline:
+            notices.append("the search ran past its deadline: these hits are by words only")
+        elif why:
             notices.append(why)
         else:
             vector = embed_query(query[:MEANING_MAX])

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 
+from media_tool.errors import SearchTimeout
 from media_tool.search.query import (
     COLUMNS,
     RANK_WINDOW,
@@ -214,39 +216,56 @@ class PostgresIndex:
         return " AND ".join(sql) or "true", args
 
     def search(self, query: str, *, lang: str | None = None, slug: str | None = None, since: str | None = None,
-               speaker: str | None = None, limit: int = 20) -> list[Hit]:
+               speaker: str | None = None, limit: int = 20, deadline: float | None = None) -> list[Hit]:
+        """Hits by the words typed; past `deadline` (a `time.monotonic()` value) the server cancels
+        the statement (statement_timeout) and SearchTimeout is raised."""
+        import psycopg
+
         phrases, terms = parse(query)
         if not phrases:
             return []
+        with self._lock:
+            if deadline is None:
+                return self._search(phrases, terms, lang, slug, since, speaker, limit)
+            left_ms = int((deadline - time.monotonic()) * 1000)
+            if left_ms <= 0:
+                raise SearchTimeout(f"the search for {query[:40]!r} ran past its deadline before it began")
+            try:
+                with self.db.transaction():
+                    self.db.execute(f"SET LOCAL statement_timeout = {left_ms}")
+                    return self._search(phrases, terms, lang, slug, since, speaker, limit)
+            except psycopg.errors.QueryCanceled as exc:
+                raise SearchTimeout(f"the search for {query[:40]!r} ran past its deadline") from exc
+
+    def _search(self, phrases, terms, lang, slug, since, speaker, limit) -> list[Hit]:
         every = phrases + filters(lang, slug)
         where, args = self._where(every)
         where += " AND id >= %s" + (" AND speaker = %s" if speaker is not None else "")
         args += [since_id(since)] + ([speaker] if speaker is not None else [])
-        with self._lock:
-            nrow, ntok = self.db.execute("SELECT rows, tokens FROM mt_stats").fetchone()
-            found = self.db.execute(
-                f"SELECT id, {_ARRAYS}, doclen FROM mt_segments WHERE {where} "
-                "ORDER BY id DESC LIMIT %s", (*args, RANK_WINDOW)).fetchall()
-            if not found:
-                return []
-            idf = []
-            for p in every:  # rows holding each phrase, over the whole index, as FTS5 counts them
-                w, a = self._where([p])
-                hits = self.db.execute(f"SELECT count(*) FROM mt_segments WHERE {w}", a).fetchone()[0]
-                value = math.log((nrow - hits + 0.5) / (hits + 0.5))
-                idf.append(value if value > 0 else 1e-6)
-            avgdl = ntok / nrow if nrow else 1.0
-            score = {}
-            for rid, *cols, doclen in found:
-                by = dict(zip(COLUMNS, cols))
-                s = 0.0
-                for p, weight in zip(every, idf):
-                    f = occurrences(by[p.column], phrase_tokens(p))
-                    s += weight * (f * (K1 + 1.0)) / (f + K1 * (1.0 - B + B * doclen / avgdl))
-                score[rid] = -1.0 * s
-            best = shortlist(score, limit)
-            rows = self.db.execute(SELECT_HITS.format(segments="mt_segments", episodes="mt_episodes") +
-                                   " WHERE s.id = ANY(%s)", (list(best),)).fetchall()
+        nrow, ntok = self.db.execute("SELECT rows, tokens FROM mt_stats").fetchone()
+        found = self.db.execute(
+            f"SELECT id, {_ARRAYS}, doclen FROM mt_segments WHERE {where} "
+            "ORDER BY id DESC LIMIT %s", (*args, RANK_WINDOW)).fetchall()
+        if not found:
+            return []
+        idf = []
+        for p in every:  # rows holding each phrase, over the whole index, as FTS5 counts them
+            w, a = self._where([p])
+            hits = self.db.execute(f"SELECT count(*) FROM mt_segments WHERE {w}", a).fetchone()[0]
+            value = math.log((nrow - hits + 0.5) / (hits + 0.5))
+            idf.append(value if value > 0 else 1e-6)
+        avgdl = ntok / nrow if nrow else 1.0
+        score = {}
+        for rid, *cols, doclen in found:
+            by = dict(zip(COLUMNS, cols))
+            s = 0.0
+            for p, weight in zip(every, idf):
+                f = occurrences(by[p.column], phrase_tokens(p))
+                s += weight * (f * (K1 + 1.0)) / (f + K1 * (1.0 - B + B * doclen / avgdl))
+            score[rid] = -1.0 * s
+        best = shortlist(score, limit)
+        rows = self.db.execute(SELECT_HITS.format(segments="mt_segments", episodes="mt_episodes") +
+                               " WHERE s.id = ANY(%s)", (list(best),)).fetchall()
         return assemble(rows, best, terms, limit)
 
     def count(self, slug: str | None = None) -> int:

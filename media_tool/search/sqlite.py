@@ -11,6 +11,7 @@ import contextlib
 import errno
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
+from media_tool.errors import SearchTimeout
 from media_tool.search.query import (
     COLUMNS,
     RANK_WINDOW,
@@ -281,11 +283,27 @@ class SQLiteIndex:
         return gone
 
     def search(self, query: str, *, lang: str | None = None, slug: str | None = None, since: str | None = None,
-               speaker: str | None = None, limit: int = 20) -> list[Hit]:
+               speaker: str | None = None, limit: int = 20, deadline: float | None = None) -> list[Hit]:
+        """Hits by the words typed. Past `deadline` (a `time.monotonic()` value), SQLite is stopped
+        where it is and SearchTimeout raised."""
         phrases, terms = parse(query)
         if not phrases:
             return []
         expr = fts5_expression(phrases + filters(lang, slug))
+        if deadline is None:
+            return self._search(expr, terms, since, speaker, limit)
+        if time.monotonic() >= deadline:
+            raise SearchTimeout(f"the search for {query[:40]!r} ran past its deadline before it began")
+        db = self.db
+        db.set_progress_handler(lambda: time.monotonic() >= deadline, 2000)  # looked at every 2000 steps
+        try:
+            return self._search(expr, terms, since, speaker, limit)
+        except sqlite3.OperationalError as exc:  # "interrupted": the handler said stop
+            raise SearchTimeout(f"the search for {query[:40]!r} ran past its deadline") from exc
+        finally:
+            db.set_progress_handler(None, 0)
+
+    def _search(self, expr: str, terms: list[str], since: str | None, speaker: str | None, limit: int) -> list[Hit]:
         try:
             # bm25 costs a little for every matching row; a word in a quarter of a 2000-hour
             # archive matches hundreds of thousands. Row ids follow publication dates, so the
@@ -307,7 +325,9 @@ class SQLiteIndex:
             marks = ",".join("?" * len(best))
             rows = self.db.execute(SELECT_HITS.format(segments="segments", episodes="episodes") +
                                    f" WHERE s.id IN ({marks})", list(best)).fetchall()
-        except sqlite3.OperationalError:
+        except sqlite3.OperationalError as exc:
+            if "interrupt" in str(exc):
+                raise
             return []  # a query FTS5 still cannot take is simply one with no hits
         return assemble(rows, best, terms, limit)
 
