@@ -9,7 +9,7 @@ import pytest
 from helpers import build_json, cli, search_hits
 
 from media_tool.search import Row, SQLiteIndex
-from media_tool.search.query import grams, highlight, parse_query
+from media_tool.search.query import columns, grams, highlight, parse_query
 
 
 @pytest.fixture()
@@ -106,6 +106,9 @@ def test_query_parsing_is_pure():
     assert parse_query("养老金 病假 失") == ('tri : "养老金" AND bi : "病假" AND uni : "失"', ["养老金", "病假", "失"])
     assert parse_query('"old age" Pensions*') == ('pairs : "old_ag" AND words : "pension"', ["old", "age", "Pensions"])
     assert parse_query('"the old age" "age"') == ('pairs : "the_old old_ag" AND words : "ag"', ["the", "old", "age", "age"])
+    # words on either side of Chinese do not stand together: no pair spans a Han run, in a row or a query
+    assert columns("Pensions 养老金 for the elderly", "en", "s")["pairs"] == ["for_the", "the_elderli"]
+    assert parse_query('"pension 养老 insurance scheme"')[0] == 'bi : "养老" AND words : "pension" AND pairs : "insur_scheme"'
     assert parse_query('" * - (') == (None, [])
     assert highlight("Pensions & <b>", ["pension"]) == "<mark>Pensions</mark> &amp; &lt;b&gt;"
 

@@ -77,23 +77,36 @@ COLUMNS = ("words", "pairs", "uni", "bi", "tri", "lang", "ep")
 """The indexed columns of every row, in order (both backends)."""
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=1 << 17)
 def _stem(word: str) -> str:
     import snowballstemmer
 
     return snowballstemmer.stemmer("porter").stemWord(word)
 
 
-def words(text: str) -> list[str]:
-    """The words of `text` as indexed: letters and digits (a Han run is one), case and diacritics
-    folded, porter-stemmed, so "Pensions" finds "pension"."""
-    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
-    return [_stem(w) for w in WORD.findall(folded)]
+@functools.lru_cache(maxsize=1)
+def _combining() -> dict[int, None]:
+    """Every combining mark, for str.translate to drop (one C pass, not a Python loop per character)."""
+    return dict.fromkeys(cp for cp in range(0x110000) if unicodedata.combining(chr(cp)))
 
 
-def pairs(stems: list[str]) -> list[str]:
-    """Each two neighbouring stems as one token (`_` is never inside a word)."""
-    return [f"{a}_{b}" for a, b in zip(stems, stems[1:])]
+def fold(text: str) -> str:
+    """Case and diacritics folded: NFKD, combining marks dropped, lower case (ASCII needs only the last)."""
+    if text.isascii():
+        return text.lower()
+    return unicodedata.normalize("NFKD", text).translate(_combining()).lower()
+
+
+def stem_runs(text: str) -> list[list[str]]:
+    """The words of `text` as indexed, in the stretches between Han runs (those are indexed as
+    characters, pairs and triples): letters and digits, case and diacritics folded, porter-stemmed,
+    so "Pensions" finds "pension" (the stemmer knows English: other words are kept as they are)."""
+    return [[_stem(w) if w.isascii() else w for w in WORD.findall(part)] for part in _HAN_RUN.split(fold(text))]
+
+
+def pairs(runs: list[list[str]]) -> list[str]:
+    """Each two neighbouring stems of one stretch (see `stem_runs`) as one token (`_` is never inside a word)."""
+    return [f"{a}_{b}" for stems in runs for a, b in zip(stems, stems[1:])]
 
 
 def grams(text: str) -> tuple[str, str, str]:
@@ -137,13 +150,12 @@ def parse(query: str) -> tuple[list[Phrase], list[str]]:
         for han in _HAN_RUN.findall(text):
             terms.append(han)
             phrases.append(_han(han))
-        plain = _HAN_RUN.sub(" ", text)
-        terms += WORD.findall(plain)
-        stems = words(plain)
-        if phrase and len(stems) > 1:
-            phrases.append(Phrase("pairs", " ".join(pairs(stems))))
-        else:
-            phrases += [Phrase("words", w) for w in stems]
+        terms += WORD.findall(_HAN_RUN.sub(" ", text))
+        for run in stem_runs(text):
+            if phrase and len(run) > 1:
+                phrases.append(Phrase("pairs", " ".join(pairs([run]))))
+            else:
+                phrases += [Phrase("words", w) for w in run]
     return phrases, terms
 
 
@@ -304,15 +316,16 @@ def lang_token(lang: str) -> str:
     return "l" + "".join(c for c in lang if c.isalnum())
 
 
+@functools.lru_cache(maxsize=4096)
 def slug_token(slug: str) -> str:
     return "e" + hashlib.sha1(slug.encode()).hexdigest()[:16]
 
 
 def columns(text: str, lang: str, slug: str) -> dict[str, list[str]]:
     """The tokens of one row in each of COLUMNS (also needed, identical, to delete it from FTS5)."""
-    stems = words(text)
+    runs = stem_runs(text)
     uni, bi, tri = grams(text)
-    return {"words": stems, "pairs": pairs(stems), "uni": uni.split(), "bi": bi.split(), "tri": tri.split(),
+    return {"words": [w for run in runs for w in run], "pairs": pairs(runs), "uni": uni.split(), "bi": bi.split(), "tri": tri.split(),
             "lang": [lang_token(lang)], "ep": [slug_token(slug)]}
 
 
