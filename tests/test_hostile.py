@@ -314,7 +314,7 @@ def test_full_disk_records_nothing_and_recovers(sample_show):
         subprocess.run(["umount", state.as_posix()], check=True)
     for name, data in kept.items():  # space comes back: the next build finishes the job
         (state / name).write_bytes(data)
-    code, report = build_json(sample_show)
+    code, report = build_json(sample_show, "--jobs", "2")  # the whole show again: both cores
     assert code == 0, report
     assert counts(feed_items(sample_show)) == PUBLISHED
 
