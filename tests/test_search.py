@@ -101,7 +101,7 @@ def test_deleted_episode_leaves_the_index(built):
 
 
 def test_query_parsing_is_pure():
-    assert grams("病假。养老金") == ("病 假 养 老 金", "病假 养老 老金", "养老金")
+    assert grams("病假。养老金") == (["病", "假", "养", "老", "金"], ["病假", "养老", "老金"], ["养老金"])
     assert parse_query("养老保险") == ('tri : "养老保 老保险"', ["养老保险"])
     assert parse_query("养老金 病假 失") == ('tri : "养老金" AND bi : "病假" AND uni : "失"', ["养老金", "病假", "失"])
     assert parse_query('"old age" Pensions*') == ('pairs : "old_ag" AND words : "pension"', ["old", "age", "Pensions"])

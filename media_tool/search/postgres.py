@@ -34,7 +34,14 @@ from media_tool.search.query import (
 )
 
 K1, B = 1.2, 0.75  # FTS5's bm25 constants
-_ARRAYS = ", ".join("lang_t" if c == "lang" else c for c in COLUMNS)  # a column named lang holds the text's language
+
+
+def _array(column: str) -> str:
+    """The token array of one of COLUMNS (`lang` is the text's language there)."""
+    return "lang_t" if column == "lang" else column
+
+
+_ARRAYS = ", ".join(map(_array, COLUMNS))
 
 
 def phrase_tokens(p: Phrase) -> list[str]:
@@ -206,7 +213,7 @@ class PostgresIndex:
         """SQL that holds exactly where every phrase stands, in order, in its column."""
         sql, args = [], []
         for p in phrases:
-            col = "lang_t" if p.column == "lang" else p.column
+            col = _array(p.column)
             toks = phrase_tokens(p)
             sql.append(f"{col} @> %s::text[]")
             args.append(toks)

@@ -109,14 +109,14 @@ def pairs(runs: list[list[str]]) -> list[str]:
     return [f"{a}_{b}" for stems in runs for a, b in zip(stems, stems[1:])]
 
 
-def grams(text: str) -> tuple[str, str, str]:
-    """(characters, neighbouring pairs, neighbouring triples) of every Han run, space separated, in order."""
+def grams(text: str) -> tuple[list[str], list[str], list[str]]:
+    """(characters, neighbouring pairs, neighbouring triples) of every Han run, in order."""
     uni, bi, tri = [], [], []
     for run in _HAN_RUN.findall(text):
         uni += list(run)
         bi += [run[i:i + 2] for i in range(len(run) - 1)]
         tri += [run[i:i + 3] for i in range(len(run) - 2)]
-    return " ".join(uni), " ".join(bi), " ".join(tri)
+    return uni, bi, tri
 
 
 def _quote(token: str) -> str:
@@ -134,7 +134,7 @@ class Phrase:
 def _han(run: str) -> Phrase:
     if len(run) <= 3:
         return Phrase(("uni", "bi", "tri")[len(run) - 1], run)
-    return Phrase("tri", " ".join(run[i:i + 3] for i in range(len(run) - 2)))
+    return Phrase("tri", " ".join(grams(run)[2]))
 
 
 def parse(query: str) -> tuple[list[Phrase], list[str]]:
@@ -325,7 +325,7 @@ def columns(text: str, lang: str, slug: str) -> dict[str, list[str]]:
     """The tokens of one row in each of COLUMNS (also needed, identical, to delete it from FTS5)."""
     runs = stem_runs(text)
     uni, bi, tri = grams(text)
-    return {"words": [w for run in runs for w in run], "pairs": pairs(runs), "uni": uni.split(), "bi": bi.split(), "tri": tri.split(),
+    return {"words": [w for run in runs for w in run], "pairs": pairs(runs), "uni": uni, "bi": bi, "tri": tri,
             "lang": [lang_token(lang)], "ep": [slug_token(slug)]}
 
 

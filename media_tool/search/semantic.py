@@ -123,19 +123,17 @@ class _Queries:
         self.lock = threading.Lock()
         self.worker: threading.Thread | None = None
 
-    def submit(self, text: str) -> Future:
-        """The query's vector bytes, to come (or already there): the caller goes on meanwhile."""
-        done: Future = Future()
+    def __call__(self, text: str) -> bytes:
         with self.lock:
             if text in self.kept:
                 self.kept.move_to_end(text)
-                done.set_result(self.kept[text])
-                return done
+                return self.kept[text]
             if self.worker is None or not self.worker.is_alive():
                 self.worker = threading.Thread(target=self._run, name="query-embedder", daemon=True)
                 self.worker.start()
+        done: Future = Future()
         self.waiting.put((text, done))
-        return done
+        return done.result()
 
     def _run(self) -> None:
         while True:
@@ -169,8 +167,7 @@ _query_vector = _Queries()
 
 def embed_query(text: str) -> np.ndarray:
     """The query's unit vector (see `_Queries`)."""
-    return np.frombuffer(_query_vector.submit(text).result(), dtype=np.float32)
-
+    return np.frombuffer(_query_vector(text), dtype=np.float32)
 
 
 def floor(query: np.ndarray, anchors: np.ndarray) -> float:
