@@ -19,7 +19,7 @@ from media_tool.stages.normalize.jingles import prepare, whole_wav
 from media_tool.store.files import ShowLock
 from media_tool.text.transcripts import Segment, Transcript, read_srt, read_vtt, to_vtt
 
-EP2 = "ep-002-sick-leave"
+EP2, EP3 = "ep-002-sick-leave", "ep-003-long-term-care"
 
 
 def _no_traceback(p: subprocess.CompletedProcess) -> None:
@@ -71,7 +71,8 @@ def test_the_build_state_is_a_cache_deleting_it_keeps_every_edit(built_show):
     srt = folder / f"{EP2}.zh.srt"  # the spoken (Mandarin) transcript, edited by a person
     srt.write_text(srt.read_text(encoding="utf-8").replace("谢谢收听。", "谢谢大家收听。"), encoding="utf-8")
     before = {p.name: p.read_bytes() for p in (built_show / "transcripts" / "ep-001-pensions").iterdir()}
-    shutil.rmtree(built_show / ".media-tool")
+    for gone in (built_show / "episodes" / EP3, built_show / "transcripts" / EP3, built_show / ".media-tool"):
+        shutil.rmtree(gone)  # the audio and the video episode are what is rebuilt: every stage again
     code, report = build_json(built_show, "--jobs", "2")  # every stage again: both cores
     assert code == 0, report
     assert "谢谢大家收听。" in srt.read_text(encoding="utf-8")
