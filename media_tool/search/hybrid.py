@@ -19,13 +19,14 @@ from media_tool.search.query import (
 )
 from media_tool.search.semantic import (
     ANCHORS,
-    embed_query,
     embeddings,
     floor,
     from_int8,
     meaningful,
+    query_vector_later,
     text_hash,
     unavailable,
+    vector_of,
 )
 
 
@@ -45,6 +46,8 @@ def search(index, query: str, *, glossary=(), lang: str | None = None, slug: str
         notices.append(f"the query is {len(query)} characters long: the first {WORDS_MAX} were searched for")
         query = query[:WORDS_MAX]
     pick = {"lang": lang, "slug": slug, "since": since, "speaker": speaker, "limit": max(limit, 20)}
+    why = unavailable() if meaning and meaningful(query) and hasattr(index, "nearest") else "not asked"
+    vector = query_vector_later(query[:MEANING_MAX]) if why is None else None  # made while the words are looked up
     lists = {"words": index.search(query, **pick, deadline=deadline)}
     terms = parse(query)[1]
     other = expansions(query, list(glossary))
@@ -54,17 +57,13 @@ def search(index, query: str, *, glossary=(), lang: str | None = None, slug: str
             found += index.search(f'"{term}"', **pick, deadline=deadline)
             terms += parse(term)[1]
         lists["glossary"] = found
-    if meaning and meaningful(query) and hasattr(index, "nearest"):
-        why = unavailable()
-        if deadline is not None and time.monotonic() >= deadline:
-            notices.append("the search ran past its deadline: these hits are by words only")
-        elif why:
-            notices.append(why)
-        else:
-            vector = embed_query(query[:MEANING_MAX])
-            off = anchors(index)
-            lists["meaning"] = index.nearest(vector, min_cosine=floor(vector, off), off_topic=off, prefer=asked,
-                                             **pick)
+    if why is None and deadline is not None and time.monotonic() >= deadline:
+        notices.append("the search ran past its deadline: these hits are by words only")
+    elif why is None:
+        vector, off = vector_of(vector.result()), anchors(index)
+        lists["meaning"] = index.nearest(vector, min_cosine=floor(vector, off), off_topic=off, prefer=asked, **pick)
+    elif why != "not asked":
+        notices.append(why)
     hits = [h if "<mark>" in h.snippet else _marked(h, terms) for h in fuse(lists, limit)]
     if editions is not None:
         hits = on_pages(hits, asked, editions, titles or {})
