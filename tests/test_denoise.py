@@ -20,10 +20,12 @@ NEEDS_DF = pytest.mark.skipif(denoise.unavailable() is not None, reason=str(deno
 FIXTURE = Path(__file__).parent / "fixtures" / "english.opus"
 
 
-def noisy(tmp: Path) -> tuple[Path, np.ndarray]:
-    """The English fixture at 48 kHz with steady white noise at about -33 dBFS; and the clean speech."""
+def noisy(tmp: Path, seconds: float | None = None) -> tuple[Path, np.ndarray]:
+    """The English fixture (43.7 s, or its first `seconds`) at 48 kHz with steady white noise at about
+    -33 dBFS; and the clean speech."""
     clean = tmp / "clean.wav"
-    ffmpeg("-i", str(FIXTURE), "-ac", "1", "-ar", "48000", "-c:a", "pcm_f32le", str(clean))
+    cut = ["-t", f"{seconds:g}"] if seconds else []
+    ffmpeg("-i", str(FIXTURE), *cut, "-ac", "1", "-ar", "48000", "-c:a", "pcm_f32le", str(clean))
     speech = soundfile.read(str(clean), dtype="float32")[0]
     mixed = speech + 0.03 * np.random.default_rng(1).standard_normal(len(speech)).astype(np.float32)
     path = tmp / "noisy.wav"
@@ -79,7 +81,7 @@ def test_chunk_spans():
 def test_a_denoised_episode_builds_on_target(tmp_path):
     show = copy_show(ROOT, tmp_path / "show")
     shutil.rmtree(show / "episodes" / "ep-003-long-term-care")
-    src, _ = noisy(tmp_path)
+    src, _ = noisy(tmp_path, 12)  # short: what it tests is the cleaned sound's way through the build
     ep = show / "episodes" / "ep-001-pensions"
     (ep / "recording.flac").unlink()
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(src), "-c:a", "flac", str(ep / "recording.flac")], check=True)
@@ -111,7 +113,7 @@ def test_normalize_denoise_on_the_command_line(tmp_path):
 
     from helpers import cli
 
-    src, _ = noisy(tmp_path)
+    src, _ = noisy(tmp_path, 12)
     out = tmp_path / "out.mp3"
     p = cli("normalize", str(src), "-o", str(out), "--denoise", "--json")
     assert p.returncode == 0, p.stderr
