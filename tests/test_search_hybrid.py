@@ -292,3 +292,26 @@ def test_serves_embedding_threads_sleep_when_idle_and_the_environment_is_left_as
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == str(set_by_user)
     assert f"GOMP_SPINCOUNT = '{spins}'" in p.stderr
+
+
+@NEEDS_AVX2
+def test_a_query_vector_that_comes_too_late_gives_the_word_hits_and_says_so(tmp_path, monkeypatch):
+    """Under a burst the query's vector may wait behind others' past the search's deadline: the search
+    does not wait for it, and answers with what the words found, saying so."""
+    import threading
+    import time
+    from concurrent.futures import Future
+
+    ix = SQLiteIndex(tmp_path / "i.sqlite3")
+    ix.replace_episode("a", "A", "2026-01-01", "u", "k", [Row("a", "en", 1.0, 2.0, "pension reform for farmers")])
+    late: Future = Future()  # the vector, 3 s after the search's deadline (a search that waited for it fails)
+    timer = threading.Timer(3.5, late.set_result, [semantic.embed_query("pension").tobytes()])
+    timer.start()
+    monkeypatch.setattr(hybrid, "query_vector_later", lambda text: late)
+    found, notices = hybrid.search(ix, "pension", deadline=time.monotonic() + 0.5)
+    timer.cancel()
+    assert [h.text for h in found] == ["pension reform for farmers"] and found[0].matched == ("words",)
+    assert notices == ["the search ran past its deadline: these hits are by words only"]
+    monkeypatch.undo()
+    found, notices = hybrid.search(ix, "pension", deadline=time.monotonic() + 60)  # the vector comes in time
+    assert notices == [] and [h.text for h in found] == ["pension reform for farmers"]

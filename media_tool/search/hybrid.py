@@ -57,11 +57,17 @@ def search(index, query: str, *, glossary=(), lang: str | None = None, slug: str
             found += index.search(f'"{term}"', **pick, deadline=deadline)
             terms += parse(term)[1]
         lists["glossary"] = found
-    if why is None and deadline is not None and time.monotonic() >= deadline:
-        notices.append("the search ran past its deadline: these hits are by words only")
-    elif why is None:
-        vector, off = vector_of(vector.result()), anchors(index)
-        lists["meaning"] = index.nearest(vector, min_cosine=floor(vector, off), off_topic=off, prefer=asked, **pick)
+    if why is None:
+        try:  # the query's vector, waited for until the deadline at most (a burst queues them)
+            blob = vector.result(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError
+        except TimeoutError:
+            notices.append("the search ran past its deadline: these hits are by words only")
+        else:
+            vector, off = vector_of(blob), anchors(index)
+            lists["meaning"] = index.nearest(vector, min_cosine=floor(vector, off), off_topic=off, prefer=asked,
+                                             **pick)
     elif why != "not asked":
         notices.append(why)
     hits = [h if "<mark>" in h.snippet else _marked(h, terms) for h in fuse(lists, limit)]
