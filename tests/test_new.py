@@ -10,12 +10,14 @@ import subprocess
 import sys
 import tomllib
 
-from helpers import ROOT, build_json, cli
+from helpers import ROOT, build_json, cli, ffmpeg
 
 
-def test_new_episode_builds_with_no_edits(built_show):
+def test_new_episode_builds_with_no_edits(built_show, tmp_path):
+    recording = tmp_path / "english.opus"  # its first 12 s: the whole episode is transcribed and translated
+    ffmpeg("-i", str(ROOT / "tests" / "fixtures" / "english.opus"), "-t", "12", "-c", "copy", str(recording))
     p = cli("new", "ep-004-unemployment", "--show", str(built_show), "--title", "Unemployment insurance",
-            "--title-zh", "失业保险", "--recording", str(ROOT / "tests" / "fixtures" / "english.opus"), "--json")
+            "--title-zh", "失业保险", "--recording", str(recording), "--json")
     assert p.returncode == 0, p.stderr
     made = json.loads(p.stdout)["files"]
     folder = "episodes/ep-004-unemployment"
