@@ -46,8 +46,9 @@ def search(index, query: str, *, glossary=(), lang: str | None = None, slug: str
         notices.append(f"the query is {len(query)} characters long: the first {WORDS_MAX} were searched for")
         query = query[:WORDS_MAX]
     pick = {"lang": lang, "slug": slug, "since": since, "speaker": speaker, "limit": max(limit, 20)}
-    why = unavailable() if meaning and meaningful(query) and hasattr(index, "nearest") else "not asked"
-    vector = query_vector_later(query[:MEANING_MAX]) if why is None else None  # made while the words are looked up
+    asked_meaning = meaning and meaningful(query) and hasattr(index, "nearest")
+    why = unavailable() if asked_meaning else None
+    vector = query_vector_later(query[:MEANING_MAX]) if asked_meaning and why is None else None  # made meanwhile
     lists = {"words": index.search(query, **pick, deadline=deadline)}
     terms = parse(query)[1]
     other = expansions(query, list(glossary))
@@ -57,18 +58,18 @@ def search(index, query: str, *, glossary=(), lang: str | None = None, slug: str
             found += index.search(f'"{term}"', **pick, deadline=deadline)
             terms += parse(term)[1]
         lists["glossary"] = found
-    if why is None:
+    if vector is not None:
         try:  # the query's vector, waited for until the deadline at most (a burst queues them)
             blob = vector.result(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
-            if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError
         except TimeoutError:
+            blob = None
+        if blob is None or (deadline is not None and time.monotonic() >= deadline):
             notices.append("the search ran past its deadline: these hits are by words only")
         else:
             vector, off = vector_of(blob), anchors(index)
             lists["meaning"] = index.nearest(vector, min_cosine=floor(vector, off), off_topic=off, prefer=asked,
                                              **pick)
-    elif why != "not asked":
+    elif why:
         notices.append(why)
     hits = [h if "<mark>" in h.snippet else _marked(h, terms) for h in fuse(lists, limit)]
     if editions is not None:
