@@ -121,6 +121,8 @@ def test_an_endpoint_that_answers_translates_inside_the_build_labelled_and_true_
     server = HTTPServer(("127.0.0.1", 0), _Translator)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     _Translator.requests.clear()
+    heard = built_show / ".media-tool" / "heard" / "ep-002-sick-leave.json"  # Whisper's words, kept
+    heard_before = (heard.read_bytes(), heard.stat().st_mtime_ns)
     try:
         with open(built_show / "podcast.toml", "a") as fh:
             fh.write(f'\n[translation]\nengine = "openai"\nurl = "http://127.0.0.1:{server.server_port}/v1"\n'
@@ -130,6 +132,11 @@ def test_an_endpoint_that_answers_translates_inside_the_build_labelled_and_true_
         server.shutdown()
         server.server_close()
     assert code == 0, report
+    # The Mandarin episode is punctuated anew for the new translator, from Whisper's words as kept:
+    # the episode is not heard again.
+    ep2 = next(e for e in report["episodes"] if e["slug"] == "ep-002-sick-leave")
+    assert ep2["stages"]["transcribe"]["status"] == "done", ep2
+    assert (heard.read_bytes(), heard.stat().st_mtime_ns) == heard_before
     assert _Translator.requests and all("required translation" in r for r in _Translator.requests)
     assert any("; pension = 养老金;" in r for r in _Translator.requests)  # English into Chinese, with the terms
     zh = json.loads((built_show / "transcripts" / "ep-001-pensions" / "ep-001-pensions.zh.json").read_text())

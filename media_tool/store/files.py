@@ -64,6 +64,21 @@ def write_json(path: Path, data) -> None:
     write_bytes(path, (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode())
 
 
+def read_kept(path: Path, key: str):
+    """What `keep` wrote at `path` under `key`, or None: derived data, so a missing, damaged or
+    stale file only costs redoing the work."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data.get("value") if isinstance(data, dict) and data.get("key") == key else None
+
+
+def keep(path: Path, key: str, value) -> None:
+    """Keep a JSON-able result by the key of what it depends on (read back by `read_kept`)."""
+    write_json(path, {"key": key, "value": value})
+
+
 def remove_stale_parts(folder: Path) -> list[Path]:
     """Delete `.part` files left by a build that was killed; returns what was removed."""
     removed = []

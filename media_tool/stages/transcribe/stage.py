@@ -19,7 +19,7 @@ from media_tool.stages.transcribe.core import (
     transcribe,
     transcribe_mixed,
 )
-from media_tool.store.files import key_of
+from media_tool.store.files import keep, key_of, read_kept
 from media_tool.text.transcripts import Transcript, label_speakers, language_files
 
 
@@ -31,17 +31,22 @@ class TranscribeStage:
     def key(self, ctx: Context, ep: Episode) -> dict:
         lang = ep.config.language
         human = files.human_file(files.folder(ctx.show, ep.slug), lang)
-        tr = ctx.show.transcription
-        return {"audio": ctx.state.hashes.digest(ctx.show.root / ep.outputs["mp3"]), "language": lang,
+        return {**self._heard(ctx, ep, human), "tool": __version__, "names": ctx.show.transcription.speaker_names,
                 "human": ctx.state.hashes.digest(human) if human else None,
-                "engine": None if human else [tr.engine, tr.model], "rev": REVISION, "tool": __version__,
-                "glossary": None if human or lang != "zh" else [t.zh for t in ctx.show.glossary.terms],
-                "turns": key_of({"turns": ep.turns}) if ep.turns else None, "mixed": ep.config.mixed,
-                "names": tr.speaker_names,
-                "hints": None if human or lang != "en" else english_hints(
-                    ctx.show.glossary, tuple(p.name for p in ep.config.people)),
                 # Chinese punctuation put back by the local model (an English episode's key is unchanged)
                 **({} if human or lang == "en" else {"punctuation": [PUNCTUATION_REVISION, ctx.show.translation.engine]})}
+
+    @staticmethod
+    def _heard(ctx: Context, ep: Episode, human) -> dict:
+        """What Whisper's own words depend on (the audio, model, language, prompt, turns): not the
+        punctuation pass, so a change of translator re-punctuates without hearing the episode again."""
+        lang, tr = ep.config.language, ctx.show.transcription
+        return {"audio": ctx.state.hashes.digest(ctx.show.root / ep.outputs["mp3"]), "language": lang,
+                "engine": None if human else [tr.engine, tr.model], "rev": REVISION,
+                "glossary": None if human or lang != "zh" else [t.zh for t in ctx.show.glossary.terms],
+                "turns": key_of({"turns": ep.turns}) if ep.turns else None, "mixed": ep.config.mixed,
+                "hints": None if human or (lang != "en" and not ep.config.mixed) else english_hints(
+                    ctx.show.glossary, tuple(p.name for p in ep.config.people))}
 
     def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
         lang = ep.config.language
@@ -49,16 +54,8 @@ class TranscribeStage:
         if human is not None:
             t = files.read_human(human, lang, ctx.show.rel(human))
         else:
-            engine = ctx.engine()
-            people = tuple(p.name for p in ep.config.people)
-            with ctx.model_lock:
-                if ep.config.mixed:
-                    t = transcribe_mixed(ctx.show.root / ep.outputs["mp3"], ctx.ff, engine, main=lang, turns=ep.turns,
-                                         glossary=ctx.show.glossary, names=people).transcript
-                else:
-                    t = transcribe(ctx.show.root / ep.outputs["mp3"], ctx.ff, engine, language=lang,
-                                   progress=lambda done, total: progress(done / max(total, 1e-9)),
-                                   glossary=ctx.show.glossary, names=people).transcript
+            t = self._whisper(ctx, ep, progress)
+            with ctx.model_lock:  # the local model punctuates: one model at work at a time
                 t = self._punctuated(ctx, t)
         if ep.turns:  # who said each line (a person's own speaker names are kept)
             t = replace(t, segments=label_speakers(t.segments, ep.turns))
@@ -67,6 +64,28 @@ class TranscribeStage:
         label = "spoken" if ep.config.mixed else None
         texts = language_files(ep.slug, replace(t, language=label or t.language), ctx.show.transcription.speaker_names)
         return files.write_transcripts(ctx.show, ep, ctx.state.written(ep.slug, self.name), t, texts, label=label)
+
+    def _whisper(self, ctx: Context, ep: Episode, progress) -> Transcript:
+        """Whisper's transcript of the episode, kept in `.media-tool/heard/<slug>.json` by what it
+        depends on (derived data: a damaged or stale file is heard again; `--force` hears it again)."""
+        lang, kept = ep.config.language, ctx.show.state_dir / "heard" / f"{ep.slug}.json"
+        key = key_of(self._heard(ctx, ep, None))
+        if not ctx.force and (data := read_kept(kept, key)) is not None:
+            try:
+                return Transcript.from_dict(data)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # a hand-edited or older file: heard again
+        engine, people = ctx.engine(), tuple(p.name for p in ep.config.people)
+        with ctx.model_lock:
+            if ep.config.mixed:
+                t = transcribe_mixed(ctx.show.root / ep.outputs["mp3"], ctx.ff, engine, main=lang, turns=ep.turns,
+                                     glossary=ctx.show.glossary, names=people).transcript
+            else:
+                t = transcribe(ctx.show.root / ep.outputs["mp3"], ctx.ff, engine, language=lang,
+                               progress=lambda done, total: progress(done / max(total, 1e-9)),
+                               glossary=ctx.show.glossary, names=people).transcript
+        keep(kept, key, t.to_dict())
+        return t
 
     @staticmethod
     def _punctuated(ctx: Context, t: Transcript) -> Transcript:
