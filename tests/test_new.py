@@ -44,8 +44,14 @@ def test_new_episode_builds_with_no_edits(built_show, tmp_path):
     assert ep3["stages"]["translate"]["status"] == "done"
     st = {e["slug"]: e for e in json.loads(cli("status", "--show", str(built_show), "--json").stdout)}
     assert st["ep-004-unemployment"]["stages"]["translate"]["status"] == "built"
-    zh = json.loads((built_show / "transcripts" / "ep-004-unemployment" / "ep-004-unemployment.zh.json").read_text())
-    assert zh["segments"] and all(s["translatedBy"].startswith("local:") for s in zh["segments"])
+    folder = built_show / "transcripts" / "ep-004-unemployment"
+    zh = json.loads((folder / "ep-004-unemployment.zh.json").read_text())["segments"]
+    en = json.loads((folder / "ep-004-unemployment.en.json").read_text())["segments"]
+    assert len(zh) == len(en) > 0
+    for z in zh:  # Chinese, made by the local model from what was said in English, and labelled so
+        assert re.search("[\u4e00-\u9fff]", z["body"]) and z["translatedBy"].startswith("local:"), z
+        assert z["spokenLanguage"] == "en", z
+    assert "机器翻译" in page
     # At 80 columns the tables keep every slug whole.
     for command in ("build", "status"):
         p = subprocess.run([sys.executable, "-m", "media_tool", command, "--show", str(built_show)],

@@ -6,12 +6,10 @@ complete both ways, every machine line labelled."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 import sacrebleu
-from helpers import build_json
 
 from media_tool.engines import llm
 from media_tool.engines.models import user_cache
@@ -128,31 +126,6 @@ def test_chinese_punctuation_is_put_back_with_every_character_kept(model):
         assert same_characters(before, after) and after[-1] in "。？！"
     assert texts[1].count("，") >= 2 and texts[2].endswith("？")
     assert texts[3] == "看病贵看病难。"
-
-
-def _english_episode(show: Path) -> str:
-    """A copy of the sample's English episode with no person's translation: the machine must make it."""
-    slug = "ep-009-machine"
-    shutil.copytree(show / "episodes" / "ep-001-pensions", show / "episodes" / slug)
-    toml = show / "episodes" / slug / "episode.toml"
-    toml.write_text(toml.read_text().replace("number = 1", "number = 9"))
-    return slug
-
-
-@pytest.mark.slow
-def test_an_english_episode_gets_its_chinese_from_the_local_model(built_show):
-    slug = _english_episode(built_show)
-    code, report = build_json(built_show)
-    assert code == 0, report
-    stages = {e["slug"]: e["stages"] for e in report["episodes"]}[slug]
-    assert stages["translate"]["status"] == "done"
-    folder = built_show / "transcripts" / slug
-    zh = json.loads((folder / f"{slug}.zh.json").read_text())
-    en = json.loads((folder / f"{slug}.en.json").read_text())
-    assert len(zh["segments"]) == len(en["segments"]) > 0
-    for z in zh["segments"]:
-        assert HAN.search(z["body"]) and z["translatedBy"].startswith("local:") and z["spokenLanguage"] == "en"
-    assert "机器翻译" in (built_show / "feed" / "episodes" / slug / "index.html").read_text()  # labelled
 
 
 def test_the_mixed_interview_is_complete_in_both_languages(built_template):
