@@ -315,3 +315,25 @@ def test_a_query_vector_that_comes_too_late_gives_the_word_hits_and_says_so(tmp_
     monkeypatch.undo()
     found, notices = hybrid.search(ix, "pension", deadline=time.monotonic() + 60)  # the vector comes in time
     assert notices == [] and [h.text for h in found] == ["pension reform for farmers"]
+
+
+@NEEDS_AVX2
+def test_beyond_the_exact_size_the_graph_proposes_what_meaning_search_ranks(tmp_path):
+    """Past `semantic.EXACT_UP_TO` rows the graph proposes the candidates that are re-ranked exactly:
+    the line that means the query is still found by meaning among thousands of unrelated ones, with
+    its other language as one hit, and by its words too."""
+    rng = np.random.default_rng(11)
+    noise = rng.standard_normal((semantic.EXACT_UP_TO + 500, semantic.DIM)).astype(np.float32)
+    noise /= np.linalg.norm(noise, axis=1, keepdims=True)  # unrelated to any text: cosine near 0
+    said = ["Farmers in the countryside now receive a basic pension.", "农村的农民现在可以领取基础养老金。"]
+    rows = [Row("a", "en", float(i), i + 1.0, f"line {i}") for i in range(len(noise))]
+    rows += [Row("a", "en", 9000.0, 9001.0, said[0]), Row("a", "zh", 9000.0, 9001.0, said[1])]
+    vecs = [*semantic.to_int8(noise), *semantic.to_int8(semantic.embed_passages(said))]
+    ix = SQLiteIndex(tmp_path / "i.sqlite3")
+    ix.replace_episode("a", "A", "2026-01-01", "u", "k", rows, [v.tobytes() for v in vecs])
+    assert ix.count() > semantic.EXACT_UP_TO and len(ix.ann()) == len(rows)  # the graph's path, not the exact one
+    found, notices = hybrid.search(ix, "old age income for rural people")  # no word in common
+    assert notices == [] and found and found[0].text == said[0] and found[0].matched == ("meaning",)
+    assert found[0].translation == said[1]  # one hit for the moment, with its other language
+    found, _ = hybrid.search(ix, "养老金")
+    assert found[0].text == said[1] and set(found[0].matched) >= {"words", "meaning"}
