@@ -178,7 +178,8 @@ def _search_here(show, query, lang=None):
 
 
 NONSENSE = ["xkcdq", "asdf qwer", "lorem ipsum dolor", "%", "_", "!!!???", "chocolate cake recipe",
-            "football match results", "失业金xyz", "今天天气怎么样", "蛋糕食谱", "手机屏幕大小"]
+            "football match results", "失业金xyz", "今天天气怎么样", "蛋糕食谱", "手机屏幕大小",
+            "asdfghjkl", "zxcvb qwrtp", "lol", "ok", "hi there", "你好", "好的吗"]
 
 
 @NEEDS_AVX2
@@ -186,6 +187,18 @@ def test_a_query_that_means_nothing_here_finds_nothing(built_template):
     """Gibberish, punctuation and off-topic questions in both languages: no hit by meaning (nor by words)."""
     found = {q: [h["text"] for h in _search_here(built_template[0], q)] for q in NONSENSE}
     assert found == {q: [] for q in NONSENSE}
+
+
+@NEEDS_AVX2
+def test_a_query_asks_meaning_search_only_with_a_word_that_means_something():
+    """Made-up words (spelled by the model's vocabulary in pieces shorter than two letters), fillers
+    and greetings alone ask nothing of meaning search; real words, rare and long ones too, do."""
+    for query in ["pension", "unemployment", "actuarial reimbursement", "caregivers", "hukou", "ok pension",
+                  "失业", "你好，失业保险", "的工资"]:
+        assert semantic.meaningful(query), query
+    for query in ["xkcdq", "asdfghjkl", "zxcvb", "wxyz asdf", "ok", "hi there", "thanks", "the", "lol", "%",
+                  "12345", "你好", "的", "好的吗", "谢谢"]:
+        assert not semantic.meaningful(query), query
 
 
 @NEEDS_AVX2

@@ -217,12 +217,41 @@ def floor(query: np.ndarray, anchors: np.ndarray) -> float:
     return float((anchors @ query).max()) + MARGIN
 
 
+FILLERS = frozenset("""
+a an the and or but if of to in on at by for from with as is are was were be been am do does did it its
+this that these those there here i me my you your he she we they them our us not no yes yeah yep ok okay
+hi hey hello hallo thanks thank thx please bye goodbye lol haha hmm um uh ah oh wow cool test testing blah
+what which who how why when where can could would should will just so very much many some any all
+""".split())
+"""English words that carry no topic: a query of nothing else ("ok", "hi there", "thanks", "the") asks
+nothing of meaning search (its words are still looked up), for every such query sits near the short
+generic lines of any show ("Welcome", "Thank you.")."""
+HAN_FILLERS = ("你好", "您好", "谢谢", "好的", "哈哈", "呵呵", "是的", "测试", "这个", "那个", "什么", "怎么", "为什么",
+               "我们", "你们", "他们", "嗯", "啊", "哦", "喂", "嘿", "的", "了", "吗", "呢", "吧", "是", "我", "你", "他", "她",
+               "在", "有", "和", "也", "就", "都", "不", "对", "很")
+"""The same for Chinese: greetings, particles and pronouns (a query of only these: 你好, 的, 好的吗)."""
+
+
 def meaningful(query: str) -> bool:
-    """Whether a query can mean anything: it holds a Han character or a Latin word with a vowel
-    (%, _, !!!??? or xkcdq do not)."""
-    if re.search(f"[{HAN}]", query):
+    """Whether a query can mean anything: a Han character besides greetings and particles, or a Latin
+    word that is neither a filler (`FILLERS`) nor made up. A made-up word ("xkcdq", "asdfghjkl",
+    "qwrtp") is one the embedding model's vocabulary has to spell in short pieces (fewer than two
+    letters a piece), where a real word, even a long or rare one ("unemployment", "actuarial"), comes
+    in a few long pieces; %, _ and !!!??? have no word at all."""
+    han = "".join(re.findall(f"[{HAN}]+", query))
+    for filler in HAN_FILLERS:
+        han = han.replace(filler, "")
+    if han:
         return True
-    return any(re.search(r"[aeiouy]", w) for w in re.findall(r"[a-z]+", query.lower()))
+    words = [w for w in re.findall(r"[a-z]+", query.lower()) if w not in FILLERS and re.search(r"[aeiouy]", w)]
+    return any(_known(w) for w in words)
+
+
+def _known(word: str) -> bool:
+    """A word the embedding model's vocabulary holds whole or in pieces of two letters or more."""
+    model = engine()
+    pieces = model.token_count(word, is_query=True) - model.token_count("a", is_query=True) + 1  # "a": one piece
+    return pieces <= 1 or len(word) / pieces >= 2
 
 
 EXACT_UP_TO = 4096
