@@ -194,9 +194,10 @@ def test_a_query_asks_meaning_search_only_with_a_word_that_means_something():
     """Made-up words (spelled by the model's vocabulary in pieces shorter than two letters), fillers
     and greetings alone ask nothing of meaning search; real words, rare and long ones too, do."""
     for query in ["pension", "unemployment", "actuarial reimbursement", "caregivers", "hukou", "ok pension",
-                  "失业", "你好，失业保险", "的工资"]:
+                  "bookkeeping", "mama", "失业", "你好，失业保险", "的工资"]:
         assert semantic.meaningful(query), query
-    for query in ["xkcdq", "asdfghjkl", "zxcvb", "wxyz asdf", "ok", "hi there", "thanks", "the", "lol", "%",
+    for query in ["xkcdq", "asdfghjkl", "zxcvb", "wxyz asdf", "aaaaaa", "abcabc", "oooo", "lorem ipsum",
+                  "ok", "hi there", "thanks", "the", "lol", "%",
                   "12345", "你好", "的", "好的吗", "谢谢"]:
         assert not semantic.meaningful(query), query
 

@@ -220,10 +220,12 @@ def floor(query: np.ndarray, anchors: np.ndarray) -> float:
 FILLERS = frozenset("""
 a an the and or but if of to in on at by for from with as is are was were be been am do does did it its
 this that these those there here i me my you your he she we they them our us not no yes yeah yep ok okay
-hi hey hello hallo thanks thank thx please bye goodbye lol haha hmm um uh ah oh wow cool test testing blah
+hi hey hello hallo thanks thank thx please bye goodbye goodnight lol haha hmm um uh ah oh wow cool test
+testing blah lorem ipsum dolor foo baz
 what which who how why when where can could would should will just so very much many some any all
 """.split())
-"""English words that carry no topic: a query of nothing else ("ok", "hi there", "thanks", "the") asks
+"""English words that carry no topic, and placeholder text: a query of nothing else ("ok", "hi there",
+"thanks", "the", "lorem ipsum") asks
 nothing of meaning search (its words are still looked up), for every such query sits near the short
 generic lines of any show ("Welcome", "Thank you.")."""
 HAN_FILLERS = ("你好", "您好", "谢谢", "好的", "哈哈", "呵呵", "是的", "测试", "这个", "那个", "什么", "怎么", "为什么",
@@ -248,7 +250,10 @@ def meaningful(query: str) -> bool:
 
 
 def _known(word: str) -> bool:
-    """A word the embedding model's vocabulary holds whole or in pieces of two letters or more."""
+    """A word the embedding model's vocabulary holds whole or in pieces of two letters or more, and not
+    one short run typed over and over (aaaaaa, oooo, ababab, abcabc, asdasd)."""
+    if re.fullmatch(r"(.)\1{2,}|(..)\2{2,}|(...)\3+", word):  # not mama, papa (nor pension)
+        return False
     model = engine()
     pieces = model.token_count(word, is_query=True) - model.token_count("a", is_query=True) + 1  # "a": one piece
     return pieces <= 1 or len(word) / pieces >= 2
