@@ -81,6 +81,8 @@ def test_unsafe_notes_and_odd_titles_never_break_the_feed(built_show):
     ep = built_show / "episodes" / "ep-001-pensions"
     (ep / "notes.md").write_text('Hello <script>alert(1)</script> <img src=x onerror="alert(2)">\n\n'
                                  "[click](javascript:alert(3)) and [ok](https://example.org)\n", encoding="utf-8")
+    (ep / "notes.zh.md").write_text('你好 <script>alert(1)</script> <img src=x onerror="alert(2)">\n\n'  # a person's
+                                    "[点击](javascript:alert(3)) 和 [好](https://example.org)\n", encoding="utf-8")
     toml = ep / "episode.toml"
     toml.write_text(toml.read_text().replace('en = "Pensions for everyone"', 'en = "Pensions <for> & everyone 👵"'),
                     encoding="utf-8")
@@ -94,6 +96,10 @@ def test_unsafe_notes_and_odd_titles_never_break_the_feed(built_show):
     assert "onerror" not in html and "<img" not in html
     assert 'href="javascript' not in html  # the text stays, inert; it is never a link
     assert 'href="https://example.org"' in html
+    zh = feedparser.parse(str(built_show / "feed" / "feed.zh.xml"))  # the Chinese notes, as safe
+    html = next(e for e in zh.entries if e.title == "人人享有养老金").content[0].value
+    assert "<script" not in html and "onerror" not in html and "<img" not in html
+    assert 'href="javascript' not in html and 'href="https://example.org"' in html and "点击" in html
 
 
 def test_future_episode_is_held_back(built_show):

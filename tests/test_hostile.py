@@ -257,11 +257,15 @@ def test_new_episode_that_fails_is_not_published_and_others_are(built_show, medi
 
 def test_control_characters_in_notes_are_removed_with_a_warning(built_show):
     (built_show / "episodes" / EP1 / "notes.md").write_text("Bell \u0007 and NUL \u0000 here.\n", encoding="utf-8")
+    (built_show / "episodes" / EP1 / "notes.zh.md").write_text("铃声 \u0007 和空字符 \u0000。\n", encoding="utf-8")
     p = cli("build", "--show", str(built_show))
     assert p.returncode == 0, p.stderr
-    assert f"episodes/{EP1}/notes.md: control character U+0007 (and any others) removed" in p.stderr
+    for name in ("notes.md", "notes.zh.md"):
+        assert f"episodes/{EP1}/{name}: control character U+0007 (and any others) removed" in p.stderr
     xml = (built_show / "feed" / "feed.xml").read_text(encoding="utf-8")
     assert "Bell  and NUL  here." in xml and "\u0007" not in xml
+    xml = (built_show / "feed" / "feed.zh.xml").read_text(encoding="utf-8")
+    assert "铃声  和空字符 。" in xml and "\u0007" not in xml and "\u0000" not in xml
 
 
 def test_markup_in_a_key_name_is_printed_as_text(built_show):
