@@ -46,9 +46,10 @@ def search(index, query: str, *, glossary=(), lang: str | None = None, slug: str
         notices.append(f"the query is {len(query)} characters long: the first {WORDS_MAX} were searched for")
         query = query[:WORDS_MAX]
     pick = {"lang": lang, "slug": slug, "since": since, "speaker": speaker, "limit": max(limit, 20)}
-    why = unavailable() if meaning and hasattr(index, "nearest") else None
-    asked_meaning = meaning and hasattr(index, "nearest") and why is None and meaningful(query)
-    vector = query_vector_later(query[:MEANING_MAX]) if asked_meaning and why is None else None  # made meanwhile
+    can = meaning and hasattr(index, "nearest")
+    why = unavailable() if can else None
+    asked_meaning = can and why is None and meaningful(query)
+    vector = query_vector_later(query[:MEANING_MAX]) if asked_meaning else None  # made meanwhile
     lists = {"words": index.search(query, **pick, deadline=deadline)}
     terms = parse(query)[1]
     other = expansions(query, list(glossary))

@@ -225,9 +225,8 @@ testing blah lorem ipsum dolor foo baz
 what which who how why when where can could would should will just so very much many some any all
 """.split())
 """English words that carry no topic, and placeholder text: a query of nothing else ("ok", "hi there",
-"thanks", "the", "lorem ipsum") asks
-nothing of meaning search (its words are still looked up), for every such query sits near the short
-generic lines of any show ("Welcome", "Thank you.")."""
+"thanks", "the", "lorem ipsum") asks nothing of meaning search (its words are still looked up), for
+every such query sits near the short generic lines of any show ("Welcome", "Thank you.")."""
 HAN_FILLERS = ("你好", "您好", "谢谢", "好的", "哈哈", "呵呵", "是的", "测试", "这个", "那个", "什么", "怎么", "为什么",
                "我们", "你们", "他们", "嗯", "啊", "哦", "喂", "嘿", "的", "了", "吗", "呢", "吧", "是", "我", "你", "他", "她",
                "在", "有", "和", "也", "就", "都", "不", "对", "很")
@@ -249,6 +248,7 @@ def meaningful(query: str) -> bool:
     return any(_known(w) for w in words)
 
 
+@functools.lru_cache(maxsize=4096)  # a search's hot path: the same words come back
 def _known(word: str) -> bool:
     """A word the embedding model's vocabulary holds whole or in pieces of two letters or more, and not
     one short run typed over and over (aaaaaa, oooo, ababab, abcabc, asdasd)."""
