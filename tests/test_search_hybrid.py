@@ -179,7 +179,8 @@ def _search_here(show, query, lang=None):
 
 NONSENSE = ["xkcdq", "asdf qwer", "lorem ipsum dolor", "%", "_", "!!!???", "chocolate cake recipe",
             "football match results", "失业金xyz", "今天天气怎么样", "蛋糕食谱", "手机屏幕大小",
-            "asdfghjkl", "zxcvb qwrtp", "lol", "ok", "hi there", "你好", "好的吗"]
+            "asdfghjkl", "zxcvb qwrtp", "lol", "ok", "hi there", "你好", "好的吗", "uhhh", "hello world", "whatever",
+            "随便说点什么"]
 
 
 @NEEDS_AVX2
@@ -194,11 +195,12 @@ def test_a_query_asks_meaning_search_only_with_a_word_that_means_something():
     """Made-up words (spelled by the model's vocabulary in pieces shorter than two letters), fillers
     and greetings alone ask nothing of meaning search; real words, rare and long ones too, do."""
     for query in ["pension", "unemployment", "actuarial reimbursement", "caregivers", "hukou", "ok pension",
-                  "bookkeeping", "mama", "失业", "你好，失业保险", "的工资"]:
+                  "bookkeeping", "mama", "失业", "你好，失业保险", "的工资", "means test", "world bank", "uhhh pension"]:
         assert semantic.meaningful(query), query
     for query in ["xkcdq", "asdfghjkl", "zxcvb", "wxyz asdf", "aaaaaa", "abcabc", "oooo", "lorem ipsum",
                   "ok", "hi there", "thanks", "the", "lol", "%",
-                  "12345", "你好", "的", "好的吗", "谢谢"]:
+                  "12345", "你好", "的", "好的吗", "谢谢", "uhhh", "hmmmm", "sooo", "hello world", "whatever",
+                  "something", "随便说点什么"]:
         assert not semantic.meaningful(query), query
 
 

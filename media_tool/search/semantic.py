@@ -223,13 +223,19 @@ this that these those there here i me my you your he she we they them our us not
 hi hey hello hallo thanks thank thx please bye goodbye goodnight lol haha hmm um uh ah oh wow cool test
 testing blah lorem ipsum dolor foo baz
 what which who how why when where can could would should will just so very much many some any all
+hm hmm mm er erm eh huh meh yay yo aha ooh oops ugh bar hello world something anything everything nothing
+whatever stuff thing things someone anyone everyone somebody anybody sure right well maybe really actually
+like know mean think say said tell go going get got see look let lets want good great nice fine also too
+again now then still even only other another more most such same kind sort bit lot lots way
 """.split())
 """English words that carry no topic, and placeholder text: a query of nothing else ("ok", "hi there",
-"thanks", "the", "lorem ipsum") asks nothing of meaning search (its words are still looked up), for
-every such query sits near the short generic lines of any show ("Welcome", "Thank you.")."""
+"thanks", "the", "lorem ipsum", "hello world", "whatever") asks nothing of meaning search (its words
+are still looked up), for every such query sits near the short generic lines of any show ("Welcome",
+"Thank you."). A word drawn out ("uhhh", "sooo", "hmmmm") is read as the word."""
 HAN_FILLERS = ("你好", "您好", "谢谢", "好的", "哈哈", "呵呵", "是的", "测试", "这个", "那个", "什么", "怎么", "为什么",
                "我们", "你们", "他们", "嗯", "啊", "哦", "喂", "嘿", "的", "了", "吗", "呢", "吧", "是", "我", "你", "他", "她",
-               "在", "有", "和", "也", "就", "都", "不", "对", "很")
+               "在", "有", "和", "也", "就", "都", "不", "对", "很", "呃", "啦", "哎呀", "哎", "唉", "哇", "呀", "嘻嘻", "么么哒",
+               "嗨", "拜拜", "再见", "晚安", "随便", "东西", "一下", "一点", "说", "点")
 """The same for Chinese: greetings, particles and pronouns (a query of only these: 你好, 的, 好的吗)."""
 
 
@@ -244,8 +250,13 @@ def meaningful(query: str) -> bool:
         han = han.replace(filler, "")
     if han:
         return True
-    words = [w for w in re.findall(r"[a-z]+", query.lower()) if w not in FILLERS and re.search(r"[aeiouy]", w)]
+    words = [w for w in re.findall(r"[a-z]+", query.lower()) if not _filler(w) and re.search(r"[aeiouy]", w)]
     return any(_known(w) for w in words)
+
+
+def _filler(word: str) -> bool:
+    """A filler, also drawn out: "uhhh" (uh), "hmmmm" (hmm), "okkk" (ok), "helllo" (hello)."""
+    return any(w in FILLERS for w in (word, re.sub(r"(.)\1{2,}", r"\1", word), re.sub(r"(.)\1{2,}", r"\1\1", word)))
 
 
 @functools.lru_cache(maxsize=4096)  # a search's hot path: the same words come back
