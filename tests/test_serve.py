@@ -156,24 +156,30 @@ def test_the_serve_command_itself_serves_and_stops_on_ctrl_c(built_show):
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
+    # Ctrl-C as a terminal sends it: a suite started in the background (`cmd &`) runs with SIGINT
+    # ignored, which the server would inherit.
     p = subprocess.Popen([sys.executable, "-m", "media_tool", "serve", "--show", str(built_show), "--port", str(port)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        base, code, until = f"http://127.0.0.1:{port}", None, time.monotonic() + 60  # a loaded machine starts slowly
+        while code is None and time.monotonic() < until and p.poll() is None:
             try:
                 code, _ = get(base + "/")
-                break
             except OSError:
                 time.sleep(0.1)
-        assert code == 200
+        assert code == 200, p.poll()
         assert get(base + "/zh/")[0] == 200
         code, body = get(base + "/_search/api?q=" + urllib.parse.quote("养老金"))
         hits = json.loads(body)
         assert code == 200 and hits and hits[0]["local_page"].startswith("/zh/episodes/")  # the query's edition
     finally:
         p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=20)
+        try:
+            out, err = p.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()  # never left running past the test
+            out, err = p.communicate()
     assert p.returncode == 0 and "Traceback" not in err, err
     assert f"http://127.0.0.1:{port}/_search" in out
 
