@@ -223,7 +223,7 @@ this that these those there here i me my you your he she we they them our us not
 hi hey hello hallo thanks thank thx please bye goodbye goodnight lol haha hmm um uh ah oh wow cool test
 testing blah lorem ipsum dolor foo baz
 what which who how why when where can could would should will just so very much many some any all
-hm hmm mm er erm eh huh meh yay yo aha ooh oops ugh bar hello world something anything everything nothing
+hm mm er erm eh huh meh yay yo aha ooh oops ugh bar world something anything everything nothing
 whatever stuff thing things someone anyone everyone somebody anybody sure right well maybe really actually
 like know mean think say said tell go going get got see look let lets want good great nice fine also too
 again now then still even only other another more most such same kind sort bit lot lots way
