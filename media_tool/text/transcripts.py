@@ -384,8 +384,11 @@ def check_timing(t: Transcript, duration: float | None = None) -> None:
 def align_by_time(source: Transcript, other: list[Segment], language: str, origin: str) -> Transcript:
     """Put another timeline's text (e.g. Whisper's translate task) onto the source's segments.
 
-    Each of the other segment's words goes to the source segment that overlaps most the
-    moment the word is (proportionally) spoken, so every source segment gets one translation.
+    Each of the other segment's words goes to the source segment spoken at the moment the word
+    is (proportionally) spoken, of those the one whose middle is nearest. A word that falls in a
+    pause between segments goes to the segment its own cue overlaps most: a person's cue that starts
+    a breath before the turn it translates keeps its first word (only a cue that overlaps nothing
+    falls back to the nearest middle). Every source segment gets one translation.
     """
     texts: list[list[str]] = [[] for _ in source.segments]
     if not source.segments:
@@ -393,15 +396,21 @@ def align_by_time(source: Transcript, other: list[Segment], language: str, origi
     nearest = _Nearest(source.segments)
     for seg in other:
         words = _pieces(seg.text)
+        home = None  # the source segment this cue overlaps most, found only when a word needs it
         for k, word in enumerate(words):
-            texts[nearest(seg.start + (seg.end - seg.start) * (k + 0.5) / max(1, len(words)))].append(word)
+            t = seg.start + (seg.end - seg.start) * (k + 0.5) / max(1, len(words))
+            at = nearest.spoken_at(t)
+            if at < 0:
+                if home is None:
+                    home = nearest.most_overlap(seg.start, seg.end)
+                at = home if home >= 0 else nearest.nearest_middle(t)
+            texts[at].append(word)
     return Transcript(language, tuple(Segment(s.start, s.end, one_line(" ".join(w)), s.speaker)
                                       for s, w in zip(source.segments, texts)), origin)
 
 
 class _Nearest:
-    """The source segment a moment belongs to: of those spoken then, the one whose middle is nearest;
-    if none, the nearest middle (ties: the earlier segment). By bisection: a 10 000-cue transcript
+    """Which source segment a moment or a span belongs to, by bisection: a 10 000-cue transcript
     aligned in a second, not minutes."""
 
     def __init__(self, segments):
@@ -415,17 +424,34 @@ class _Nearest:
         self.by_mid = sorted(range(len(segments)), key=lambda i: (self.mids[i], i))
         self.sorted_mids = [self.mids[i] for i in self.by_mid]
 
-    def __call__(self, t: float) -> int:
-        best, key = -1, None
-        j = bisect.bisect_right(self.starts, t) - 1
-        while j >= 0 and self.reach[j] >= t:  # no earlier segment lasts until t
-            if self.ends[j] >= t and self.starts[j] <= t:
-                k = (abs(self.mids[j] - t), j)
-                if key is None or k <= key:
-                    best, key = j, k
+    def _overlapping(self, a: float, b: float):
+        """Indices of the segments with start <= b and end >= a, latest start first."""
+        j = bisect.bisect_right(self.starts, b) - 1
+        while j >= 0 and self.reach[j] >= a:  # no earlier segment lasts until a
+            if self.ends[j] >= a:
+                yield j
             j -= 1
-        if best >= 0:
-            return best
+
+    def spoken_at(self, t: float) -> int:
+        """Of the segments spoken at t, the one whose middle is nearest (ties: the earlier); -1 if none."""
+        best, key = -1, None
+        for j in self._overlapping(t, t):
+            k = (abs(self.mids[j] - t), j)
+            if key is None or k <= key:
+                best, key = j, k
+        return best
+
+    def most_overlap(self, a: float, b: float) -> int:
+        """The segment that overlaps [a, b] longest (ties: the earlier); -1 if none overlaps it."""
+        best, key = -1, None
+        for j in self._overlapping(a, b):
+            k = (-(min(b, self.ends[j]) - max(a, self.starts[j])), j)
+            if k[0] < 0 and (key is None or k <= key):
+                best, key = j, k
+        return best
+
+    def nearest_middle(self, t: float) -> int:
+        """The segment whose middle is nearest t (ties: the earlier)."""
         at = bisect.bisect_left(self.sorted_mids, t)
         left = bisect.bisect_left(self.sorted_mids, self.sorted_mids[at - 1]) if at else -1  # its earliest
         near = [self.by_mid[x] for x in (left, at) if 0 <= x < len(self.by_mid)]
