@@ -314,3 +314,37 @@ def test_speech_found_in_pieces_on_several_threads_matches_one_pass(ff, tmp_path
     cut = quiet_point(audio, len(audio) // 2)
     frame = audio[cut - 160:cut + 160]
     assert float((frame ** 2).mean()) <= float((audio ** 2).mean())  # cut where it is quieter than on average
+
+
+def test_transcribe_cli_reuses_the_machines_translations(tmp_path):
+    """`media-tool transcribe` keeps its translations in the user's cache, as a build does: a second run
+    on the same file (another output folder, say) takes them from there rather than translating again."""
+    import os
+    import subprocess
+    import sys
+
+    from media_tool.engines.models import user_cache
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    if (user_cache() / "models").is_dir():  # the machine's converted models, not its translations
+        (cache / "models").symlink_to(user_cache() / "models")
+    clip = tmp_path / "clip.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(clip),
+                    "Sick pay lets workers who fall ill rest without worry."], check=True)
+    env = {**os.environ, "MEDIA_TOOL_CACHE": str(cache)}
+
+    def run(out: Path) -> dict:
+        p = subprocess.run([sys.executable, "-m", "media_tool", "transcribe", str(clip), "-o", str(out),
+                            "--model", "tiny.en", "--json"], capture_output=True, text=True, timeout=600, env=env)
+        assert p.returncode == 0, p.stderr
+        return json.loads((out / "clip.zh.json").read_text(encoding="utf-8"))["segments"]
+
+    first = run(tmp_path / "a")
+    saved = json.loads((cache / "translations.json").read_text(encoding="utf-8"))
+    assert saved and all(s["body"] in saved.values() for s in first if s["body"])
+    marker = "这是缓存里的译文。"  # what only the cache could give
+    (cache / "translations.json").write_text(json.dumps({k: marker for k in saved}), encoding="utf-8")
+    second = run(tmp_path / "b")
+    assert [s["body"] for s in second] == [marker] * len(first)
+    assert all(s["translatedBy"].startswith("local:") for s in second)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from media_tool.engines.guards import compression_ratio
+from media_tool.engines.models import user_cache
 from media_tool.model.glossary import Glossary, has_term
 from media_tool.store.files import write_json
 from media_tool.text.transcripts import (
@@ -185,6 +186,12 @@ def _size(text: str, lang: str) -> float:
 def missing_terms(req: Request, answer: str) -> list[str]:
     """The required terms `answer` does not render as the glossary says."""
     return [f"{a!r} not rendered as {b!r}" for a, b in req.terms if not has_term(answer, b, req.target)]
+
+
+def user_translations() -> Cache:
+    """The translations one machine has made, shared by every show and every `media-tool transcribe`
+    on it (the same sentence, terms and model give the same answer)."""
+    return Cache(user_cache() / "translations.json")
 
 
 ProgressFn = Callable[[float], None]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from media_tool.engines import llm
 from media_tool.engines.models import release_memory, user_cache
+from media_tool.engines.translation import user_translations
 from media_tool.engines.translators import LocalTranslator
 from media_tool.engines.whisper import load_engine
 from media_tool.errors import UsageError
@@ -115,9 +116,12 @@ def transcribe_file(ff: FFmpeg, source: Path, out_dir: Path, *, language: str = 
     else:
         files = language_files(source.stem, main)
     targets = [other] if other in wanted or mixed else []
+    cache = user_translations()  # a second run on the same file (other speakers, other languages) reuses them
     for lang in targets:
         done = translation_of(main, lang, audio_path=source, ff=ff, engine=eng, mixed=mixed, glossary=glossary,
-                              translator_for=translator_for or (lambda a, b: None), whisper_task=whisper_task)
+                              translator_for=translator_for or (lambda a, b: None), whisper_task=whisper_task,
+                              cache=cache)
+        cache.save()
         problems += [{"language": lang, **p} for p in done.misses + done.failures]
         if done.transcript is None:
             missing[lang] = done.missing

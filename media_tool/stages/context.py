@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from media_tool.engines import llm
 from media_tool.engines.models import user_cache
-from media_tool.engines.translation import Cache
+from media_tool.engines.translation import Cache, user_translations
 from media_tool.engines.translators import LocalTranslator, machine_translator
 from media_tool.engines.whisper import load_engine
 from media_tool.media.ffmpeg import FFmpeg
@@ -106,7 +106,7 @@ class Context:
         shared by every show on the machine (the same sentence, terms and model give the same answer)."""
         with self._open_lock:
             if self._cache is None:
-                self._cache = Cache(user_cache() / "translations.json")
+                self._cache = user_translations()
             return self._cache
 
     def flush(self) -> None:
