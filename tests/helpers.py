@@ -68,6 +68,18 @@ def loudness_ok(path: Path, target: float) -> tuple[float, float]:
     return i, tp
 
 
+def model_cache_without_translations(d: Path) -> Path:
+    """`d` as a model cache (MEDIA_TOOL_CACHE) holding this machine's converted models and no
+    translations yet, so what a test runs translates for real."""
+    # imported here, after conftest has set the environment
+    from media_tool.engines.models import user_cache
+
+    d.mkdir(parents=True, exist_ok=True)
+    if (user_cache() / "models").is_dir():
+        (d / "models").symlink_to(user_cache() / "models")
+    return d
+
+
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """`media-tool ARGS` as a user runs it, in a child process."""
     return subprocess.run([sys.executable, "-m", "media_tool", *args], capture_output=True, text=True,

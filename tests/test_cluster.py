@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import RayHead, cli, small_show
+from helpers import RayHead, cli, model_cache_without_translations, small_show
 
 pytestmark = pytest.mark.slow
 
@@ -74,11 +74,7 @@ def done_stages(show: Path) -> set[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory) -> Path:
     """A model cache with the machine's models and no translations yet: both builds translate."""
-    d = tmp_path_factory.mktemp("cache")
-    models = Path(os.environ.get("MEDIA_TOOL_CACHE") or Path.home() / ".cache" / "media-tool") / "models"
-    if models.is_dir():
-        (d / "models").symlink_to(models)
-    return d
+    return model_cache_without_translations(tmp_path_factory.mktemp("cache"))
 
 
 @pytest.fixture(scope="module")

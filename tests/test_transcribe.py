@@ -13,7 +13,7 @@ import jiwer
 import pytest
 import srt
 import webvtt
-from helpers import ChatEndpoint, ffmpeg
+from helpers import ChatEndpoint, ffmpeg, model_cache_without_translations
 
 from media_tool.engines.guards import RawSegment, guard
 from media_tool.engines.whisper import load_engine
@@ -323,18 +323,13 @@ def test_transcribe_cli_reuses_the_machines_translations(tmp_path):
     import subprocess
     import sys
 
-    from media_tool.engines.models import user_cache
-
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    if (user_cache() / "models").is_dir():  # the machine's converted models, not its translations
-        (cache / "models").symlink_to(user_cache() / "models")
+    cache = model_cache_without_translations(tmp_path / "cache")
     clip = tmp_path / "clip.wav"
     subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(clip),
                     "Sick pay lets workers who fall ill rest without worry."], check=True)
     env = {**os.environ, "MEDIA_TOOL_CACHE": str(cache)}
 
-    def run(out: Path) -> dict:
+    def run(out: Path) -> list[dict]:
         p = subprocess.run([sys.executable, "-m", "media_tool", "transcribe", str(clip), "-o", str(out),
                             "--model", "tiny.en", "--json"], capture_output=True, text=True, timeout=600, env=env)
         assert p.returncode == 0, p.stderr
