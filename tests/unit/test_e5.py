@@ -72,3 +72,17 @@ def test_a_damaged_conversion_is_made_again(tmp_path):
     assert not list(tmp_path.glob("models/*.part*"))
     vec = e5.E5(tmp_path).query(["pension"])
     assert np.allclose(vec, semantic.engine().query(["pension"]), atol=1e-6)
+
+
+def test_a_cache_that_cannot_be_written_converts_into_the_temporary_folder(tmp_path, monkeypatch, capsys):
+    """A service whose home is read-only still searches by meaning (the model is made elsewhere)."""
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file where the cache folder would be")  # mkdir under it fails, whoever runs this
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    folder = e5.model_dir(blocked)
+    assert folder.is_relative_to(tmp_path / "tmp") and e5.ready(folder)
+    assert "cannot keep the embedding model there" in capsys.readouterr().err
