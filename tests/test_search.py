@@ -123,6 +123,32 @@ def test_index_api_replace_and_remove(tmp_path):
     assert ix.remove_except({"a"}) == ["b"] and ix.count() == 1 and ix.search("hello") == []
 
 
+def test_hits_rank_shortest_first_and_an_index_from_before_lengths_is_measured_once(tmp_path):
+    """Lexical hits are ranked by each row's stored length (`query.doclen`), ties to the newer
+    episode; an index written before lengths were stored ranks by FTS5's bm25 when only read (the
+    same order where each word stands once) and is measured when next opened for writing."""
+    path = tmp_path / "i.sqlite3"
+    ix = SQLiteIndex(path)
+    ix.replace_episode("a", "A", "2026-01-01", "u", "k", [Row("a", "en", 0, 1, "Pension reform in the provinces today."),
+                                                       Row("a", "en", 1, 2, "The pension.", speaker="Li"),
+                                                       Row("a", "en", 2, 3, "Pension?", speaker="Li")])
+    ix.replace_episode("b", "B", "2026-02-01", "u", "k", [Row("b", "en", 0, 1, "Pension!", speaker="Li")])
+    order = [("b", 0), ("a", 2), ("a", 1), ("a", 0)]
+    assert [(h.slug, h.start) for h in ix.search("pension")] == order
+    assert [(h.slug, h.start) for h in ix.search("pension", limit=2)] == order[:2]
+    assert [(h.slug, h.start) for h in ix.search("pension", speaker="Li")] == order[:3]
+    ix.close()
+    with sqlite3.connect(path) as db:  # as an index from before lengths were stored
+        db.execute("DROP TABLE doclens")
+        db.execute("DELETE FROM meta WHERE key = 'doclens'")
+    old = SQLiteIndex(path, readonly=True)
+    assert not old._lengths() and [(h.slug, h.start) for h in old.search("pension")] == order
+    SQLiteIndex(path).close()  # a build opens it: every row measured
+    again = SQLiteIndex(path, readonly=True)
+    assert again._lengths() and [(h.slug, h.start) for h in again.search("pension")] == order
+    assert again.db.execute("SELECT count(*) FROM doclens").fetchone()[0] == 4
+
+
 def test_person_corrections_are_searchable_and_phrases_stay_whole(built):
     # Whole segments are indexed, so a phrase that an SRT cue break splits is still found.
     srt = (built / "transcripts" / "ep-002-sick-leave" / "ep-002-sick-leave.en.srt").read_text()

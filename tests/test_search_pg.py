@@ -54,7 +54,7 @@ def _fresh(dsn: str):
     from media_tool.search.postgres import PostgresIndex
 
     ix = PostgresIndex(dsn)
-    ix.db.execute("TRUNCATE mt_segments, mt_episodes; UPDATE mt_stats SET rows = 0, tokens = 0")
+    ix.db.execute("TRUNCATE mt_segments, mt_episodes")
     return ix
 
 

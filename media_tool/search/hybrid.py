@@ -1,4 +1,4 @@
-"""One ranked list from three ways of finding: the words typed (FTS5/bm25), their glossary
+"""One ranked list from three ways of finding: the words typed (FTS5, see `query.doclen`), their glossary
 translations (养老金 also searches "pension"), and meaning (nearest embeddings), fused by
 reciprocal rank; each hit says how it was found and with what score."""
 

@@ -3,13 +3,12 @@
 Same rows, same matching and the same ranking as the embedded SQLite index: each segment's
 tokens are the ones `query.columns` makes for SQLite (stems and their pairs, Han characters,
 pairs and triples, language and episode tags), kept as arrays under GIN indexes; a
-phrase is an ordered run within one array; bm25 is computed with FTS5's own formula and
-constants over the same newest-matches window. So staff get the same hits from either.
+phrase is an ordered run within one array; hits are ranked by the same stored length
+(`query.doclen`) over the same newest-matches window. So staff get the same hits from either.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 
@@ -25,6 +24,7 @@ from media_tool.search.query import (
     assemble,
     block_base,
     columns,
+    doclen,
     filters,
     free_block,
     parse,
@@ -33,29 +33,18 @@ from media_tool.search.query import (
     with_translations,
 )
 
-K1, B = 1.2, 0.75  # FTS5's bm25 constants
-
 
 def _array(column: str) -> str:
     """The token array of one of COLUMNS (`lang` is the text's language there)."""
     return "lang_t" if column == "lang" else column
 
 
-_ARRAYS = ", ".join(map(_array, COLUMNS))
-
-
 def phrase_tokens(p: Phrase) -> list[str]:
     return p.text.split()
 
 
-def occurrences(tokens: list[str], seq: list[str]) -> int:
-    """How many times `seq` stands in `tokens`, in order and together."""
-    n = len(seq)
-    return sum(1 for i in range(len(tokens) - n + 1) if tokens[i:i + n] == seq) if n else 0
-
-
 class PostgresIndex:
-    """Tables mt_episodes, mt_segments (token arrays under GIN) and mt_stats on one server."""
+    """Tables mt_episodes and mt_segments (token arrays under GIN) on one server."""
 
     def __init__(self, dsn: str, *, readonly: bool = False):
         import psycopg
@@ -94,9 +83,6 @@ class PostgresIndex:
                 CREATE INDEX IF NOT EXISTS mt_tri ON mt_segments USING gin (tri);
                 CREATE INDEX IF NOT EXISTS mt_lang ON mt_segments USING gin (lang_t);
                 CREATE INDEX IF NOT EXISTS mt_ep ON mt_segments USING gin (ep);
-                CREATE TABLE IF NOT EXISTS mt_stats (one integer PRIMARY KEY CHECK (one = 1),
-                                                     rows bigint NOT NULL, tokens bigint NOT NULL);
-                INSERT INTO mt_stats VALUES (1, 0, 0) ON CONFLICT DO NOTHING;
             """)
             self.db.execute("INSERT INTO mt_meta VALUES (1, %s) ON CONFLICT (one) DO UPDATE SET revision = %s",
                             (SCHEMA_REVISION, SCHEMA_REVISION))
@@ -120,11 +106,10 @@ class PostgresIndex:
                 block = free_block(date, taken)
                 self.db.execute("INSERT INTO mt_episodes VALUES (%s, %s, %s, %s, %s, %s)",
                                 (slug, title, date, url, key, block))
-                data, tokens, ids = [], 0, []
+                data, ids = [], []
                 for n, (r, v) in enumerate(zip(rows, vecs)):
                     c = columns(r.text, r.lang, slug)
-                    size = sum(len(x) for x in c.values())
-                    tokens += size
+                    size = doclen(c)
                     ids.append((block << 16) + n)
                     data.append((ids[-1], slug, r.lang, r.start, r.end, r.text, *c.values(), size, r.kind,
                                  r.speaker, r.via, v))
@@ -133,7 +118,6 @@ class PostgresIndex:
                                     data)
                     cur.executemany("INSERT INTO mt_embeddings VALUES (%s, %s) ON CONFLICT DO NOTHING",
                                     list((made or {}).items()))
-                self.db.execute("UPDATE mt_stats SET rows = rows + %s, tokens = tokens + %s", (len(rows), tokens))
             if self._ann is not None:  # this process's nearest-neighbour index follows
                 self._ann.replace(old, [i for i, v in zip(ids, vecs) if v is not None],
                                   [v for v in vecs if v is not None])
@@ -190,11 +174,8 @@ class PostgresIndex:
         return with_translations(assemble(rows, score, [], limit), rows, twins)
 
     def _delete(self, slug: str) -> None:
-        n, tokens = self.db.execute("SELECT count(*), coalesce(sum(doclen), 0) FROM mt_segments WHERE slug = %s",
-                                    (slug,)).fetchone()
         self.db.execute("DELETE FROM mt_segments WHERE slug = %s", (slug,))
         self.db.execute("DELETE FROM mt_episodes WHERE slug = %s", (slug,))
-        self.db.execute("UPDATE mt_stats SET rows = rows - %s, tokens = tokens - %s", (n, tokens))
 
     def remove_except(self, keep: set[str]) -> list[str]:
         gone = [s for s in self.keys() if s not in keep]
@@ -249,27 +230,11 @@ class PostgresIndex:
         where, args = self._where(every)
         where += " AND id >= %s" + (" AND speaker = %s" if speaker is not None else "")
         args += [since_id(since)] + ([speaker] if speaker is not None else [])
-        nrow, ntok = self.db.execute("SELECT rows, tokens FROM mt_stats").fetchone()
-        found = self.db.execute(
-            f"SELECT id, {_ARRAYS}, doclen FROM mt_segments WHERE {where} "
-            "ORDER BY id DESC LIMIT %s", (*args, RANK_WINDOW)).fetchall()
+        found = self.db.execute(f"SELECT id, doclen FROM mt_segments WHERE {where} ORDER BY id DESC LIMIT %s",
+                                (*args, RANK_WINDOW)).fetchall()
         if not found:
             return []
-        idf = []
-        for p in every:  # rows holding each phrase, over the whole index, as FTS5 counts them
-            w, a = self._where([p])
-            hits = self.db.execute(f"SELECT count(*) FROM mt_segments WHERE {w}", a).fetchone()[0]
-            value = math.log((nrow - hits + 0.5) / (hits + 0.5))
-            idf.append(value if value > 0 else 1e-6)
-        avgdl = ntok / nrow if nrow else 1.0
-        score = {}
-        for rid, *cols, doclen in found:
-            by = dict(zip(COLUMNS, cols))
-            s = 0.0
-            for p, weight in zip(every, idf):
-                f = occurrences(by[p.column], phrase_tokens(p))
-                s += weight * (f * (K1 + 1.0)) / (f + K1 * (1.0 - B + B * doclen / avgdl))
-            score[rid] = -1.0 * s
+        score = dict(found)  # newest first: ties go to the newer row
         best = shortlist(score, limit)
         rows = self.db.execute(SELECT_HITS.format(segments="mt_segments", episodes="mt_episodes") +
                                " WHERE s.id = ANY(%s)", (list(best),)).fetchall()

@@ -221,8 +221,19 @@ SHORTLIST = 5
 """Rows kept per hit asked for, best-scoring first: spares for the newer-first tie-break."""
 
 
+def doclen(cols: dict[str, list[str]]) -> int:
+    """A row's length as ranked: its tokens in every column (see `columns`).
+
+    Every hit holds every phrase of the query, and a transcript line rarely says a word twice, so
+    bm25 with each phrase counted once (binary term frequency, as search engines do for short
+    fields) orders hits by this length alone: the shorter line that holds the words is more about
+    them. That needs no pass over the whole archive for document frequencies nor a term count per
+    row, only this number, stored with the row."""
+    return sum(len(v) for v in cols.values())
+
+
 def shortlist(scores: dict[int, float], limit: int) -> dict[int, float]:
-    """The best-scoring row ids (lower bm25 is better; `scores` newest first, which breaks ties)."""
+    """The best-scoring row ids (lower is better; `scores` newest first, which breaks ties)."""
     return dict(sorted(scores.items(), key=lambda kv: kv[1])[: int(limit) * SHORTLIST])
 
 
@@ -331,7 +342,13 @@ def columns(text: str, lang: str, slug: str) -> dict[str, list[str]]:
 
 def fts_values(text: str, lang: str, slug: str) -> tuple[str, ...]:
     """The FTS5 columns of one segment, in COLUMNS' order."""
-    return tuple(" ".join(v) for v in columns(text, lang, slug).values())
+    return indexed(text, lang, slug)[1]
+
+
+def indexed(text: str, lang: str, slug: str) -> tuple[int, tuple[str, ...]]:
+    """(`doclen`, `fts_values`) of one segment, from one tokenizing."""
+    cols = columns(text, lang, slug)
+    return doclen(cols), tuple(" ".join(v) for v in cols.values())
 
 
 def rows_from_json(slug: str, lang: str, text: str) -> list[Row]:

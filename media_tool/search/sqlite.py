@@ -34,6 +34,7 @@ from media_tool.search.query import (
     free_block,
     fts5_expression,
     fts_values,
+    indexed,
     parse,
     shortlist,
     since_id,
@@ -84,6 +85,7 @@ class SQLiteIndex:
         self._opened: list[sqlite3.Connection] = []
         self._idle: list[sqlite3.Connection] = []  # readers given back by finished threads
         self._exact_rows: dict[int, tuple] = {}
+        self._ranked: dict[int, bool] = {}  # per connection: see `_lengths`
         if readonly:
             self._db = self._reader()
         else:
@@ -140,11 +142,18 @@ class SQLiteIndex:
                                                  via TEXT, vec BLOB);
             CREATE TABLE IF NOT EXISTS embeddings (hash TEXT PRIMARY KEY, vec BLOB);
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER);
+            CREATE TABLE IF NOT EXISTS doclens (id INTEGER PRIMARY KEY, n INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS segments_slug ON segments(slug);
             CREATE VIRTUAL TABLE IF NOT EXISTS segments_fts USING fts5(
                 {_COLUMNS}, content='', tokenize="unicode61 remove_diacritics 0 tokenchars '_'");
             PRAGMA user_version = {SCHEMA_REVISION};
         """)
+        if not self._meta("doclens"):  # an index from before lengths were stored: measured once, from its rows
+            with _as_os_errors(self.path), self.db:
+                self.db.executemany("INSERT OR REPLACE INTO doclens VALUES (?, ?)", [
+                    (i, indexed(t, lg, slug)[0]) for i, t, lg, slug in self.db.execute(
+                        "SELECT id, text, lang, slug FROM segments")])
+                self.db.execute("INSERT INTO meta VALUES ('doclens', 1) ON CONFLICT(key) DO UPDATE SET value = 1")
 
     def keys(self) -> dict[str, str]:
         """slug -> the key its rows were indexed under."""
@@ -171,8 +180,10 @@ class SQLiteIndex:
                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                 [(i, r.slug, r.lang, r.start, r.end, r.text, r.kind, r.speaker, r.via, v)
                                  for i, r, v in zip(ids, rows, vecs)])
+            made_up = [indexed(r.text, r.lang, slug) for r in rows]
             self.db.executemany(f"INSERT INTO segments_fts (rowid, {_COLUMNS}) VALUES (?{_MARKS})",
-                                [(i, *fts_values(r.text, r.lang, slug)) for i, r in zip(ids, rows)])
+                                [(i, *values) for i, (_, values) in zip(ids, made_up)])
+            self.db.executemany("INSERT INTO doclens VALUES (?, ?)", [(i, n) for i, (n, _) in zip(ids, made_up)])
             self.db.executemany("INSERT OR IGNORE INTO embeddings VALUES (?, ?)", list((made or {}).items()))
             if ann is not None:
                 self._bump()
@@ -264,6 +275,7 @@ class SQLiteIndex:
         old = self.db.execute("SELECT id, text, lang FROM segments WHERE slug = ?", (slug,)).fetchall()
         self.db.executemany(f"INSERT INTO segments_fts (segments_fts, rowid, {_COLUMNS}) "
                             f"VALUES ('delete', ?{_MARKS})", [(i, *fts_values(t, lg, slug)) for i, t, lg in old])
+        self.db.executemany("DELETE FROM doclens WHERE id = ?", [(i,) for i, _, _ in old])
         self.db.execute("DELETE FROM segments WHERE slug = ?", (slug,))
         self.db.execute("DELETE FROM episodes WHERE slug = ?", (slug,))
 
@@ -305,23 +317,27 @@ class SQLiteIndex:
 
     def _search(self, expr: str, terms: list[str], since: str | None, speaker: str | None, limit: int) -> list[Hit]:
         try:
-            # bm25 costs a little for every matching row; a word in a quarter of a 2000-hour
-            # archive matches hundreds of thousands. Row ids follow publication dates, so the
-            # newest RANK_WINDOW matches are found by walking the index backwards, and ranking
-            # is done among them: exact for any query that matches fewer.
+            # A word in a quarter of a 2000-hour archive matches hundreds of thousands of rows.
+            # Row ids follow publication dates, so the newest RANK_WINDOW matches are found by
+            # walking the index backwards, and ranking is done among them (exact for any query
+            # that matches fewer), by each row's stored length (see `query.doclen`): FTS5's own
+            # bm25 would first count the matches of every phrase over the whole archive.
             after = " AND rowid >= ?" if since else ""  # only when asked: a rowid bound slows FTS5's walk
-            window = (f"SELECT rowid, rank FROM segments_fts WHERE segments_fts MATCH ?{after} "
+            lengths = self._lengths()
+            window = (f"SELECT rowid{'' if lengths else ', rank'} FROM segments_fts WHERE segments_fts MATCH ?{after} "
                       "ORDER BY rowid DESC LIMIT ?")
+            if lengths:
+                window = f"SELECT w.rowid, d.n FROM ({window}) w JOIN doclens d ON d.id = w.rowid"
             args = (expr, *([since_id(since)] if since else []), RANK_WINDOW)
             if speaker is None:  # the shortlist (see `shortlist`) picked by SQLite, not sorted in Python
-                best = dict(self.db.execute(f"SELECT * FROM ({window}) ORDER BY rank, rowid DESC LIMIT ?",
+                best = dict(self.db.execute(f"SELECT * FROM ({window}) ORDER BY 2, 1 DESC LIMIT ?",
                                             (*args, SHORTLIST * int(limit))))
             else:  # no speaker column in the text index: checked on the rows
                 found = self.db.execute(window, args).fetchall()
                 marks = ",".join("?" * len(found))
                 said = {i for (i,) in self.db.execute(f"SELECT id FROM segments WHERE speaker = ? AND id IN ({marks})",
                                                       [speaker, *[i for i, _ in found]])}
-                best = shortlist({i: r for i, r in found if i in said}, limit)
+                best = shortlist({i: r for i, r in sorted(found, reverse=True) if i in said}, limit)
             marks = ",".join("?" * len(best))
             rows = self.db.execute(SELECT_HITS.format(segments="segments", episodes="episodes") +
                                    f" WHERE s.id IN ({marks})", list(best)).fetchall()
@@ -330,6 +346,19 @@ class SQLiteIndex:
                 raise
             return []  # a query FTS5 still cannot take is simply one with no hits
         return assemble(rows, best, terms, limit)
+
+    def _lengths(self) -> bool:
+        """Whether the window is ranked by the stored lengths: not on an index from before they were
+        stored, opened read-only (FTS5's bm25 then, until the next build measures them)."""
+        db = self.db
+        kept = self._ranked.get(id(db))
+        if kept is None:
+            try:
+                kept = bool(db.execute("SELECT value FROM meta WHERE key = 'doclens'").fetchone())
+            except sqlite3.OperationalError:
+                kept = False
+            self._ranked[id(db)] = kept
+        return kept
 
     def count(self, slug: str | None = None) -> int:
         if slug:
