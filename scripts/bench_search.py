@@ -11,7 +11,8 @@ build time, index sizes, p50/p95 of both, ANN recall@10 against exact search ove
 and the real embedding throughput on the sample show's transcripts.
 Targets: lexical p95 <= 15 ms, hybrid p95 <= 40 ms, recall@10 >= 0.95.
 `--index DIR` keeps the built index there and, run again, times the queries on it without rebuilding
-(building 1.5 M rows takes most of the half hour this benchmark needs).
+(building 1.5 M rows takes most of the half hour this benchmark needs); with `--parts` it then times
+each part of a hybrid search apart, on the index opened read-only as `search` and `serve` open it.
 """
 
 from __future__ import annotations
@@ -58,9 +59,12 @@ def main() -> int:
     ap.add_argument("--no-vectors", action="store_true", help="the lexical index only")
     ap.add_argument("--index", type=Path, help="build the index here once and reuse it on later runs")
     ap.add_argument("--ann-only", action="store_true", help="only the nearest-neighbour graph's recall at this scale")
+    ap.add_argument("--parts", action="store_true", help="with --index: time each part of a hybrid search")
     args = ap.parse_args()
     if args.ann_only:
         return ann_only(args.segments, args.per_episode)
+    if args.parts:
+        return parts(args.index, queries(args.queries))
     rng = random.Random(1)
     nrng = np.random.default_rng(1)
     centres = nrng.standard_normal((256, semantic.DIM)).astype(np.float32)
@@ -93,14 +97,7 @@ def main() -> int:
               f"{'' if reuse else f': {build:.1f} s'}; SQLite {size:.0f} MB (int8 vectors included), "
               f"ANN file {ann_mb:.0f} MB", flush=True)
 
-        rng, nrng = random.Random(2), np.random.default_rng(2)  # the same queries on a reused index
-        q = []
-        per = args.queries // 4
-        q += [rng.choice(ZH_WORDS) for _ in range(per)]                                  # 2 characters
-        q += [rng.choice(ZH_WORDS) + rng.choice(ZH_WORDS) for _ in range(per)]           # 4 characters
-        q += [rng.choice(EN_WORDS) for _ in range(per)]                                  # words
-        q += ['"' + " ".join(rng.sample(EN_WORDS, 2)) + '"' for _ in range(args.queries - 3 * per)]  # phrases
-        rng.shuffle(q)
+        q, nrng = queries(args.queries), np.random.default_rng(2)
         ix.search("warm up")
         times, counts = [], []
         for query in q:
@@ -114,12 +111,11 @@ def main() -> int:
         if args.no_vectors or semantic.unavailable():
             print(semantic.unavailable() or "no vectors: lexical only")
             return 0
-        pairs = [("养老", "pension"), ("失业", "unemployment"), ("医疗", "health care")]
-        hybrid_search(ix, "warm up", glossary=pairs)
+        hybrid_search(ix, "warm up", glossary=PAIRS)
         times = []
         for query in q:
             t = time.perf_counter()
-            hybrid_search(ix, query, glossary=pairs, limit=20)
+            hybrid_search(ix, query, glossary=PAIRS, limit=20)
             times.append((time.perf_counter() - t) * 1000)
         times.sort()
         p50, p95 = statistics.median(times), times[int(0.95 * (len(times) - 1))]
@@ -158,6 +154,50 @@ def main() -> int:
     took = time.perf_counter() - t
     print(f"embedding the sample show's human transcripts: {len(texts)} segments in {took:.2f} s "
           f"({len(texts) / took:.0f} segments/s)")
+    return 0
+
+
+PAIRS = [("养老", "pension"), ("失业", "unemployment"), ("医疗", "health care")]
+"""The glossary the hybrid searches are given."""
+
+
+def queries(n: int) -> list[str]:
+    """The same mixed queries on every run: Chinese of two and of four characters, English words, phrases."""
+    rng, per = random.Random(2), n // 4
+    q = [rng.choice(ZH_WORDS) for _ in range(per)]
+    q += [rng.choice(ZH_WORDS) + rng.choice(ZH_WORDS) for _ in range(per)]
+    q += [rng.choice(EN_WORDS) for _ in range(per)]
+    q += ['"' + " ".join(rng.sample(EN_WORDS, 2)) + '"' for _ in range(n - 3 * per)]
+    rng.shuffle(q)
+    return q
+
+
+def parts(where: Path | None, q: list[str]) -> int:
+    """Each part of a hybrid search timed apart (median and p95 over the queries): the words, the
+    query's embedding, meaning search whole and the graph's walk within it, and the whole search."""
+    from media_tool.search.hybrid import anchors
+
+    if where is None or not (where / "search.sqlite3").is_file():
+        print("--parts needs --index DIR holding a built index")
+        return 2
+    ix = SQLiteIndex(where / "search.sqlite3", readonly=True)
+    hybrid_search(ix, "warm up", glossary=PAIRS)
+    off, took = anchors(ix), {}
+
+    def timed(name, f, *a, **k):
+        t = time.perf_counter()
+        out = f(*a, **k)
+        took.setdefault(name, []).append((time.perf_counter() - t) * 1000)
+        return out
+    for query in q:
+        timed("words", ix.search, query, limit=20)
+        v = timed("embedding", semantic.embed_query, query)
+        timed("meaning", ix.nearest, v, min_cosine=semantic.floor(v, off), off_topic=off, prefer="en", limit=20)
+        timed("graph", ix.ann().nearest, v, semantic.CANDIDATES)
+        timed("hybrid", hybrid_search, ix, query, glossary=PAIRS, limit=20)
+    for name, ts in took.items():
+        ts.sort()
+        print(f"{name:10s} p50 {statistics.median(ts):6.2f} ms  p95 {ts[int(0.95 * (len(ts) - 1))]:6.2f} ms")
     return 0
 
 

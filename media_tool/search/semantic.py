@@ -372,8 +372,8 @@ EMBED_BATCH = 256
 """Texts embedded between two looks at the deadline (about 1 s of this 2-core machine)."""
 EMBED_BUDGET_S = 15.0
 """How long the index stage embeds one episode before it moves on: the rest of a very long
-transcript (measured here: 295-299 short lines a second, so a 10 000-cue episode in two languages
-needs 67-68 s; `scripts/bench_embed.py`) is embedded by `stages.index.finish_meaning` once the feeds
+transcript (measured here: 295-570 short lines a second, so a 10 000-cue episode in two languages
+needs 35-68 s; `scripts/bench_embed.py`) is embedded by `stages.index.finish_meaning` once the feeds
 are out, and by the next build if that one is stopped. Until then its words are found, and meaning
 search covers what is embedded."""
 
