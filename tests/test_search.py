@@ -149,6 +149,20 @@ def test_hits_rank_shortest_first_and_an_index_from_before_lengths_is_measured_o
     assert again.db.execute("SELECT count(*) FROM doclens").fetchone()[0] == 4
 
 
+def test_an_index_of_an_older_layout_is_made_again_and_takes_the_same_rows(tmp_path):
+    """An older layout is dropped (to be rebuilt from the transcripts), its lengths with it, so the
+    same episode indexed again reuses its row ids without a clash."""
+    path = tmp_path / "i.sqlite3"
+    rows = [Row("a", "en", 0, 1, "Pension reform."), Row("a", "en", 1, 2, "The pension fund.")]
+    SQLiteIndex(path).replace_episode("a", "A", "2026-01-01", "u", "k", rows)
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 1")
+    ix = SQLiteIndex(path)
+    assert ix.count() == 0 and ix.db.execute("SELECT count(*) FROM doclens").fetchone()[0] == 0
+    ix.replace_episode("a", "A", "2026-01-01", "u", "k", rows)
+    assert [h.start for h in ix.search("pension")] == [0, 1]
+
+
 def test_person_corrections_are_searchable_and_phrases_stay_whole(built):
     # Whole segments are indexed, so a phrase that an SRT cue break splits is still found.
     srt = (built / "transcripts" / "ep-002-sick-leave" / "ep-002-sick-leave.en.srt").read_text()

@@ -131,7 +131,7 @@ class SQLiteIndex:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version not in (0, SCHEMA_REVISION):  # an older layout: rebuilt from the transcripts
             self.db.executescript("DROP TABLE IF EXISTS segments_fts; DROP TABLE IF EXISTS segments; "
-                                  "DROP TABLE IF EXISTS episodes;")
+                                  "DROP TABLE IF EXISTS episodes; DROP TABLE IF EXISTS doclens;")
             self.ann_path.unlink(missing_ok=True)
         self.db.executescript(f"""
             PRAGMA journal_mode = WAL;
@@ -183,7 +183,8 @@ class SQLiteIndex:
             made_up = [indexed(r.text, r.lang, slug) for r in rows]
             self.db.executemany(f"INSERT INTO segments_fts (rowid, {_COLUMNS}) VALUES (?{_MARKS})",
                                 [(i, *values) for i, (_, values) in zip(ids, made_up)])
-            self.db.executemany("INSERT INTO doclens VALUES (?, ?)", [(i, n) for i, (n, _) in zip(ids, made_up)])
+            self.db.executemany("INSERT OR REPLACE INTO doclens VALUES (?, ?)",
+                                [(i, n) for i, (n, _) in zip(ids, made_up)])
             self.db.executemany("INSERT OR IGNORE INTO embeddings VALUES (?, ?)", list((made or {}).items()))
             if ann is not None:
                 self._bump()
