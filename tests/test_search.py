@@ -44,7 +44,7 @@ def test_two_and_four_character_chinese(built):
 
 def test_english_phrase_word_forms_and_ranking(built):
     phrase = said(built, '"social protection"')
-    # bm25 prefers the shorter segment: ep-001's cue holds only the welcome, ep-002's two sentences,
+    # the shorter segment ranks first: ep-001's cue holds only the welcome, ep-002's two sentences,
     # ep-003's (its human translation) two long ones.
     assert [h["slug"] for h in phrase] == ["ep-001-pensions", "ep-002-sick-leave", "ep-003-long-term-care"]
     assert said(built, '"protection social"') == []

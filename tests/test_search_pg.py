@@ -77,7 +77,7 @@ def test_sample_show_same_hits_from_both_backends(built_show, postgres, monkeypa
 
 @pytest.mark.slow
 def test_ranking_matches_on_a_larger_corpus(postgres, tmp_path):
-    """Enough rows that bm25 orders them: the two backends must agree hit for hit."""
+    """Enough rows that the ranking orders them: the two backends must agree hit for hit."""
     rng = random.Random(3)
     zh = ["病假", "养老", "保险", "工资", "社会", "保障", "失业", "医疗", "工人", "农民"]
     en = "pension insurance sick leave unemployment benefit worker farmer policy coverage".split()

@@ -288,7 +288,7 @@ def rerank(rows: list, vector: np.ndarray, *, min_cosine: float, lang: str | Non
     """Rows as `query.assemble` takes them plus their vector last: those that pass the filters and
     `min_cosine` by their exact cosine and, with `off_topic` anchors, are closer to the query than to
     the anchors on average by MARGIN (a short generic line, "Thank you.", sits near every query and
-    every anchor alike); {id: -cosine} (lower is better, as bm25); and {id: the other language's
+    every anchor alike); {id: -cosine} (lower is better, as the word ranking); and {id: the other language's
     text of the same moment}.
 
     One hit per moment, through the translations: a line and its translation (the same episode,
