@@ -53,6 +53,11 @@ def test_titles_notes_people_and_chapters_are_searched(built_show):
     assert chapter and chapter[0]["url"].endswith(f"/episodes/ep-001-pensions/#t={chapter[0]['start']:.1f}")
     title = [h for h in hits(built_show, "病假与养老保险", "--words-only") if h["kind"] == "title"]
     assert title and title[0]["slug"] == "ep-002-sick-leave"
+    # ep-003's notes.md holds an English paragraph and a Chinese one: each is a hit in its own language
+    for query, lang, opens in [("pilot cities", "en", "Who pays for care"), ("试点城市", "zh", "本期主持人")]:
+        notes = [h for h in hits(built_show, query, "--words-only") if h["kind"] == "notes"]
+        assert [(h["slug"], h["lang"], h["text"][:len(opens)]) for h in notes] == \
+            [("ep-003-long-term-care", lang, opens)], query
 
 
 def test_filters(built_show):
@@ -188,6 +193,23 @@ def test_a_query_that_means_nothing_here_finds_nothing(built_template):
     """Gibberish, punctuation and off-topic questions in both languages: no hit by meaning (nor by words)."""
     found = {q: [h["text"] for h in _search_here(built_template[0], q)] for q in NONSENSE}
     assert found == {q: [] for q in NONSENSE}
+
+
+@NEEDS_EMBEDDER
+def test_a_line_that_says_nothing_is_no_hit_by_meaning(tmp_path):
+    """"Right.", "Thank you." and "好的，谢谢。" sit near every short query (a filler the lists lack
+    among them): found by their words, never by meaning, even by a vector that is their own."""
+    said = ["Right.", "Thank you.", "好的，谢谢。", "Fathers can now take two weeks of paid paternity leave."]
+    ix = SQLiteIndex(tmp_path / "i.sqlite3")
+    ix.replace_episode("a", "A", "2026-01-01", "u", "k", [Row("a", "zh" if "好" in t else "en", float(i), i + 1.0, t)
+                                                       for i, t in enumerate(said)],
+                       [v.tobytes() for v in semantic.to_int8(semantic.embed_passages(said))])
+    off = hybrid.anchors(ix)
+    for text in said:
+        vector = semantic.embed_passages([text])[0]
+        found = [h.text for h in ix.nearest(vector, min_cosine=semantic.floor(vector, off), off_topic=off)]
+        assert found == ([text] if text.startswith("Fathers") else []), text
+    assert [h.text for h in ix.search("thank you")] == ["Thank you."]
 
 
 @NEEDS_EMBEDDER

@@ -139,11 +139,11 @@ def about(ep: Episode) -> list[Row]:
     for lang in LANGUAGES:
         if cfg.title.get(lang) or (lang == cfg.language and cfg.title):
             out.append(Row(ep.slug, lang, 0.0, 0.0, notes.localized(cfg.title, lang), kind="title"))
-        text = notes.plain(notes.episode_notes(cfg.notes, lang)) if (lang in cfg.notes or (
+        html = notes.episode_notes(cfg.notes, lang) if (lang in cfg.notes or (
             lang == cfg.language and "" in cfg.notes)) else ""
-        for para in (p.strip() for p in text.split("\n\n")):
-            if para and not notes.machine_label(para):
-                row = Row(ep.slug, written_in(para, lang) or lang, 0.0, 0.0, " ".join(para.split()), kind="notes")
+        for para in notes.paragraphs(html):
+            if not notes.machine_label(para):
+                row = Row(ep.slug, written_in(para, lang) or lang, 0.0, 0.0, para, kind="notes")
                 if row not in out:  # a paragraph of bilingual notes is indexed once, in its own language
                     out.append(row)
         for c in notes.published_chapters(cfg.chapters, offset):

@@ -51,6 +51,35 @@ def plain(html: str) -> str:
     return lh.fromstring(f"<div>{html}</div>").text_content() if html else ""
 
 
+BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "dt", "dd", "td", "th")
+
+
+def paragraphs(html: str) -> list[str]:
+    """The text of each paragraph, list item, heading or cell of an HTML fragment, spaces made one, so
+    each is indexed in the language it is written in (bilingual notes hold one paragraph of each)."""
+    from lxml import html as lh
+
+    if not html:
+        return []
+    root = lh.fromstring(f"<div>{html}</div>")
+    found = [" ".join(_own_text(e).split()) for e in root.iter(*BLOCKS)]
+    return [t for t in found if t]
+
+
+def _own_text(element) -> str:
+    """An element's text less that of the blocks inside it (a list item's words, not its sublist's)."""
+    parts = [element.text or ""]
+    for child in element:
+        if child.tag == "br":
+            parts.append(" ")
+        elif child.tag not in BLOCKS and not any(True for _ in child.iterdescendants(*BLOCKS)):
+            parts.append(child.text_content())
+        elif child.tag not in BLOCKS:
+            parts.append(_own_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
 def summary(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
     """Plain text within `limit` UTF-8 bytes, cut at a sentence end or else a word boundary."""
     text = " ".join(text.split())

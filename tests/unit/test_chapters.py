@@ -1,4 +1,5 @@
-"""Chapters and clocks: spans, ffmetadata, and the one clock of feeds, pages and search (pure)."""
+"""Chapters, clocks and notes' paragraphs: spans, ffmetadata, the one clock of feeds, pages and search,
+and the blocks of notes search indexes (pure)."""
 
 from __future__ import annotations
 
@@ -29,3 +30,15 @@ def test_one_clock_truncates_as_players_do():
     assert clock(3600) == "1:00:00"
     assert clock(3725.2) == "1:02:05"
     assert clock(-0.2) == "0:00"
+
+
+def test_notes_paragraphs_are_each_block_once_with_its_own_words():
+    """Search indexes notes by paragraph, each in the language it is written in: a list item's words
+    without its sublist's, a line break read as a space, headings and quotes as paragraphs."""
+    from media_tool.text.notes import notes_html, paragraphs
+
+    md = ("Who pays for care?\nOur host asks.\n\n本期主持人用中文提问。\n\n## Links\n\n- the *ILO* report\n  - annex\n"
+          "- [C102](https://ilo.org/c102) text\n\n> quoted\n> words\n\nend  \nline")
+    assert paragraphs(notes_html(md)) == ["Who pays for care? Our host asks.", "本期主持人用中文提问。", "Links",
+                                          "the ILO report", "annex", "C102 text", "quoted words", "end line"]
+    assert paragraphs("") == [] and paragraphs("<p> </p>") == []
