@@ -56,9 +56,12 @@ def test_check_reports_terms_a_translation_drops(built_show):
 
 
 @pytest.mark.slow
-def test_english_names_and_acronyms_are_heard_with_the_hints(tmp_path):
-    """Real Whisper base on espeak speech full of acronyms: without the prompt it writes MoHSS."""
+def test_english_names_and_acronyms_are_put_right_and_the_words_around_them_left_as_heard(tmp_path):
+    """Real Whisper base on espeak speech full of acronyms: it writes "Mo HRSS"; the glossary puts it
+    right, and nothing else of what was heard changes (given the names as its prompt, Whisper wrote
+    them over ordinary words: "Mothers" as MoHRSS)."""
     import subprocess
+    from difflib import SequenceMatcher
 
     from media_tool.engines.models import user_cache
     from media_tool.engines.whisper import load_engine
@@ -66,11 +69,19 @@ def test_english_names_and_acronyms_are_heard_with_the_hints(tmp_path):
     from media_tool.stages.transcribe.core import transcribe
 
     text = ("The ILO adopted Convention C102 on minimum standards of social security. In China, MoHRSS sets the "
-            "rules for pensions. The ILO and MoHRSS compared individual accounts and contributory insurance.")
+            "rules for pensions. The ILO and MoHRSS compared individual accounts and contributory insurance. "
+            "Mothers usually collect the payment with a bank card.")
     wav = tmp_path / "acronyms.wav"
     subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), text], check=True)
     g = glossary.Glossary((glossary.Term("人力资源和社会保障部", "MoHRSS"), glossary.Term("国际劳工组织", "ILO")))
     engine, ff = load_engine("faster-whisper", "base", user_cache()), FFmpeg.discover()
-    plain = " ".join(s.text for s in transcribe(wav, ff, engine, language="en").transcript.segments)
-    hinted = " ".join(s.text for s in transcribe(wav, ff, engine, language="en", glossary=g).transcript.segments)
-    assert hinted.count("MoHRSS") == 2 and plain.count("MoHRSS") < 2, (plain, hinted)
+    plain = [s.text for s in transcribe(wav, ff, engine, language="en").transcript.segments]
+    heard = transcribe(wav, ff, engine, language="en", glossary=g, names=("Maria Silva",)).transcript
+    named = [s.text for s in heard.segments]
+    assert " ".join(named).count("MoHRSS") == 2 and " ".join(plain).count("MoHRSS") < 2, (plain, named)
+    for was, now in zip(plain, named):  # nothing changed but where a name now stands
+        a, b = was.split(), now.split()
+        for tag, _, _, j1, j2 in SequenceMatcher(None, a, b).get_opcodes():
+            assert tag == "equal" or any(n in " ".join(b[j1:j2]) for n in ("MoHRSS", "ILO")), (was, now)
+    assert heard.corrections and all(c["after"] != c["before"] for c in heard.corrections)
+    assert "Mothers usually collect" in " ".join(named), named

@@ -201,23 +201,155 @@ def _correct_run(run: str, terms: list[str], segment: int, fixes: list[Correctio
     return "".join(out)
 
 
+def english_names(glossary: Glossary, names: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
+    """The names and acronyms Whisper cannot know how to write (MoHRSS, ILO, C102, a guest's name):
+    the glossary's English terms written with a capital or a digit, and the people's Latin-script
+    names, each once."""
+    picked = [t.en.strip() for t in glossary.terms if any(c.isupper() or c.isdigit() for c in t.en)]
+    picked += [n.strip() for n in names if n.strip() and n.isascii()]
+    return tuple(dict.fromkeys(t for t in picked if t))
+
+
+def correct_english(texts: list[str], names: tuple[str, ...] | list[str]) -> tuple[list[str], list[Correction]]:
+    """English segments with the `names` (see `english_names`) Whisper split or misspelt put right:
+    "Mo HRSS", "I.L.O.", "C-102" as MoHRSS, ILO, C102 (the same letters and digits, apart); "Mohrss",
+    "MOHRSS" (the case, for names of four or more letters: "who" is not WHO, "it" not IT); "MoHSS"
+    (one letter off an acronym of five or more, written as an acronym, digits the same). A word as
+    people write it ("Mothers", "killer" for Keller) is never touched.
+
+    Where Whisper wrote something else for a name ("The RIO adopted"), `unsure` finds the line and
+    `names_heard` takes the name from a hearing of that line with the names as Whisper's prompt."""
+    wanted = sorted(((n, _key(n)) for n in names if len(_key(n)) >= 2), key=lambda p: -len(p[1]))
+    if not wanted:
+        return texts, []
+    out, fixes = [], []
+    for n, text in enumerate(texts):
+        for name, key in wanted:
+            text = _put_right(text, name, key, n, fixes)
+        out.append(text)
+    return out, fixes
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9]+")
+_APART = re.compile(r"[ .\-]{1,2}")  # what Whisper writes between the pieces of one name said apart
+
+
+def _key(text: str) -> str:
+    return "".join(_TOKEN.findall(text)).casefold()
+
+
+def _acronym(token: str) -> bool:
+    """A capital after the first letter, or a digit: MoHRSS, ILO, C102 (not Maria, not pension)."""
+    return any(c.isupper() for c in token[1:]) or any(c.isdigit() for c in token)
+
+
+def _put_right(text: str, name: str, key: str, segment: int, fixes: list[Correction]) -> str:
+    tokens = list(_TOKEN.finditer(text))
+    parts, at, i = [], 0, 0
+    name_tokens = _TOKEN.findall(name)
+    while i < len(tokens):
+        found = None
+        for k in range(min(len(tokens) - i, len(name_tokens) + 4), 0, -1):
+            span = tokens[i:i + k]
+            if any(not _APART.fullmatch(text[a.end():b.start()]) for a, b in zip(span, span[1:])):
+                continue
+            said = text[span[0].start():span[-1].end()]
+            if said != name and _same_name(said, [t.group() for t in span], name, name_tokens, key):
+                found = (span[0].start(), span[-1].end(), k)
+                break
+        if found:
+            a, b, k = found
+            if "." in text[a:b] and text[b:b + 1] == "." and not re.match(r"\.(\s+[A-Z]|\s*$)", text[b:]):
+                b += 1  # "I.L.O. adopted": the letters' last dot, not a sentence's end
+            parts += [text[at:a], name]
+            fixes.append(Correction(segment, text[a:b], name))
+            at, i = b, i + k
+        else:
+            i += 1
+    return "".join(parts) + text[at:] if parts else text
+
+
+def _same_name(said: str, pieces: list[str], name: str, name_pieces: list[str], key: str) -> bool:
+    heard = "".join(pieces).casefold()
+    is_acronym = any(_acronym(t) for t in name_pieces)
+    if heard == key:
+        if len(pieces) != len(name_pieces):
+            return True  # said apart (or run together): "Mo HRSS", "I.L.O.", "C-102"
+        return is_acronym and len(key) >= 4  # the case alone: "Mohrss", not "who" for WHO
+    digits = _numbers_agree(said, name) if any(c.isdigit() for c in key) else not any(c.isdigit() for c in heard)
+    return (is_acronym and len(key) >= 5 and digits and any(_acronym(t) for t in pieces)
+            and _one_edit(heard, key))
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether `a` becomes `b` by changing, adding or dropping one letter."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+_WRITTEN = re.compile(r"[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*")  # a word as written: C-100-2, I.L.O, MoHRSS
+
+
+def _unsure_word(word: str, keys: set[str]) -> bool:
+    """Written as an acronym (two capitals or more, a capital after the first letter, or letters and
+    digits together: RIO, HRSS, C-100-2) and not one of the names."""
+    letters = [c for c in word if c.isalpha()]
+    looks = (sum(c.isupper() for c in letters) >= 2 or any(c.isupper() for c in letters[1:])
+             or (letters and any(c.isdigit() for c in word)))
+    return bool(looks) and _key(word) not in keys
+
+
+def unsure(text: str, names: tuple[str, ...] | list[str]) -> bool:
+    """Whether a line heard without a prompt may hold a name Whisper did not know how to write."""
+    keys = {_key(n) for n in names}
+    return bool(names) and any(_unsure_word(w, keys) for w in _WRITTEN.findall(text))
+
+
+def names_heard(plain: str, prompted: str, names: tuple[str, ...] | list[str]) -> tuple[str, list[str]]:
+    """`plain` (heard without a prompt) with each name that `prompted` (the same speech heard with the
+    names as the prompt) holds where `plain` has a word written as an acronym ("The RIO" and "The
+    ILO": ILO); nothing else is taken from `prompted`, which tends to write the names over ordinary
+    words ("Mothers" as MoHRSS) and to change words besides. Also the names taken."""
+    from difflib import SequenceMatcher
+
+    keys = {_key(n): n for n in names}
+    a, b = list(_WRITTEN.finditer(plain)), [m.group() for m in _WRITTEN.finditer(prompted)]
+    ops = SequenceMatcher(None, [_key(m.group()) for m in a], [_key(w) for w in b], autojunk=False).get_opcodes()
+    parts, at, taken = [], 0, []
+    for tag, i1, i2, j1, j2 in ops:
+        if tag != "replace" or i2 - i1 != j2 - j1:
+            continue
+        for i, j in zip(range(i1, i2), range(j1, j2)):
+            name = keys.get(_key(b[j]))
+            if name and _unsure_word(a[i].group(), set(keys)) and _numbers_agree(a[i].group(), name):
+                parts += [plain[at:a[i].start()], name]
+                at = a[i].end()
+                taken.append(name)
+    return "".join(parts) + plain[at:], taken
+
+
+def _numbers_agree(heard: str, name: str) -> bool:
+    """Whether a word heard holds the name's number, if it has one: C102 as "C-102" or "C-100-2"
+    (one hundred two), not "C-100" (C100 is another convention)."""
+    want = "".join(c for c in name if c.isdigit())
+    groups = re.findall(r"\d+", heard)
+    return not want or (bool(groups) and ("".join(groups) == want or str(sum(map(int, groups))) == want))
+
+
 HINT_CHARS = 600
 """About 150 tokens: well inside Whisper's 224-token prompt, leaving room for nothing else it needs."""
 
 
-def english_hints(glossary: Glossary, names: tuple[str, ...] | list[str] = ()) -> str | None:
-    """The prompt that biases English recognition toward the names and acronyms Whisper cannot know
-    (MoHRSS, ILO, C102, a guest's name): the glossary's English terms written with a capital or a
-    digit, and the people's Latin-script names. Measured with Whisper base on espeak speech dense
-    with such terms: WER 0.246 -> 0.200 (faster-whisper), 0.262 -> 0.231 (openai-whisper), and no
-    change on the English fixture without them (0.090, 0.079); adding the lower-case terms as well
-    gained nothing (0.215)."""
-    picked = [t.en.strip() for t in glossary.terms if any(c.isupper() or c.isdigit() for c in t.en)]
-    picked += [n.strip() for n in names if n.strip() and n.isascii()]
+def english_prompt(names: tuple[str, ...] | list[str]) -> str | None:
+    """The names as Whisper's initial prompt, within HINT_CHARS (for `names_heard`'s second hearing)."""
     out, size = [], 0
-    for term in dict.fromkeys(t for t in picked if t):
-        if size + len(term) + 2 > HINT_CHARS:
+    for name in names:
+        if size + len(name) + 2 > HINT_CHARS:
             break
-        out.append(term)
-        size += len(term) + 2
+        out.append(name)
+        size += len(name) + 2
     return ", ".join(out) + "." if out else None

@@ -9,7 +9,7 @@ from dataclasses import replace
 from media_tool import __version__
 from media_tool.engines.translation import punctuate
 from media_tool.errors import MediaToolError
-from media_tool.model.glossary import english_hints
+from media_tool.model.glossary import english_names
 from media_tool.stages import transcript_files as files
 from media_tool.stages.context import Context
 from media_tool.stages.episode import Episode
@@ -45,8 +45,8 @@ class TranscribeStage:
                 "engine": None if human else [tr.engine, tr.model], "rev": REVISION,
                 "glossary": None if human or lang != "zh" else [t.zh for t in ctx.show.glossary.terms],
                 "turns": key_of({"turns": ep.turns}) if ep.turns else None, "mixed": ep.config.mixed,
-                "hints": None if human or (lang != "en" and not ep.config.mixed) else english_hints(
-                    ctx.show.glossary, tuple(p.name for p in ep.config.people))}
+                "english_names": None if human or (lang != "en" and not ep.config.mixed) else list(english_names(
+                    ctx.show.glossary, tuple(p.name for p in ep.config.people)))}
 
     def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
         lang = ep.config.language
