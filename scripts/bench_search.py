@@ -192,7 +192,7 @@ def parts(where: Path | None, q: list[str]) -> int:
     for query in q:
         timed("words", ix.search, query, limit=20)
         v = timed("embedding", semantic.embed_query, query)
-        timed("meaning", ix.nearest, v, min_cosine=semantic.floor(v, off), off_topic=off, prefer="en", limit=20)
+        timed("meaning", ix.nearest, v, min_cosine=semantic.floor(v, off, "en"), off_topic=off, prefer="en", limit=20)
         timed("graph", ix.ann().nearest, v, semantic.CANDIDATES)
         timed("hybrid", hybrid_search, ix, query, glossary=PAIRS, limit=20)
     for name, ts in took.items():

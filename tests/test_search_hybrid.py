@@ -242,12 +242,14 @@ def test_on_another_shows_episodes_questions_find_theirs_across_languages_and_of
                         ("income support for new mothers", "maternity"), ("how disability is assessed", "disability"),
                         ("money for old farmers in the countryside", "rural-pension"),
                         ("pensions in villages", "rural-pension"), ("injury insurance for couriers", "platform-work"),
-                        ("外卖小哥受伤了谁来赔", "platform-work"), ("dads taking time off when a baby is born", "maternity")]:
+                        ("外卖小哥受伤了谁来赔", "platform-work"), ("dads taking time off when a baby is born", "maternity"),
+                        ("爸爸的育儿假", "maternity")]:  # a short Chinese question: its margin is Chinese's
         found, _ = hybrid.search(ix, query)
         assert found and found[0].slug == slug and "meaning" in found[0].matched, (query, found[:1])
     for query in ["how to bake sourdough bread", "cheap flights to paris", "best running shoes", "funny cat videos",
                   "python list comprehension", "how tall is mount everest", "nba finals score", "what time is it",
                   "北京烤鸭怎么做", "周末去哪里玩", "最新电影排行榜", "猫咪为什么爱睡觉", "今晚吃什么", "股票涨了", "火锅店推荐",
+                  "best sleeping position", "university rankings", "visa for thailand", "双十一优惠", "优惠券",
                   "zzzz", "pfft", "mnbvc", "xyzzy", "frobnicate", "asdf1234", "#$%^", "😀", "ahem", "yadda yadda"]:
         assert hybrid.search(ix, query)[0] == [], query
 

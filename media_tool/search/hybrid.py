@@ -68,7 +68,7 @@ def search(index, query: str, *, glossary=(), lang: str | None = None, slug: str
             notices.append("the search ran past its deadline: these hits are by words only")
         else:
             vector, off = vector_of(blob), anchors(index)
-            lists["meaning"] = index.nearest(vector, min_cosine=floor(vector, off), off_topic=off, prefer=asked,
+            lists["meaning"] = index.nearest(vector, min_cosine=floor(vector, off, asked), off_topic=off, prefer=asked,
                                              **pick)
     elif why:
         notices.append(why)
