@@ -199,7 +199,8 @@ this that these those there here i me my you your he she we they them our us not
 hi hey hello hallo thanks thank thx please bye goodbye goodnight lol haha hmm um uh ah oh wow cool test
 testing blah lorem ipsum dolor foo baz
 what which who how why when where can could would should will just so very much many some any all
-hm mm er erm eh huh meh yay yo aha ooh oops ugh ahem hmph psst shh tsk duh whoa yadda etc bar world something anything everything nothing
+hm mm er erm eh huh meh yay yo aha ooh oops ugh ahem hmph psst shh tsk duh whoa yadda etc
+bar world something anything everything nothing
 whatever stuff thing things someone anyone everyone somebody anybody sure right well maybe really actually
 like know mean think say said tell go going get got see look let lets want good great nice fine also too
 again now then still even only other another more most such same kind sort bit lot lots way
@@ -216,8 +217,8 @@ HAN_FILLERS = ("你好", "您好", "谢谢", "好的", "哈哈", "呵呵", "是�
 
 
 def meaningful(query: str) -> bool:
-    """Whether a query, or a line found by meaning, can mean anything: a Han character besides greetings and particles, or a Latin
-    word that is neither a filler (`FILLERS`) nor made up. A made-up word ("xkcdq", "asdfghjkl",
+    """Whether a query, or a line found by meaning, can mean anything: a Han character besides
+    greetings and particles, or a Latin word that is neither a filler (`FILLERS`) nor made up. A made-up word ("xkcdq", "asdfghjkl",
     "qwrtp") is one the embedding model's vocabulary has to spell in short pieces (fewer than two
     letters a piece), where a real word, even a long or rare one ("unemployment", "actuarial"), comes
     in a few long pieces; %, _ and !!!??? have no word at all."""
@@ -294,8 +295,8 @@ def rerank(rows: list, vector: np.ndarray, *, min_cosine: float, lang: str | Non
     `min_cosine` by their exact cosine and, with `off_topic` anchors, are closer to the query than to
     the anchors on average by MARGIN (a short generic line, "Thank you.", sits near every query and
     every anchor alike), and that say something (`meaningful`: "Right.", "好的，谢谢。" sit nearest a
-    query of fillers, "ahem", and are found by their words alone); {id: -cosine} (lower is better, as the word ranking); and {id: the other language's
-    text of the same moment}.
+    query of fillers, "ahem", and are found by their words alone); {id: -cosine} (lower is better,
+    as the word ranking); and {id: the other language's text of the same moment}.
 
     One hit per moment, through the translations: a line and its translation (the same episode,
     kind and start in the other language) are one hit, shown in `lang` (a filter) or else in
