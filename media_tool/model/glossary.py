@@ -294,13 +294,10 @@ def _one_edit(a: str, b: str) -> bool:
 _WRITTEN = re.compile(r"[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*")  # a word as written: C-100-2, I.L.O, MoHRSS
 
 
-def _unsure_word(word: str, keys: set[str]) -> bool:
-    """Written as an acronym (two capitals or more, a capital after the first letter, or letters and
-    digits together: RIO, HRSS, C-100-2) and not one of the names."""
-    letters = [c for c in word if c.isalpha()]
-    looks = (sum(c.isupper() for c in letters) >= 2 or any(c.isupper() for c in letters[1:])
-             or (letters and any(c.isdigit() for c in word)))
-    return bool(looks) and _key(word) not in keys
+def _unsure_word(word: str, keys: set[str] | dict[str, str]) -> bool:
+    """Written as an acronym (`_acronym`) with a letter in it (RIO, HRSS, C-100-2; not 85) and not
+    one of the names."""
+    return _acronym(word) and any(c.isalpha() for c in word) and _key(word) not in keys
 
 
 def unsure(text: str, names: tuple[str, ...] | list[str]) -> bool:
@@ -325,7 +322,7 @@ def names_heard(plain: str, prompted: str, names: tuple[str, ...] | list[str]) -
             continue
         for i, j in zip(range(i1, i2), range(j1, j2)):
             name = keys.get(_key(b[j]))
-            if name and _unsure_word(a[i].group(), set(keys)) and _numbers_agree(a[i].group(), name):
+            if name and _unsure_word(a[i].group(), keys) and _numbers_agree(a[i].group(), name):
                 parts += [plain[at:a[i].start()], name]
                 at = a[i].end()
                 taken.append(name)
