@@ -17,6 +17,7 @@ their episode, with each margin.
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import shutil
 import sys
@@ -154,16 +155,24 @@ def language(query: str) -> str:
     return "zh" if re.search(r"[\u4e00-\u9fff]", query) else "en"
 
 
+@functools.lru_cache(maxsize=None)
+def vectors(ix: SQLiteIndex) -> tuple[list[tuple[str, str]], np.ndarray, np.ndarray]:
+    """An index's (slug, text) rows, their vectors and each row's mean cosine to the anchors: once."""
+    rows = ix.db.execute("SELECT slug, text, vec FROM segments WHERE vec IS NOT NULL").fetchall()
+    m = np.vstack([semantic.from_int8(blob) for _, _, blob in rows])
+    return [(s, t) for s, t, _ in rows], m, (m @ hybrid.anchors(ix).T).mean(axis=1)
+
+
 def above_anchors(ix: SQLiteIndex, query: str, slug: str | None) -> float | None:
     """The best row's cosine (of `slug`'s, if given) less the nearest anchor's, among the rows that
     pass the other gates; None where the query asks nothing of meaning or no row passes."""
     if not semantic.meaningful(query):
         return None
     v, off = semantic.embed_query(query), hybrid.anchors(ix)
-    rows = ix.db.execute("SELECT slug, text, vec FROM segments WHERE vec IS NOT NULL").fetchall()
-    m = np.vstack([semantic.from_int8(blob) for _, _, blob in rows])
-    cos, spread = m @ v, m @ v - (m @ off.T).mean(axis=1)
-    best = [float(cos[n]) for n, (s, text, _) in enumerate(rows)
+    rows, m, to_anchors = vectors(ix)
+    cos = m @ v
+    spread = cos - to_anchors
+    best = [float(cos[n]) for n, (s, text) in enumerate(rows)
             if spread[n] >= semantic.MARGIN and semantic.meaningful(text) and (slug is None or s.startswith(slug))]
     return max(best) - float((off @ v).max()) if best else None
 
