@@ -272,6 +272,30 @@ def test_a_line_that_says_nothing_is_no_hit_by_meaning(tmp_path):
 
 
 @NEEDS_EMBEDDER
+@pytest.mark.parametrize("exact", [True, False], ids=["exact", "graph"])
+def test_a_line_that_says_nothing_is_not_embedded(tmp_path, monkeypatch, exact):
+    """Such a line can never be a hit by meaning, so the model is spared it: it stores NO_VECTOR, is
+    not pending, stays out of the graph and is still found by its words; the others are embedded."""
+    said = ["Yeah.", "Mm-hmm, right.", "好的，谢谢。", "嗯。", "Fathers can now take two weeks of paid paternity leave.",
+            "农民工也可以参加工伤保险。", "Thank you."]
+    says_something = {said[4], said[5]}
+    vectors, made = semantic.embeddings(said, {})
+    assert {t for t, v in zip(said, vectors) if v != semantic.NO_VECTOR} == says_something
+    assert sorted(len(v) for v in made.values()) == [0] * 5 + [semantic.DIM] * 2  # NO_VECTOR kept in the cache
+    assert semantic.embeddings(said, made, embed=lambda texts: pytest.fail(f"embedded again: {texts}"))[0] == vectors
+    monkeypatch.setattr(semantic, "EXACT_UP_TO", 4096 if exact else 0)
+    ix = SQLiteIndex(tmp_path / "i.sqlite3")
+    ix.replace_episode("a", "A", "2026-01-01", "u", "k", [Row("a", "zh" if "好" in t or "保" in t or "嗯" in t else "en",
+                                                              float(i), i + 1.0, t) for i, t in enumerate(said)],
+                       vectors, made)
+    assert ix.pending() == [] and len(ix.ann()) == 2
+    for text in says_something:
+        assert [h.text for h in ix.nearest(semantic.embed_passages([text])[0], min_cosine=0.9)] == [text]
+    assert [h.text for h in ix.search("yeah")] == ["Yeah."]
+    ix.close()
+
+
+@NEEDS_EMBEDDER
 def test_a_query_asks_meaning_search_only_with_a_word_that_means_something():
     """Made-up words (spelled by the model's vocabulary in pieces shorter than two letters), fillers
     and greetings alone ask nothing of meaning search; real words, rare and long ones too, do."""

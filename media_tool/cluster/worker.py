@@ -138,7 +138,7 @@ class ModelWorker:
     def embed(self, texts: list[str]) -> np.ndarray:
         from media_tool.search import semantic
 
-        return semantic.embed_passages(texts)
+        return semantic.passage_vectors(texts)
 
     def denoise(self, samples: np.ndarray, limit_db: float) -> np.ndarray:
         from media_tool.stages.normalize import denoise

@@ -96,7 +96,7 @@ class PostgresIndex:
             raise ValueError(f"{slug}: more than 65535 segments")
         vecs = vectors or [None] * len(rows)
         with self._lock:
-            old = [i for (i,) in self.db.execute("SELECT id FROM mt_segments WHERE slug = %s AND vec IS NOT NULL",
+            old = [i for (i,) in self.db.execute("SELECT id FROM mt_segments WHERE slug = %s AND length(vec) > 0",
                                                  (slug,))]
             with self.db.transaction():
                 self._delete(slug)
@@ -146,9 +146,9 @@ class PostgresIndex:
 
         if self._ann is None:
             ann = Ann(None)
-            count = self.db.execute("SELECT count(*) FROM mt_segments WHERE vec IS NOT NULL").fetchone()[0]
+            count = self.db.execute("SELECT count(*) FROM mt_segments WHERE length(vec) > 0").fetchone()[0]
             ann.sync(count, lambda: tuple(map(list, zip(*[(i, bytes(v)) for i, v in self.db.execute(
-                "SELECT id, vec FROM mt_segments WHERE vec IS NOT NULL")]))) or ([], []))
+                "SELECT id, vec FROM mt_segments WHERE length(vec) > 0")]))) or ([], []))
             self._ann = ann
         return self._ann
 
@@ -161,7 +161,7 @@ class PostgresIndex:
         with self._lock:
             if self.db.execute("SELECT count(*) FROM (SELECT 1 FROM mt_segments LIMIT %s) AS few",
                                (EXACT_UP_TO + 1,)).fetchone()[0] <= EXACT_UP_TO:
-                rows = self.db.execute(select + " WHERE s.vec IS NOT NULL AND s.id >= %s",
+                rows = self.db.execute(select + " WHERE length(s.vec) > 0 AND s.id >= %s",
                                        (since_id(since),)).fetchall()
             else:
                 found = [i for i, _ in self._ann_index().nearest(vector, max(CANDIDATES, limit * 4))
@@ -180,7 +180,7 @@ class PostgresIndex:
     def remove_except(self, keep: set[str]) -> list[str]:
         gone = [s for s in self.keys() if s not in keep]
         with self._lock:
-            old = [i for (i,) in self.db.execute("SELECT id FROM mt_segments WHERE slug = ANY(%s) AND vec IS NOT NULL",
+            old = [i for (i,) in self.db.execute("SELECT id FROM mt_segments WHERE slug = ANY(%s) AND length(vec) > 0",
                                                  (gone,))]
             with self.db.transaction():
                 for slug in gone:

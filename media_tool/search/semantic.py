@@ -114,6 +114,16 @@ def embed_passages(texts: list[str]) -> np.ndarray:
     return engine().passage(texts)
 
 
+def passage_vectors(texts: list[str]) -> np.ndarray:
+    """`embed_passages`, but zeros for the texts that cannot mean anything (`meaningful`), which are
+    not embedded (`NO_VECTOR`): where the model is, as `meaningful` reads its vocabulary."""
+    out = np.zeros((len(texts), DIM), np.float32)
+    says = [n for n, t in enumerate(texts) if meaningful(t)]
+    if says:
+        out[says] = embed_passages([texts[n] for n in says])
+    return out
+
+
 class _Queries:
     """Query vectors: kept for the last 512 queries (a page re-asked, a filter changed), and made by one
     thread that takes every query waiting and embeds them in one call. Under a burst (`serve`), a
@@ -306,7 +316,7 @@ def rerank(rows: list, vector: np.ndarray, *, min_cosine: float, lang: str | Non
     `matrix`: the rows' vectors already unpacked (`matrix_of`), one per row."""
     keep, score, twin_text = [], {}, {}
     at = [n for n, r in enumerate(rows)
-          if not ((slug and r[1] != slug) or (speaker and r[10] != speaker) or r[-1] is None)]
+          if not ((slug and r[1] != slug) or (speaker and r[10] != speaker) or not r[-1])]
     if not at:
         return keep, score, twin_text
     # every row's cosine to the query, and to the anchors on average, in two products
@@ -359,9 +369,10 @@ def from_int8(blob: bytes) -> np.ndarray:
 def embeddings(texts: list[str], cached: dict[str, bytes], embed=None, *,
                until: float | None = None) -> tuple[list[bytes | None], dict[str, bytes]]:
     """int8 vector bytes for each text, embedding only those whose hash is not in `cached` (with
-    `embed`, default `embed_passages`: a cluster build's runs on a worker); returns them and the newly
+    `embed`, default `passage_vectors`: a cluster build's runs on a worker); returns them and the newly
     made {hash: bytes} for the cache. With `until` (a `time.monotonic()` deadline) embedding stops once
-    it has passed, between batches, and the texts not reached get None (see `EMBED_BUDGET_S`)."""
+    it has passed, between batches, and the texts not reached get None (see `EMBED_BUDGET_S`). A text
+    that cannot mean anything gets `NO_VECTOR` (kept in the cache as such)."""
     hashes = [text_hash(t) for t in texts]
     todo = list({h: t for h, t in zip(hashes, texts) if h not in cached}.items())  # first seen, first made
     made: dict[str, bytes] = {}
@@ -370,18 +381,25 @@ def embeddings(texts: list[str], cached: dict[str, bytes], embed=None, *,
         if until is not None and k and time.monotonic() >= until:
             break
         part = todo[k:k + step]
-        vecs = to_int8((embed or embed_passages)([t for _, t in part]))
-        made.update({h: v.tobytes() for (h, _), v in zip(part, vecs)})
+        vecs = to_int8((embed or passage_vectors)([t for _, t in part]))
+        made.update({h: v.tobytes() if v.any() else NO_VECTOR for (h, _), v in zip(part, vecs)})
     every = {**cached, **made}
     return [every.get(h) for h in hashes], made
+
+
+NO_VECTOR = b""
+"""What a row that cannot mean anything stores for its vector ("Yeah.", "Thank you.", "好的。"; see
+`meaningful`): it would never be a hit by meaning (`rerank` drops such lines), so it is not embedded,
+which spares the model their share of a long talk, and it is not pending either. Backends count a
+vector only where `length(vec) > 0`."""
 
 
 EMBED_BATCH = 256
 """Texts embedded between two looks at the deadline (about 1 s of this 2-core machine)."""
 EMBED_BUDGET_S = 15.0
 """How long the index stage embeds one episode before it moves on: the rest of a very long
-transcript (measured here: 295-570 short lines a second, so a 10 000-cue episode in two languages
-needs 35-68 s; `scripts/bench_embed.py`) is embedded by `stages.index.finish_meaning` once the feeds
+transcript (measured here: 295-620 short lines a second, so a 10 000-cue episode in two languages
+needs 32-68 s; `scripts/bench_embed.py`) is embedded by `stages.index.finish_meaning` once the feeds
 are out, and by the next build if that one is stopped. Until then its words are found, and meaning
 search covers what is embedded."""
 
@@ -413,6 +431,7 @@ class Ann:
         self.clean = self.clean and not remove and not ids
         if remove:
             self.index.remove(np.asarray(remove, dtype=np.uint64))
+        ids, blobs = [i for i, b in zip(ids, blobs) if b], [b for b in blobs if b]  # not NO_VECTOR
         if ids:
             vecs = np.vstack([np.frombuffer(b, dtype=np.int8) for b in blobs]).astype(np.float32) / 127.0
             self.index.add(np.asarray(ids, dtype=np.uint64), vecs)

@@ -123,7 +123,7 @@ class SQLiteIndex:
         version = (db.execute("PRAGMA data_version").fetchone()[0], db.total_changes)
         kept = self._exact_rows.get(id(db))
         if kept is None or kept[0] != version:
-            rows = db.execute(select + " WHERE s.vec IS NOT NULL").fetchall()
+            rows = db.execute(select + " WHERE length(s.vec) > 0").fetchall()
             kept = self._exact_rows[id(db)] = (version, rows, matrix_of(rows))
         return kept[1], kept[2]
 
@@ -166,7 +166,7 @@ class SQLiteIndex:
         if len(rows) >= 1 << 16:
             raise ValueError(f"{slug}: more than 65535 segments")
         vecs = vectors or [None] * len(rows)
-        old = [i for (i,) in self.db.execute("SELECT id FROM segments WHERE slug = ? AND vec IS NOT NULL", (slug,))]
+        old = [i for (i,) in self.db.execute("SELECT id FROM segments WHERE slug = ? AND length(vec) > 0", (slug,))]
         ann = self.ann() if old or vectors else None  # in step with the rows before they change
         with _as_os_errors(self.path), self.db:
             self._delete(slug)
@@ -228,9 +228,9 @@ class SQLiteIndex:
             if self._ann is None:
                 ann = Ann(self.ann_path, save=not self.readonly)
                 current = self._meta("vectors") == self._meta("graph")
-                count = self.db.execute("SELECT count(*) FROM segments WHERE vec IS NOT NULL").fetchone()[0]
+                count = self.db.execute("SELECT count(*) FROM segments WHERE length(vec) > 0").fetchone()[0]
                 ann.sync(count if current else -1, lambda: tuple(map(list, zip(*self.db.execute(
-                    "SELECT id, vec FROM segments WHERE vec IS NOT NULL")))) or ([], []))
+                    "SELECT id, vec FROM segments WHERE length(vec) > 0")))) or ([], []))
                 self._ann = ann
                 self._saved()
             return self._ann
@@ -284,7 +284,7 @@ class SQLiteIndex:
         """Drop episodes that no longer exist."""
         gone = [s for s in self.keys() if s not in keep]
         old = [i for slug in gone for (i,) in self.db.execute(
-            "SELECT id FROM segments WHERE slug = ? AND vec IS NOT NULL", (slug,))]
+            "SELECT id FROM segments WHERE slug = ? AND length(vec) > 0", (slug,))]
         ann = self.ann() if old else None
         with _as_os_errors(self.path), self.db:
             for slug in gone:

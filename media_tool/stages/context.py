@@ -86,12 +86,13 @@ class Context:
         return core
 
     def embed(self, texts: list[str]):
-        """Unit vectors of passages for meaning search (here, or on a cluster's worker)."""
+        """Unit vectors of passages for meaning search, zeros for those that mean nothing
+        (`semantic.passage_vectors`), here or on a cluster's worker."""
         if self.cluster:
             return self.cluster.embed(texts)
-        from media_tool.search.semantic import embed_passages
+        from media_tool.search.semantic import passage_vectors
 
-        return embed_passages(texts)
+        return passage_vectors(texts)
 
     def denoise_channel(self):
         """The function that reduces one channel's noise (DeepFilterNet here, or on a cluster's worker)."""

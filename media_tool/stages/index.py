@@ -88,7 +88,7 @@ class IndexStage:
             if getattr(index, "rebuilt", None):  # said once per build
                 ep = replace(ep, notices=ep.notices + (index.rebuilt,))
                 index.rebuilt = None
-        data = {"rows": len(rows), "index_key": key, "embedded": len(made),
+        data = {"rows": len(rows), "index_key": key, "embedded": sum(1 for v in made.values() if v),
                 "pending": sum(v is None for v in vectors) if vectors else 0}
         if why:
             data["note"] = f"episodes/{ep.slug}: {why}"
