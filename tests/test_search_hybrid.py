@@ -301,13 +301,14 @@ def test_a_query_asks_meaning_search_only_with_a_word_that_means_something():
     and greetings alone ask nothing of meaning search; real words, rare and long ones too, do."""
     for query in ["pension", "unemployment", "actuarial reimbursement", "caregivers", "hukou", "ok pension",
                   "bookkeeping", "mama", "失业", "你好，失业保险", "的工资", "means test", "world bank", "uhhh pension",
-                  "dress", "assess", "desert", "trees", "poll"]:
+                  "dress", "assess", "desert", "trees", "poll", "listening to carers", "hearing loss", "欢迎收听养老金节目"]:
         assert semantic.meaningful(query), query
     for query in ["xkcdq", "asdfghjkl", "zxcvb", "wxyz asdf", "aaaaaa", "abcabc", "oooo", "lorem ipsum",
                   "ok", "hi there", "thanks", "the", "lol", "%",
                   "12345", "你好", "的", "好的吗", "谢谢", "uhhh", "hmmmm", "sooo", "hello world", "whatever",
                   "something", "随便说点什么", "qwerty", "qazwsx", "asdfgh", "zxcvbn", "poiuy", "wsxedc", "qwer",
-                  "ytrewq"]:
+                  "ytrewq", "can you hear me", "Thank you for listening.", "welcome to the show", "谢谢收听。",
+                  "欢迎收听本期节目", "你听得到吗"]:
         assert not semantic.meaningful(query), query
 
 

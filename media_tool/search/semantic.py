@@ -215,16 +215,22 @@ bar world something anything everything nothing
 whatever stuff thing things someone anyone everyone somebody anybody sure right well maybe really actually
 like know mean think say said tell go going get got see look let lets want good great nice fine also too
 again now then still even only other another more most such same kind sort bit lot lots way
+listen listens listened listening listener listeners hear hears heard welcome podcast podcasts episode
+episodes show shows today join joining joined subscribe everybody folks guys
 """.split())
 """English words that carry no topic, and placeholder text: a query of nothing else ("ok", "hi there",
 "thanks", "the", "lorem ipsum", "hello world", "whatever") asks nothing of meaning search (its words
 are still looked up), for every such query sits near the short generic lines of any show ("Welcome",
-"Thank you."). A word drawn out ("uhhh", "sooo", "hmmmm") is read as the word."""
+"Thank you."). So do a podcast's own words for itself (listening, welcome, episode, show, today): a
+show's opening and closing lines ("Thank you for listening.") say nothing of its topic, and "can you
+hear me" found them. A word drawn out ("uhhh", "sooo", "hmmmm") is read as the word."""
 HAN_FILLERS = ("你好", "您好", "谢谢", "好的", "哈哈", "呵呵", "是的", "测试", "这个", "那个", "什么", "怎么", "为什么",
                "我们", "你们", "他们", "嗯", "啊", "哦", "喂", "嘿", "的", "了", "吗", "呢", "吧", "是", "我", "你", "他", "她",
                "在", "有", "和", "也", "就", "都", "不", "对", "很", "呃", "啦", "哎呀", "哎", "唉", "哇", "呀", "嘻嘻", "么么哒",
-               "嗨", "拜拜", "再见", "晚安", "随便", "东西", "一下", "一点", "说", "点")
-"""The same for Chinese: greetings, particles and pronouns (a query of only these: 你好, 的, 好的吗)."""
+               "嗨", "拜拜", "再见", "晚安", "随便", "东西", "一下", "一点", "说", "点",
+               "欢迎", "收听", "收看", "节目", "本期", "大家", "各位", "听众", "朋友们", "听得到", "听到", "听见")
+"""The same for Chinese: greetings, particles, pronouns and a show's words for itself (a query of only
+these: 你好, 的, 好的吗, 欢迎收听, 你听得到吗)."""
 
 
 def meaningful(query: str) -> bool:
