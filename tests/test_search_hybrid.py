@@ -293,6 +293,7 @@ def test_a_line_that_says_nothing_is_not_embedded(tmp_path, monkeypatch, exact):
         assert [h.text for h in ix.nearest(semantic.embed_passages([text])[0], min_cosine=0.9)] == [text]
     assert [h.text for h in ix.search("yeah")] == ["Yeah."]
     ix.close()
+    assert all(semantic.meaningful(a) for a in semantic.ANCHORS)  # each anchor gets a vector (`hybrid.anchors`)
 
 
 @NEEDS_EMBEDDER
