@@ -285,9 +285,8 @@ def test_a_line_that_says_nothing_is_not_embedded(tmp_path, monkeypatch, exact):
     assert semantic.embeddings(said, made, embed=lambda texts: pytest.fail(f"embedded again: {texts}"))[0] == vectors
     monkeypatch.setattr(semantic, "EXACT_UP_TO", 4096 if exact else 0)
     ix = SQLiteIndex(tmp_path / "i.sqlite3")
-    ix.replace_episode("a", "A", "2026-01-01", "u", "k", [Row("a", "zh" if "好" in t or "保" in t or "嗯" in t else "en",
-                                                              float(i), i + 1.0, t) for i, t in enumerate(said)],
-                       vectors, made)
+    ix.replace_episode("a", "A", "2026-01-01", "u", "k", [Row("a", "en" if t.isascii() else "zh", float(i), i + 1.0, t)
+                                                       for i, t in enumerate(said)], vectors, made)
     assert ix.pending() == [] and len(ix.ann()) == 2
     for text in says_something:
         assert [h.text for h in ix.nearest(semantic.embed_passages([text])[0], min_cosine=0.9)] == [text]
