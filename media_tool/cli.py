@@ -43,10 +43,13 @@ from media_tool.model import glossary as glossary_csv
 from media_tool.model.glossary import Glossary
 from media_tool.model.language import LANGUAGES, editions
 from media_tool.model.reader import parse_timestamp
-from media_tool.model.settings import ENGINES, AudioSettings
+from media_tool.model.settings import ENGINES, AudioSettings, TranscriptionSettings
+
+TR_DEFAULTS = TranscriptionSettings()
 from media_tool.model.show import ASPECTS, load_show
 from media_tool.pipeline import build as builder
 from media_tool.pipeline import single
+from media_tool.pipeline.clip import make_clip
 from media_tool.search import open_index
 from media_tool.search import search as search_index
 from media_tool.text import notes
@@ -93,10 +96,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("input")
     t.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the transcript files")
     t.add_argument("--language", default="auto", choices=["auto", "en", "zh", "mixed"],
-                   help="language spoken (auto: detected once; mixed: decided turn by turn, Mandarin and English)")
-    t.add_argument("--languages", default="zh,en", help="languages wanted (the other one is translated)")
-    t.add_argument("--engine", default="faster-whisper", choices=ENGINES)
-    t.add_argument("--model", default="base", help="model: base (multilingual, offline; the default), tiny.en "
+                   help="language spoken (auto: detected, and a second language noticed turn by turn makes it "
+                        "mixed; mixed: decided turn by turn, Mandarin and English)")
+    t.add_argument("--languages", default=",".join(TR_DEFAULTS.languages),
+                   help="languages wanted (the other one is translated)")
+    t.add_argument("--engine", default=TR_DEFAULTS.engine, choices=ENGINES)
+    t.add_argument("--model", default=TR_DEFAULTS.model, help="model: base (multilingual, offline; the default), tiny.en "
                    "(English only, offline), another name (downloaded as the engine does) or a local path")
     t.add_argument("--glossary", metavar="FILE.csv", help="zh,en term pairs: recognition hints and corrections")
     t.add_argument("--speakers", metavar="N|auto", help="name each line's speaker (Speaker 1, 2, ...): N voices, "
@@ -193,7 +198,8 @@ def cmd_build(args) -> int:
     ff = FFmpeg.discover()
     with _EventRenderer(enabled=not args.json) as render:
         report = builder.build(show, ff, only=args.episode, jobs=args.jobs, force=args.force,
-                                on_event=render, cluster=cluster_address(args.ray, show.cluster.address))
+                                on_event=render, cluster=cluster_address(args.ray, show.cluster.address),
+                                on_wait=_waiting("the build"))
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     else:
@@ -416,8 +422,7 @@ def cmd_search(args) -> int:
             since = dt.date.fromisoformat(args.since).isoformat()
         except ValueError:
             raise UsageError(f"--since: expected a date YYYY-MM-DD, got {args.since!r}") from None
-    pairs = [(t.zh, t.en) for t in show.glossary.terms]
-    hits, notices = search_index(index, args.query, glossary=pairs, lang=args.lang, slug=args.episode, since=since,
+    hits, notices = search_index(index, args.query, glossary=show.glossary, lang=args.lang, slug=args.episode, since=since,
                                  speaker=args.speaker, limit=args.limit, meaning=not args.words_only,
                                  editions=editions(show), titles=site_titles(site_facts(show.feed_dir)))
     for line in notices:
@@ -469,7 +474,7 @@ def _marked(snippet: str):
 def cmd_serve(args) -> int:
     show = load_show(Path(args.show))
     srv = server(show.feed_dir, open_index(show, readonly=True), args.host, args.port,
-                 glossary=[(t.zh, t.en) for t in show.glossary.terms], editions=editions(show))
+                 glossary=show.glossary, editions=editions(show))
     host, port = srv.server_address[:2]
     out.print(f"serving the site in {show.rel(show.feed_dir)}/ at http://{host}:{port}/ and the search page at "
               f"http://{host}:{port}/_search (Ctrl-C stops)")
@@ -498,13 +503,21 @@ def cmd_new(args) -> int:
     return 0
 
 
+def _waiting(what: str):
+    """What a command says when another of the show's commands holds its lock and it waits its turn."""
+    def say(holder: str) -> None:
+        err.print(f"[cyan]waiting:[/cyan] {escape(holder.split()[0] if holder.split() else 'another command')} of "
+                  f"this show is running ({escape(holder)}); {what} starts when it ends", soft_wrap=True)
+    return say
+
+
 def cmd_publish(args) -> int:
     show = load_show(Path(args.show))
     to = args.to or show.publish.to
     if not to:
         raise UsageError("where to? give --to, or [publish] to = \"...\" in podcast.toml")
     kwargs = {"dry_run": args.dry_run, "delete": args.delete, "endpoint_url": show.publish.endpoint_url,
-              "key_file": show.publish.key_file}
+              "key_file": show.publish.key_file, "on_wait": _waiting("the upload")}
     if args.json:
         result = upload.publish(show.root, show.state_dir, to, **kwargs)
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
@@ -539,13 +552,13 @@ def cmd_clip(args) -> int:
             raise UsageError(f"{name}: expected seconds, MM:SS or H:MM:SS, got {raw!r}")
     show, ff = load_show(Path(args.show)), FFmpeg.discover()
     if args.json:
-        made = builder.make_clip(show, ff, args.slug, start, end, aspect=args.aspect, snap=args.snap, title=args.title)
+        made = make_clip(show, ff, args.slug, start, end, aspect=args.aspect, snap=args.snap, title=args.title)
         print(json.dumps(made, ensure_ascii=False, indent=1))
         return 0
     with Progress(TextColumn("clip"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
                   console=err, transient=True) as prog:
         task = prog.add_task("clip", total=1.0)
-        made = builder.make_clip(show, ff, args.slug, start, end, aspect=args.aspect, snap=args.snap,
+        made = make_clip(show, ff, args.slug, start, end, aspect=args.aspect, snap=args.snap,
                                  title=args.title, progress=lambda f: prog.update(task, completed=f))
     out.print(f"wrote {escape(made['path'])}: {made['end'] - made['start']:.1f} s, {args.aspect}"
               + ("" if made["captions"] else f" [yellow](no captions: {escape(missing_tools(ff) or '')})[/]"),

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from make_sample_media import EN_TEXT  # noqa: E402
 
 from media_tool.model.glossary import Glossary, Term, english_names, english_prompt  # noqa: E402
-from media_tool.text.transcripts import normalize_for_wer  # noqa: E402
+from media_tool.text.wer import normalize_for_wer  # noqa: E402
 
 NAMED = ("The ILO adopted Convention C102 on minimum standards of social security. In China, MoHRSS sets the "
          "rules for pensions. The ILO and MoHRSS compared individual accounts and contributory insurance. "

@@ -27,9 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
+from media_tool.model.glossary import Glossary, Term  # noqa: E402
 from media_tool.search import Row, SQLiteIndex, semantic
 from media_tool.search import search as hybrid_search
-from media_tool.text.transcripts import read_srt
+from media_tool.text.formats import read_srt
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -157,7 +158,7 @@ def main() -> int:
     return 0
 
 
-PAIRS = [("养老", "pension"), ("失业", "unemployment"), ("医疗", "health care")]
+PAIRS = Glossary((Term("养老", "pension"), Term("失业", "unemployment"), Term("医疗", "health care")))
 """The glossary the hybrid searches are given."""
 
 

@@ -90,7 +90,7 @@ def in_process(show_dir: Path, clients: int) -> dict:
     """The server in this process, beside the clients."""
     show = load_show(show_dir)
     index = open_index(show, readonly=True)
-    srv = server(show.feed_dir, index, port=0, glossary=[(t.zh, t.en) for t in show.glossary.terms])
+    srv = server(show.feed_dir, index, port=0, glossary=show.glossary)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     port = srv.server_address[1]
     one(port, "/_search/api?q=warm", {})  # the embedding model loads once

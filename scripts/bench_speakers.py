@@ -96,7 +96,7 @@ def sample_interview(engine) -> None:
 
     from media_tool.media.ffmpeg import FFmpeg
     from media_tool.stages.transcribe.core import transcribe_mixed
-    from media_tool.text.transcripts import normalize_for_wer
+    from media_tool.text.wer import normalize_for_wer
 
     sys.path.insert(0, str(ROOT / "scripts"))
     from make_mandarin_speech import INTERVIEW

@@ -68,7 +68,7 @@ def main() -> int:
     import jiwer
 
     from media_tool.model import glossary
-    from media_tool.text.transcripts import normalize_for_wer
+    from media_tool.text.wer import normalize_for_wer
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=5.0)

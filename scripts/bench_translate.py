@@ -150,7 +150,6 @@ def main() -> None:
 
     from media_tool.engines import llm
     from media_tool.engines.models import user_cache
-    from media_tool.engines.translation import required_terms
     from media_tool.model.glossary import has_term, parse
 
     t0 = time.perf_counter()
@@ -180,9 +179,9 @@ def main() -> None:
         bleu = sacrebleu.corpus_bleu([zh], [["".join(HELD_OUT_ZH_REFERENCE)]], tokenize="zh").score
         g = parse(HELD_OUT_GLOSSARY)
         en_heard = bodies(tmp / "q" / "heldout.en.json")
-        wanted = [b for x in en_heard for _, b in required_terms(g, x, "en")]
+        wanted = [b for x in en_heard for _, b in g.required(x, "en")]
         zh_lines = bodies(tmp / "q" / "heldout.zh.json")
-        hit = sum(1 for x, z in zip(en_heard, zh_lines) for _, b in required_terms(g, x, "en") if has_term(z, b, "zh"))
+        hit = sum(1 for x, z in zip(en_heard, zh_lines) for _, b in g.required(x, "en") if has_term(z, b, "zh"))
         print(f"held-out English -> Chinese: BLEU {bleu:.1f} (target >= 28); glossary terms where they belong "
               f"{hit}/{len(wanted)} = {hit / max(1, len(wanted)):.0%} (target >= 90 %)")
         run_cli(ROOT / "tests/fixtures/mandarin-long.opus", tmp / "m", "--glossary", str(ROOT / "glossary.csv"))

@@ -84,7 +84,7 @@ subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", args["input"], "-map", "0:v
 '''
 BURNED = '''
 from media_tool import clips
-from media_tool.text.transcripts import to_ass
+from media_tool.text.layout import to_ass
 clips.burn(ff, Path(args["input"]), Path(args["out"]), to_ass(zh, en, 1280, 720), seconds=args["seconds"],
            display="subtitled.mp4")
 '''
@@ -94,7 +94,7 @@ from media_tool.stages.tag import Tags, tagged_copy, write_mp4
 srts = []
 for lang, t in (("zh", zh), ("en", en)):
     p = Path(args["out"]).with_name(f"bench.{lang}.srt")
-    from media_tool.text.transcripts import to_srt
+    from media_tool.text.formats import to_srt
     p.write_text(to_srt(t), encoding="utf-8")
     srts.append((lang, str(p)))
 tags = Tags(title="Bench", show="Bench", author="Bench", number=1, date="2026-11-27", description="",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything the tests need and run them: system tools (ffmpeg, espeak-ng, chromium, postgresql,
-# openssh-server, fonts-noto-cjk) from apt
+# openssh-server, fonts-noto-cjk, nodejs) from apt
 # when missing, a virtualenv with the package and its test extras, then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,7 @@ command -v chromedriver >/dev/null || need+=(chromium-driver)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)  # the tests start their own server
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)                             # publish over SFTP, to a test sshd
 ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || need+=(fonts-noto-cjk)  # captions
+command -v node >/dev/null && command -v npm >/dev/null || need+=(nodejs npm)  # podcast-partytime's feed checks
 if ((${#need[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -30,7 +31,5 @@ fi
 # The voice encoder's weights for speaker turns (run in numpy): the wheel alone, not its torch/librosa deps.
 .venv/bin/python -m pip install -q --no-deps Resemblyzer==0.1.4
 # podcast-partytime, the Podcasting 2.0 parser the feed tests run with node.
-if command -v npm >/dev/null; then
-  (cd tests/js && npm install --silent --no-audit --no-fund >/dev/null)
-fi
+(cd tests/js && npm install --silent --no-audit --no-fund >/dev/null)
 exec .venv/bin/python -m pytest "$@"

@@ -25,6 +25,26 @@ def _intel_cpu() -> bool:
 if _intel_cpu():
     os.environ.setdefault("CT2_USE_MKL", "1")
 
+
+def _session_cache() -> Path:
+    """A model cache of this test session's own ($MEDIA_TOOL_CACHE, set before media_tool is imported;
+    children inherit it): no translation, punctuation or embedding an earlier run left can make a test
+    pass. Only the converted models are linked in (they are weights, not answers: converting them again
+    would cost minutes and prove nothing the conversion tests do not)."""
+    import tempfile
+
+    real = Path(os.environ.get("MEDIA_TOOL_CACHE") or Path.home() / ".cache" / "media-tool")
+    (real / "models").mkdir(parents=True, exist_ok=True)
+    mine = Path(tempfile.mkdtemp(prefix="media-tool-test-cache-"))
+    (mine / "models").symlink_to(real / "models")
+    os.environ["MEDIA_TOOL_CACHE"] = str(mine)
+    return mine
+
+
+SESSION_CACHE = _session_cache()
+STRICT = os.environ.get("MEDIA_TOOL_STRICT_TESTS") == "1"
+"""Set by .ci/run: a test skipped for want of something installed is a failure there, not a pass."""
+
 import pytest  # noqa: E402
 from helpers import ROOT, SPEECH, build_json, copy_show, ffmpeg, sh
 
@@ -78,3 +98,21 @@ def built_template(tmp_path_factory) -> tuple[Path, dict]:
 def built_show(built_template, tmp_path) -> Path:
     """A private copy of the built sample show (state, feed, transcripts, index and all)."""
     return copy_show(built_template[0], tmp_path / "show")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under MEDIA_TOOL_STRICT_TESTS=1 (CI) a skip is a failure that says what is missing: a machine
+    that lacks a dependency must not pass the tests that need it."""
+    outcome = yield
+    report = outcome.get_result()
+    if STRICT and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under MEDIA_TOOL_STRICT_TESTS=1 (CI installs everything): {reason}"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import shutil
+
+    shutil.rmtree(SESSION_CACHE, ignore_errors=True)

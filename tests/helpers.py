@@ -243,3 +243,45 @@ class ChatEndpoint:
 
     def log_message(self, *args):
         pass
+
+
+_LINK = re.compile(r"""(?:href|src|url|poster|data-src)\s*=\s*["']([^"'#?]+)""", re.IGNORECASE)
+_XML_LINK = re.compile(r"<(?:link|guid|podcast:chapters[^>]*url)[^>]*>\s*([^<\s]+)\s*<", re.IGNORECASE)
+
+
+def linked_before(feed_dir: Path, order: list[str], base_url: str) -> list[tuple[str, str]]:
+    """Each (page or feed, link) where a file of the site that it links to would go up after it, if
+    the files of `feed_dir` were sent in `order`: what a listener could meet mid-upload. Links are read
+    from the files themselves (absolute under `base_url`, or relative to the file), independently of
+    the order the upload code chose. Pages that link to one another cannot all go first: a link from
+    one page to another is not counted."""
+    from urllib.parse import unquote, urljoin
+
+    site = set(order)
+    sent: set[str] = set()
+    base = base_url.rstrip("/") + "/"
+    out = []
+    for rel in order:
+        if rel.endswith((".html", ".xml", ".json", ".vtt", ".js", ".css")):
+            text = (feed_dir / rel).read_text(encoding="utf-8", errors="replace")
+            for link in _LINK.findall(text) + _XML_LINK.findall(text):
+                url = urljoin(base + rel, unquote(link.strip()))
+                if not url.startswith(base):
+                    continue
+                target = url[len(base):] or "index.html"
+                if target.endswith("/") or target + "/index.html" in site:
+                    target = target.rstrip("/") + "/index.html" if target.rstrip("/") else "index.html"
+                if target in site and target not in sent and not target.endswith(".html"):  # pages link each other
+                    out.append((rel, target))
+        sent.add(rel)
+    return out
+
+
+def psnr(a: Path, b: Path, at: float, crop: str) -> float:
+    """PSNR (dB) of one region of the frame at `at` seconds in two videos."""
+    graph = f"[0:v]{crop}[x];[1:v]{crop}[y];[x][y]psnr"
+    err = subprocess.run(["ffmpeg", "-hide_banner", "-ss", str(at), "-i", str(a), "-ss", str(at), "-i", str(b),
+                          "-filter_complex", graph, "-frames:v", "1", "-f", "null", "-"],
+                         capture_output=True, text=True, check=True).stderr
+    value = re.search(r"average:(\S+)", err)[1]
+    return 99.0 if value == "inf" else float(value)

@@ -6,19 +6,12 @@ import re
 import subprocess
 from pathlib import Path
 
+from helpers import psnr
+
 from media_tool.media.ffmpeg import FFmpeg, filter_path
 from media_tool.media.video import missing_tools
-from media_tool.text.transcripts import Segment, Transcript, to_ass
-
-
-def psnr(a: Path, b: Path, at: float, crop: str) -> float:
-    """PSNR (dB) of one region of the frame at `at` seconds in two videos."""
-    graph = f"[0:v]{crop}[x];[1:v]{crop}[y];[x][y]psnr"
-    err = subprocess.run(["ffmpeg", "-hide_banner", "-ss", str(at), "-i", str(a), "-ss", str(at), "-i", str(b),
-                          "-filter_complex", graph, "-frames:v", "1", "-f", "null", "-"],
-                         capture_output=True, text=True, check=True).stderr
-    value = re.search(r"average:(\S+)", err)[1]
-    return 99.0 if value == "inf" else float(value)
+from media_tool.text.layout import to_ass
+from media_tool.text.transcripts import Segment, Transcript
 
 
 def audio_md5(path: Path) -> str:

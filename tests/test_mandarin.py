@@ -21,7 +21,7 @@ from media_tool.media.ffmpeg import FFmpeg
 from media_tool.model import glossary
 from media_tool.stages.transcribe.core import ZH_PROMPT, transcribe
 from media_tool.stages.translate.core import usable_translation, whisper_translation
-from media_tool.text.transcripts import to_simplified
+from media_tool.text.script import to_simplified
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AUDIO = FIXTURES / "mandarin.opus"

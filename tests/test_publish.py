@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -14,7 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import build_json, cli
+from helpers import build_json, cli, linked_before
+
+BASE = "https://podcast.example.org"  # the sample show's base_url
 
 SSHD = shutil.which("sshd") or ("/usr/sbin/sshd" if os.path.exists("/usr/sbin/sshd") else None)
 
@@ -78,9 +81,9 @@ def test_dry_run_touches_nothing_and_delete_comes_after_the_feeds(built_show, tm
     target = tmp_path / "www"
     plan = publish(built_show, "--to", str(target), "--dry-run")
     assert plan["dry_run"] and plan["sent"] and not target.exists()
-    from media_tool.commands.upload import rank
-    order = [rank(rel) for rel in plan["sent"]]  # the plan is in the order it would be sent: feeds last
-    assert order == sorted(order) and order[-1] == 3
+    # the plan is in the order it would be sent: no page or feed before what it links to, the feeds last
+    assert linked_before(built_show / "feed", plan["sent"], BASE) == []
+    assert plan["sent"][-1].startswith("feed") and plan["sent"][-1].endswith(".xml")
     publish(built_show, "--to", str(target))
     (built_show / "feed" / "transcripts" / "ep-001-pensions" / "ep-001-pensions.en.txt").unlink()
     kept = publish(built_show, "--to", str(target))
@@ -105,9 +108,10 @@ def test_what_lands_on_the_target_and_in_what_order(built_show, tmp_path, monkey
     upload.publish(built_show, built_show / ".media-tool", str(target))
     puts = [rel for op, rel in seen if op == "put"]
     assert sorted(puts) == sorted(site(built_show / "feed"))  # everything in feed/, once
-    ranks = [upload.rank(rel) for rel in puts]
-    assert ranks == sorted(ranks) and ranks[0] == 0 and ranks[-1] == 3
-    assert [r for r in puts if upload.is_feed(r)] == puts[-len([r for r in puts if upload.is_feed(r)]):]
+    # read from the files themselves: nothing that went up pointed at a file not up yet
+    assert linked_before(built_show / "feed", puts, BASE) == []
+    feeds = [r for r in puts if re.fullmatch(r"feed(\.[\w-]+)*\.xml", r)]
+    assert len(feeds) >= 2 and puts[-len(feeds):] == feeds and puts[0].startswith(("media/", "clips/"))
     seen.clear()
     (built_show / "feed" / "media" / "ep-001-pensions.m4a").unlink()
     page = built_show / "feed" / "index.html"

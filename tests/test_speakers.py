@@ -18,15 +18,8 @@ import soundfile
 from helpers import build_json, cli, ffmpeg
 
 from media_tool.stages.speakers import core as speakers
-from media_tool.text.transcripts import (
-    Segment,
-    Transcript,
-    label_speakers,
-    read_srt,
-    speakers_from_prefixes,
-    to_srt,
-    to_vtt,
-)
+from media_tool.text.formats import read_srt, speakers_from_prefixes, to_srt, to_vtt
+from media_tool.text.transcripts import Segment, Transcript, label_speakers
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NEEDS_WEIGHTS = pytest.mark.skipif(speakers.unavailable() is not None, reason=str(speakers.unavailable()))
@@ -307,7 +300,7 @@ def test_an_interview_in_two_languages_by_auto_and_two_speakers(tmp_path):
     import jiwer
 
     from media_tool.media.audio import speech_regions
-    from media_tool.text.transcripts import normalize_for_wer
+    from media_tool.text.wer import normalize_for_wer
 
     voices = {}
     for name in ("mandarin", "english"):

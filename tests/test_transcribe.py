@@ -22,8 +22,9 @@ from media_tool.media.ffmpeg import FFmpeg
 from media_tool.stages import transcript_files
 from media_tool.stages.transcribe import core as tr
 from media_tool.stages.translate.core import whisper_translation
-from media_tool.text import transcripts as tx
+from media_tool.text import formats, script, transcripts
 from media_tool.text.transcripts import Segment, Transcript
+from media_tool.text.wer import normalize_for_wer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SPEECH = FIXTURES / "english.opus"
@@ -41,7 +42,7 @@ def engines(tmp_path_factory):
 
 
 def wer(hyp: str) -> float:
-    return jiwer.wer(tx.normalize_for_wer(KNOWN), tx.normalize_for_wer(hyp))
+    return jiwer.wer(normalize_for_wer(KNOWN), normalize_for_wer(hyp))
 
 
 @pytest.mark.parametrize("name", ["faster-whisper", "openai-whisper"])
@@ -50,7 +51,7 @@ def test_word_error_rate_on_known_speech(engines, ff, name):
     text = " ".join(s.text for s in out.transcript.segments)
     assert wer(text) < 0.15, (name, wer(text), text)
     assert out.language == "en" and out.transcript.segments
-    tx.check_timing(out.transcript, out.audio_seconds)
+    transcripts.check_timing(out.transcript, out.audio_seconds)
 
 
 def test_auto_language_on_english_only_model_is_english(engines, ff):
@@ -60,7 +61,7 @@ def test_auto_language_on_english_only_model_is_english(engines, ff):
 
 def test_every_format_parses_with_an_independent_reader(engines, ff, tmp_path):
     out = tr.transcribe(SPEECH, ff, engines["faster-whisper"], language="en")
-    files = tx.render(out.transcript)
+    files = formats.render(out.transcript)
     subs = list(srt.parse(files["srt"]))
     assert subs and all(s.start <= s.end for s in subs)
     assert all(a.start <= b.start for a, b in zip(subs, subs[1:]))
@@ -85,7 +86,7 @@ def test_silence_gives_an_empty_transcript(engines, ff, tmp_path, name):
     ffmpeg("-f", "lavfi", "-i", "anoisesrc=d=20:c=pink:a=0.0005", "-ar", "16000", str(quiet))
     out = tr.transcribe(quiet, ff, engines[name], language="en")
     assert out.transcript.segments == ()
-    assert tx.render(out.transcript)["json"].count("startTime") == 0
+    assert formats.render(out.transcript)["json"].count("startTime") == 0
 
 
 def test_english_only_model_refuses_mandarin(engines, ff):
@@ -99,7 +100,7 @@ def test_english_only_model_refuses_mandarin(engines, ff):
 def test_align_by_time_gives_every_segment_one_translation():
     source = Transcript("zh", (Segment(0, 2, "一"), Segment(2, 5, "二"), Segment(5, 9, "三")))
     other = [Segment(0, 4.8, "one two"), Segment(5.1, 9, "three and more")]
-    t = tx.align_by_time(source, other, "en", "test")
+    t = transcripts.align_by_time(source, other, "en", "test")
     assert [s.text for s in t.segments] == ["one", "two", "three and more"]
 
 
@@ -113,9 +114,9 @@ def test_guards_drop_inventions():
 
 
 def test_wrapping_counts_chinese_as_double_width():
-    lines = tx.wrap("病假工资让生病的工人可以安心休息，养老保险帮助老年人维持基本生活。", 32)
-    assert all(tx.width(ln) <= 32 for ln in lines) and len(lines) == 3
-    assert tx.wrap("one two three", 7) == ["one two", "three"]
+    lines = script.wrap("病假工资让生病的工人可以安心休息，养老保险帮助老年人维持基本生活。", 32)
+    assert all(script.width(ln) <= 32 for ln in lines) and len(lines) == 3
+    assert script.wrap("one two three", 7) == ["one two", "three"]
 
 
 def test_human_translation_with_wrong_count_names_file_and_line(tmp_path):
@@ -135,12 +136,12 @@ def test_human_translation_with_wrong_count_names_file_and_line(tmp_path):
 
 def test_edited_file_is_never_overwritten(tmp_path):
     t1 = Transcript("en", (Segment(0, 1, "first version"),))
-    files = {"x.en.srt": tx.to_srt(t1)}
+    files = {"x.en.srt": formats.to_srt(t1)}
     written, conflicts = transcript_files.write_files(tmp_path, files, {})
     assert conflicts == []
     (tmp_path / "x.en.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nfixed by a person\n")
     t2 = Transcript("en", (Segment(0, 1, "second version"),))
-    written2, conflicts = transcript_files.write_files(tmp_path, {"x.en.srt": tx.to_srt(t2)}, written)
+    written2, conflicts = transcript_files.write_files(tmp_path, {"x.en.srt": formats.to_srt(t2)}, written)
     assert conflicts == ["x.en.srt"]
     assert "fixed by a person" in (tmp_path / "x.en.srt").read_text()
     assert "second version" in (tmp_path / "x.en.machine.srt").read_text()

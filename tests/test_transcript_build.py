@@ -12,7 +12,7 @@ import srt
 import webvtt
 from helpers import ChatEndpoint, build_json, cli, statuses
 
-from media_tool.text.transcripts import to_simplified
+from media_tool.text.script import to_simplified
 
 
 def test_sample_show_transcripts(built_template):
@@ -97,8 +97,10 @@ POOL = "社会保障制度帮助人们应对疾病失业和年老各国专家分
 
 
 class _Translator(ChatEndpoint, BaseHTTPRequestHandler):
-    """A chat-completions endpoint on loopback that translates into Chinese of a plausible length,
-    using the glossary's term wherever the system prompt requires one; it keeps every request."""
+    """A careless chat-completions endpoint on loopback: Chinese of a plausible length, with the
+    glossary's term only in texts of an even number of characters (the rest it leaves out, as a real model
+    sometimes does); it keeps every request. The tool's checks, not the endpoint, must keep the
+    translation true to the glossary: a missed term is found and reported."""
 
     requests: list = []
 
@@ -109,7 +111,8 @@ class _Translator(ChatEndpoint, BaseHTTPRequestHandler):
         out = []
         for text in json.loads(user.split("\n", 1)[1]):
             terms = [zh for en, zh in pairs.items() if en.strip().lower() in text.lower()]
-            out.append("".join(terms) + POOL[:max(4, 2 * len(text.split()))] + "。")
+            careless = len(text) % 2  # the same text is always treated alike, asked again or not
+            out.append(("" if careless else "".join(terms)) + POOL[:max(4, 2 * len(text.split()))] + "。")
         return json.dumps(out, ensure_ascii=False)
 
 
@@ -145,9 +148,19 @@ def test_an_endpoint_that_answers_translates_inside_the_build_labelled_and_true_
     bodies = [s["body"] for s in zh["segments"]]
     assert bodies and all(b.endswith("。") and POOL[:4] in b for b in bodies)
     en = json.loads((built_show / "transcripts" / "ep-001-pensions" / "ep-001-pensions.en.json").read_text())
-    for said, made in zip((s["body"] for s in en["segments"]), bodies):
-        if "pension" in said.lower():
-            assert "养老金" in made, (said, made)
+    problems = {p["cue"]: p["problem"] for p in zh.get("translationProblems", [])}
+    kept, missed = 0, 0
+    for cue, (said, made) in enumerate(zip((s["body"] for s in en["segments"]), bodies), 1):
+        if re.search(r"\bpensions?\b", said, re.IGNORECASE):  # the term is required here
+            if "养老金" in made:
+                kept += 1
+            else:  # the endpoint left it out: the tool's check says so, for a person to see
+                missed += 1
+                assert "'pension' not rendered as '养老金'" in problems.get(cue, ""), (cue, said, made, problems)
+    assert kept and missed, (kept, missed)  # both cases happened
+    check = cli("check", "--show", str(built_show), "--json")
+    found = [x for x in json.loads(check.stdout) if x["code"] == "translation" and "养老金" in x["message"]]
+    assert found and all(x["severity"] == "warning" for x in found)
     page = (built_show / "feed" / "zh" / "episodes" / "ep-001-pensions" / "index.html").read_text(encoding="utf-8")
     assert "机器翻译" in page and bodies[0] in page
 

@@ -13,12 +13,13 @@ import sacrebleu
 
 from media_tool.engines import llm
 from media_tool.engines.models import user_cache
-from media_tool.engines.translation import HAN, punctuate
+from media_tool.engines.translation import punctuate
 from media_tool.engines.translators import LocalTranslator
 from media_tool.errors import ModelError
 from media_tool.model import glossary
 from media_tool.stages.translate.core import translate
-from media_tool.text.transcripts import Segment, Transcript, same_characters
+from media_tool.text.script import HAN, same_characters
+from media_tool.text.transcripts import Segment, Transcript
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).parent.parent

@@ -19,9 +19,11 @@ from importlib import resources
 from pathlib import Path
 
 from media_tool.errors import SearchTimeout, UsageError
+from media_tool.model.glossary import Glossary
 from media_tool.search import semantic
 from media_tool.search.hybrid import search as search_index
 from media_tool.site.feed import content_type
+from media_tool.text.script import has_han
 
 
 def search_page() -> bytes:
@@ -125,9 +127,9 @@ def site_titles(facts: dict) -> dict[str, dict[str, str]]:
     return {slug: f.get("titles") or {} for slug, f in facts.items() if isinstance(f, dict)}
 
 
-def make_handler(feed_dir: Path, index, glossary=(), editions: dict[str, str] | None = None):
+def make_handler(feed_dir: Path, index, glossary: Glossary = Glossary(), editions: dict[str, str] | None = None):
     """Handler over feed/ and a read-only index (SQLite or PostgreSQL; None before any build);
-    `glossary` (zh, en) pairs widen searches to the other language's term; `editions` (language ->
+    the `glossary` widens searches to the other language's term; `editions` (language ->
     prefix) make hits open the episode page in the query's language."""
     feed_dir = feed_dir.resolve()
     searching = threading.BoundedSemaphore(SEARCHES_AT_ONCE)
@@ -224,8 +226,11 @@ def make_handler(feed_dir: Path, index, glossary=(), editions: dict[str, str] | 
                         searching.release()
                     hits = [h.to_dict() for h in found]
                 hits = [enrich(h, feed_dir, episodes, cache) for h in hits]
+                headers = {"X-Search-Language": "zh" if has_han(query) else "en"}  # which script the query was in
+                if notes:
+                    headers["X-Search-Notes"] = json.dumps(notes)
                 return self._send(200, json.dumps(hits, ensure_ascii=False).encode(), "application/json; charset=utf-8",
-                                  {"X-Search-Notes": json.dumps(notes)} if notes else None)
+                                  headers)
             target = (feed_dir / urllib.parse.unquote(url.path).lstrip("/")).resolve()
             if target.is_dir():
                 target = target / "index.html"
@@ -254,7 +259,7 @@ class _Server(ThreadingHTTPServer):
         print(f"serve: {client_address[0]}: {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
-def server(feed_dir: Path, index, host: str = "127.0.0.1", port: int = 8000, glossary=(),
+def server(feed_dir: Path, index, host: str = "127.0.0.1", port: int = 8000, glossary: Glossary = Glossary(),
            editions: dict[str, str] | None = None) -> ThreadingHTTPServer:
     """A ready server (call serve_forever); port 0 picks a free one. A port in use is a UsageError.
     The embedding engine is loaded first, for many searches at once (see `semantic.engine`)."""

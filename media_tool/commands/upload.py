@@ -60,14 +60,15 @@ class Plan:
 
 def rank(rel: str) -> int:
     """The order files go up in: media first, then what pages and feeds link to (transcripts,
-    chapters, art), then the pages, then the feeds, so nothing live ever points at a missing file."""
+    chapters, art, styles, scripts), then the pages, then the feeds, so nothing live ever points at a
+    missing file."""
     if is_feed(rel):
         return 3
     if rel.startswith(("media/", "clips/")):
         return 0
-    if rel.startswith(("transcripts/", "chapters/", "art/")) or re.fullmatch(r"cover\.\w+", rel):
-        return 1
-    return 2
+    if rel.endswith((".html", ".htm")):
+        return 2
+    return 1  # what pages and feeds link to: transcripts, chapters, art, the site's styles, scripts, QR codes
 
 
 def safe_rel(rel) -> bool:
@@ -326,8 +327,10 @@ def local_files(feed: Path, hashes: HashCache) -> dict[str, dict]:
 
 def publish(show_root: Path, state_dir: Path, to: str, *, dry_run: bool = False, delete: bool = False,
             endpoint_url: str | None = None, key_file: str | None = None,
-            progress: Callable[[str, int, int], None] | None = None) -> Outcome:
-    """Send what changed in feed/ to `to`, feeds last; see the module docstring for the rules."""
+            progress: Callable[[str, int, int], None] | None = None,
+            on_wait: Callable[[str], None] | None = None) -> Outcome:
+    """Send what changed in feed/ to `to`, feeds last; see the module docstring for the rules. A build
+    of the show running now is waited for (`on_wait(holder)` says so), so what goes up is its whole result."""
     feed = show_root / "feed"
     if not (feed / "feed.xml").is_file():
         raise UsageError("nothing to publish yet: run `media-tool build` first", "feed/feed.xml")
@@ -339,7 +342,7 @@ def publish(show_root: Path, state_dir: Path, to: str, *, dry_run: bool = False,
     hashes = HashCache(cached.get("hashes"))
     target = open_target(to, show_root, endpoint_url=endpoint_url, key_file=key_file)
     # The show lock: no build rewrites feed/ while it goes up, so what is sent is one consistent site.
-    with ShowLock(state_dir), _closing(target):
+    with ShowLock(state_dir, "publish", on_wait=on_wait), _closing(target):
         return _publish(feed, target, to, hashes, cached, cache_path, dry_run=dry_run, delete=delete,
                         progress=progress)
 

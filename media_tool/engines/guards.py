@@ -7,7 +7,8 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
-from media_tool.text.transcripts import Segment, chinese_punctuation, to_simplified
+from media_tool.text.script import as_chinese
+from media_tool.text.transcripts import Segment
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,6 @@ def clean_segments(raw, language: str, speech) -> list[Segment]:
     for s in guard(list(raw), speech):
         text = " ".join(s.text.split())
         if language == "zh":
-            text = chinese_punctuation(to_simplified(text))
+            text = as_chinese(text)
         out.append(Segment(round(s.start, 3), round(s.end, 3), text))
     return out

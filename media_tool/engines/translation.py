@@ -25,16 +25,19 @@ from media_tool.engines.guards import compression_ratio
 from media_tool.engines.models import user_cache
 from media_tool.model.glossary import Glossary, has_term
 from media_tool.store.files import write_json
-from media_tool.text.transcripts import (
-    chinese_punctuation,
+from media_tool.text.script import (
+    as_chinese,
+    close_gaps,
     close_sentence,
+    comparable_size,
+    han_count,
+    has_han,
+    has_latin,
+    latin_count,
     needs_punctuation,
     same_characters,
-    to_simplified,
 )
 
-HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-LATIN = re.compile(r"[A-Za-z]")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 LEAKS = ("<|im_", "translate the", "translation:", "required term", "context only", "the line before",
          "简体中文翻译", "翻译：", "以下是", "here is the translation")
@@ -113,24 +116,6 @@ class Cache:
             self._dirty = False
 
 
-def required_terms(glossary: Glossary, text: str, source: str) -> tuple[tuple[str, str], ...]:
-    """The glossary terms in `text` with their required translation, longest first; a shorter term
-    inside a longer one found there is not required again (病假工资 is "sick pay", not "sick leave")."""
-    out, rest = [], text
-    for t in sorted(glossary.terms, key=lambda t: len(t.zh if source == "zh" else t.en), reverse=True):
-        term, wanted = (t.zh, t.en) if source == "zh" else (t.en, t.zh)
-        if has_term(rest, term, source):
-            out.append((term, wanted))
-            rest = _without(rest, term, source)
-    return tuple(out)
-
-
-def _without(text: str, term: str, lang: str) -> str:
-    if lang == "zh":
-        return text.replace(term, "\0")
-    return re.sub(r"(?<![\w])" + re.escape(term) + r"(?:e?s)?(?![\w])", "\0", text, flags=re.IGNORECASE)
-
-
 def clean(text: str, target: str) -> str:
     """An answer as it may be published: one line, no control or direction characters, no quotes
     the model wrapped it in; Chinese in Simplified characters with Chinese punctuation."""
@@ -140,8 +125,7 @@ def clean(text: str, target: str) -> str:
         if len(text) > 2 and text.startswith(a) and text.endswith(b) and a not in text[1:-1]:
             text = text[1:-1].strip()
     if target == "zh":
-        text = chinese_punctuation(to_simplified(text))
-        text = re.sub(r"(?<=[\u3400-\u9fff，。！？；：、])\s+(?=[\u3400-\u9fff])", "", text)
+        text = close_gaps(as_chinese(text))
     return text
 
 
@@ -152,19 +136,19 @@ def problem(req: Request, answer: str) -> str | None:
     lowered = answer.lower()
     if any(leak in lowered for leak in LEAKS) and not any(leak in req.text.lower() for leak in LEAKS):
         return "the answer repeats the instructions"
-    han, latin = len(HAN.findall(answer)), len(LATIN.findall(answer))
-    if req.target == "zh" and LATIN.search(req.text) and han == 0 and not _only_names(req.text):
+    han, latin = han_count(answer), latin_count(answer)
+    if req.target == "zh" and has_latin(req.text) and han == 0 and not _only_names(req.text):
         return "not Chinese"
     if req.target == "zh" and han and latin > 2 * han + 12:
         return "mostly not Chinese"
     if req.target == "en" and han:
         return "Chinese characters in the English"
     if (answer.strip() == req.text.strip() and not _only_names(req.text)
-            and (HAN.search(req.text) if req.target == "en" else LATIN.search(req.text))):
+            and (has_han(req.text) if req.target == "en" else has_latin(req.text))):
         return "the source text given back untranslated"
     if len(answer) > 40 and compression_ratio(answer) > 2.4:
         return "a repetition loop"
-    src, out = _size(req.text, req.source), _size(answer, req.target)
+    src, out = comparable_size(req.text), comparable_size(answer)
     low, high = (0.15, 4.0) if len(req.text) > 12 else (0.05, 8.0)
     if not low * src <= out <= high * src + 8:
         return f"implausible length ({out:.0f} for {src:.0f})"
@@ -177,10 +161,6 @@ def _only_names(text: str) -> bool:
     return bool(words) and all(w[0].isupper() or any(c.isdigit() for c in w) for w in words) and len(words) <= 3
 
 
-def _size(text: str, lang: str) -> float:
-    """Comparable length across the languages: a Chinese character carries about three Latin letters."""
-    han = len(HAN.findall(text))
-    return han * 3.0 + (len(re.sub(r"\s", "", text)) - han)
 
 
 def missing_terms(req: Request, answer: str) -> list[str]:
@@ -270,7 +250,7 @@ def punctuate(backend, texts: list[str], *, cache: Cache | None = None) -> tuple
                                           for i, r in zip(bare, requests)}
         todo = [(i, r) for i, r in zip(bare, requests) if answers[i] is None]
         for (i, r), answer in zip(todo, _ask(backend, [r for _, r in todo], None)):
-            answer = chinese_punctuation(to_simplified(answer.strip()))
+            answer = as_chinese(answer.strip())
             answers[i] = answer if same_characters(texts[i], answer) else texts[i]
             if cache is not None:
                 cache.put(r.key(ident), answers[i])
@@ -282,7 +262,7 @@ def punctuate(backend, texts: list[str], *, cache: Cache | None = None) -> tuple
 
 def segment_requests(texts: list[str], source: str, target: str, glossary: Glossary) -> list[Request]:
     """One request per segment, with the glossary's terms and the segments either side as context."""
-    return [Request(t, source, target, required_terms(glossary, t, source),
+    return [Request(t, source, target, glossary.required(t, source),
                     before=texts[i - 1] if i > 0 else "", after=texts[i + 1] if i + 1 < len(texts) else "")
             for i, t in enumerate(texts)]
 
@@ -311,7 +291,7 @@ def translate_text(backend, text: str, source: str, target: str, glossary: Gloss
               and not pieces[-1][1].lstrip().startswith("#")):
             # a paragraph wrapped over several lines is one sentence to the model, not two halves
             before = pieces[-1][1].rstrip()
-            glue = "" if HAN.search(before[-1:]) else " "
+            glue = "" if has_han(before[-1:]) else " "
             pieces[-1] = ("say", before + glue + line.strip())
         else:
             pieces.append(("say", line))
@@ -321,9 +301,9 @@ def translate_text(backend, text: str, source: str, target: str, glossary: Gloss
             continue
         prefix = _PREFIX.match(line).group(1)
         body, saved = _protect(line[len(prefix):])
-        if not (HAN.search(body) or LATIN.search(body)):
+        if not (has_han(body) or has_latin(body)):
             continue
-        jobs.append(Request(body, source, target, required_terms(glossary, body, source)))
+        jobs.append(Request(body, source, target, glossary.required(body, source)))
         slots.append((n, prefix, saved))
     done = translate_all(backend, jobs, cache=cache)
     misses = [f"{jobs[i].text[:40]!r}: {m}" for i, m in done.misses]

@@ -16,6 +16,7 @@ import urllib.request
 from media_tool.errors import TranslationError
 from media_tool.model.glossary import Glossary, has_term
 from media_tool.model.settings import TranslationSettings
+from media_tool.text.script import trailing_han
 
 
 class ArgosTranslator:
@@ -248,7 +249,7 @@ def _drop_last_word(text: str, lang: str) -> str:
     if lang == "zh":
         import jieba
 
-        run = re.search(r"[\u3400-\u9fff]+$", text)
+        run = trailing_han(text)
         if not run:
             return text
         words = list(jieba.cut(run.group(), HMM=False))

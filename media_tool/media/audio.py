@@ -5,6 +5,7 @@ is (Silero voice activity detection), and windows of it. The one sample rate of 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,33 @@ def decode_audio(path: Path, ff: FFmpeg) -> np.ndarray:
     res = ff.run(["-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le",
                   "pipe:1"], capture_stdout=True, path=str(path))
     return np.frombuffer(res.stdout, dtype=np.float32).copy()  # writable, as torch wants
+
+@dataclass(frozen=True, eq=False)
+class Speech:
+    """A recording as every model here hears it: 16 kHz mono samples and where someone speaks, decoded
+    and searched once (`listen`) and handed to diarization, transcription and translation alike."""
+
+    samples: np.ndarray
+    regions: tuple[tuple[float, float], ...]
+
+    @property
+    def seconds(self) -> float:
+        return len(self.samples) / SAMPLE_RATE
+
+    def clip(self, a: float, b: float) -> np.ndarray:
+        """The samples from `a` to `b` seconds."""
+        return self.samples[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)]
+
+    def only(self, spans: list[tuple[float, float]]) -> np.ndarray:
+        """The samples, silent outside `spans` (see `only`)."""
+        return only(self.samples, spans)
+
+
+def listen(path: Path, ff: FFmpeg) -> Speech:
+    """A recording decoded (`decode_audio`) and its speech found (`speech_regions`): once per recording."""
+    samples = decode_audio(path, ff)
+    return Speech(samples, tuple(speech_regions(samples)))
+
 
 WINDOW_S = 20.0
 """Longest window of speech given to Whisper in one piece (it hears at most 30 seconds). Shorter

@@ -13,7 +13,7 @@ from pathlib import Path
 from media_tool.media import verify
 from media_tool.media.ffmpeg import FFmpeg, filter_path
 from media_tool.store.files import atomic_output, scratch
-from media_tool.text.transcripts import CAPTION_FONT
+from media_tool.text.layout import CAPTION_FONT
 
 CRF, PRESET, FPS = 23, "veryfast", 15
 """x264 as the captions stage; audiograms at 15 frames/s (a waveform needs no more; half the encoding of 30)."""

@@ -1,5 +1,8 @@
-"""The show's glossary (`glossary.csv`: zh,en[,note]): corrections by sound, required terminology for
-machine translation, and terminology checks of translations.
+"""The show's glossary (`glossary.csv`: zh,en[,note]), the one object every question about terms asks:
+whether a term stands in a text (`has_term`, one rule for both languages), the terms a text requires
+in translation (`Glossary.required`), the other language's terms a search widens to
+(`Glossary.expansions`), corrections by sound (`Glossary.correct`), the names Whisper cannot spell
+(`Glossary.names`), and terminology checks of translations (`Glossary.inconsistencies`).
 
 Whisper hears a term it does not know as a homophone: 工伤 as 工商, 缴费 as 脚费, 精算 as 竞算,
 养老 as 样劳. Such a mishearing sounds the same as the glossary term in toneless pinyin, so it is
@@ -20,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from media_tool.errors import ConfigError
+from media_tool.text.script import HAN_RUN, has_han, latin_only, only_han
 
-HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+
 @dataclass(frozen=True)
 class Term:
     zh: str
@@ -48,14 +52,38 @@ class Glossary:
     def __bool__(self) -> bool:
         return bool(self.terms)
 
+    def required(self, text: str, source: str) -> tuple[tuple[str, str], ...]:
+        """The terms in `text` (in `source`) with their required translation, longest first; a shorter
+        term inside a longer one found there is not required again (病假工资 is "sick pay", not "sick leave")."""
+        out, rest = [], text
+        for t in sorted(self.terms, key=lambda t: len(t.zh if source == "zh" else t.en), reverse=True):
+            term, wanted = (t.zh, t.en) if source == "zh" else (t.en, t.zh)
+            if has_term(rest, term, source):
+                out.append((term, wanted))
+                rest = without_term(rest, term, source)
+        return tuple(out)
+
+    def expansions(self, query: str) -> list[str]:
+        """The other language's terms of those the query holds (a search for 养老金 finds "pension" too),
+        by the same rule as every other match (`has_term`), each once, none the query already holds."""
+        lang = "zh" if has_han(query) else "en"
+        found = [wanted for _, wanted in self.required(query, lang)]
+        if lang == "zh":  # a mixed query ("失业保险 and pension") holds terms of both languages
+            found += [wanted for _, wanted in self.required(HAN_RUN.sub(" ", query), "en")]
+        return [t for t in dict.fromkeys(found) if t and not has_term(query, t, "zh" if has_han(t) else "en")]
+
+    def names(self, people: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
+        """The names and acronyms Whisper cannot know how to write (see `english_names`)."""
+        return english_names(self, people)
+
     def correct(self, texts: list[str]) -> tuple[list[str], list[Correction]]:
         """Mandarin segments with misheard glossary terms put right; the corrections made."""
-        terms = sorted({t.zh for t in self.terms if len(t.zh) >= 2 and HAN.fullmatch(t.zh)}, key=len, reverse=True)
+        terms = sorted({t.zh for t in self.terms if len(t.zh) >= 2 and only_han(t.zh)}, key=len, reverse=True)
         if not terms:
             return texts, []
         out, fixes = [], []
         for n, text in enumerate(texts):
-            fixed = HAN.sub(lambda m: _correct_run(m.group(), terms, n, fixes), text)
+            fixed = HAN_RUN.sub(lambda m: _correct_run(m.group(), terms, n, fixes), text)
             out.append(fixed)
         return out, fixes
 
@@ -76,14 +104,20 @@ class Glossary:
                 elif has_en and not has_zh:
                     out.append((i, f"{t.en!r} without {t.zh!r} in the Chinese"))
                 # a longer term's words are its own: the shorter terms inside it are not checked again
-                zh = zh.replace(t.zh, "\0")
-                en = _english(t.en).sub("\0", en)
+                zh, en = without_term(zh, t.zh, "zh"), without_term(en, t.en, "en")
         return out
 
 
+_GAP = r"[\s\-\u2010-\u2013'\u2019]+"
+"""What may stand between the words of an English term: spaces, hyphens, an apostrophe ("work-injury
+insurance" is "work injury insurance"; "workers' compensation" is "workers compensation")."""
+
+
+@functools.lru_cache(maxsize=4096)
 def _english(term: str) -> re.Pattern:
-    """A term as a whole word or phrase, any case, plural allowed."""
-    return re.compile(r"(?<![\w])" + re.escape(term) + r"(?:e?s)?(?![\w])", re.IGNORECASE)
+    """A term as a whole word or phrase, any case, plural allowed, its words apart by `_GAP`."""
+    words = re.findall(r"[^\W_]+", term) or [term]
+    return re.compile(r"(?<![\w])" + _GAP.join(map(re.escape, words)) + r"(?:e?s)?(?![\w])", re.IGNORECASE)
 
 
 def _has_english(text: str, term: str) -> bool:
@@ -92,8 +126,13 @@ def _has_english(text: str, term: str) -> bool:
 
 def has_term(text: str, term: str, lang: str) -> bool:
     """Whether `term` stands in `text`: a Chinese term anywhere, an English one as a whole word or
-    phrase in any case, plural allowed."""
+    phrase in any case, plural allowed (the one rule: translation, checks and search all ask it)."""
     return term in text if lang == "zh" else _has_english(text, term)
+
+
+def without_term(text: str, term: str, lang: str) -> str:
+    """`text` with every occurrence of `term` (by `has_term`'s rule) blanked out."""
+    return text.replace(term, "\0") if lang == "zh" else _english(term).sub("\0", text)
 
 
 def load(path: Path, display: str | None = None) -> Glossary:
@@ -206,7 +245,7 @@ def english_names(glossary: Glossary, names: tuple[str, ...] | list[str] = ()) -
     the glossary's English terms written with a capital or a digit, and the people's Latin-script
     names, each once."""
     picked = [t.en.strip() for t in glossary.terms if any(c.isupper() or c.isdigit() for c in t.en)]
-    picked += [n.strip() for n in names if n.strip() and n.isascii()]
+    picked += [n.strip() for n in names if n.strip() and latin_only(n)]
     return tuple(dict.fromkeys(t for t in picked if t))
 
 

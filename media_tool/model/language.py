@@ -7,8 +7,6 @@ other language too, by a person's translation or the translator's.
 
 from __future__ import annotations
 
-import re
-
 LANGUAGES = ("en", "zh")
 NAMES = {"en": "English", "zh": "Mandarin"}
 
@@ -45,14 +43,3 @@ def editions(show) -> dict[str, str]:
     return {lg: edition_prefix(show, lg) for lg in LANGUAGES}
 
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-
-
-def written_in(text: str, default: str) -> str | None:
-    """"zh" or "en" by the script most of `text` is in (Han characters against English words, about
-    two characters to a word); None where it holds much of both (bilingual notes need no translation)."""
-    han, words = len(_HAN.findall(text)) / 2, len(re.findall(r"[A-Za-z]{2,}", text))
-    if not han and not words:
-        return default
-    share = han / (han + words)
-    return "zh" if share > 0.8 else "en" if share < 0.2 else None

@@ -291,24 +291,26 @@ def load_show(root: Path | str) -> Show:
     audio = AudioSettings().with_overrides(_audio(r, r.table_of("audio"), root))
     tr_table = r.table_of("transcription")
     tr = r.sub("transcription", tr_table)
+    d = TranscriptionSettings()  # every default from the one dataclass
     transcription = TranscriptionSettings(
-        engine=tr.choice("engine", ENGINES, default="faster-whisper") or "faster-whisper",
-        model=tr.string("model", default="base") or "base",
-        languages=tr.string_list("languages") or ("zh", "en"),
-        speaker_names=tr.boolean("speaker_names", default=True) is not False,
-        device=tr.choice("device", DEVICES, default="auto") or "auto")
+        engine=tr.choice("engine", ENGINES, default=d.engine) or d.engine,
+        model=tr.string("model", default=d.model) or d.model,
+        languages=tr.string_list("languages") or d.languages,
+        speaker_names=tr.boolean("speaker_names", default=d.speaker_names) is not False,
+        device=tr.choice("device", DEVICES, default=d.device) or d.device)
     bad_langs = [lang for lang in transcription.languages if lang not in LANGUAGES]
     if bad_langs:
         tr.bad("languages", f"unknown language {bad_langs[0]!r} (use {', '.join(LANGUAGES)})")
     tr.finish()
     tl_table = r.table_of("translation")
     tl = r.sub("translation", tl_table)
+    dt_ = TranslationSettings()
     translation = TranslationSettings(
-        engine=tl.choice("engine", TRANSLATORS, default="local") or "local",
+        engine=tl.choice("engine", TRANSLATORS, default=dt_.engine) or dt_.engine,
         url=tl.string("url"), model=tl.string("model"),
-        whisper_translate=bool(tl.boolean("whisper_translate", default=False)),
-        device=tl.choice("device", DEVICES, default="auto") or "auto",
-        api_key_env=tl.string("api_key_env", default="OPENAI_API_KEY") or "OPENAI_API_KEY")
+        whisper_translate=bool(tl.boolean("whisper_translate", default=dt_.whisper_translate)),
+        device=tl.choice("device", DEVICES, default=dt_.device) or dt_.device,
+        api_key_env=tl.string("api_key_env", default=dt_.api_key_env) or dt_.api_key_env)
     if translation.url and not re.fullmatch(r"https?://\S+", translation.url):
         tl.bad("url", f"expected an http(s) URL, got {shown(translation.url)}")
     elif translation.url and translation.url.lower().startswith("http://") and not _loopback(translation.url):
@@ -538,6 +540,12 @@ CLIP_SECONDS = (1.0, 300.0)
 """A soundbite's length: apps show 15 s to 2 min best; longer is an excerpt, not a clip."""
 
 
+def clip_length_problem(seconds: float) -> str | None:
+    """Why a clip of this length cannot be made, or None: the one rule for [[clips]] and `media-tool clip`."""
+    lo, hi = CLIP_SECONDS
+    return None if lo <= seconds <= hi else f"a clip lasts {lo:g} to {hi:g} s, this one {seconds:.1f} s"
+
+
 def _clips(r: Reader) -> tuple[Clip, ...]:
     out = []
     for cr in r.tables("clips"):
@@ -546,9 +554,8 @@ def _clips(r: Reader) -> tuple[Clip, ...]:
         aspect = cr.choice("aspect", tuple(ASPECTS), default="9:16") or "9:16"
         cr.finish()
         if start is not None and end is not None and title:
-            lo, hi = CLIP_SECONDS
-            if not lo <= end - start <= hi:
-                cr.bad("end", f"a clip lasts {lo:g} to {hi:g} s, this one {end - start:g} s")
+            if why := clip_length_problem(end - start):
+                cr.bad("end", why)
             else:
                 out.append(Clip(start, end, title, aspect))
     return tuple(out)

@@ -17,28 +17,23 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from media_tool.commands.check import show_problems
 from media_tool.errors import (
     DISK_ERRNOS,
     ConfigError,
     MediaToolError,
-    UsageError,
     disk_error,
 )
 from media_tool.media.ffmpeg import FFmpeg
-from media_tool.media.video import missing_tools
-from media_tool.model.language import other_language
-from media_tool.model.show import CLIP_SECONDS, Show, episode_slugs, load_episode
-from media_tool.pipeline.order import CLIPS, SITE, STAGES
+from media_tool.model.problems import show_problems
+from media_tool.model.show import Show, episode_slugs, load_episode
+from media_tool.pipeline.order import SITE, STAGES
 from media_tool.stages.base import Stage
-from media_tool.stages.clips.core import file_name as clip_file_name
 from media_tool.stages.context import Context
 from media_tool.stages.episode import Episode, Event, EventFn
 from media_tool.stages.index import finish_meaning
 from media_tool.store.files import ShowLock, key_of, remove_stale_parts
 from media_tool.store.state import BuildState
 from media_tool.text.notes import localized
-from media_tool.text.transcripts import snap as snap_to
 
 DEFAULT_JOBS = max(1, (os.cpu_count() or 2) // 2)
 """Episodes built at once on one machine: each already uses two processes."""
@@ -134,10 +129,12 @@ class BuildReport:
 
 
 def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int | None = 1,
-          force: bool = False, on_event: EventFn | None = None, cluster: str | None = None) -> BuildReport:
+          force: bool = False, on_event: EventFn | None = None, cluster: str | None = None,
+          on_wait=None) -> BuildReport:
     """Run every stage over the chosen episodes; never raises for one episode's failure. With `cluster`
     (a Ray address, see `cluster.pool`) the model stages' work runs on its workers and `jobs` None
-    means as many episodes at once as it has workers (and at least the local default)."""
+    means as many episodes at once as it has workers (and at least the local default). An upload of the
+    show going on now is waited for (`on_wait(holder)` says so); another build is refused."""
     started = time.monotonic()
     emit = on_event or (lambda e: None)
     remote = None
@@ -145,7 +142,7 @@ def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int | 
         from media_tool.cluster.pool import Cluster
 
         remote = Cluster(cluster, show.cluster.workers)
-    with ShowLock(show.state_dir), contextlib.ExitStack() as stack:
+    with ShowLock(show.state_dir, on_wait=on_wait), contextlib.ExitStack() as stack:
         if remote is not None:
             workers = remote.connect()
             stack.callback(remote.close)
@@ -285,47 +282,6 @@ def _build_episode(ctx: Context, slug: str, emit: EventFn, warnings: list[str]) 
             break
     report.episode = ep
     return report
-
-
-CLIP_NEEDS = ("probe", "normalize", "transcribe", "translate")
-"""What a clip is made of: the normalized master and the transcripts (not the captioned or tagged files)."""
-
-
-def make_clip(show: Show, ff: FFmpeg, slug: str, start: float, end: float, *, aspect: str = "9:16",
-              snap: bool = False, title: str | None = None, progress=None) -> dict:
-    """`media-tool clip`: a captioned clip of a built episode into feed/clips/ (times in the recording's
-    timeline, as [[clips]]); returns what was made. Refuses an episode whose stages are not built."""
-    if slug not in episode_slugs(show):
-        raise ConfigError(f"no such episode: {slug}", f"episodes/{slug}")
-    with ShowLock(show.state_dir):
-        ctx = Context(show=show, ff=ff, state=BuildState.load(show.state_dir))
-        ep = Episode(load_episode(show, slug))
-        for stage in [s for s in STAGES if s.name in CLIP_NEEDS]:
-            try:
-                verdict = stage_verdict(ctx, stage, ep)
-            except (OSError, KeyError):
-                verdict = Verdict("new", "")
-            if verdict.episode is None:
-                raise ConfigError(f"{stage.name} is {verdict.status}: run media-tool build first", f"episodes/{slug}")
-            ep = verdict.episode
-        offset, length = ep.loudness.timeline_offset, ep.loudness.output_seconds
-        a, b = start + offset, end + offset
-        if b > length + 0.5:
-            raise UsageError(f"--end: {end:g} s is after the episode's end ({length - offset:.1f} s in the recording)")
-        b = min(b, length)
-        spoken = ep.transcripts.get(ep.config.language)
-        if snap and spoken:
-            a, b = snap_to(spoken.segments, a, b)
-        if not CLIP_SECONDS[0] <= b - a <= CLIP_SECONDS[1]:
-            raise UsageError(f"a clip lasts {CLIP_SECONDS[0]:g} to {CLIP_SECONDS[1]:g} s within the episode "
-                             f"({length - offset:.1f} s); this one {b - a:.1f} s")
-        other = localized(ep.config.title, other_language(ep.config.language))
-        plan = {"start": round(a, 3), "end": round(b, 3), "aspect": aspect,
-                "title": title or localized(ep.config.title, ep.config.language), "title_other": None if title else other}
-        dest = show.feed_dir / "clips" / clip_file_name(slug, a, b, aspect)
-        CLIPS.render(ctx, ep, plan, dest, progress or (lambda f: None))
-        return {**plan, "path": show.rel(dest), "size": dest.stat().st_size,
-                "captions": missing_tools(ff) is None}
 
 
 @dataclass

@@ -4,14 +4,12 @@ reciprocal rank; each hit says how it was found and with what score."""
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import replace
 
+from media_tool.model.glossary import Glossary
 from media_tool.search.query import (
-    HAN,
     Hit,
-    expansions,
     fuse,
     highlight,
     on_pages,
@@ -28,20 +26,22 @@ from media_tool.search.semantic import (
     unavailable,
     vector_of,
 )
+from media_tool.text.script import has_han
 
 
-def search(index, query: str, *, glossary=(), lang: str | None = None, slug: str | None = None,
+def search(index, query: str, *, glossary: Glossary = Glossary(), lang: str | None = None, slug: str | None = None,
            since: str | None = None, speaker: str | None = None, limit: int = 20,
            meaning: bool = True, editions: dict[str, str] | None = None,
            titles: dict[str, dict[str, str]] | None = None, deadline: float | None = None) -> tuple[list[Hit], list[str]]:
-    """Hits and notices (one line each, e.g. why meaning search is off). `glossary` holds (zh, en) pairs.
+    """Hits and notices (one line each, e.g. why meaning search is off). `glossary` (a `Glossary`) widens
+    the query to the other language's terms.
     A long query is cut (words: WORDS_MAX characters, meaning: MEANING_MAX), with a note, so one pasted
     document costs what a question costs. With the site's `editions` (language -> prefix) each hit
     opens the episode's page in the query's language (titles from `titles` where given). Past `deadline`
     (a `time.monotonic()` value) the lookup of the words stops with SearchTimeout; one that ends past it
     gives its hits by words only, and says so."""
     notices = []
-    asked = "zh" if re.search(f"[{HAN}]", query) else "en"  # the query's language
+    asked = "zh" if has_han(query) else "en"  # the query's language
     if len(query) > WORDS_MAX:
         notices.append(f"the query is {len(query)} characters long: the first {WORDS_MAX} were searched for")
         query = query[:WORDS_MAX]
@@ -52,7 +52,7 @@ def search(index, query: str, *, glossary=(), lang: str | None = None, slug: str
     vector = query_vector_later(query[:MEANING_MAX]) if asked_meaning else None  # made meanwhile
     lists = {"words": index.search(query, **pick, deadline=deadline)}
     terms = parse(query)[1]
-    other = expansions(query, list(glossary))
+    other = glossary.expansions(query) if glossary else []
     if other:
         found = []
         for term in other:

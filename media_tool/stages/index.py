@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from media_tool.errors import ConfigError, MediaToolError
-from media_tool.model.language import LANGUAGES, written_in
+from media_tool.model.language import LANGUAGES
 from media_tool.search import (
     SCHEMA_REVISION,
     Row,
@@ -20,6 +20,7 @@ from media_tool.stages.context import Context
 from media_tool.stages.episode import Episode
 from media_tool.store.files import key_of
 from media_tool.text import notes
+from media_tool.text.script import written_in
 from media_tool.text.transcripts import TranscriptFormatError, file_name
 
 

@@ -21,7 +21,8 @@ from media_tool.stages.context import Context
 from media_tool.stages.episode import Episode
 from media_tool.store.files import atomic_output, scratch
 from media_tool.text import notes
-from media_tool.text.transcripts import file_name, named
+from media_tool.text.formats import named
+from media_tool.text.transcripts import file_name
 
 REVISION = 4
 COVER_MAX_PX = 1400

@@ -15,12 +15,21 @@ from media_tool.errors import ConfigError
 from media_tool.model.show import Show
 from media_tool.stages.episode import Episode
 from media_tool.store.files import inside, sha256, write_bytes
-from media_tool.text import transcripts as tx
+from media_tool.text.formats import (
+    language_files,
+    read_lines,
+    read_srt,
+    read_vtt,
+    speakers_from_prefixes,
+)
+from media_tool.text.script import to_simplified
 from media_tool.text.transcripts import (
     Segment,
     Transcript,
     TranscriptFormatError,
-    to_simplified,
+    align_by_time,
+    check_timing,
+    file_name,
 )
 
 
@@ -50,10 +59,10 @@ def read_human(path: Path, language: str, display: str) -> Transcript:
         if path.suffix == ".txt":
             raise TranscriptFormatError("a transcript needs timings: use SRT or WebVTT (plain text is "
                                         "accepted only for translations)", 1)
-        t = tx.read_srt(text, language) if path.suffix == ".srt" else tx.read_vtt(text, language)
+        t = read_srt(text, language) if path.suffix == ".srt" else read_vtt(text, language)
         if not t.segments:
             raise TranscriptFormatError("no cues")
-        tx.check_timing(t)
+        check_timing(t)
     except TranscriptFormatError as exc:
         raise _config_error(exc, display) from exc
     if language == "zh":
@@ -68,16 +77,16 @@ def read_human_translation(path: Path, source: Transcript, language: str, displa
     text = _read_text(path, display)
     try:
         if path.suffix != ".txt":
-            t = tx.read_srt(text, language) if path.suffix == ".srt" else tx.read_vtt(text, language)
+            t = read_srt(text, language) if path.suffix == ".srt" else read_vtt(text, language)
             if not t.segments:
                 raise TranscriptFormatError("no cues")
-            tx.check_timing(t)
-            aligned = tx.align_by_time(source, list(t.segments), language, "human")
+            check_timing(t)
+            aligned = align_by_time(source, list(t.segments), language, "human")
             if language == "zh":
                 aligned = Transcript(language, tuple(replace(s, text=to_simplified(s.text))
                                                      for s in aligned.segments), "human")
             return _marked(aligned, source)
-        lines = tx.read_lines(text, language)
+        lines = read_lines(text, language)
         n = len(source.segments)
         if len(lines) != n:
             where = _line_of_segment(text, path.suffix, min(len(lines), n) + 1)
@@ -221,21 +230,21 @@ def _read_edit(path: Path, display: str, t: Transcript) -> Transcript:
     text = _read_text(path, display)
     try:
         if path.suffix == ".txt":
-            lines = tx.read_lines(text, t.language)
+            lines = read_lines(text, t.language)
             if len(lines) != len(t.segments):
                 raise TranscriptFormatError(f"{len(lines)} lines for {len(t.segments)} segments: keep one line "
                                             "per segment (or edit the SRT or VTT, which have timings)")
             cues = tuple(replace(s, text=x) for s, x in zip(t.segments, lines))
         else:
-            cues = (tx.read_srt(text, t.language) if path.suffix == ".srt" else tx.read_vtt(text, t.language)).segments
-            tx.check_timing(Transcript(t.language, cues))
+            cues = (read_srt(text, t.language) if path.suffix == ".srt" else read_vtt(text, t.language)).segments
+            check_timing(Transcript(t.language, cues))
     except TranscriptFormatError as exc:
         raise _config_error(exc, display) from exc
     names = {x.speaker for x in t.segments if x.speaker}
     if names and path.suffix == ".srt":
-        cues = tx.speakers_from_prefixes(cues, names)
+        cues = speakers_from_prefixes(cues, names)
     if len(cues) != len(t.segments) or any(abs(c.start - s.start) > 0.05 for c, s in zip(cues, t.segments)):
-        cues = tx.align_by_time(t, list(cues), t.language, "edited").segments
+        cues = align_by_time(t, list(cues), t.language, "edited").segments
     segs = tuple(replace(o, text=c.text, via=o.via if c.text == o.text else ("human" if o.via else None))
                  for c, o in zip(cues, t.segments))
     if t.language == "zh":
@@ -251,11 +260,11 @@ def _with_files(show: Show, ep: Episode, t: Transcript, written: dict[str, str],
     written = {**written, **{k: v for k, v in written_here(where).items() if k in written}}
     edits = edited(where, written)
     stem = label or t.language
-    mine = [n for n in (tx.file_name(ep.slug, stem, e) for e in ("srt", "vtt", "txt")) if n in edits]
+    mine = [n for n in (file_name(ep.slug, stem, e) for e in ("srt", "vtt", "txt")) if n in edits]
     if mine:  # a person corrected the transcript: their text is what is translated, captioned, searched
         name = max(mine, key=lambda n: (where / n).stat().st_mtime_ns)  # the latest edit, if several
         t = _read_edit(where / name, show.rel(where / name), t)
-        made = tx.language_files(ep.slug, replace(t, language=stem), show.transcription.speaker_names)
+        made = language_files(ep.slug, replace(t, language=stem), show.transcription.speaker_names)
         refreshed = {n: text for n, text in made.items() if n not in edits and n in written}
         if refreshed:  # every other format made from the edit (they are the machine's files)
             for n, text in refreshed.items():

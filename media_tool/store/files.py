@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -128,25 +129,44 @@ def key_of(material: dict) -> str:
 
 
 class ShowLock:
-    """An exclusive lock on one show; the kernel releases it if the process dies."""
+    """An exclusive lock on one show; the kernel releases it if the process dies.
 
-    def __init__(self, state_dir: Path):
+    Two builds of one show never race: the second is refused at once. Anything else waits its turn,
+    up to `wait_s`: an upload waits for a build to finish (and a build for an upload), so what goes up
+    is one consistent site and what a build writes is never half sent. `on_wait(holder)` is called
+    once when it has to wait."""
+
+    POLL_S = 0.2
+
+    def __init__(self, state_dir: Path, purpose: str = "build", *, wait_s: float = 3600.0, on_wait=None):
         self.path = state_dir / "lock"
+        self.purpose, self.wait_s, self.on_wait = purpose, wait_s, on_wait
         self._fh = None
 
     def __enter__(self) -> "ShowLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fh = open(self.path, "a+")
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
-            fh.close()
-            raise LockError(f"another build of this show is running ({holder})", str(self.path)) from exc
+        deadline, told = time.monotonic() + self.wait_s, False
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError as exc:
+                fh.seek(0)
+                holder = fh.read().strip() or "another process"
+                doing = holder.split()[0] if holder.split() and not holder.startswith("pid") else "build"
+                if (self.purpose == "build" and doing == "build") or time.monotonic() > deadline:
+                    fh.close()
+                    waited = "" if not told else f", still after {self.wait_s:g} s"
+                    raise LockError(f"another {doing} of this show is running ({holder}){waited}",
+                                    str(self.path)) from exc
+                if not told and self.on_wait is not None:
+                    self.on_wait(holder)
+                told = True
+                time.sleep(self.POLL_S)
         fh.seek(0)
         fh.truncate()
-        fh.write(f"pid {os.getpid()}")
+        fh.write(f"{self.purpose} pid {os.getpid()}")
         fh.flush()
         self._fh = fh
         return self

@@ -7,17 +7,19 @@ import json
 import shutil
 import sqlite3
 import subprocess
+import sys
 import wave
 
 import pytest
-from helpers import ROOT, build_json, cli, copy_show, ffmpeg
+from helpers import ROOT, build_json, cli, copy_show, ffmpeg, probe_streams, psnr
 
-from media_tool.commands.upload import plan, rank, safe_rel, valid_manifest
+from media_tool.commands.upload import plan, safe_rel, valid_manifest
 from media_tool.media.ffmpeg import FFmpeg
 from media_tool.model.show import ascii_url, slug_problem
 from media_tool.stages.normalize.jingles import prepare, whole_wav
 from media_tool.store.files import ShowLock
-from media_tool.text.transcripts import Segment, Transcript, read_srt, read_vtt, to_vtt
+from media_tool.text.formats import read_srt, read_vtt, to_vtt
+from media_tool.text.transcripts import Segment, Transcript
 
 EP2, EP3 = "ep-002-sick-leave", "ep-003-long-term-care"
 
@@ -96,9 +98,12 @@ def test_upload_order_media_then_linked_files_then_pages_then_feeds():
                                                    "episodes/a/index.html", "feed.zh.xml", "clips/a.mp4",
                                                    "transcripts/a/a.en.srt", "cover.jpg", "site.css")}
     order = plan(local, {}, delete=False).send
-    ranks = [rank(r) for r in order]
-    assert ranks == sorted(ranks) and order[-2:] == ["feed.xml", "feed.zh.xml"]
-    assert set(order[:2]) == {"media/a.mp3", "clips/a.mp4"}
+    tier = {"media/a.mp3": 0, "clips/a.mp4": 0,                       # what everything links to
+            "chapters/a.json": 1, "transcripts/a/a.en.srt": 1, "cover.jpg": 1, "site.css": 1,  # linked to
+            "index.html": 2, "episodes/a/index.html": 2,                # the pages
+            "feed.xml": 3, "feed.zh.xml": 3}                            # the feeds, last
+    assert [tier[r] for r in order] == sorted(tier[r] for r in order)
+    assert order[-2:] == ["feed.xml", "feed.zh.xml"]
 
 
 @pytest.mark.parametrize("manifest,kept", [
@@ -139,15 +144,47 @@ def test_a_killed_uploads_leftovers_are_cleaned(built_show, tmp_path):
     assert json.loads(p.stdout)["cleaned"] == ["clips/.big.mp4.part-3314-947354"]
 
 
-def test_publish_refuses_the_show_folder_and_waits_for_no_build(built_show, tmp_path):
+def test_publish_refuses_the_show_folder_and_waits_for_a_running_build(built_show, tmp_path):
+    """The README's promise: the upload waits for a build (never sending a half-written feed/), and a
+    build waits for an upload; only a second build is refused."""
     p = cli("publish", "--show", str(built_show), "--to", ".")
     _no_traceback(p)
     assert p.returncode == 2 and "inside the show folder" in p.stderr
-    with ShowLock(built_show / ".media-tool"):  # a build is running: the upload must not read feed/ now
-        p = cli("publish", "--show", str(built_show), "--to", str(tmp_path / "site"))
-    _no_traceback(p)
+    site = tmp_path / "site"
+    lock = ShowLock(built_show / ".media-tool")
+    lock.__enter__()  # a build is running
+    try:
+        up = subprocess.Popen([sys.executable, "-m", "media_tool", "publish", "--show", str(built_show), "--to",
+                               str(site)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        waited = _until(lambda: up.poll() is not None, 8.0)  # it must still be waiting when this gives up
+        assert not waited and not (site / "feed.xml").exists(), "the upload did not wait for the build"
+    finally:
+        lock.__exit__(None, None, None)  # the build ends: the upload goes ahead
+    out, errs = up.communicate(timeout=300)
+    assert up.returncode == 0, errs
+    assert "waiting: build of this show is running" in errs and (site / "feed.xml").is_file()
+    # ...and a build waits for an upload in the same way, while a second build is refused at once
+    with ShowLock(built_show / ".media-tool", "publish"):
+        build = subprocess.Popen([sys.executable, "-m", "media_tool", "build", "--show", str(built_show)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert not _until(lambda: build.poll() is not None, 8.0), "the build did not wait for the upload"
+    out, errs = build.communicate(timeout=600)
+    assert build.returncode == 0 and "waiting: publish of this show is running" in errs, errs
+    with ShowLock(built_show / ".media-tool"):
+        p = cli("build", "--show", str(built_show))
     assert p.returncode != 0 and "another build of this show is running" in p.stderr
-    assert not (tmp_path / "site" / "feed.xml").exists()
+
+
+def _until(done, seconds: float) -> bool:
+    """Whether `done()` became true within `seconds` (polled; the caller asserts it did not)."""
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if done():
+            return True
+        time.sleep(0.25)
+    return done()
 
 
 # -- 9. a base_url in Chinese -------------------------------------------------------------------------
@@ -173,13 +210,20 @@ def test_burned_captions_of_an_odd_sized_video(tmp_path):
     master = tmp_path / "odd.mp4"
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=641x479:rate=10", "-f", "lavfi", "-i", "sine=frequency=440",
            "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p", "-c:a", "aac", str(master))
-    from media_tool.text.transcripts import to_ass
+    from media_tool.text.layout import to_ass
 
     ass = to_ass(Transcript("en", (Segment(0.2, 1.8, "Sick pay rose."),)),
                  Transcript("zh", (Segment(0.2, 1.8, "病假工资提高了。"),)), 641, 479)
     dest = tmp_path / "odd.subtitled.mp4"
     burn(ff, master, dest, ass, seconds=2.0, display="odd.subtitled.mp4")
-    assert dest.stat().st_size > 0
+    streams = probe_streams(dest)["streams"]
+    video = next(x for x in streams if x["codec_type"] == "video")
+    assert (video["width"], video["height"]) == (642, 480)  # padded by a pixel to what x264 can encode
+    assert abs(float(probe_streams(dest)["format"]["duration"]) - 2.0) < 0.15
+    # drawn in, where captions go: the top of the picture is the master's, the bottom is not
+    top = psnr(master, dest, 1.0, "crop=640:150:0:0")
+    bottom = psnr(master, dest, 1.0, "crop=640:150:0:328")
+    assert top > 30 and bottom < top - 8, (top, bottom)
 
 
 # -- 11. a damaged search index is rebuilt --------------------------------------------------------------
@@ -290,7 +334,7 @@ def test_a_translator_that_answers_byte_by_byte_meets_a_deadline():
             self.rfile.read(int(self.headers["Content-Length"]))
             self.send_response(200)
             self.end_headers()
-            for b in b'{"choices": [{"message": {"content": "[\\"x\\"]"}}]}':
+            for b in b'{"choices": [{"message": {"content": "[\\"x\\"]"}}]}' + b" " * 150:  # 40 s, a byte at a time
                 self.wfile.write(bytes([b]))
                 self.wfile.flush()
                 time.sleep(0.2)
@@ -306,7 +350,7 @@ def test_a_translator_that_answers_byte_by_byte_meets_a_deadline():
         t0 = time.monotonic()
         with pytest.raises(TranslationError, match="longer than 2 s"):
             ChatTranslator(settings, "en", "zh").translate(["one"])
-        assert time.monotonic() - t0 < 20  # it gave up; a byte at a time would take 10 s more
+        assert time.monotonic() - t0 < 20  # it gave up; a byte at a time would take 40 s
     finally:
         server.shutdown()
         server.server_close()

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from media_tool.text.transcripts import Segment, Transcript, clauses, to_ass
+from media_tool.text.layout import clauses, to_ass
+from media_tool.text.transcripts import Segment, Transcript
 
 EN = ("In many countries, most workers in the informal economy are not covered, because they are "
       "self-employed, not employees, and nobody deducts a contribution from their pay.")

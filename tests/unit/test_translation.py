@@ -14,17 +14,12 @@ from media_tool.engines.translation import (
     clean,
     problem,
     punctuate,
-    required_terms,
     segment_requests,
     translate_all,
     translate_text,
 )
 from media_tool.model import glossary
-from media_tool.text.transcripts import (
-    close_sentence,
-    needs_punctuation,
-    same_characters,
-)
+from media_tool.text.script import close_sentence, needs_punctuation, same_characters
 
 TERMS = glossary.parse("zh,en\n病假,sick leave\n病假工资,sick pay\n缴费,contribution\n国际劳工组织,ILO\n")
 
@@ -43,10 +38,10 @@ class FakeBackend:
 
 
 def test_required_terms_take_the_longest_first_and_match_english_words():
-    assert required_terms(TERMS, "病假工资由单位支付", "zh") == (("病假工资", "sick pay"),)
-    assert required_terms(TERMS, "Contributions to the ILO fund", "en") == (("contribution", "缴费"),
+    assert TERMS.required("病假工资由单位支付", "zh") == (("病假工资", "sick pay"),)
+    assert TERMS.required("Contributions to the ILO fund", "en") == (("contribution", "缴费"),
                                                                             ("ILO", "国际劳工组织"))
-    assert required_terms(TERMS, "a contributor", "en") == ()  # a different word, not the term
+    assert TERMS.required("a contributor", "en") == ()  # a different word, not the term
 
 
 def test_clean_removes_control_characters_and_makes_chinese_simplified():

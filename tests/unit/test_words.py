@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from media_tool.model.language import written_in
 from media_tool.model.show import Chapter, load_episode, load_show
 from media_tool.stages.translate.words import (
     translate_words,
     wanted,
     with_words,
 )
+from media_tool.text.script import written_in
 
 ROOT = Path(__file__).resolve().parents[2]
 

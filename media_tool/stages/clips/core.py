@@ -20,7 +20,8 @@ from media_tool.media.ffmpeg import FFmpeg, filter_path
 from media_tool.media.video import CRF, FPS, PRESET
 from media_tool.model.show import ASPECTS
 from media_tool.store.files import atomic_output, scratch
-from media_tool.text.transcripts import Transcript, align_by_time, span, to_ass
+from media_tool.text.layout import to_ass
+from media_tool.text.transcripts import Transcript, align_by_time, span
 
 BACKGROUND = "0x14202c"
 FADE_S = 0.05

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from media_tool import __version__
-from media_tool.media.audio import decode_audio, speech_regions
+from media_tool.media.audio import listen
 from media_tool.stages.context import Context
 from media_tool.stages.episode import Episode
 from media_tool.stages.speakers import core as speakers
@@ -46,14 +46,14 @@ class SpeakersStage:
         if why:
             note = f"episodes/{ep.slug}: {why}"
             return replace(ep, turns=(), notices=ep.notices + (note,)), {"turns": [], "note": note}
-        audio = decode_audio(ctx.show.root / ep.outputs["mp3"], ctx.ff)
+        speech = ctx.speech(ep.outputs["mp3"])
         voices = ctx.voices()
-        found, centroids, heard = voices.diarize(audio, speech_regions(audio), n)
+        found, centroids, heard = voices.diarize(speech.samples, list(speech.regions), n)
         prints = {}
         for p in ep.config.people:  # a voice sample names its person's turns, wherever they fall
             if p.voice:
-                sample = decode_audio(ctx.show.root / p.voice, ctx.ff)
-                v = voices.voiceprint(sample, speech_regions(sample))
+                sample = listen(ctx.show.root / p.voice, ctx.ff)
+                v = voices.voiceprint(sample.samples, list(sample.regions))
                 if v is not None:
                     prints[p.name] = v
         named = speakers.name_voices(centroids, names(ep), prints)

@@ -1,5 +1,7 @@
-"""Transcription's core: decode, find speech, detect or check the language, run the engine, clean its
-output (guards, Simplified Chinese, glossary corrections); a mixed conversation turn by turn.
+"""Transcription's core, the one the build's stages and `media-tool transcribe` share: a recording's
+`Speech` (decoded and searched once) heard by Whisper (`hear`: the language checked, detected or
+decided turn by turn; the output cleaned by the guards, in Simplified Chinese, glossary terms and
+names corrected), then `finish`ed the same way on every path (punctuation, speaker labels).
 """
 
 from __future__ import annotations
@@ -7,17 +9,11 @@ from __future__ import annotations
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from media_tool.engines.guards import clean_segments
-from media_tool.errors import ModelError
-from media_tool.media.audio import (
-    SAMPLE_RATE,
-    decode_audio,
-    only,
-    speech_regions,
-    windows,
-)
+from media_tool.engines.translation import punctuate
+from media_tool.errors import MediaToolError, ModelError
+from media_tool.media.audio import Speech, windows
 from media_tool.model.glossary import (
     Correction,
     Glossary,
@@ -27,7 +23,7 @@ from media_tool.model.glossary import (
     names_heard,
     unsure,
 )
-from media_tool.text.transcripts import Transcript
+from media_tool.text.transcripts import Transcript, label_speakers
 
 REVISION = 4  # 4: English without an initial prompt, its names put right after
 PUNCTUATION_REVISION = 1
@@ -61,11 +57,52 @@ def check_language(engine, language: str) -> None:
                          f"(for example \"small\" or \"large-v3\", or a local path) or supply a transcript")
 
 
-def transcribe(audio_path: Path, ff, engine, *, language: str = "auto", progress=None,
+def hear(speech: Speech, engine, *, language: str = "auto", main: str | None = None, turns=(),
+         glossary: Glossary = Glossary(), names: tuple[str, ...] = (), progress=None) -> Outcome:
+    """Whisper's words for a recording, the one way the build and `media-tool transcribe` hear it:
+    `language` en or zh (as said), mixed (decided turn by turn, `main` the file's main language,
+    else the one heard most), or auto (detected; a second language noticed turn by turn makes it
+    mixed). `engine` may be a Future of one, still loading while the audio was decoded."""
+    if isinstance(engine, Future):
+        engine = engine.result()
+    if language == "auto" and engine.multilingual and speech.regions:
+        heard = languages_heard(speech, engine, turns)
+        if len(heard) > 1:
+            return transcribe_mixed(speech, engine, main=max(heard, key=heard.get), turns=turns,
+                                    glossary=glossary, names=names, detected=True)
+    if language == "mixed":
+        return transcribe_mixed(speech, engine, main=main, turns=turns, glossary=glossary, names=names)
+    return transcribe(speech, engine, language=language, progress=progress, glossary=glossary, names=names)
+
+
+def finish(t: Transcript, *, punctuator=None, cache=None, turns=()) -> Transcript:
+    """What is done to Whisper's words before anyone reads them, on every path: Chinese punctuation put
+    back (`punctuated`), then each line labelled with its speaker (a person's own names are kept)."""
+    t = punctuated(t, punctuator, cache)
+    return replace(t, segments=label_speakers(t.segments, turns)) if turns else t
+
+
+def punctuated(t: Transcript, backend=None, cache=None) -> Transcript:
+    """Whisper's Chinese segments with their punctuation (`engines.translation.punctuate`): by the
+    local model where one is given (a backend that takes requests), else only their closing marks."""
+    where = [i for i, s in enumerate(t.segments) if (s.lang or t.language) == "zh"]
+    if not where:
+        return t
+    bare = [t.segments[i].text for i in where]
+    try:
+        texts, _ = punctuate(backend, bare, cache=cache)
+    except MediaToolError:  # the local model cannot load here (the translate stage says why): the marks only
+        texts, _ = punctuate(None, bare)
+    segs = list(t.segments)
+    for i, text in zip(where, texts):
+        segs[i] = replace(segs[i], text=text)
+    return replace(t, segments=tuple(segs))
+
+
+def transcribe(speech: Speech, engine, *, language: str = "auto", progress=None,
                glossary: Glossary = Glossary(), names: tuple[str, ...] = ()) -> Outcome:
-    """Run `engine` on one file: decode, find speech, detect or check the language, transcribe.
-    `engine` may be a Future of one, still loading while the audio is decoded. English names and
-    acronyms (the glossary's and the people's) are put right after (`glossary.correct_english`).
+    """Run `engine` on one recording: detect or check the language, transcribe, clean. English names
+    and acronyms (the glossary's and the people's) are put right after (`glossary.correct_english`).
 
     Mandarin glossary terms Whisper mishears are corrected by sound (see `glossary`). The terms are
     not given to Whisper as hotwords or prompt: measured on the committed Mandarin fixture with
@@ -73,24 +110,23 @@ def transcribe(audio_path: Path, ff, engine, *, language: str = "auto", progress
     one garbled segment with openai-whisper), while the correction alone took term recall from
     0.35 to 0.94 and CER from 0.154 to 0.073."""
     t0 = time.monotonic()
-    audio = decode_audio(audio_path, ff)
-    duration = len(audio) / SAMPLE_RATE
-    speech = speech_regions(audio)
     if isinstance(engine, Future):  # the model was loading while the audio was decoded and searched
         engine = engine.result()
     detected = language == "auto"
-    if not speech:  # silence or music only: nothing was said, and nothing is invented
+    regions = list(speech.regions)
+    if not regions:  # silence or music only: nothing was said, and nothing is invented
         lang = "en" if detected else language
-        return Outcome(Transcript(lang, (), "model"), lang, detected, time.monotonic() - t0, duration)
+        return Outcome(Transcript(lang, (), "model"), lang, detected, time.monotonic() - t0, speech.seconds)
     if detected:
-        language = engine.detect_language(audio) if engine.multilingual else "en"
+        language = engine.detect_language(speech.samples) if engine.multilingual else "en"
     check_language(engine, language)
-    run = engine.run(audio, language=language, task="transcribe", prompt=ZH_PROMPT if language == "zh" else None,
-                     speech=speech, progress=progress)
-    segs, fixes = corrected(clean_segments(run.segments, language, speech), language, glossary, names,
-                            audio=audio, engine=engine, speech=speech)
+    run = engine.run(speech.samples, language=language, task="transcribe", prompt=ZH_PROMPT if language == "zh" else None,
+                     speech=regions, progress=progress)
+    segs, fixes = corrected(clean_segments(run.segments, language, regions), language, glossary, names,
+                            audio=speech.samples, engine=engine, speech=regions)
     return Outcome(Transcript(language, tuple(segs), f"model:{engine.name}:{engine.model_name}",
-                              tuple(f.to_dict() for f in fixes)), language, detected, time.monotonic() - t0, duration)
+                              tuple(f.to_dict() for f in fixes)), language, detected, time.monotonic() - t0,
+                   speech.seconds)
 
 
 def corrected(segs: list, language: str, glossary: Glossary, names: tuple[str, ...], *, audio=None,
@@ -151,21 +187,19 @@ DETECT_S = 10.0
 between long answers keeps its own stretch)."""
 
 
-def languages_heard(audio_path: Path, ff, engine, turns=()) -> dict[str, float]:
+def languages_heard(speech: Speech, engine, turns=()) -> dict[str, float]:
     """Seconds of speech per language (Mandarin, English), decided stretch by stretch (speaker turns
     where known); a language heard too little to count (see SECOND_LANGUAGE) is left out, so a file
     in one language gives one language."""
-    audio = decode_audio(audio_path, ff)
-    speech = speech_regions(audio)
     if isinstance(engine, Future):
         engine = engine.result()
-    if not engine.multilingual or not speech:
+    if not engine.multilingual or not speech.regions:
         return {"en": 1.0} if not engine.multilingual else {}
-    units = [(a, b) for a, b, _ in turns] if turns else windows(speech, DETECT_S)
+    units = [(a, b) for a, b, _ in turns] if turns else windows(list(speech.regions), DETECT_S)
     seconds: dict[str, float] = {}
     counts: dict[str, int] = {}
     for a, b in units:
-        lang = engine.language_of(audio[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)], ("zh", "en"))
+        lang = engine.language_of(speech.clip(a, b), ("zh", "en"))
         seconds[lang] = seconds.get(lang, 0.0) + (b - a)
         counts[lang] = counts.get(lang, 0) + 1
     total = sum(seconds.values()) or 1.0
@@ -174,28 +208,31 @@ def languages_heard(audio_path: Path, ff, engine, turns=()) -> dict[str, float]:
             if (counts[lg] >= n and s / total >= share) or s / total >= alone or s == max(seconds.values())}
 
 
-def transcribe_mixed(audio_path: Path, ff, engine, *, main: str, turns=(), glossary: Glossary = Glossary(),
-                     names: tuple[str, ...] = (), progress=None) -> Outcome:
+def transcribe_mixed(speech: Speech, engine, *, main: str | None = None, turns=(), glossary: Glossary = Glossary(),
+                     names: tuple[str, ...] = (), detected: bool = False) -> Outcome:
     """A conversation in Mandarin and English: each turn (a speaker's, or else a stretch of speech)
     transcribed in the language it was spoken, decided turn by turn, not per 30-second window, so a
     short Mandarin question between English answers is heard as Mandarin. Every segment carries the
-    language it was spoken in; the transcript is the words as spoken (in `main`'s files)."""
+    language it was spoken in; the transcript is the words as spoken (in `main`'s files; without
+    `main`, the language heard longest)."""
     t0 = time.monotonic()
-    audio = decode_audio(audio_path, ff)
-    speech = speech_regions(audio)
     if isinstance(engine, Future):
         engine = engine.result()
     if not engine.multilingual:
         raise ModelError(f"model {engine.model_name!r} is English-only: a mixed-language episode needs a "
                          "multilingual model")
-    units = [(a, b) for a, b, _ in turns] if turns else windows(speech)
-    langs = [engine.language_of(audio[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)], ("zh", "en")) for a, b in units]
+    regions = list(speech.regions)
+    units = [(a, b) for a, b, _ in turns] if turns else windows(regions)
+    langs = [engine.language_of(speech.clip(a, b), ("zh", "en")) for a, b in units]
+    if main is None:
+        said = {lg: sum(b - a for (a, b), x in zip(units, langs) if x == lg) for lg in ("zh", "en")}
+        main = max(said, key=lambda lg: (said[lg], lg == "zh"))
     segs, fixes = [], []
     for lang in ("zh", "en"):
-        part = within(speech, [u for u, lg in zip(units, langs) if lg == lang])
+        part = within(regions, [u for u, lg in zip(units, langs) if lg == lang])
         if not part:
             continue
-        said = only(audio, part)
+        said = speech.only(part)
         run = engine.run(said, language=lang, task="transcribe", prompt=ZH_PROMPT if lang == "zh" else None,
                          speech=part)
         found, fixed = corrected(clean_segments(run.segments, lang, part), lang, glossary, names, audio=said,
@@ -204,7 +241,5 @@ def transcribe_mixed(audio_path: Path, ff, engine, *, main: str, turns=(), gloss
         segs += [replace(x, lang=lang) for x in found]
     segs.sort(key=lambda x: x.start)
     return Outcome(Transcript(main, tuple(segs), f"model:{engine.name}:{engine.model_name}:mixed",
-                              tuple(f.to_dict() for f in fixes)), main, False, time.monotonic() - t0,
-                   len(audio) / SAMPLE_RATE)
-
-
+                              tuple(f.to_dict() for f in fixes)), main, detected, time.monotonic() - t0,
+                   speech.seconds)

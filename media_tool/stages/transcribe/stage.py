@@ -1,5 +1,6 @@
 """Transcribe stage: the spoken language's transcript, a person's file where there is one, else
-Whisper's (the core in `transcribe.core`), each line with its speaker.
+Whisper's (heard and finished by the core in `transcribe.core`, as `media-tool transcribe` is), each
+line with its speaker.
 """
 
 from __future__ import annotations
@@ -7,8 +8,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from media_tool import __version__
-from media_tool.engines.translation import punctuate
-from media_tool.errors import MediaToolError
 from media_tool.model.glossary import english_names
 from media_tool.stages import transcript_files as files
 from media_tool.stages.context import Context
@@ -16,11 +15,12 @@ from media_tool.stages.episode import Episode
 from media_tool.stages.transcribe.core import (
     PUNCTUATION_REVISION,
     REVISION,
-    transcribe,
-    transcribe_mixed,
+    finish,
+    hear,
 )
 from media_tool.store.files import keep, key_of, read_kept
-from media_tool.text.transcripts import Transcript, label_speakers, language_files
+from media_tool.text.formats import language_files
+from media_tool.text.transcripts import Transcript, label_speakers
 
 
 class TranscribeStage:
@@ -51,14 +51,15 @@ class TranscribeStage:
     def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
         lang = ep.config.language
         human = files.human_file(files.folder(ctx.show, ep.slug), lang)
-        if human is not None:
+        if human is not None:  # a person's words are published as written: only who said each line is added
             t = files.read_human(human, lang, ctx.show.rel(human))
+            t = replace(t, segments=label_speakers(t.segments, ep.turns)) if ep.turns else t
         else:
             t = self._whisper(ctx, ep, progress)
+            backend = ctx.translator("zh", "zh") if ctx.show.translation.engine == "local" else None
             with ctx.model_lock:  # the local model punctuates: one model at work at a time
-                t = self._punctuated(ctx, t)
-        if ep.turns:  # who said each line (a person's own speaker names are kept)
-            t = replace(t, segments=label_speakers(t.segments, ep.turns))
+                t = finish(t, punctuator=backend, cache=ctx.translations(), turns=ep.turns)
+            ctx.translations().save()
         # A mixed conversation's words as spoken (both languages) are `<slug>.spoken.*`: the translate
         # stage completes each language's own files, so no file holds one language under the other's name.
         label = "spoken" if ep.config.mixed else None
@@ -75,36 +76,14 @@ class TranscribeStage:
                 return Transcript.from_dict(data)
             except (KeyError, TypeError, ValueError, AttributeError):
                 pass  # a hand-edited or older file: heard again
+        speech = ctx.speech(ep.outputs["mp3"])
         engine, people = ctx.engine(), tuple(p.name for p in ep.config.people)
         with ctx.model_lock:
-            if ep.config.mixed:
-                t = transcribe_mixed(ctx.show.root / ep.outputs["mp3"], ctx.ff, engine, main=lang, turns=ep.turns,
-                                     glossary=ctx.show.glossary, names=people).transcript
-            else:
-                t = transcribe(ctx.show.root / ep.outputs["mp3"], ctx.ff, engine, language=lang,
-                               progress=lambda done, total: progress(done / max(total, 1e-9)),
-                               glossary=ctx.show.glossary, names=people).transcript
+            t = hear(speech, engine, language="mixed" if ep.config.mixed else lang, main=lang, turns=ep.turns,
+                     glossary=ctx.show.glossary, names=people,
+                     progress=lambda done, total: progress(done / max(total, 1e-9))).transcript
         keep(kept, key, t.to_dict())
         return t
-
-    @staticmethod
-    def _punctuated(ctx: Context, t: Transcript) -> Transcript:
-        """Whisper's Chinese segments with their punctuation (`engines.translation.punctuate`): by the
-        local model where the show translates with it, else only their closing marks."""
-        where = [i for i, s in enumerate(t.segments) if (s.lang or t.language) == "zh"]
-        if not where:
-            return t
-        backend = ctx.translator("zh", "zh") if ctx.show.translation.engine == "local" else None
-        bare = [t.segments[i].text for i in where]
-        try:
-            texts, _ = punctuate(backend, bare, cache=ctx.translations())
-        except MediaToolError:  # no local model here (the translate stage says why): the closing marks only
-            texts, _ = punctuate(None, bare)
-        ctx.translations().save()
-        segs = list(t.segments)
-        for i, text in zip(where, texts):
-            segs[i] = replace(segs[i], text=text)
-        return replace(t, segments=tuple(segs))
 
     def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
         return files.restore_transcripts(ctx.show, ep, data)

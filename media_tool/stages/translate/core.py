@@ -5,18 +5,21 @@ for Mandarin), and a mixed conversation completed both ways.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from media_tool.engines.guards import clean_segments
 from media_tool.engines.translation import Cache, segment_requests, translate_all
 from media_tool.errors import ModelError
-from media_tool.media.audio import decode_audio, only, speech_regions
+from media_tool.media.audio import Speech
 from media_tool.model.glossary import Glossary
 from media_tool.model.language import other_language
 from media_tool.text.transcripts import Segment, Transcript, align_by_time
 
 REVISION = 5
+Hearing = Callable[[], Speech]
+"""The recording as the models hear it, asked for only where Whisper's translate task needs it (the
+build's `Context.speech`, decoded once per build; the command's, decoded once per run)."""
 NAMES = {"en": "English", "zh": "Chinese"}
 MIN_COVERAGE = 0.5
 """A translation that leaves more than half the segments without text (a loop the guards dropped,
@@ -61,31 +64,29 @@ def translate(translator, source: Transcript, target: str, *, glossary: Glossary
     return Transcript(target, segs, f"translation:{via}"), report
 
 
-def whisper_translation(audio_path: Path, ff, engine, source: Transcript, progress=None) -> Transcript:
+def whisper_translation(speech: Speech, engine, source: Transcript, progress=None) -> Transcript:
     """English for a Mandarin recording by Whisper's translate task, put on the source's timings."""
     if not engine.multilingual:
         raise ModelError(f"model {engine.model_name!r} is English-only: it cannot translate Mandarin")
-    audio = decode_audio(audio_path, ff)
-    speech = speech_regions(audio)
-    run = engine.run(audio, language=source.language, task="translate", prompt=None, speech=speech,
+    regions = list(speech.regions)
+    run = engine.run(speech.samples, language=source.language, task="translate", prompt=None, speech=regions,
                      progress=progress)
-    return align_by_time(source, clean_segments(run.segments, "en", speech), "en",
+    return align_by_time(source, clean_segments(run.segments, "en", regions), "en",
                          f"whisper-translate:{engine.model_name}")
 
 
-def _whisper_for(audio_path: Path, ff, engine, foreign: Transcript) -> dict[float, Segment]:
+def _whisper_for(speech: Speech, engine, foreign: Transcript) -> dict[float, Segment]:
     """Whisper's translate task over just `foreign`'s (Mandarin) turns: start -> English segment."""
-    audio = decode_audio(audio_path, ff)
-    speech = [(max(a, x.start - 0.2), min(b, x.end + 0.2)) for a, b in speech_regions(audio)
-              for x in foreign.segments if min(b, x.end) > max(a, x.start)]
-    run = engine.run(only(audio, speech), language="zh", task="translate", prompt=None, speech=speech)
-    aligned = align_by_time(foreign, clean_segments(run.segments, "en", speech), "en", "")
+    spans = [(max(a, x.start - 0.2), min(b, x.end + 0.2)) for a, b in speech.regions
+             for x in foreign.segments if min(b, x.end) > max(a, x.start)]
+    run = engine.run(speech.only(spans), language="zh", task="translate", prompt=None, speech=spans)
+    aligned = align_by_time(foreign, clean_segments(run.segments, "en", spans), "en", "")
     via = f"whisper-translate:{engine.model_name}"
     return {x.start: replace(y, lang=x.lang, via=via) for x, y in zip(foreign.segments, aligned.segments)
             if y.text.strip()}
 
 
-def complete(source: Transcript, target: str, *, audio_path: Path, ff, engine, translator_for,
+def complete(source: Transcript, target: str, *, speech: Hearing, engine, translator_for,
              glossary: Glossary = Glossary(), cache: Cache | None = None,
              whisper_task: bool = False) -> tuple[Transcript, dict]:
     """`target`'s file of a mixed conversation, one segment per spoken one: what was said in `target`
@@ -107,7 +108,7 @@ def complete(source: Transcript, target: str, *, audio_path: Path, ff, engine, t
                     r["segment"] = [x.start for x in source.segments].index(starts[r["segment"]])
             done = {x.start: y for x, y in zip(foreign.segments, made.segments) if y.text.strip()}
         elif spoken == "zh" and engine is not None and engine.multilingual:
-            done = _whisper_for(audio_path, ff, engine, foreign)
+            done = _whisper_for(speech(), engine, foreign)
     segs = []
     for i, x in enumerate(source.segments):
         if (x.lang or source.language) == target:
@@ -121,7 +122,7 @@ def complete(source: Transcript, target: str, *, audio_path: Path, ff, engine, t
     return Transcript(target, tuple(segs), f"mixed:{source.origin}"), report
 
 
-def translation_of(source: Transcript, target: str, *, audio_path: Path, ff, engine, translator_for, mixed: bool,
+def translation_of(source: Transcript, target: str, *, speech: Hearing, engine, translator_for, mixed: bool,
                    glossary: Glossary = Glossary(), cache: Cache | None = None,
                    whisper_task: bool = False) -> Translation:
     """The machine's `target`-language transcript of `source`, or None and why not: the one policy
@@ -131,9 +132,9 @@ def translation_of(source: Transcript, target: str, *, audio_path: Path, ff, eng
     English by Whisper's translate task where asked or where there is no translator. Never the source
     under the other language's name."""
     if mixed:
-        t, report = complete(source, target, audio_path=audio_path, ff=ff, engine=engine,
+        t, report = complete(source, target, speech=speech, engine=engine,
                              translator_for=translator_for, glossary=glossary, cache=cache, whisper_task=whisper_task)
-        main, main_report = complete(source, source.language, audio_path=audio_path, ff=ff, engine=engine,
+        main, main_report = complete(source, source.language, speech=speech, engine=engine,
                                      translator_for=translator_for, glossary=glossary, cache=cache,
                                      whisper_task=whisper_task) if source.language != target else (None, {})
         misses = tuple(report["misses"]) + tuple(main_report.get("misses", ()))
@@ -151,7 +152,7 @@ def translation_of(source: Transcript, target: str, *, audio_path: Path, ff, eng
         if engine is None or not engine.multilingual:
             name = getattr(engine, "model_name", "?")
             return Translation(None, f"English translation missing: model {name!r} is English-only")
-        t = whisper_translation(audio_path, ff, engine, source)
+        t = whisper_translation(speech(), engine, source)
         if not usable_translation(t):
             filled = sum(1 for s in t.segments if s.text.strip())
             return Translation(None, f"English translation missing: Whisper's translate task gave usable text for "

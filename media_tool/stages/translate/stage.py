@@ -25,7 +25,7 @@ from media_tool.stages.translate.core import (
 )
 from media_tool.stages.translate.words import translate_words, wanted, with_words
 from media_tool.store.files import key_of
-from media_tool.text.transcripts import bilingual_files, language_files
+from media_tool.text.formats import bilingual_files, language_files
 
 
 class TranslateStage:
@@ -83,7 +83,7 @@ class TranslateStage:
         source = ep.transcripts[lang]
         human = files.human_file(folder, other)
         tl = ctx.show.translation
-        audio = ctx.show.root / ep.outputs["mp3"]
+        speech = lambda: ctx.speech(ep.outputs["mp3"])  # noqa: E731 (decoded only if Whisper translates)
         why_not: list[str] = []
 
         def translator_for(source_lang: str, target: str):
@@ -96,13 +96,13 @@ class TranslateStage:
             result = Translation(t)
             if ep.config.mixed:  # the person translated the other language's file; the main one is completed here
                 with ctx.model_lock:
-                    main, report = complete(source, lang, audio_path=audio, ff=ctx.ff, engine=engine,
+                    main, report = complete(source, lang, speech=speech, engine=engine,
                                             translator_for=translator_for, glossary=ctx.show.glossary, cache=cache,
                                             whisper_task=tl.whisper_translate)
                 result = Translation(t, "", tuple(report["misses"]), tuple(report["failures"]), {lang: main})
         else:
             with ctx.model_lock:
-                result = translation_of(source, other, audio_path=audio, ff=ctx.ff, engine=engine,
+                result = translation_of(source, other, speech=speech, engine=engine,
                                         translator_for=translator_for, mixed=ep.config.mixed,
                                         glossary=ctx.show.glossary,
                                         cache=cache, whisper_task=tl.whisper_translate)

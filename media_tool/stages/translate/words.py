@@ -13,10 +13,11 @@ from dataclasses import replace
 from media_tool.engines.translation import Cache, translate_text
 from media_tool.errors import MediaToolError
 from media_tool.model.glossary import Glossary
-from media_tool.model.language import LANGUAGES, other_language, written_in
+from media_tool.model.language import LANGUAGES, other_language
 from media_tool.model.show import EpisodeConfig
 from media_tool.stages.translate.core import translator_id
 from media_tool.text.notes import MACHINE_NOTES
+from media_tool.text.script import written_in
 
 NAMES = {"en": "English", "zh": "Chinese"}
 SOURCE_NAMES = {"zh": {"en": "英文", "zh": "中文"}, "en": {"en": "English", "zh": "Chinese"}}

@@ -1,0 +1,205 @@
+"""Every transcript format people and apps use (pure: text in, text out).
+
+Per language: SRT and WebVTT for players (lines kept to the Podcasting 2.0 guidance), the
+Podcasting 2.0 JSON transcript, and plain text. Bilingual SRT/VTT pair each segment with its
+translation, the spoken language on top. Readers accept the same formats back, for
+transcripts and translations a person supplies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+import json
+import re
+from dataclasses import replace
+
+import srt
+import webvtt
+
+from media_tool.text.script import one_line, width, wrap
+from media_tool.text.transcripts import (
+    Segment,
+    Transcript,
+    TranscriptFormatError,
+    file_name,
+    pair,
+)
+
+SRT_LINE = 32       # Podcasting 2.0: at most 2 lines of 32 characters per cue
+
+
+SRT_LINES = 2
+
+
+VTT_LINE = 65
+
+
+def render(t: Transcript, names: bool = True) -> dict[str, str]:
+    """Every per-language file for one transcript, by extension (`names`: SRT's `Name: ` prefixes)."""
+    return {"srt": to_srt(t, names), "vtt": to_vtt(t), "json": to_json(t), "txt": to_txt(t)}
+
+
+def language_files(stem: str, t: Transcript, names: bool = True) -> dict[str, str]:
+    """File name -> text for one transcript's language: what the stages and `transcribe` write."""
+    return {file_name(stem, t.language, ext): text for ext, text in render(t, names).items()}
+
+
+def bilingual_files(stem: str, source: Transcript, translation: Transcript, names: bool = True) -> dict[str, str]:
+    """The pair files, named zh-en whichever was spoken, the spoken language on top."""
+    return {file_name(stem, "zh-en", "srt"): to_bilingual_srt(source, translation, names),
+            file_name(stem, "zh-en", "vtt"): to_bilingual_vtt(source, translation)}
+
+
+def cues(segments: tuple[Segment, ...] | list[Segment], limit: int, max_lines: int) -> list[Segment]:
+    """Split long segments into cues of at most `max_lines` lines, timed by share of text."""
+    out = []
+    for seg in segments:
+        lines = wrap(seg.text, limit) or [""]
+        groups = [lines[i:i + max_lines] for i in range(0, len(lines), max_lines)]
+        total = sum(width("".join(g)) for g in groups) or 1
+        t = seg.start
+        for i, g in enumerate(groups):
+            share = width("".join(g)) / total
+            end = seg.end if i == len(groups) - 1 else min(seg.end, t + (seg.end - seg.start) * share)
+            out.append(Segment(round(t, 3), round(end, 3), "\n".join(g), seg.speaker))
+            t = end
+    return out
+
+
+def _td(seconds: float) -> dt.timedelta:
+    return dt.timedelta(milliseconds=round(seconds * 1000))
+
+
+def named(segments, names: bool = True) -> list[str]:
+    """Each segment's text, starting `Name: ` where the voice changes (speakers known and `names`
+    on): the plain-text way a transcript says who speaks (SRT, the bilingual SRT, the MP3 USLT)."""
+    out, last = [], None
+    for c in segments:
+        text = c.text
+        if names and c.speaker and c.speaker != last:
+            text = f"{c.speaker}: {text}"
+        last = c.speaker or last
+        out.append(text)
+    return out
+
+
+def to_srt(t: Transcript, speakers: bool = True) -> str:
+    """SRT; where speakers are known (and `speakers`), a cue where the voice changes starts `Name: `."""
+    shown = cues(t.segments, SRT_LINE, SRT_LINES)
+    return srt.compose([srt.Subtitle(i + 1, _td(c.start), _td(c.end), text)
+                        for i, (c, text) in enumerate(zip(shown, named(shown, speakers)))], reindex=False)
+
+
+def speakers_from_prefixes(segments: tuple[Segment, ...], names: set[str]) -> tuple[Segment, ...]:
+    """Read back what `to_srt` wrote: a cue starting `Name: ` (a known name) is that person's, and so
+    are the cues after it until the next name; the prefix is not part of what was said."""
+    out, current = [], None
+    for s in segments:
+        text = s.text
+        for name in names:
+            for sep in (": ", "："):
+                if text.startswith(name + sep):
+                    current, text = name, text[len(name) + len(sep):]
+        out.append(Segment(s.start, s.end, text, s.speaker or current))
+    return tuple(out)
+
+
+def _vtt_time(seconds: float) -> str:
+    ms = round(seconds * 1000)
+    return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
+
+
+def _vtt_text(text: str, speaker: str | None) -> str:
+    safe = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f"<v {speaker}>{safe}" if speaker else safe
+
+
+def to_vtt(t: Transcript) -> str:
+    """WebVTT; the language is the <track srclang> of whoever plays it (WebVTT has no language header)."""
+    body = ["WEBVTT\n"]
+    for c in cues(t.segments, VTT_LINE, SRT_LINES):
+        body.append(f"{_vtt_time(c.start)} --> {_vtt_time(c.end)}\n{_vtt_text(c.text, c.speaker)}\n")
+    return "\n".join(body)
+
+
+def to_json(t: Transcript) -> str:
+    """The Podcasting 2.0 JSON transcript (version 1.0.0)."""
+    segs = []
+    for s in t.segments:
+        d = {"startTime": round(s.start, 3), "endTime": round(s.end, 3), "body": s.text}
+        if s.speaker:
+            d["speaker"] = s.speaker
+        if s.lang:  # mixed-language episodes: what was spoken here, and whether this is a translation
+            d["spokenLanguage"] = s.lang
+            d["translatedBy"] = s.via
+        segs.append(d)
+    doc = {"version": "1.0.0", "segments": segs}
+    if t.corrections:  # what the glossary put right, for a person to review (apps ignore unknown keys)
+        doc["corrections"] = list(t.corrections)
+    if t.problems:  # where the machine translation missed a glossary term or was left out (cue = segment + 1)
+        doc["translationProblems"] = [{"cue": p["segment"] + 1, "problem": p["problem"]} for p in t.problems]
+    return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
+
+
+def to_txt(t: Transcript) -> str:
+    return "".join(f"{s.text}\n" for s in t.segments)
+
+
+def to_bilingual_srt(source: Transcript, translation: Transcript, speakers: bool = True) -> str:
+    """Both languages in each cue, the spoken one on top, `Name: ` before it where the voice changes; a
+    line left as spoken (a mixed episode's turn nothing translated) once, not twice."""
+    pairs = pair(source, translation)
+    tops = named([replace(a, text=one_line(a.text)) for a, _ in pairs], speakers)
+    subs = [srt.Subtitle(i + 1, _td(a.start), _td(a.end),
+                         top if one_line(a.text) == one_line(b.text) else f"{top}\n{one_line(b.text)}")
+            for i, ((a, b), top) in enumerate(zip(pairs, tops))]
+    return srt.compose(subs, reindex=False)
+
+
+def to_bilingual_vtt(source: Transcript, translation: Transcript) -> str:
+    """Both languages in each cue, the whole cue one `<v Name>` span where the speaker is known; a
+    line left as spoken (a mixed episode's turn nothing translated) once, not twice."""
+    body = ["WEBVTT\n"]
+    for a, b in pair(source, translation):
+        text = "\n".join(dict.fromkeys([one_line(a.text), one_line(b.text)]))
+        body.append(f"{_vtt_time(a.start)} --> {_vtt_time(a.end)}\n{_vtt_text(text, a.speaker)}\n")
+    return "\n".join(body)
+
+
+_TAGS = re.compile(r"</?(?:i|b|u|c|ruby|rt|lang)(?:[.\s][^>]*)?>|</?font[^>]*>|\{\\[^}]*\}", re.IGNORECASE)
+"""Cue formatting a person's editor may add (SRT <i>, <b>, <font>, ASS {\\an8}; WebVTT <c>, <lang>): the
+transcript is the words, so these are dropped on reading (they would show literally on pages)."""
+
+
+def cue_text(text: str, entities: bool = False) -> str:
+    """A cue's words: formatting tags dropped, WebVTT's entities (&amp; &lt; &gt; &nbsp; ...) decoded."""
+    text = _TAGS.sub("", text)
+    if entities:
+        text = html.unescape(text)
+    return one_line(text)
+
+
+def read_srt(text: str, language: str) -> Transcript:
+    try:
+        subs = list(srt.parse(text))
+    except srt.SRTParseError as exc:
+        line = text[:exc.expected_start].count("\n") + 1 if hasattr(exc, "expected_start") else None
+        raise TranscriptFormatError("not valid SRT", line) from exc
+    return Transcript(language, tuple(Segment(s.start.total_seconds(), s.end.total_seconds(),
+                                              cue_text(s.content)) for s in subs), "human")
+
+
+def read_vtt(text: str, language: str) -> Transcript:
+    try:
+        captions = webvtt.from_buffer(io.StringIO(text))
+    except Exception as exc:  # webvtt raises its own MalformedFileError / MalformedCaptionError
+        raise TranscriptFormatError(f"not valid WebVTT ({exc})") from exc
+    return Transcript(language, tuple(Segment(c.start_in_seconds, c.end_in_seconds, cue_text(c.text, entities=True),
+                                              getattr(c, "voice", None) or None) for c in captions), "human")
+
+
+def read_lines(text: str, language: str) -> list[str]:
+    """Plain text, one segment per non-empty line."""
+    return [ln.strip() for ln in text.splitlines() if ln.strip()]
