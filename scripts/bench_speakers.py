@@ -26,7 +26,7 @@ import numpy as np
 
 from media_tool.engines.models import user_cache
 from media_tool.engines.whisper import load_engine
-from media_tool.media.audio import speech_regions
+from media_tool.media.audio import listen, speech_regions
 from media_tool.stages.speakers import core as speakers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,7 +105,7 @@ def sample_interview(engine) -> None:
     audio = load(path)
     found, _, heard = speakers.diarize(audio, speech_regions(audio), 2)
     turns = [(t.start, t.end, str(t.speaker)) for t in found]
-    out = transcribe_mixed(path, FFmpeg.discover(), engine, main="zh", turns=turns)
+    out = transcribe_mixed(listen(path, FFmpeg.discover()), engine, main="zh", turns=turns)
     segs = out.transcript.segments
     han = re.compile(r"[^\u3400-\u9fff]")
     said = {lg: [x for x in segs if x.lang == lg] for lg in ("zh", "en")}

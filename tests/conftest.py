@@ -42,6 +42,7 @@ def _session_cache() -> Path:
 
 
 SESSION_CACHE = _session_cache()
+os.environ["MEDIA_TOOL_KEEP_MODELS"] = "1"  # in this process each model loads once (`helpers.run_here`)
 STRICT = os.environ.get("MEDIA_TOOL_STRICT_TESTS") == "1"
 """Set by .ci/run: a test skipped for want of something installed is a failure there, not a pass."""
 

@@ -8,6 +8,7 @@ from ffmpeg's ebur128 filter on the file as a listener's decoder sees it.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -81,14 +82,34 @@ def model_cache_without_translations(d: Path) -> Path:
 
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """`media-tool ARGS` as a user runs it, in a child process."""
+    """`media-tool ARGS` as a user runs it, in a child process: for what the command line itself
+    promises (exit codes, one-line errors, no traceback, signals, a process's memory)."""
+    env = {k: v for k, v in os.environ.items() if k != "MEDIA_TOOL_KEEP_MODELS"}  # a user's process
     return subprocess.run([sys.executable, "-m", "media_tool", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=600)
+                          cwd=cwd, timeout=600, env=env)
+
+
+def run_here(*args: str) -> subprocess.CompletedProcess:
+    """`media-tool ARGS` run by the same `main` in this process (stdout, stderr and the exit code as a
+    child's would be), the models kept loaded between runs ($MEDIA_TOOL_KEEP_MODELS, set by conftest):
+    for the many builds whose claim is what a build makes, not how a process behaves."""
+    import contextlib
+    import io
+
+    from media_tool.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code if isinstance(exc.code, int) else 2
+    return subprocess.CompletedProcess(["media-tool", *args], code, out.getvalue(), err.getvalue())
 
 
 def build_json(show: Path, *extra: str) -> tuple[int, dict]:
-    """`media-tool build --json`: its exit code and its report."""
-    p = cli("build", "--show", str(show), "--json", *extra)
+    """`media-tool build --json` (in this process, see `run_here`): its exit code and its report."""
+    p = run_here("build", "--show", str(show), "--json", *extra)
     assert p.stdout, p.stderr
     return p.returncode, json.loads(p.stdout)
 
@@ -253,9 +274,12 @@ def linked_before(feed_dir: Path, order: list[str], base_url: str) -> list[tuple
     """Each (page or feed, link) where a file of the site that it links to would go up after it, if
     the files of `feed_dir` were sent in `order`: what a listener could meet mid-upload. Links are read
     from the files themselves (absolute under `base_url`, or relative to the file), independently of
-    the order the upload code chose. Pages that link to one another cannot all go first: a link from
-    one page to another is not counted."""
+    the order the upload code chose. Pages that link to one another cannot all go first, so a link from
+    one page to another is not counted; nor a link to a feed, which goes up last by design (a page
+    that links to it finds the feed published before)."""
     from urllib.parse import unquote, urljoin
+
+    from media_tool.commands.upload import is_feed
 
     site = set(order)
     sent: set[str] = set()
@@ -271,7 +295,7 @@ def linked_before(feed_dir: Path, order: list[str], base_url: str) -> list[tuple
                 target = url[len(base):] or "index.html"
                 if target.endswith("/") or target + "/index.html" in site:
                     target = target.rstrip("/") + "/index.html" if target.rstrip("/") else "index.html"
-                if target in site and target not in sent and not target.endswith(".html"):  # pages link each other
+                if target in site and target not in sent and not target.endswith(".html") and not is_feed(target):
                     out.append((rel, target))
         sent.add(rel)
     return out

@@ -88,10 +88,13 @@ def local(tmp_path_factory, cache) -> dict:
 
 
 @pytest.fixture(scope="module")
-def head():
+def head(tmp_path_factory):
+    """The Ray head, its workers with a model cache of their own (no translation another test made):
+    the worker must really translate, to be killed while it does."""
     if WHY_NOT:
         pytest.skip(WHY_NOT)
-    h = RayHead(cpus=2)
+    workers_cache = model_cache_without_translations(tmp_path_factory.mktemp("workers-cache"))
+    h = RayHead(cpus=2, env={"MEDIA_TOOL_CACHE": str(workers_cache)})
     yield h
     h.stop()
 

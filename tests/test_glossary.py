@@ -9,6 +9,7 @@ import pytest
 import srt
 from helpers import build_json, cli
 
+from media_tool.media.audio import listen
 from media_tool.model import glossary
 from media_tool.stages import transcript_files
 from media_tool.text.transcripts import Segment, Transcript
@@ -75,8 +76,8 @@ def test_english_names_and_acronyms_are_put_right_and_the_words_around_them_left
     subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), text], check=True)
     g = glossary.Glossary((glossary.Term("人力资源和社会保障部", "MoHRSS"), glossary.Term("国际劳工组织", "ILO")))
     engine, ff = load_engine("faster-whisper", "base", user_cache()), FFmpeg.discover()
-    plain = [s.text for s in transcribe(wav, ff, engine, language="en").transcript.segments]
-    heard = transcribe(wav, ff, engine, language="en", glossary=g, names=("Maria Silva",)).transcript
+    plain = [s.text for s in transcribe(listen(wav, ff), engine, language="en").transcript.segments]
+    heard = transcribe(listen(wav, ff), engine, language="en", glossary=g, names=("Maria Silva",)).transcript
     named = [s.text for s in heard.segments]
     assert " ".join(named).count("MoHRSS") == 2 and " ".join(plain).count("MoHRSS") < 2, (plain, named)
     for was, now in zip(plain, named):  # nothing changed but where a name now stands

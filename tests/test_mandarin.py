@@ -17,6 +17,7 @@ import pytest
 
 from media_tool.engines.models import offline_model_dir, user_cache
 from media_tool.engines.whisper import load_engine
+from media_tool.media.audio import listen
 from media_tool.media.ffmpeg import FFmpeg
 from media_tool.model import glossary
 from media_tool.stages.transcribe.core import ZH_PROMPT, transcribe
@@ -72,8 +73,8 @@ def heard(ff, base):
     """The fixture transcribed without and with the glossary (language detected both times), and what
     the pipeline asked Whisper base the first time."""
     model = Recording(base)
-    return (transcribe(AUDIO, ff, model, language="auto"),
-            transcribe(AUDIO, ff, base, language="auto", glossary=TERMS), model)
+    return (transcribe(listen(AUDIO, ff), model, language="auto"),
+            transcribe(listen(AUDIO, ff), base, language="auto", glossary=TERMS), model)
 
 
 def test_the_default_model_is_multilingual_base_offline(base):
@@ -136,7 +137,7 @@ def test_a_looping_translation_is_not_published(ff):
             return Run("zh", [RawSegment(a, b, loop) for a, b in speech], 10.0)
 
     source = Transcript("zh", tuple(Segment(i * 3.0, i * 3.0 + 2.5, "句子。") for i in range(8)))
-    t = whisper_translation(AUDIO, ff, Looping(), source)
+    t = whisper_translation(listen(AUDIO, ff), Looping(), source)
     assert len(t.segments) == 8 and not usable_translation(t)
     assert usable_translation(Transcript("en", tuple(Segment(0, 1, "Fine.") for _ in range(3))))
 
@@ -149,7 +150,7 @@ def test_the_mandarin_path_through_whisper_base(ff, heard):
     assert model.calls == [("zh", "transcribe", ZH_PROMPT)]
     texts = [s.text for s in out.transcript.segments]
     assert texts and all(t == to_simplified(t) and han(t) for t in texts)
-    en = whisper_translation(AUDIO, ff, model, out.transcript)
+    en = whisper_translation(listen(AUDIO, ff), model, out.transcript)
     assert model.calls[-1][:2] == ("zh", "translate")
     assert [(s.start, s.end) for s in en.segments] == [(s.start, s.end) for s in out.transcript.segments]
     english = " ".join(s.text for s in en.segments)
@@ -160,7 +161,7 @@ def test_the_glossary_figures_hold_on_the_clip_it_was_not_tuned_on(ff, base):
     """The corrections were tuned on mandarin.opus; on the other fixture (115 s, other sentences and
     terms) the transcript must still be close (CER) and the terms it speaks spelt the glossary's way."""
     reference = [x for x in (FIXTURES / "mandarin-long.txt").read_text(encoding="utf-8").splitlines() if x.strip()]
-    out = transcribe(FIXTURES / "mandarin-long.opus", ff, base, language="zh", glossary=TERMS)
+    out = transcribe(listen(FIXTURES / "mandarin-long.opus", ff), base, language="zh", glossary=TERMS)
     text = "".join(s.text for s in out.transcript.segments)
     error = jiwer.cer(han("".join(reference)), han(text))
     spoken = [t.zh for t in TERMS.terms if t.zh in "".join(reference)]

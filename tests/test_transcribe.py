@@ -18,6 +18,7 @@ from helpers import ChatEndpoint, ffmpeg, model_cache_without_translations
 from media_tool.engines.guards import RawSegment, guard
 from media_tool.engines.whisper import load_engine
 from media_tool.errors import ConfigError, ModelError
+from media_tool.media.audio import listen
 from media_tool.media.ffmpeg import FFmpeg
 from media_tool.stages import transcript_files
 from media_tool.stages.transcribe import core as tr
@@ -47,7 +48,7 @@ def wer(hyp: str) -> float:
 
 @pytest.mark.parametrize("name", ["faster-whisper", "openai-whisper"])
 def test_word_error_rate_on_known_speech(engines, ff, name):
-    out = tr.transcribe(SPEECH, ff, engines[name], language="en")
+    out = tr.transcribe(listen(SPEECH, ff), engines[name], language="en")
     text = " ".join(s.text for s in out.transcript.segments)
     assert wer(text) < 0.15, (name, wer(text), text)
     assert out.language == "en" and out.transcript.segments
@@ -55,12 +56,12 @@ def test_word_error_rate_on_known_speech(engines, ff, name):
 
 
 def test_auto_language_on_english_only_model_is_english(engines, ff):
-    out = tr.transcribe(SPEECH, ff, engines["faster-whisper"], language="auto")
+    out = tr.transcribe(listen(SPEECH, ff), engines["faster-whisper"], language="auto")
     assert out.language == "en" and out.detected
 
 
 def test_every_format_parses_with_an_independent_reader(engines, ff, tmp_path):
-    out = tr.transcribe(SPEECH, ff, engines["faster-whisper"], language="en")
+    out = tr.transcribe(listen(SPEECH, ff), engines["faster-whisper"], language="en")
     files = formats.render(out.transcript)
     subs = list(srt.parse(files["srt"]))
     assert subs and all(s.start <= s.end for s in subs)
@@ -84,17 +85,17 @@ def test_every_format_parses_with_an_independent_reader(engines, ff, tmp_path):
 def test_silence_gives_an_empty_transcript(engines, ff, tmp_path, name):
     quiet = tmp_path / "silence.wav"
     ffmpeg("-f", "lavfi", "-i", "anoisesrc=d=20:c=pink:a=0.0005", "-ar", "16000", str(quiet))
-    out = tr.transcribe(quiet, ff, engines[name], language="en")
+    out = tr.transcribe(listen(quiet, ff), engines[name], language="en")
     assert out.transcript.segments == ()
     assert formats.render(out.transcript)["json"].count("startTime") == 0
 
 
 def test_english_only_model_refuses_mandarin(engines, ff):
     with pytest.raises(ModelError, match="English-only: it cannot transcribe Mandarin"):
-        tr.transcribe(SPEECH, ff, engines["faster-whisper"], language="zh")
+        tr.transcribe(listen(SPEECH, ff), engines["faster-whisper"], language="zh")
     source = Transcript("zh", (Segment(0, 1, "你好"),))
     with pytest.raises(ModelError, match="English-only"):
-        whisper_translation(SPEECH, ff, engines["openai-whisper"], source)
+        whisper_translation(listen(SPEECH, ff), engines["openai-whisper"], source)
 
 
 def test_align_by_time_gives_every_segment_one_translation():

@@ -52,12 +52,27 @@ def test_a_damaged_piece_is_refused_before_anything_is_converted(tmp_path):
 
 def test_a_damaged_joined_file_is_joined_again_from_the_wheels(tmp_path):
     """What a full disk or a killed first build leaves (a short file under the final name) is not taken
-    for the model: the pieces are joined again and checked by size and SHA-256."""
+    for the model: the pieces are joined again and checked by size and SHA-256. Small synthetic pieces
+    stand for the 22 wheels' (the assembly is what is tested; the real pieces' size and checksum are
+    checked where the model itself is: `test_the_pieces_are_the_model`)."""
+    import hashlib
+
+    pieces = [tmp_path / f"part{i:02d}.bin" for i in range(1, 4)]
+    for i, p in enumerate(pieces):
+        p.write_bytes(bytes([i]) * (1000 + i))
+    whole = b"".join(p.read_bytes() for p in pieces)
+    expected = (len(whole), hashlib.sha256(whole).hexdigest())
     dest = tmp_path / "model.gguf"
-    dest.write_bytes(b"GGUF" + bytes(4096))
-    llm.assemble_gguf(llm.part_paths(), dest)
-    assert dest.stat().st_size == llm.GGUF_BYTES and llm.sha256_file(dest) == llm.GGUF_SHA256
-    assert not list(tmp_path.glob(".model.gguf*"))
+    dest.write_bytes(b"GGUF" + bytes(400))  # a short file under the final name
+    llm.assemble_gguf(pieces, dest, expected=expected)
+    assert dest.read_bytes() == whole and not list(tmp_path.glob(".model.gguf*"))
+
+
+def test_the_pieces_are_the_model():
+    """The 22 wheels' pieces are all there and make the published model, by size (their checksum is
+    checked when they are joined, once per machine, as the session's model cache shows)."""
+    parts = llm.part_paths()
+    assert len(parts) == llm.PARTS and sum(p.stat().st_size for p in parts) == llm.GGUF_BYTES
 
 
 def test_a_converted_model_is_reused_only_when_whole(tmp_path):

@@ -118,7 +118,7 @@ class ModelWorker:
         with self._lock:
             if device not in self._translators:
                 self._translators[device] = LocalTranslator(llm.LazyModel(
-                    lambda: llm.LocalModel(llm.model_dir(user_cache()), device=device)))
+                    lambda: llm.load(llm.model_dir(user_cache()), device=device)))
             return self._translators[device]
 
     def translate(self, device: str, requests: list) -> Iterator[tuple]:

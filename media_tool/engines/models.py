@@ -82,6 +82,23 @@ def release_memory() -> None:
         pass
 
 
+_KEPT: dict = {}
+_KEPT_LOCK = __import__("threading").Lock()
+
+
+def keep_loaded(key: tuple, make: Callable[[], object]):
+    """`make()`, or the model it made before in this process where $MEDIA_TOOL_KEEP_MODELS is 1 (a
+    long-lived process running many builds, as the test suite does: each model loads once). Without
+    it every build and command loads its own and lets it go when done, so that Whisper's memory is
+    free before the translation model loads (the peak stays under 2.5 GB)."""
+    if os.environ.get("MEDIA_TOOL_KEEP_MODELS") != "1":
+        return make()
+    with _KEPT_LOCK:
+        if key not in _KEPT:
+            _KEPT[key] = make()
+        return _KEPT[key]
+
+
 def user_cache() -> Path:
     """Where models assembled or converted once are kept for every show: $MEDIA_TOOL_CACHE or ~/.cache/media-tool."""
     return Path(os.environ.get("MEDIA_TOOL_CACHE") or Path.home() / ".cache" / "media-tool")

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from media_tool.engines.guards import RawSegment
-from media_tool.engines.models import offline_model_dir
+from media_tool.engines.models import keep_loaded, offline_model_dir
 from media_tool.engines.whisper_convert import convert
 from media_tool.errors import ModelError
 from media_tool.media.audio import SAMPLE_RATE, windows
@@ -262,7 +262,7 @@ def load_engine(engine: str, model: str, cache_dir: Path, device: str = "auto"):
     """An engine by name, with the model by name (downloaded as each engine does) or local path;
     faster-whisper on `device` (auto: CUDA where there is a GPU), openai-whisper on the CPU."""
     if engine == "faster-whisper":
-        return FasterWhisper(model, device=device)
+        return keep_loaded(("faster-whisper", model, device), lambda: FasterWhisper(model, device=device))
     if engine == "openai-whisper":
-        return OpenAIWhisper(model, cache_dir=cache_dir)
+        return keep_loaded(("openai-whisper", model, str(cache_dir)), lambda: OpenAIWhisper(model, cache_dir=cache_dir))
     raise ModelError(f"unknown engine {engine!r} (use {' or '.join(ENGINES)})")

@@ -141,7 +141,7 @@ class _Named:
 def local_translators(device: str = "auto", progress=None):
     """`translator_for` of the offline model, loaded on first real use (assembled and converted once per
     machine into the user's model cache): a file whose lines need no model never loads it."""
-    model = llm.LazyModel(lambda: llm.LocalModel(llm.model_dir(user_cache(), progress), device=device))
+    model = llm.LazyModel(lambda: llm.load(llm.model_dir(user_cache(), progress), device=device))
     translator = LocalTranslator(model)
 
     def translator_for(source: str, target: str):

@@ -94,7 +94,7 @@ class Context:
             return self.cluster.translator(tl.device)
         with self._open_lock:
             if self._local is None:
-                self._local = llm.LazyModel(lambda: llm.LocalModel(llm.model_dir(
+                self._local = llm.LazyModel(lambda: llm.load(llm.model_dir(
                     user_cache(), (lambda what, f: progress(f)) if progress else None), device=tl.device))
             return LocalTranslator(self._local)
 
