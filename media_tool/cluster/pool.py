@@ -290,8 +290,8 @@ class RemoteWhisper:
     def detect_language(self, audio: np.ndarray) -> str:
         return self.cluster.call("detect_language", self.spec, audio)
 
-    def language_of(self, audio: np.ndarray, choices: tuple[str, ...]) -> str:
-        return self.cluster.call("language_of", self.spec, audio, choices)
+    def languages_of(self, clips: list[np.ndarray], choices: tuple[str, ...]) -> list[str]:
+        return self.cluster.call("languages_of", self.spec, clips, choices)
 
     def run(self, audio: np.ndarray, *, language: str, task: str, prompt: str | None,
             speech: list[tuple[float, float]], progress=None):

@@ -103,8 +103,8 @@ class ModelWorker:
     def detect_language(self, spec, audio: np.ndarray) -> str:
         return self._engine(spec).detect_language(audio)
 
-    def language_of(self, spec, audio: np.ndarray, choices: tuple[str, ...]) -> str:
-        return self._engine(spec).language_of(audio, choices)
+    def languages_of(self, spec, clips: list[np.ndarray], choices: tuple[str, ...]) -> list[str]:
+        return self._engine(spec).languages_of(clips, choices)
 
     def whisper_run(self, spec, audio: np.ndarray, options: dict) -> Iterator[tuple]:
         yield from streamed(lambda progress: self._engine(spec).run(audio, progress=progress, **options))

@@ -70,6 +70,10 @@ def hear(speech: Speech, engine, *, language: str = "auto", main: str | None = N
         if len(heard) > 1:
             return transcribe_mixed(speech, engine, main=max(heard, key=heard.get), turns=turns,
                                     glossary=glossary, names=names, detected=True)
+        if heard:  # one language, already decided stretch by stretch: not detected a second time
+            out = transcribe(speech, engine, language=next(iter(heard)), progress=progress, glossary=glossary,
+                             names=names)
+            return replace(out, detected=True)
     if language == "mixed":
         return transcribe_mixed(speech, engine, main=main, turns=turns, glossary=glossary, names=names)
     return transcribe(speech, engine, language=language, progress=progress, glossary=glossary, names=names)
@@ -198,8 +202,7 @@ def languages_heard(speech: Speech, engine, turns=()) -> dict[str, float]:
     units = [(a, b) for a, b, _ in turns] if turns else windows(list(speech.regions), DETECT_S)
     seconds: dict[str, float] = {}
     counts: dict[str, int] = {}
-    for a, b in units:
-        lang = engine.language_of(speech.clip(a, b), ("zh", "en"))
+    for (a, b), lang in zip(units, engine.languages_of([speech.clip(a, b) for a, b in units], ("zh", "en"))):
         seconds[lang] = seconds.get(lang, 0.0) + (b - a)
         counts[lang] = counts.get(lang, 0) + 1
     total = sum(seconds.values()) or 1.0
@@ -223,7 +226,7 @@ def transcribe_mixed(speech: Speech, engine, *, main: str | None = None, turns=(
                          "multilingual model")
     regions = list(speech.regions)
     units = [(a, b) for a, b, _ in turns] if turns else windows(regions)
-    langs = [engine.language_of(speech.clip(a, b), ("zh", "en")) for a, b in units]
+    langs = engine.languages_of([speech.clip(a, b) for a, b in units], ("zh", "en"))
     if main is None:
         said = {lg: sum(b - a for (a, b), x in zip(units, langs) if x == lg) for lg in ("zh", "en")}
         main = max(said, key=lambda lg: (said[lg], lg == "zh"))
