@@ -7,11 +7,11 @@ import shutil
 import subprocess
 
 import pytest
-from helpers import cli
+from helpers import run_here
 
 
 def problems(show) -> tuple[int, list[dict]]:
-    p = cli("check", "--show", str(show), "--json")
+    p = run_here("check", "--show", str(show), "--json")
     return p.returncode, json.loads(p.stdout)
 
 
@@ -38,7 +38,7 @@ def test_bad_cover_duplicate_numbers_and_http(built_show):
             "episodes/ep-001-pensions/episode.toml") in lines
     assert any(line.startswith("podcast.toml: base_url: http://podcast.example.org is not https") for line in lines)
     # The build makes the media, says what is wrong, and refuses to write a feed apps would reject.
-    p = cli("build", "--show", str(sample_show))
+    p = run_here("build", "--show", str(sample_show))
     assert p.returncode == 1 and "failed: podcast.toml: base_url: http://podcast.example.org is not https" in p.stderr
     assert "warning: cover.jpg: 500x300: cover art must be square" in p.stderr
     assert "number 1 (season 1) is also used by episodes/ep-001-pensions/episode.toml" in p.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-from helpers import ROOT, build_json, copy_show, ffmpeg, loudness_ok
+from helpers import ROOT, build_json, copy_show, ffmpeg, loudness_ok, run_here
 
 from media_tool.media.ffmpeg import FFmpeg
 from media_tool.stages.normalize import denoise
@@ -111,16 +111,15 @@ def video_md5(path: Path) -> str:
 def test_normalize_denoise_on_the_command_line(tmp_path):
     import json
 
-    from helpers import cli
 
     src, _ = noisy(tmp_path, 12)
     out = tmp_path / "out.mp3"
-    p = cli("normalize", str(src), "-o", str(out), "--denoise", "--json")
+    p = run_here("normalize", str(src), "-o", str(out), "--denoise", "--json")
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["denoised"] is True  # the loudness report says so
     loudness_ok(out, -19.0)
     video = ROOT / "episodes" / "ep-002-sick-leave" / "recording.mp4"
-    p = cli("normalize", str(video), "-o", str(tmp_path / "v.mp4"), "--denoise", "--json")
+    p = run_here("normalize", str(video), "-o", str(tmp_path / "v.mp4"), "--denoise", "--json")
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["denoised"] is True
     assert video_md5(tmp_path / "v.mp4") == video_md5(video)

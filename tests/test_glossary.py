@@ -7,7 +7,7 @@ import json
 
 import pytest
 import srt
-from helpers import build_json, cli
+from helpers import build_json, run_here
 
 from media_tool.media.audio import listen
 from media_tool.model import glossary
@@ -45,13 +45,13 @@ def test_edited_transcript_is_what_gets_translated(built_show):
 
 
 def test_check_reports_terms_a_translation_drops(built_show):
-    p = cli("check", "--show", str(built_show), "--json")
+    p = run_here("check", "--show", str(built_show), "--json")
     assert p.returncode == 0 and not [x for x in json.loads(p.stdout) if x["code"] == "terminology"]
     en = built_show / "transcripts" / "ep-002-sick-leave" / "ep-002-sick-leave.en.json"
     doc = json.loads(en.read_text(encoding="utf-8"))
     doc["segments"][0]["body"] = doc["segments"][0]["body"].replace("sick leave", "time off")
     en.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    found = [x for x in json.loads(cli("check", "--show", str(built_show), "--json").stdout) if x["code"] == "terminology"]
+    found = [x for x in json.loads(run_here("check", "--show", str(built_show), "--json").stdout) if x["code"] == "terminology"]
     assert found == [{"file": "transcripts/ep-002-sick-leave/ep-002-sick-leave.zh-en.srt", "severity": "warning",
                       "message": "cue 1: '病假' without 'sick leave' in the English", "code": "terminology"}]
 

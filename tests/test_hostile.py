@@ -17,7 +17,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from helpers import build_json, cli, ffmpeg
+from helpers import build_json, ffmpeg, run_here
 from lxml import etree
 
 EP1, EP2 = "ep-001-pensions", "ep-002-sick-leave"
@@ -214,7 +214,7 @@ def test_fault_never_touches_what_is_published(built_show, media, fault, code, w
     before = feed_items(built_show)
     assert counts(before) == PUBLISHED
     fault(built_show, media)
-    p = cli("build", "--show", str(built_show))
+    p = run_here("build", "--show", str(built_show))
     assert p.returncode == code, p.stderr
     assert "Traceback" not in p.stderr and "internal error" not in p.stderr, p.stderr
     for w in words:
@@ -237,7 +237,7 @@ def test_kept_episode_comes_back_when_fixed(built_show):
     control_title(built_show, None)
     code, report = build_json(built_show)
     assert code == 1 and report["kept"][0].startswith(f"{EP1}: kept the version published on ")
-    st = {e["slug"]: e for e in json.loads(cli("status", "--show", str(built_show), "--json").stdout)}
+    st = {e["slug"]: e for e in json.loads(run_here("status", "--show", str(built_show), "--json").stdout)}
     assert st[EP1]["kept"] and st[EP1]["stages"]["config"]["status"] == "failed"
     toml.write_text(good.replace("Pensions for everyone", "Pensions for all"), encoding="utf-8")
     code, report = build_json(built_show)
@@ -258,7 +258,7 @@ def test_new_episode_that_fails_is_not_published_and_others_are(built_show, medi
 def test_control_characters_in_notes_are_removed_with_a_warning(built_show):
     (built_show / "episodes" / EP1 / "notes.md").write_text("Bell \u0007 and NUL \u0000 here.\n", encoding="utf-8")
     (built_show / "episodes" / EP1 / "notes.zh.md").write_text("铃声 \u0007 和空字符 \u0000。\n", encoding="utf-8")
-    p = cli("build", "--show", str(built_show))
+    p = run_here("build", "--show", str(built_show))
     assert p.returncode == 0, p.stderr
     for name in ("notes.md", "notes.zh.md"):
         assert f"episodes/{EP1}/{name}: control character U+0007 (and any others) removed" in p.stderr
@@ -271,7 +271,7 @@ def test_control_characters_in_notes_are_removed_with_a_warning(built_show):
 def test_markup_in_a_key_name_is_printed_as_text(built_show):
     toml = built_show / "podcast.toml"
     toml.write_text('"[/red]" = 1\n' + toml.read_text(encoding="utf-8"), encoding="utf-8")
-    p = cli("build", "--show", str(built_show))
+    p = run_here("build", "--show", str(built_show))
     assert p.returncode == 0 and 'podcast.toml: [/red]: unknown key (ignored)' in p.stderr, p.stderr
 
 
@@ -306,7 +306,7 @@ def test_full_disk_records_nothing_and_recovers(sample_show):
     if os.geteuid() != 0 or not _mount("tmpfs", state, "size=256k"):
         pytest.skip("needs root to mount a small tmpfs (the tests run as root in CI)")
     try:
-        p = cli("build", "--show", str(sample_show))
+        p = run_here("build", "--show", str(sample_show))
         assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
         assert "cannot write: no space left on the device" in p.stderr and "MB free" in p.stderr, p.stderr
         assert not part_files(sample_show)
@@ -331,7 +331,7 @@ def test_read_only_feed_is_one_line(built_show):
     try:
         subprocess.run(["mount", "-o", "remount,bind,ro", feed.as_posix()], check=True)
         edit(built_show / "episodes" / EP1 / "episode.toml", "Pensions for everyone", "Pensions for all")
-        p = cli("build", "--show", str(built_show))
+        p = run_here("build", "--show", str(built_show))
         assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
         assert "cannot write: read-only file system" in p.stderr, p.stderr
     finally:
@@ -352,7 +352,7 @@ def test_full_feed_disk_touches_nothing(built_show):
         shutil.copytree(saved, feed, dirs_exist_ok=True)
         before = feed_items(built_show)
         edit(built_show / "episodes" / EP1 / "episode.toml", "Pensions for everyone", "Pensions for all")
-        p = cli("build", "--show", str(built_show))
+        p = run_here("build", "--show", str(built_show))
         assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
         assert "feed: cannot write: no space left on the device" in p.stderr and "needed" in p.stderr, p.stderr
         assert feed_items(built_show) == before and not part_files(built_show)

@@ -10,13 +10,13 @@ import subprocess
 import sys
 import tomllib
 
-from helpers import ROOT, build_json, cli, ffmpeg
+from helpers import ROOT, build_json, ffmpeg, run_here
 
 
 def test_new_episode_builds_with_no_edits(built_show, tmp_path):
     recording = tmp_path / "english.opus"  # its first 12 s: the whole episode is transcribed and translated
     ffmpeg("-i", str(ROOT / "tests" / "fixtures" / "english.opus"), "-t", "12", "-c", "copy", str(recording))
-    p = cli("new", "ep-004-unemployment", "--show", str(built_show), "--title", "Unemployment insurance",
+    p = run_here("new", "ep-004-unemployment", "--show", str(built_show), "--title", "Unemployment insurance",
             "--title-zh", "失业保险", "--recording", str(recording), "--json")
     assert p.returncode == 0, p.stderr
     made = json.loads(p.stdout)["files"]
@@ -35,14 +35,14 @@ def test_new_episode_builds_with_no_edits(built_show, tmp_path):
     for text in ("Show notes in Markdown", "中文节目介绍"):
         assert text not in xml and text not in zh_xml and text not in page, text
     assert [w for w in report["warnings"] if f"{folder}/notes.md: still holds the placeholder" in w]
-    checked = cli("check", "--show", str(built_show))
+    checked = run_here("check", "--show", str(built_show))
     assert checked.returncode == 1
     for name in ("notes.md", "notes.zh.md"):
         assert f"{folder}/{name}" in checked.stdout + checked.stderr, checked.stdout
     # No person's translation: the offline translator makes the Chinese, in build and status alike.
     ep3 = next(e for e in report["episodes"] if e["slug"] == "ep-004-unemployment")
     assert ep3["stages"]["translate"]["status"] == "done"
-    st = {e["slug"]: e for e in json.loads(cli("status", "--show", str(built_show), "--json").stdout)}
+    st = {e["slug"]: e for e in json.loads(run_here("status", "--show", str(built_show), "--json").stdout)}
     assert st["ep-004-unemployment"]["stages"]["translate"]["status"] == "built"
     folder = built_show / "transcripts" / "ep-004-unemployment"
     zh = json.loads((folder / "ep-004-unemployment.zh.json").read_text())["segments"]
@@ -58,9 +58,9 @@ def test_new_episode_builds_with_no_edits(built_show, tmp_path):
                            capture_output=True, text=True, env={**os.environ, "COLUMNS": "80"})
         assert "ep-004-unemployment" in p.stdout and "ep-002-sick-leave" in p.stdout, p.stdout
         assert max(len(line) for line in p.stdout.splitlines()) <= 80
-    again = cli("new", "ep-004-unemployment", "--show", str(built_show))  # never overwrites
+    again = run_here("new", "ep-004-unemployment", "--show", str(built_show))  # never overwrites
     assert again.returncode == 2 and "already exists" in again.stderr
-    bad = cli("new", "Episode_3", "--show", str(built_show))
+    bad = run_here("new", "Episode_3", "--show", str(built_show))
     assert bad.returncode == 2 and "lower-case letters, digits and '-'" in bad.stderr
 
 
@@ -68,13 +68,13 @@ def test_every_problem_of_a_file_at_once(built_show):
     toml = built_show / "episodes" / "ep-001-pensions" / "episode.toml"
     text = toml.read_text(encoding="utf-8").replace("number = 1", 'number = "one"').replace('type = "full"', 'type = "movie"')
     toml.write_text('explicit = "no"\n' + text, encoding="utf-8")
-    p = cli("build", "--show", str(built_show))
+    p = run_here("build", "--show", str(built_show))
     assert p.returncode == 1
     fields = re.findall(r"episodes/ep-001-pensions/episode\.toml: (\w+):", p.stderr)
     assert sorted(fields) == ["explicit", "number", "type"], p.stderr  # all three, each once
     show = built_show / "podcast.toml"
     show.write_text(show.read_text(encoding="utf-8").replace('language = "en"', 'language = "fr"')
                     .replace("explicit = false", "explicit = 2"), encoding="utf-8")
-    p = cli("build", "--show", str(built_show))
+    p = run_here("build", "--show", str(built_show))
     assert p.returncode == 2
     assert "podcast.toml: language:" in p.stderr and "podcast.toml: explicit:" in p.stderr

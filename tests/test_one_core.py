@@ -8,7 +8,7 @@ import json
 import shutil
 
 import pytest
-from helpers import ROOT, build_json, cli, small_show
+from helpers import ROOT, build_json, run_here, small_show
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +28,7 @@ def built(tmp_path_factory):
 def test_transcribe_and_build_write_the_same_transcripts(built, tmp_path, slug, lang):
     state = json.loads((built / ".media-tool" / "state.json").read_text())
     master = built / state["episodes"][slug]["normalize"]["data"]["outputs"]["mp3"]  # what the build heard
-    p = cli("transcribe", str(master), "-o", str(tmp_path), "--language", lang,
+    p = run_here("transcribe", str(master), "-o", str(tmp_path), "--language", lang,
             "--glossary", str(built / "glossary.csv"), "--json")
     assert p.returncode == 0, p.stderr
     made = {f.name.removeprefix(master.stem + "."): f.read_bytes() for f in tmp_path.iterdir() if f.is_file()}

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import build_json, cli, linked_before
+from helpers import build_json, linked_before, run_here
 
 BASE = "https://podcast.example.org"  # the sample show's base_url
 
@@ -60,7 +60,7 @@ def test_folder_mirror_feeds_last_then_nothing_then_only_what_changed(built_show
     assert first["sent"][-len(feeds):] == feeds and len(feeds) == 4  # the feeds (audio, video; en, zh) went last
     again = publish(built_show, "--to", str(target))
     assert again["sent"] == [] and again["unchanged"] == len(local)
-    p = cli("publish", "--show", str(built_show), "--to", str(target))
+    p = run_here("publish", "--show", str(built_show), "--to", str(target))
     assert p.returncode == 0 and "is up to date: nothing to send" in p.stdout
     # A new title: only the files it changed are sent.
     toml = built_show / "episodes" / "ep-001-pensions" / "episode.toml"
@@ -125,7 +125,7 @@ def test_what_lands_on_the_target_and_in_what_order(built_show, tmp_path, monkey
 
 
 def test_the_target_cannot_be_inside_feed(built_show):
-    p = cli("publish", "--show", str(built_show), "--to", "feed/mirror")
+    p = run_here("publish", "--show", str(built_show), "--to", "feed/mirror")
     assert p.returncode == 2 and "cannot be inside feed/" in p.stderr
 
 

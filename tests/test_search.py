@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from helpers import build_json, cli, search_hits
+from helpers import build_json, run_here, search_hits
 
 from media_tool.search import Row, SQLiteIndex
 from media_tool.search.query import columns, grams, highlight, parse_query
@@ -63,7 +63,7 @@ def test_cli_hits_fit_80_columns_with_each_link_whole_on_its_own_line(built, mon
     from rich.cells import cell_len
 
     monkeypatch.setenv("COLUMNS", "80")
-    p = cli("search", "养老", "--show", str(built))
+    p = run_here("search", "养老", "--show", str(built))
     assert p.returncode == 0 and "病假" in p.stdout and "found by" in p.stdout
     lines = p.stdout.splitlines()
     links = [n for n, line in enumerate(lines) if line.strip().startswith("https://")]

@@ -9,7 +9,7 @@ import sqlite3
 
 import numpy as np
 import pytest
-from helpers import build_json, cli, search_hits
+from helpers import build_json, run_here, search_hits
 
 from media_tool.model.glossary import Glossary, Term
 from media_tool.search import Row, SQLiteIndex, hybrid, semantic
@@ -70,7 +70,7 @@ def test_filters(built_show):
     assert {h["slug"] for h in hits(built_show, "welcome", "--since", "2026-10-01")} == \
         {"ep-001-pensions", "ep-002-sick-leave", "ep-003-long-term-care"}
     assert hits(built_show, "welcome", "--speaker", "Nobody Known") == []  # no speaker turns: nothing said by them
-    p = cli("search", "welcome", "--show", str(built_show), "--since", "last week")
+    p = run_here("search", "welcome", "--show", str(built_show), "--since", "last week")
     assert p.returncode == 2 and "--since: expected a date YYYY-MM-DD" in p.stderr
 
 
@@ -342,7 +342,7 @@ def test_one_hit_per_moment_with_its_translation(built_template):
     assert any(h["translated"] and h["translated"].startswith("local:") for h in care), care
     said = [h for h in found if h["slug"] == "ep-002-sick-leave" and h["kind"] == "segment"]
     assert said and all(h["translated"] is None for h in said)
-    table = cli("search", "老年人的收入", "--show", str(built_template[0])).stdout
+    table = run_here("search", "老年人的收入", "--show", str(built_template[0])).stdout
     assert "· human translation ·" in table and "· machine translation ·" in table, table
 
 

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import srt
 import webvtt
-from helpers import ChatEndpoint, build_json, cli, statuses
+from helpers import ChatEndpoint, build_json, run_here, statuses
 
 from media_tool.text.script import to_simplified
 
@@ -24,7 +24,7 @@ def test_sample_show_transcripts(built_template):
     assert "pension" in en.lower() and "welcome" in en.lower()
     ep1 = list(srt.parse((t / "ep-001-pensions" / "ep-001-pensions.zh-en.srt").read_text()))
     assert ep1[0].content.split("\n")[1] == "欢迎收听社会保障对话。" and ep1[-1].content.endswith("谢谢收听。")
-    st = {e["slug"]: e["stages"] for e in json.loads(cli("status", "--show", str(sample_show), "--json").stdout)}
+    st = {e["slug"]: e["stages"] for e in json.loads(run_here("status", "--show", str(sample_show), "--json").stdout)}
     assert st["ep-001-pensions"]["translate"]["status"] == "built"
     # The Mandarin episode: no person's transcript, so this is the machine's, in Simplified characters,
     # with the glossary's corrections recorded in the JSON transcript.
@@ -64,7 +64,7 @@ def test_wrong_human_translation_fails_that_episode_only(built_show):
     folder = built_show / "transcripts" / "ep-001-pensions"
     (folder / "human.zh.srt").unlink()
     (folder / "human.zh.txt").write_text("只有一行。\n", encoding="utf-8")
-    p = cli("build", "--show", str(built_show))
+    p = run_here("build", "--show", str(built_show))
     assert p.returncode == 1
     # Published before, so kept as it was, with the problem named (file and line) in its one line.
     assert "fix: transcripts/ep-001-pensions/human.zh.txt:2: 1 segments, but the transcript has" in p.stderr
@@ -80,7 +80,7 @@ def test_unreachable_translation_endpoint_keeps_existing_files(built_show, tmp_p
     before = {p.name: p.read_bytes() for p in (built_show / "transcripts" / "ep-001-pensions").iterdir()}
     with open(built_show / "podcast.toml", "a") as fh:
         fh.write('\n[translation]\nengine = "openai"\nurl = "http://127.0.0.1:9/v1"\nmodel = "any"\n')
-    p = cli("build", "--show", str(built_show))
+    p = run_here("build", "--show", str(built_show))
     assert p.returncode == 1
     # The episode keeps what it published: one line says so, and why.
     # (ep-003, a mixed interview, needs the endpoint too: its English turns are translated into Chinese.)
@@ -158,7 +158,7 @@ def test_an_endpoint_that_answers_translates_inside_the_build_labelled_and_true_
                 missed += 1
                 assert "'pension' not rendered as '养老金'" in problems.get(cue, ""), (cue, said, made, problems)
     assert kept and missed, (kept, missed)  # both cases happened
-    check = cli("check", "--show", str(built_show), "--json")
+    check = run_here("check", "--show", str(built_show), "--json")
     found = [x for x in json.loads(check.stdout) if x["code"] == "translation" and "养老金" in x["message"]]
     assert found and all(x["severity"] == "warning" for x in found)
     page = (built_show / "feed" / "zh" / "episodes" / "ep-001-pensions" / "index.html").read_text(encoding="utf-8")

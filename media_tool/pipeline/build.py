@@ -160,6 +160,7 @@ def build(show: Show, ff: FFmpeg, *, only: list[str] | None = None, jobs: int | 
         else:
             state.forget(set(slugs))
         ctx = Context(show=show, ff=ff, state=state, force=force, cluster=remote)
+        stack.callback(ctx.close)
         if remote is not None:  # the workers take one call each at a time: episodes need not queue here
             ctx.model_lock = contextlib.nullcontext()
         warnings = list(show.warnings)
@@ -307,6 +308,13 @@ class EpisodeStatus:
 def status(show: Show, ff: FFmpeg) -> list[EpisodeStatus]:
     """For each episode: each stage built, stale, failed, missing or new, without doing any work."""
     ctx = Context(show=show, ff=ff, state=BuildState.load(show.state_dir), readonly=True)
+    try:
+        return _status(ctx, show)
+    finally:
+        ctx.close()
+
+
+def _status(ctx: Context, show: Show) -> list[EpisodeStatus]:
     now = dt.datetime.now(dt.timezone.utc)
     rows = []
     for slug in episode_slugs(show):

@@ -92,7 +92,11 @@ class SQLiteIndex:
             path.parent.mkdir(parents=True, exist_ok=True)
             with _as_os_errors(path):
                 self._db = sqlite3.connect(path, check_same_thread=False)
-                self._create()
+                try:
+                    self._create()
+                except BaseException:  # (a full disk) nothing of a failed opening stays open
+                    self._db.close()
+                    raise
 
     def _reader(self) -> sqlite3.Connection:
         """A reader for this thread: one a finished thread gave back (`serve` starts a thread per

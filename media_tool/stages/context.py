@@ -137,6 +137,15 @@ class Context:
             if self._index is not None:
                 self._index.flush()
 
+    def close(self) -> None:
+        """Let go of what the build opened (the search index's connection), so nothing of the show stays
+        open after it: a long-lived process (serve, a test run) builds again, or the folder is unmounted."""
+        with self._open_lock:
+            if self._index is not None:
+                self._index.close()
+                self._index = None
+            self._heard.clear()
+
     def index(self) -> Index:
         """The show's search index, opened once per build."""
         with self._open_lock:

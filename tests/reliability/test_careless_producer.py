@@ -11,7 +11,15 @@ import sys
 import wave
 
 import pytest
-from helpers import ROOT, build_json, cli, copy_show, ffmpeg, probe_streams, psnr
+from helpers import (
+    ROOT,
+    build_json,
+    copy_show,
+    ffmpeg,
+    probe_streams,
+    psnr,
+    run_here,
+)
 
 from media_tool.commands.upload import plan, safe_rel, valid_manifest
 from media_tool.media.ffmpeg import FFmpeg
@@ -63,7 +71,7 @@ def test_editing_a_built_transcript_reaches_every_format_and_page(built_show, fm
     for ext in ("srt", "vtt", "txt", "json"):
         assert "PENSIONS" in (folder / f"ep-001-pensions.en.{ext}").read_text(encoding="utf-8"), ext
     assert "PENSIONS" in (built_show / "feed" / "episodes" / "ep-001-pensions" / "index.html").read_text()
-    p = cli("status", "--show", str(built_show))
+    p = run_here("status", "--show", str(built_show))
     _no_traceback(p)
     assert p.returncode == 0, p.stderr
 
@@ -86,7 +94,7 @@ def test_the_build_state_is_a_cache_deleting_it_keeps_every_edit(built_show):
 
 def test_an_unreadable_edited_json_is_an_error_in_check(built_show):
     (built_show / "transcripts" / EP2 / f"{EP2}.en.json").write_text("{not json", encoding="utf-8")
-    p = cli("check", "--show", str(built_show), "--json")
+    p = run_here("check", "--show", str(built_show), "--json")
     _no_traceback(p)
     found = [x for x in json.loads(p.stdout) if x["code"] == "transcript"]
     assert p.returncode == 1 and found and found[0]["file"] == f"transcripts/{EP2}/{EP2}.en.json"
@@ -120,26 +128,26 @@ def test_the_targets_manifest_is_validated(manifest, kept):
 
 def test_publish_with_a_hostile_manifest_touches_nothing_outside(built_show, tmp_path):
     target = tmp_path / "site"
-    assert cli("publish", "--show", str(built_show), "--to", str(target)).returncode == 0
+    assert run_here("publish", "--show", str(built_show), "--to", str(target)).returncode == 0
     victim = tmp_path / "precious.txt"
     victim.write_text("mine")
     (target / ".media-tool-manifest.json").write_text(json.dumps({"../precious.txt": {"sha256": "x", "size": 4}}))
-    p = cli("publish", "--show", str(built_show), "--to", str(target), "--delete")
+    p = run_here("publish", "--show", str(built_show), "--to", str(target), "--delete")
     _no_traceback(p)
     assert p.returncode == 0 and victim.read_text() == "mine" and "manifest" in p.stderr
     (target / ".media-tool-manifest.json").write_text("[]")
-    p = cli("publish", "--show", str(built_show), "--to", str(target), "--delete")
+    p = run_here("publish", "--show", str(built_show), "--to", str(target), "--delete")
     _no_traceback(p)
     assert p.returncode == 0 and "not a table" in p.stderr
 
 
 def test_a_killed_uploads_leftovers_are_cleaned(built_show, tmp_path):
     target = tmp_path / "site"
-    assert cli("publish", "--show", str(built_show), "--to", str(target)).returncode == 0
+    assert run_here("publish", "--show", str(built_show), "--to", str(target)).returncode == 0
     left = target / "clips" / ".big.mp4.part-3314-947354"
     left.parent.mkdir(parents=True, exist_ok=True)
     left.write_bytes(b"x" * 1000)
-    p = cli("publish", "--show", str(built_show), "--to", str(target), "--json")
+    p = run_here("publish", "--show", str(built_show), "--to", str(target), "--json")
     assert p.returncode == 0 and not left.exists()
     assert json.loads(p.stdout)["cleaned"] == ["clips/.big.mp4.part-3314-947354"]
 
@@ -147,7 +155,7 @@ def test_a_killed_uploads_leftovers_are_cleaned(built_show, tmp_path):
 def test_publish_refuses_the_show_folder_and_waits_for_a_running_build(built_show, tmp_path):
     """The README's promise: the upload waits for a build (never sending a half-written feed/), and a
     build waits for an upload; only a second build is refused."""
-    p = cli("publish", "--show", str(built_show), "--to", ".")
+    p = run_here("publish", "--show", str(built_show), "--to", ".")
     _no_traceback(p)
     assert p.returncode == 2 and "inside the show folder" in p.stderr
     site = tmp_path / "site"
@@ -171,7 +179,7 @@ def test_publish_refuses_the_show_folder_and_waits_for_a_running_build(built_sho
     out, errs = build.communicate(timeout=600)
     assert build.returncode == 0 and "waiting: publish of this show is running" in errs, errs
     with ShowLock(built_show / ".media-tool"):
-        p = cli("build", "--show", str(built_show))
+        p = run_here("build", "--show", str(built_show))
     assert p.returncode != 0 and "another build of this show is running" in p.stderr
 
 
@@ -235,15 +243,15 @@ def test_a_damaged_search_index_is_rebuilt_with_one_line(built_show):
     for extra in ("-wal", "-shm"):
         db.with_name(db.name + extra).unlink(missing_ok=True)
     db.write_bytes(b"SQLite format 3\x00" + b"\x13" * 4096)
-    p = cli("search", "pension", "--show", str(built_show))
+    p = run_here("search", "pension", "--show", str(built_show))
     _no_traceback(p)
     assert p.returncode == 2 and "damaged" in p.stderr
-    p = cli("status", "--show", str(built_show))
+    p = run_here("status", "--show", str(built_show))
     _no_traceback(p)
     code, report = build_json(built_show)
     assert code == 0, report
     assert any("rebuilt from the transcripts" in n for e in report["episodes"] for n in e["notices"])
-    hits = json.loads(cli("search", "pension", "--show", str(built_show), "--json").stdout)
+    hits = json.loads(run_here("search", "pension", "--show", str(built_show), "--json").stdout)
     assert hits and sqlite3.connect(db).execute("SELECT count(*) FROM segments").fetchone()[0] > 0
 
 
@@ -268,7 +276,7 @@ def test_status_on_a_never_built_or_damaged_state(sample_show, state):
     if state is not None:
         (sample_show / ".media-tool").mkdir()
         (sample_show / ".media-tool" / "state.json").write_text(state)
-    p = cli("status", "--show", str(sample_show), "--json")
+    p = run_here("status", "--show", str(sample_show), "--json")
     _no_traceback(p)
     assert p.returncode == 0, p.stderr
     rows = json.loads(p.stdout)
@@ -278,7 +286,7 @@ def test_status_on_a_never_built_or_damaged_state(sample_show, state):
 
 # -- 14. a pasted document as a query ---------------------------------------------------------------------
 def test_a_long_query_is_cut_with_a_note(built_show):
-    p = cli("search", "pension " * 2500, "--show", str(built_show), "--json")
+    p = run_here("search", "pension " * 2500, "--show", str(built_show), "--json")
     _no_traceback(p)
     assert p.returncode == 0 and "characters long" in p.stderr
 
@@ -297,7 +305,7 @@ def test_webvtt_entities_and_srt_tags_are_text_not_markup():
 @pytest.mark.parametrize("slug", ["a" * 300, "b" * 235, "con", "nul", "lpt1"])
 def test_slugs_that_cannot_name_files_are_refused_in_one_line(sample_show, slug):
     assert slug_problem(slug)
-    p = cli("new", slug, "--show", str(sample_show))
+    p = run_here("new", slug, "--show", str(sample_show))
     _no_traceback(p)
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1
     assert not (sample_show / "episodes" / slug[:200]).exists()
@@ -318,7 +326,7 @@ def test_invisible_and_reordering_characters_in_a_title_are_refused(sample_show,
     toml = sample_show / "episodes" / "ep-001-pensions" / "episode.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace('en = "Pensions for everyone"',
                                                              f'en = "Pensions{char} for everyone"', 1), encoding="utf-8")
-    p = cli("check", "--show", str(sample_show))
+    p = run_here("check", "--show", str(sample_show))
     _no_traceback(p)
     assert p.returncode == 1 and f"U+{ord(char):04X}" in p.stdout
 
@@ -363,7 +371,7 @@ def test_a_translator_that_answers_byte_by_byte_meets_a_deadline():
 def test_an_episode_with_no_words_lists_no_empty_transcripts(built_show, tmp_path):
     tone = tmp_path / "music.flac"
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=330:duration=6", "-af", "volume=-12dB", str(tone))
-    assert cli("new", "ep-009-music", "--show", str(built_show), "--title", "Music only", "--title-zh", "音乐",
+    assert run_here("new", "ep-009-music", "--show", str(built_show), "--title", "Music only", "--title-zh", "音乐",
                "--recording", str(tone)).returncode == 0
     code, report = build_json(built_show)
     assert code == 0, report
@@ -434,7 +442,7 @@ def test_changing_the_shows_language_keeps_each_feed_in_its_language(built_show)
             before[name]["language"], before[name]["guid"], before[name]["items"]), name
     home = (built_show / "feed" / "index.html").read_text(encoding="utf-8")
     assert "社会保障对话" in home
-    p = cli("check", "--show", str(built_show))
+    p = run_here("check", "--show", str(built_show))
     _no_traceback(p)
     assert p.returncode == 0, p.stdout + p.stderr
     code, report = build_json(built_show)  # said once
@@ -454,7 +462,7 @@ def test_a_megabyte_title_is_refused_in_one_line(sample_show):
     with pytest.raises(ConfigError) as exc:
         load_episode(load_show(sample_show), EP2)
     assert exc.value.one_line().startswith(f"episodes/{EP2}/episode.toml: title: 1048575 characters long")
-    p = cli("new", "--show", str(sample_show), "ep-009-long", "--title", "x" * 300)
+    p = run_here("new", "--show", str(sample_show), "ep-009-long", "--title", "x" * 300)
     _no_traceback(p)
     assert p.returncode != 0 and "--title: 300 characters long" in p.stderr
     assert not (sample_show / "episodes" / "ep-009-long").exists()
