@@ -46,6 +46,7 @@ from media_tool.model.reader import parse_timestamp
 from media_tool.model.settings import ENGINES, AudioSettings, TranscriptionSettings
 
 TR_DEFAULTS = TranscriptionSettings()
+from media_tool.commands import review
 from media_tool.model.show import ASPECTS, load_show
 from media_tool.pipeline import build as builder
 from media_tool.pipeline import single
@@ -109,6 +110,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--translator", default="local", choices=["local", "whisper", "none"],
                    help="the other language: local (the offline model, both ways; the default), whisper "
                         "(Whisper's translate task, Mandarin to English only) or none")
+    t.add_argument("--title", default="", help="what the recording is about (an episode's title): read by "
+                   "the translator as context, never translated")
     t.add_argument("--json", action="store_true")
 
     q = sub.add_parser("search", parents=[common], help="search what was said, in Chinese or English")
@@ -164,6 +167,12 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("status", parents=[common], help="what is built, stale, failed")
     s.add_argument("--show", default=".")
     s.add_argument("--json", action="store_true")
+
+    r = sub.add_parser("review", parents=[common], help="the lines a person should check, lowest score first")
+    r.add_argument("--show", default=".")
+    r.add_argument("--episode", action="append", metavar="SLUG", help="only this episode (repeatable)")
+    r.add_argument("--limit", type=int, default=0, help="at most N lines (default: all)")
+    r.add_argument("--json", action="store_true")
     return p
 
 
@@ -172,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"build": cmd_build, "normalize": cmd_normalize, "status": cmd_status,
                 "transcribe": cmd_transcribe, "search": cmd_search, "serve": cmd_serve, "check": cmd_check, "new": cmd_new,
-                "publish": cmd_publish, "clip": cmd_clip}[args.command](args)
+                "publish": cmd_publish, "clip": cmd_clip, "review": cmd_review}[args.command](args)
     except BrokenPipeError:  # `media-tool search ... | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -336,6 +345,24 @@ def cmd_normalize(args) -> int:
     return 0
 
 
+def cmd_review(args) -> int:
+    show = load_show(Path(args.show))
+    lines = review.queue(show, args.episode)
+    lines = lines[:args.limit] if args.limit > 0 else lines
+    if args.json:
+        print(json.dumps([x.to_dict() for x in lines], ensure_ascii=False, indent=1))
+        return 0
+    t = Table(title=f"{len(lines)} lines to check · 待审校", caption="fix them on the review page: media-tool serve, "
+              "then /_review (or in transcripts/<episode>/human.<lang>.srt)")
+    for col in ("score", "episode", "at", "lang", "line", "source", "why"):
+        t.add_column(col, overflow="fold")
+    for x in lines:
+        t.add_row(f"{x.score:.2f}", escape(x.episode), f"{notes.clock(x.start)}–{notes.clock(x.end)}", x.language,
+                  escape(x.text), escape(x.source), escape(x.reason))
+    out.print(t)
+    return 0
+
+
 def cmd_status(args) -> int:
     show = load_show(Path(args.show))
     rows = builder.status(show, FFmpeg.discover())
@@ -373,6 +400,7 @@ def cmd_transcribe(args) -> int:
     terms = glossary_csv.load(Path(args.glossary)) if args.glossary else Glossary()
     kwargs = {"language": args.language, "wanted": wanted, "engine": args.engine, "model": args.model,
               "glossary": terms, "speakers_wanted": args.speakers, "whisper_task": args.translator == "whisper",
+              "title": args.title,
               "translator_for": single.local_translators() if args.translator == "local" else None}
     if args.json or args.language == "mixed":
         made = single.transcribe_file(FFmpeg.discover(), src, out_dir, **kwargs)
@@ -474,10 +502,10 @@ def _marked(snippet: str):
 def cmd_serve(args) -> int:
     show = load_show(Path(args.show))
     srv = server(show.feed_dir, open_index(show, readonly=True), args.host, args.port,
-                 glossary=show.glossary, editions=editions(show))
+                 glossary=show.glossary, editions=editions(show), show=show)
     host, port = srv.server_address[:2]
-    out.print(f"serving the site in {show.rel(show.feed_dir)}/ at http://{host}:{port}/ and the search page at "
-              f"http://{host}:{port}/_search (Ctrl-C stops)")
+    out.print(f"serving the site in {show.rel(show.feed_dir)}/ at http://{host}:{port}/, the search page at "
+              f"http://{host}:{port}/_search and the review page at http://{host}:{port}/_review (Ctrl-C stops)")
     if args.open:
         webbrowser.open(f"http://{host}:{port}/")
     try:

@@ -28,8 +28,10 @@ def built(tmp_path_factory):
 def test_transcribe_and_build_write_the_same_transcripts(built, tmp_path, slug, lang):
     state = json.loads((built / ".media-tool" / "state.json").read_text())
     master = built / state["episodes"][slug]["normalize"]["data"]["outputs"]["mp3"]  # what the build heard
+    n = slug.split("-")[1]
+    title = f"Episode {n}" if lang == "en" else f"第{n}集"  # the build reads the episode's title as context
     p = run_here("transcribe", str(master), "-o", str(tmp_path), "--language", lang,
-            "--glossary", str(built / "glossary.csv"), "--json")
+                 "--glossary", str(built / "glossary.csv"), "--title", title, "--json")
     assert p.returncode == 0, p.stderr
     made = {f.name.removeprefix(master.stem + "."): f.read_bytes() for f in tmp_path.iterdir() if f.is_file()}
     folder = built / "transcripts" / slug

@@ -269,6 +269,9 @@ class Cluster:
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.call("embed", texts) if texts else np.zeros((0, 384), np.float32)
 
+    def similarity(self, pairs: list[tuple[str, str]]) -> list[float]:
+        return self.call("similarity", list(pairs)) if pairs else []
+
     def denoise_channel(self, samples: np.ndarray, limit_db: float, progress=None) -> np.ndarray:
         return self.call("denoise", samples, limit_db)
 
@@ -312,6 +315,9 @@ class RemoteTranslator:
 
     def translate_requests(self, requests, progress=None) -> list[str]:
         return self.cluster.call("translate", self.device, list(requests), progress=progress, stream=True)
+
+    def candidates_for(self, requests, beams: int, progress=None) -> list[list[str]]:
+        return self.cluster.call("candidates", self.device, list(requests), beams, progress=progress, stream=True)
 
     def translate(self, texts: list[str]) -> list[str]:
         raise NotImplementedError("the local translator takes requests (engines.translation)")

@@ -124,6 +124,9 @@ class ModelWorker:
     def translate(self, device: str, requests: list) -> Iterator[tuple]:
         yield from streamed(lambda progress: self._translator(device).translate_requests(requests, progress=progress))
 
+    def candidates(self, device: str, requests: list, beams: int) -> Iterator[tuple]:
+        yield from streamed(lambda progress: self._translator(device).candidates_for(requests, beams, progress=progress))
+
     # -- voices, meaning, noise ----------------------------------------------------------------------
     def diarize(self, audio: np.ndarray, speech: list, speakers: int | None):
         from media_tool.stages.speakers import core
@@ -139,6 +142,11 @@ class ModelWorker:
         from media_tool.search import semantic
 
         return semantic.passage_vectors(texts)
+
+    def similarity(self, pairs: list) -> list[float]:
+        from media_tool.search import semantic
+
+        return semantic.similarity(pairs)
 
     def denoise(self, samples: np.ndarray, limit_db: float) -> np.ndarray:
         from media_tool.stages.normalize import denoise

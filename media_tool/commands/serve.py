@@ -1,7 +1,10 @@
-"""`media-tool serve`: the built feed/ folder and a search page, for staff on this machine.
+"""`media-tool serve`: the built feed/ folder, a search page and a review page, for staff on this machine.
 
-Read-only by construction: GET and HEAD only, the index opened read-only, every query
-parameterised, files served only from inside feed/. Bound to 127.0.0.1 unless told otherwise.
+Read-only by construction, but for one thing: GET and HEAD only, the index opened read-only, every
+query parameterised, files served only from inside feed/. Bound to 127.0.0.1 unless told otherwise.
+The one write is the review page's fix (`POST /_review/fix`, `commands.review.save_fix`): accepted
+only from this machine (a loopback client), with the page's own token, as JSON, so no other site
+and no other machine can make a browser write it.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import email.utils
 import errno
 import json
 import re
+import secrets
 import threading
 import time
 import urllib.parse
@@ -18,12 +22,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 
-from media_tool.errors import SearchTimeout, UsageError
+from media_tool.commands import review
+from media_tool.errors import MediaToolError, SearchTimeout, UsageError
 from media_tool.model.glossary import Glossary
 from media_tool.search import semantic
 from media_tool.search.hybrid import search as search_index
 from media_tool.site.feed import content_type
 from media_tool.text.script import has_han
+
+
+def review_page(token: str) -> bytes:
+    """The review page, carrying this server's token (a fix without it is refused)."""
+    page = resources.files("media_tool.site").joinpath("templates", "review.html").read_text(encoding="utf-8")
+    return page.replace("__REVIEW_TOKEN__", token).encode("utf-8")
 
 
 def search_page() -> bytes:
@@ -127,11 +138,14 @@ def site_titles(facts: dict) -> dict[str, dict[str, str]]:
     return {slug: f.get("titles") or {} for slug, f in facts.items() if isinstance(f, dict)}
 
 
-def make_handler(feed_dir: Path, index, glossary: Glossary = Glossary(), editions: dict[str, str] | None = None):
+def make_handler(feed_dir: Path, index, glossary: Glossary = Glossary(), editions: dict[str, str] | None = None,
+                 show=None):
     """Handler over feed/ and a read-only index (SQLite or PostgreSQL; None before any build);
     the `glossary` widens searches to the other language's term; `editions` (language ->
-    prefix) make hits open the episode page in the query's language."""
+    prefix) make hits open the episode page in the query's language; `show` (its folder) serves
+    the review queue and takes its fixes."""
     feed_dir = feed_dir.resolve()
+    token = secrets.token_urlsafe(24)
     searching = threading.BoundedSemaphore(SEARCHES_AT_ONCE)
     cache: dict = {}
 
@@ -197,12 +211,42 @@ def make_handler(feed_dir: Path, index, glossary: Glossary = Glossary(), edition
         def do_HEAD(self) -> None:
             self.do_GET()
 
+        def _answer(self, code: int, value) -> None:
+            self._send(code, json.dumps(value, ensure_ascii=False).encode(), "application/json; charset=utf-8")
+
+        def do_POST(self) -> None:
+            if urllib.parse.urlsplit(self.path).path != "/_review/fix" or show is None:
+                return self._send(405, b"method not allowed\n", "text/plain", {"Allow": "GET, HEAD"})
+            if self.client_address[0] not in ("127.0.0.1", "::1", "::ffff:127.0.0.1"):
+                return self._answer(403, {"error": "fixes are saved only from this machine"})
+            if not secrets.compare_digest(self.headers.get("X-Review-Token", ""), token):
+                return self._answer(403, {"error": "not this server's review page: reload it"})
+            if not (self.headers.get("Content-Type") or "").startswith("application/json"):
+                return self._answer(415, {"error": "send JSON"})
+            try:
+                size = int(self.headers.get("Content-Length") or 0)
+                if not 0 < size <= 64 << 10:
+                    raise ValueError("a fix is a line, not a file")
+                fix = json.loads(self.rfile.read(size))
+                saved = review.save_fix(show, str(fix["episode"]), str(fix["language"]), float(fix["start"]),
+                                        float(fix["end"]), str(fix["text"]))
+            except (KeyError, TypeError, ValueError) as exc:
+                return self._answer(400, {"error": f"not a fix ({exc})"})
+            except MediaToolError as exc:
+                return self._answer(400, {"error": exc.one_line()})
+            return self._answer(200, {"saved": show.rel(saved)})
+
         def do_GET(self) -> None:
             if "\0" in self.path or "%00" in self.path.lower():
                 return self._send(400, b"bad request\n", "text/plain")
             url = urllib.parse.urlsplit(self.path)
             if url.path in ("/_search", "/_search/"):
                 return self._send(200, search_page(), "text/html; charset=utf-8")
+            if url.path in ("/_review", "/_review/") and show is not None:
+                return self._send(200, review_page(token), "text/html; charset=utf-8",
+                                  {"Cache-Control": "no-store"})
+            if url.path == "/_review/api" and show is not None:
+                return self._answer(200, [line.to_dict() for line in review.queue(show)])
             if url.path == "/_search/api":
                 q = urllib.parse.parse_qs(url.query)
                 query, lang = q.get("q", [""])[0], q.get("lang", [""])[0] or None
@@ -260,13 +304,13 @@ class _Server(ThreadingHTTPServer):
 
 
 def server(feed_dir: Path, index, host: str = "127.0.0.1", port: int = 8000, glossary: Glossary = Glossary(),
-           editions: dict[str, str] | None = None) -> ThreadingHTTPServer:
+           editions: dict[str, str] | None = None, show=None) -> ThreadingHTTPServer:
     """A ready server (call serve_forever); port 0 picks a free one. A port in use is a UsageError.
     The embedding engine is loaded first, for many searches at once (see `semantic.engine`)."""
     if index is not None and semantic.unavailable() is None:
         semantic.engine(idle_threads_sleep=True)
     try:
-        return _Server((host, port), make_handler(feed_dir, index, glossary, editions))
+        return _Server((host, port), make_handler(feed_dir, index, glossary, editions, show))
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise UsageError(f"port {port} on {host} is already in use: stop what is using it, or pick another "

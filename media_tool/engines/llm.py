@@ -278,29 +278,77 @@ class LocalModel:
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self.name = NAME
         self._lock = threading.Lock()
+        self._han: list[list[str]] | None = None
 
     def tokens(self, text: str) -> list[str]:
         return self.tokenizer.encode(text, add_special_tokens=False).tokens
 
     def chat(self, system: str, user: str) -> str:
         """The Qwen chat template around one system and one user message, ready for the answer."""
-        return (f"<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n"
-                f"<|im_start|>assistant\n")
+        return self.system(system) + self.turn(user)
 
-    def generate(self, prompts: list[str], max_tokens: list[int] | int = 256) -> list[str]:
-        """Greedy completions of `prompts` (made by `chat`), one batch; stops at the end of the turn."""
-        return [c[0] for c in self.candidates(prompts, max_tokens, 1)]
+    @staticmethod
+    def system(text: str) -> str:
+        """The system part of the template: the same for every request of a batch, so it is computed
+        once and cached (CTranslate2's static prompt) instead of once per request."""
+        return f"<|im_start|>system\n{text}<|im_end|>\n"
 
-    def candidates(self, prompts: list[str], max_tokens: list[int] | int = 256, beams: int = 4) -> list[list[str]]:
-        """The `beams` best completions of each prompt by beam search (greedy when 1), best first."""
+    @staticmethod
+    def turn(user: str) -> str:
+        return f"<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
+
+    def generate(self, prompts: list[str], max_tokens: list[int] | int = 256, system: str = "") -> list[str]:
+        """Greedy completions of `prompts` (made by `chat`, or by `turn` after `system`), one batch."""
+        return [c[0] for c in self.candidates(prompts, max_tokens, 1, system)]
+
+    def han_tokens(self) -> list[list[str]]:
+        """Every vocabulary token that writes (part of) a CJK character: its bytes hold a UTF-8 lead byte
+        of U+3000..U+9FFF. Suppressed, they make an English answer that cannot slip into Chinese
+        ("Only half of the农民工"), whatever the model would like to copy."""
+        if self._han is None:
+            table = _byte_decoder()
+            self._han = [[t] for t in self.tokenizer.get_vocab()
+                         if any(0xE3 <= table.get(ch, 0) <= 0xE9 for ch in t)]
+        return self._han
+
+    def word_tokens(self, words) -> list[list[str]]:
+        """The token sequences that write each of `words` (with and without a space before, either case)."""
+        out = []
+        for w in words:
+            for form in dict.fromkeys((w, w.lower(), w.capitalize())):
+                for text in (form, " " + form):
+                    out.append(self.tokens(text))
+        return out
+
+    def candidates(self, prompts: list[str], max_tokens: list[int] | int = 256, beams: int = 4,
+                   system: str = "", suppress: list[list[str]] | None = None) -> list[list[str]]:
+        """The `beams` best completions of each prompt by beam search (greedy when 1), best first; `system`
+        (made by `system`) is the prefix shared by every prompt, computed once; `suppress`: token
+        sequences never generated."""
         if not prompts:
             return []
         limits = max_tokens if isinstance(max_tokens, list) else [max_tokens] * len(prompts)
+        static = {"static_prompt": self.tokens(system), "cache_static_prompt": True} if system else {}
+        if suppress:
+            static["suppress_sequences"] = suppress
         with self._lock:  # one generation at a time: it uses every core
             results = self.generator.generate_batch(
                 [self.tokens(p) for p in prompts], max_length=max(limits), sampling_topk=1, beam_size=beams,
-                num_hypotheses=beams, include_prompt_in_result=False, end_token=END_TOKENS, repetition_penalty=1.0)
+                num_hypotheses=beams, include_prompt_in_result=False, end_token=END_TOKENS, repetition_penalty=1.0,
+                **static)
         return [[self.tokenizer.decode(ids, skip_special_tokens=True) for ids in r.sequences_ids] for r in results]
+
+
+def _byte_decoder() -> dict[str, int]:
+    """Byte-level BPE's printable stand-in for each byte (GPT-2's table), reversed: char -> byte."""
+    keep = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    chars, n = list(keep), 0
+    for b in range(256):
+        if b not in keep:
+            keep.append(b)
+            chars.append(256 + n)
+            n += 1
+    return {chr(c): b for b, c in zip(keep, chars)}
 
 
 class LazyModel:
@@ -322,10 +370,19 @@ class LazyModel:
         return self._get().tokens(text)
 
     def chat(self, system: str, user: str) -> str:
-        return self._get().chat(system, user)
+        return LocalModel.system(system) + LocalModel.turn(user)
 
-    def generate(self, prompts: list[str], max_tokens: list[int] | int = 256) -> list[str]:
-        return self._get().generate(prompts, max_tokens)
+    system, turn = staticmethod(LocalModel.system), staticmethod(LocalModel.turn)
 
-    def candidates(self, prompts: list[str], max_tokens: list[int] | int = 256, beams: int = 4) -> list[list[str]]:
-        return self._get().candidates(prompts, max_tokens, beams)
+    def generate(self, prompts: list[str], max_tokens: list[int] | int = 256, system: str = "") -> list[str]:
+        return self._get().generate(prompts, max_tokens, system)
+
+    def han_tokens(self) -> list[list[str]]:
+        return self._get().han_tokens()
+
+    def word_tokens(self, words) -> list[list[str]]:
+        return self._get().word_tokens(words)
+
+    def candidates(self, prompts: list[str], max_tokens: list[int] | int = 256, beams: int = 4,
+                   system: str = "", suppress: list[list[str]] | None = None) -> list[list[str]]:
+        return self._get().candidates(prompts, max_tokens, beams, system, suppress)

@@ -21,27 +21,31 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from media_tool.engines.guards import compression_ratio
 from media_tool.engines.models import user_cache
-from media_tool.model.glossary import Glossary, has_term
+from media_tool.engines.quality import (
+    Similarity,
+    Verdict,
+    hints,
+    judge,
+    leftover_words,
+    missing_terms,
+    problem,
+)
+from media_tool.model.glossary import Glossary
 from media_tool.store.files import write_json
 from media_tool.text.script import (
     as_chinese,
     close_gaps,
     close_sentence,
-    comparable_size,
-    han_count,
     has_han,
     has_latin,
-    latin_count,
     needs_punctuation,
     same_characters,
 )
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
-LEAKS = ("<|im_", "translate the", "translation:", "required term", "context only", "the line before",
-         "简体中文翻译", "翻译：", "以下是", "here is the translation")
-"""Words of the instructions (or a chatty preamble) that never belong in a translation."""
+BEAMS = 4
+"""Candidates asked for a line whose first answer failed a check."""
 
 
 @dataclass(frozen=True)
@@ -52,14 +56,17 @@ class Request:
     source: str
     target: str
     terms: tuple[tuple[str, str], ...] = ()  # (term as in the source, its required translation)
-    before: str = ""                         # the neighbouring source text, for context only
+    before: str = ""                         # the line before, for context only
     after: str = ""
+    context: str = ""                        # the episode's title (or the notes' first line), for context
     strict: bool = False                     # a second try: the instructions said more firmly
+    hints: tuple[str, ...] = ()              # on a second try: what the first answer lost
+    avoid: tuple[str, ...] = ()              # on a second try: source words the first answer left untranslated
 
     def key(self, backend_id: str) -> str:
-        """What the answer depends on, hashed: the backend, its prompt revision, the text, the terms, the context."""
-        material = json.dumps([backend_id, self.source, self.target, self.text, self.terms, self.before,
-                               self.after], ensure_ascii=False)
+        """What the answer depends on, hashed: the backend, its prompt revision, the text and its terms.
+        Not the context: when a person corrects one line, only that line is translated again."""
+        material = json.dumps([backend_id, self.source, self.target, self.text, self.terms], ensure_ascii=False)
         return hashlib.sha256(material.encode()).hexdigest()
 
 
@@ -71,10 +78,12 @@ class Translated:
     misses: list[tuple[int, str]] = field(default_factory=list)    # (index, a required term not rendered)
     failures: list[tuple[int, str]] = field(default_factory=list)  # (index, why no translation was kept)
     cached: int = 0
+    verdicts: list[dict | None] = field(default_factory=list)      # {"score", "doubt", "alternatives"}
 
     def to_dict(self) -> dict:
         return {"misses": [{"segment": i, "problem": p} for i, p in self.misses],
-                "failures": [{"segment": i, "problem": p} for i, p in self.failures], "cached": self.cached}
+                "failures": [{"segment": i, "problem": p} for i, p in self.failures], "cached": self.cached,
+                "verdicts": self.verdicts}
 
 
 class Cache:
@@ -86,16 +95,24 @@ class Cache:
         if path is not None:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
-                self.entries = {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+                self.entries = {k: v for k, v in data.items() if isinstance(k, str) and _entry(v)}
             except (OSError, ValueError, AttributeError):
                 self.entries = {}
         self._dirty = False
 
     def get(self, key: str) -> str | None:
+        """The text kept for `key` (see `verdict` for what was judged of it)."""
         with self._lock:
-            return self.entries.get(key)
+            v = self.entries.get(key)
+        return v.get("text") if isinstance(v, dict) else v
 
-    def put(self, key: str, text: str) -> None:
+    def verdict(self, key: str) -> dict | None:
+        """The score, doubt and alternatives kept with a translation, where they were."""
+        with self._lock:
+            v = self.entries.get(key)
+        return {k: x for k, x in v.items() if k != "text"} if isinstance(v, dict) else None
+
+    def put(self, key: str, text: str | dict) -> None:
         with self._lock:
             self.entries[key] = text
             self._dirty = True
@@ -108,12 +125,16 @@ class Cache:
             try:
                 on_disk = json.loads(self.path.read_text(encoding="utf-8"))
                 if isinstance(on_disk, dict):
-                    self.entries = {**{k: v for k, v in on_disk.items() if isinstance(v, str)}, **self.entries}
+                    self.entries = {**{k: v for k, v in on_disk.items() if _entry(v)}, **self.entries}
             except (OSError, ValueError):
                 pass
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_json(self.path, self.entries)
             self._dirty = False
+
+
+def _entry(v) -> bool:
+    return isinstance(v, str) or (isinstance(v, dict) and isinstance(v.get("text"), str))
 
 
 def clean(text: str, target: str) -> str:
@@ -129,45 +150,6 @@ def clean(text: str, target: str) -> str:
     return text
 
 
-def problem(req: Request, answer: str) -> str | None:
-    """Why `answer` cannot be published as the translation of `req`, or None."""
-    if not answer.strip():
-        return "empty answer"
-    lowered = answer.lower()
-    if any(leak in lowered for leak in LEAKS) and not any(leak in req.text.lower() for leak in LEAKS):
-        return "the answer repeats the instructions"
-    han, latin = han_count(answer), latin_count(answer)
-    if req.target == "zh" and has_latin(req.text) and han == 0 and not _only_names(req.text):
-        return "not Chinese"
-    if req.target == "zh" and han and latin > 2 * han + 12:
-        return "mostly not Chinese"
-    if req.target == "en" and han:
-        return "Chinese characters in the English"
-    if (answer.strip() == req.text.strip() and not _only_names(req.text)
-            and (has_han(req.text) if req.target == "en" else has_latin(req.text))):
-        return "the source text given back untranslated"
-    if len(answer) > 40 and compression_ratio(answer) > 2.4:
-        return "a repetition loop"
-    src, out = comparable_size(req.text), comparable_size(answer)
-    low, high = (0.15, 4.0) if len(req.text) > 12 else (0.05, 8.0)
-    if not low * src <= out <= high * src + 8:
-        return f"implausible length ({out:.0f} for {src:.0f})"
-    return None
-
-
-def _only_names(text: str) -> bool:
-    """A source that is only names, acronyms and numbers may stand as it is in Chinese (ILO, C102)."""
-    words = re.findall(r"[A-Za-z][\w.-]*", text)
-    return bool(words) and all(w[0].isupper() or any(c.isdigit() for c in w) for w in words) and len(words) <= 3
-
-
-
-
-def missing_terms(req: Request, answer: str) -> list[str]:
-    """The required terms `answer` does not render as the glossary says."""
-    return [f"{a!r} not rendered as {b!r}" for a, b in req.terms if not has_term(answer, b, req.target)]
-
-
 def user_translations() -> Cache:
     """The translations one machine has made, shared by every show and every `media-tool transcribe`
     on it (the same sentence, terms and model give the same answer)."""
@@ -178,48 +160,65 @@ ProgressFn = Callable[[float], None]
 
 
 def translate_all(backend, requests: list[Request], *, cache: Cache | None = None,
-                  progress: ProgressFn | None = None) -> Translated:
-    """Every request answered by `backend`, checked, asked again once where a check failed; see the
-    module's docstring for what is kept and what is reported."""
+                  progress: ProgressFn | None = None, similarity: Similarity | None = None) -> Translated:
+    """Every request answered by `backend` and judged (`engines.quality`): a line whose answer fails a
+    hard check is asked again, for several candidates told what the first one lost, and the best is
+    kept; a line no answer can stand for is reported and left out (never the source under the
+    target's name). Each kept line has its score, its doubt and the other candidates."""
     ident = f"{backend.name}:{getattr(backend, 'revision', 0)}:{getattr(backend, 'model_name', '')}"
     out: list[str | None] = [None] * len(requests)
-    result = Translated(out)
+    result = Translated(out, verdicts=[None] * len(requests))
     todo = []
     for i, r in enumerate(requests):
-        hit = cache.get(r.key(ident)) if cache else None
+        key = r.key(ident)
+        hit = cache.get(key) if cache else None
         if hit is not None:
             out[i], result.cached = hit, result.cached + 1
+            result.verdicts[i] = cache.verdict(key)
         elif not r.text.strip():
             out[i] = ""
         else:
             todo.append(i)
-    first = _ask(backend, [requests[i] for i in todo],
-                 (lambda f: progress(0.8 * f)) if progress else None)
-    retry = []
+    first = _ask(backend, [requests[i] for i in todo], (lambda f: progress(0.7 * f)) if progress else None)
+    kept: dict[int, list[Verdict]] = {}
     for i, answer in zip(todo, first):
-        answer = clean(answer, requests[i].target)
-        if problem(requests[i], answer) or missing_terms(requests[i], answer):
-            retry.append(i)
-        out[i] = answer
-    second = _ask(backend, [replace(requests[i], strict=True) for i in retry], None)
-    for i, answer in zip(retry, second):
+        kept[i] = judge(requests[i], [clean(answer, requests[i].target)], similarity)
+    retry = [i for i in todo if kept[i][0].problems]
+    again = [replace(requests[i], strict=True, hints=tuple(hints(kept[i][0].problems)),
+                     avoid=tuple(leftover_words(requests[i], kept[i][0].text))) for i in retry]
+    for i, answers in zip(retry, _candidates(backend, again, (lambda f: progress(0.7 + 0.3 * f)) if progress else None)):
         r = requests[i]
-        answer = clean(answer, r.target)
-        keep = min((out[i], answer), key=lambda a: (problem(r, a) is not None, len(missing_terms(r, a))))
-        if why := problem(r, keep):
-            out[i] = None
+        kept[i] += judge(r, list(dict.fromkeys(clean(a, r.target) for a in answers)), similarity)
+    for i in todo:
+        r, verdicts = requests[i], sorted(kept[i], key=Verdict.rank)  # stable: the first answer wins a tie
+        best = verdicts[0]
+        if why := problem(r, best.text):
             result.failures.append((i, why))
             continue
-        out[i] = keep
-    for i in todo:  # kept answers are cached, misses and all: a re-run gives the same text and report
-        if out[i] is not None and cache is not None:
-            cache.put(requests[i].key(ident), out[i])
+        out[i] = best.text
+        others = [v.text for v in verdicts[1:] if v.text != best.text and len(v.problems) <= len(best.problems)
+                  and problem(r, v.text) is None][:3]  # no worse than the one kept: a reviewer's real choices
+        result.verdicts[i] = {"score": best.score, "doubt": best.doubt, "alternatives": others}
+        if cache is not None:  # kept answers are cached, doubts and all: a re-run gives the same text and report
+            cache.put(r.key(ident), {"text": best.text, **result.verdicts[i]})
     for i, r in enumerate(requests):
         if out[i]:
             result.misses += [(i, m) for m in missing_terms(r, out[i])]
     if progress:
         progress(1.0)
     return result
+
+
+def _candidates(backend, requests: list[Request], progress: ProgressFn | None) -> list[list[str]]:
+    """Several answers per request where the backend can give them (the local model's beams), else one."""
+    if not requests:
+        return []
+    if hasattr(backend, "candidates_for"):
+        out = backend.candidates_for(requests, BEAMS, progress=progress)
+        if len(out) != len(requests):
+            raise ValueError(f"{backend.name} returned {len(out)} answers for {len(requests)} requests")
+        return [[a for a in c if isinstance(a, str)] or [""] for c in out]
+    return [[a] for a in _ask(backend, requests, progress)]
 
 
 def _ask(backend, requests: list[Request], progress: ProgressFn | None) -> list[str]:
@@ -260,10 +259,12 @@ def punctuate(backend, texts: list[str], *, cache: Cache | None = None) -> tuple
     return [close_sentence(t) for t in out], restored
 
 
-def segment_requests(texts: list[str], source: str, target: str, glossary: Glossary) -> list[Request]:
-    """One request per segment, with the glossary's terms and the segments either side as context."""
+def segment_requests(texts: list[str], source: str, target: str, glossary: Glossary,
+                     context: str = "") -> list[Request]:
+    """One request per segment, with the glossary's terms, the line before and `context` (the title)."""
     return [Request(t, source, target, glossary.required(t, source),
-                    before=texts[i - 1] if i > 0 else "", after=texts[i + 1] if i + 1 < len(texts) else "")
+                    before=texts[i - 1] if i > 0 else "", after=texts[i + 1] if i + 1 < len(texts) else "",
+                    context=context)
             for i, t in enumerate(texts)]
 
 
@@ -274,11 +275,19 @@ _CODE = re.compile(r"`[^`]+`")
 _PREFIX = re.compile(r"^(\s*(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s*)*)")
 
 
+FALLBACK = {"zh": "（此段未能机器翻译，以下是英文原文 · This paragraph could not be machine-translated: the English original follows）",
+            "en": "(This paragraph could not be machine-translated: the Chinese original follows · 此段未能机器翻译，以下是中文原文)"}
+"""The label before a paragraph left in its own language: a reader is told, never misled."""
+
+
 def translate_text(backend, text: str, source: str, target: str, glossary: Glossary = Glossary(), *,
-                   cache: Cache | None = None) -> tuple[str | None, list[str]]:
+                   cache: Cache | None = None, context: str = "") -> tuple[str | None, list[str]]:
     """A title or Markdown notes in `target`: paragraph by paragraph (a wrapped paragraph joined into
-    one line; list items and headings line by line, their markers kept), code blocks, inline code and link addresses untouched. None where a
-    part could not be trusted (nothing half-translated is published); the terms missed."""
+    one line; list items and headings line by line, their markers kept), code blocks, inline code and
+    link addresses untouched, `context` (the title, or the notes for a title) and the paragraph before
+    as context. A paragraph no answer can be trusted for stays as written, after a label that says so,
+    and the rest is translated; None only where nothing could be (a title that failed). Returns the
+    text and the problems: terms missed, paragraphs left as written."""
     pieces: list[tuple[str, str]] = []  # (kind, text): "keep" as it is, "say" to translate
     fenced = False
     for line in text.split("\n"):
@@ -303,18 +312,24 @@ def translate_text(backend, text: str, source: str, target: str, glossary: Gloss
         body, saved = _protect(line[len(prefix):])
         if not (has_han(body) or has_latin(body)):
             continue
-        jobs.append(Request(body, source, target, glossary.required(body, source)))
+        jobs.append(Request(body, source, target, glossary.required(body, source),
+                            before=jobs[-1].text[:300] if jobs else "", context=context[:300]))
         slots.append((n, prefix, saved))
     done = translate_all(backend, jobs, cache=cache)
-    misses = [f"{jobs[i].text[:40]!r}: {m}" for i, m in done.misses]
-    for (n, prefix, saved), answer in zip(slots, done.texts):
-        if answer is None:
-            return None, misses
-        restored = _restore(answer, saved)
+    problems = [f"{jobs[i].text[:40]!r}: {m}" for i, m in done.misses]
+    left = 0
+    for k, ((n, prefix, saved), answer) in enumerate(zip(slots, done.texts)):
+        restored = _restore(answer, saved) if answer is not None else None
         if restored is None:
-            return None, misses
+            why = next((p for i, p in done.failures if i == k), "a link or a piece of code was lost")
+            problems.append(f"{jobs[k].text[:40]!r}: could not be translated ({why}): left as written, labelled")
+            left += 1
+            pieces[n] = ("keep", f"{prefix}{FALLBACK[target]} {pieces[n][1][len(prefix):]}")
+            continue
         pieces[n] = ("keep", prefix + restored)
-    return "\n".join(p for _, p in pieces), misses
+    if jobs and left == len(jobs):
+        return None, problems  # nothing translated (a title that failed): nothing to publish under `target`
+    return "\n".join(p for _, p in pieces), problems
 
 
 def _protect(text: str) -> tuple[str, list[str]]:

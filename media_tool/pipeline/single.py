@@ -25,6 +25,7 @@ from media_tool.media.probe import probe
 from media_tool.model.glossary import Glossary
 from media_tool.model.language import other_language
 from media_tool.model.settings import AudioSettings, TranscriptionSettings
+from media_tool.search.semantic import similarity_or_none
 from media_tool.stages.normalize.core import Target, normalize_recording
 from media_tool.stages.speakers import core as speakers
 from media_tool.stages.transcribe.core import Outcome, finish, hear
@@ -79,7 +80,8 @@ def transcribe_file(ff: FFmpeg, source: Path, out_dir: Path, *, language: str = 
                     wanted: tuple[str, ...] = LANGUAGES_WANTED, engine: str = DEFAULTS.engine,
                     model: str = DEFAULTS.model, glossary: Glossary = Glossary(),
                     speakers_wanted: str | None = None, progress=None, translator_for=None,
-                    whisper_task: bool = False, speaker_names: bool = DEFAULTS.speaker_names) -> Transcribed:
+                    whisper_task: bool = False, speaker_names: bool = DEFAULTS.speaker_names,
+                    title: str = "") -> Transcribed:
     """Transcripts of one file in the languages `wanted`, written into `out_dir` (a person's edit
     there is kept), by the same core as the build's transcribe and translate stages: the recording
     decoded and searched once, heard (`transcribe.core.hear`), finished (punctuation, each line
@@ -110,7 +112,8 @@ def transcribe_file(ff: FFmpeg, source: Path, out_dir: Path, *, language: str = 
     targets = [other] if other in wanted or mixed else []
     for lang in targets:
         done = translation_of(main, lang, speech=lambda: speech, engine=eng, mixed=mixed, glossary=glossary,
-                              translator_for=translator_for, whisper_task=whisper_task, cache=cache)
+                              translator_for=translator_for, whisper_task=whisper_task, cache=cache,
+                              context=title, similarity=similarity_or_none())
         cache.save()
         problems += [{"language": lang, **p} for p in done.misses + done.failures]
         if done.transcript is None:

@@ -114,6 +114,21 @@ def embed_passages(texts: list[str]) -> np.ndarray:
     return engine().passage(texts)
 
 
+def similarity(pairs: list[tuple[str, str]]) -> list[float]:
+    """How close in meaning each (source, translation) pair is, across languages (cosine of e5's
+    vectors): the translation core's reference-free signal (`engines.quality`)."""
+    if not pairs:
+        return []
+    e = engine()
+    a, b = e.query([x for x, _ in pairs]), e.query([y for _, y in pairs])
+    return [float(v) for v in (a * b).sum(axis=1)]
+
+
+def similarity_or_none():
+    """`similarity` where the model can load here, else None (the checks alone judge)."""
+    return similarity if unavailable() is None else None
+
+
 def passage_vectors(texts: list[str]) -> np.ndarray:
     """`embed_passages`, but zeros for the texts that cannot mean anything (`meaningful`), which are
     not embedded (`NO_VECTOR`): where the model is, as `meaningful` reads its vocabulary."""

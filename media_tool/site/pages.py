@@ -77,12 +77,21 @@ class SiteEpisode:
     notes: tuple[tuple[str, str], ...] = ()   # (language, sanitized HTML) of the notes, each text once
 
 
-def _translation_note(t: Transcript | None, lang: str) -> str:
+def _translation_note(t: Transcript | None, lang: str, mixed: bool = False) -> str:
+    """What the page says above a machine-made transcript, in words a listener reads (the translator's
+    id is in the JSON, not here)."""
     if t is None or t.origin == "human":
         return ""
-    by = t.origin.split(":", 1)[1] if ":" in t.origin else t.origin
-    return (f"The {LANG_NAMES[lang]} text is a machine translation ({by}) · 英文为机器翻译"
-            if lang == "en" else f"{LANG_NAMES[lang]}为机器翻译（{by}）· The Chinese text is a machine translation ({by})")
+    if mixed:
+        return ("标有“机器翻译”的句子为机器翻译 · Lines marked “machine translation” were translated by machine"
+                if lang == "zh" else
+                "Lines marked “machine translation” were translated by machine · 标有“机器翻译”的句子为机器翻译")
+    return ("机器翻译 · machine translation：中文文本由机器翻译" if lang == "zh" else
+            f"Machine translation · 机器翻译: the {LANG_NAMES[lang]} text was translated by machine")
+
+
+MACHINE_MARK = '<span class="mt" lang="zh-CN">机器翻译 · <span lang="en">machine translation</span></span>'
+"""Beside each line a machine translated, where a page mixes people's lines and the machine's."""
 
 
 def transcript_items(spoken: Transcript | None, other: Transcript | None) -> str:
@@ -100,14 +109,23 @@ def transcript_items(spoken: Transcript | None, other: Transcript | None) -> str
         a, b = _num(s.start), _num(s.end)
         who = f' <span class="speaker">{escape(s.speaker)}</span>' if s.speaker else ""
         o = other.segments[i] if other is not None else None
-        said = HTML_LANG.get(s.lang, lang) if s.lang else lang  # mixed-language episodes: per line
+        # the language of the words shown: a mixed episode's line as spoken is in the language spoken
+        # there, the machine's line in the file's own (the Chinese of an English turn is Chinese)
+        said = HTML_LANG.get(s.lang, lang) if s.lang and not s.via else lang
+        mark = f" {MACHINE_MARK}" if machine_line(s) else ""
         under = ""
         if o is not None and o.text and o.text != s.text:
             olang = HTML_LANG.get(o.lang, tlang) if o.lang and not o.via else tlang
-            under = f'<p lang="{olang}" class="translation">{escape(o.text)}</p>'
+            omark = f" {MACHINE_MARK}" if machine_line(o) else ""
+            under = f'<p lang="{olang}" class="translation">{escape(o.text)}{omark}</p>'
         out.append(f'<li data-start="{a}" data-end="{b}"><a class="t" href="#t={a}">{clock(s.start)}</a>{who}\n'
-                   f'<p class="spoken" lang="{said}">{escape(s.text)}</p>{under}</li>\n')
+                   f'<p class="spoken" lang="{said}">{escape(s.text)}{mark}</p>{under}</li>\n')
     return "".join(out)
+
+
+def machine_line(s) -> bool:
+    """Whether a line is the machine's translation (not the words as spoken, not a person's)."""
+    return bool(s.via) and s.via != "human" and bool(s.text)
 
 
 def _num(x: float) -> str:
@@ -149,8 +167,13 @@ def episode_context(show, ep: SiteEpisode, root: str, transcript: str | None = N
     under = under if under is not None and under.segments else None
     notes_by_lang = sorted(ep.notes, key=lambda n: n[0] != lang)
     image = item.image or (f"{base}/{show_cover_name(show)}" if show.cover else None)
-    translated = ep.transcripts.get(other_language(ep.spoken))  # the translation of what was said
-    machine = translated if translated is not None and translated.segments and translated.origin != "human" else None
+    mixed = any(x.lang for t in ep.transcripts.values() for x in t.segments)
+    if mixed:  # each language's file holds machine lines: the note says the marked ones are
+        machine = next((t for t in (ep.transcripts.get(lang), ep.transcripts.get(other_language(lang)))
+                        if t is not None and any(machine_line(x) for x in t.segments)), None)
+    else:
+        translated = ep.transcripts.get(other_language(ep.spoken))  # the translation of what was said
+        machine = translated if translated is not None and translated.segments and translated.origin != "human" else None
     return {
         "slug": item.slug, "title": item.title, "title_other": other_item.title if other_item and
         other_item.title != item.title else "", "other_lang": HTML_LANG[other_lang], "number": item.number,
@@ -166,7 +189,7 @@ def episode_context(show, ep: SiteEpisode, root: str, transcript: str | None = N
         "clips": [{"href": f"{root}clips/{name}", "title": title, "clock": f"{clock(a)}–{clock(b)}"}
                   for (name, a, b), title in zip(ep.clips, [s[2] for s in item.soundbites] + [""] * len(ep.clips))],
         "transcript": Markup(transcript if transcript is not None else transcript_items(top, under)),
-        "translation_note": _translation_note(machine, machine.language) if machine else "",
+        "translation_note": _translation_note(machine, machine.language, mixed) if machine else "",
         "spoken_transcript": spoken is not None,
         # the embed's height for audio: its title, the player, up to six chapters, the current line
         "embed_height": 150 + 34 * min(6, len(ep.chapters)),

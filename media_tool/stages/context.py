@@ -115,6 +115,15 @@ class Context:
 
         return passage_vectors(texts)
 
+    def similarity(self):
+        """Cross-lingual similarity of a line and its translation (`semantic.similarity`), or None where
+        the embedding model cannot load. On a cluster, the workers' model."""
+        if self.cluster:
+            return self.cluster.similarity
+        from media_tool.search.semantic import similarity_or_none
+
+        return similarity_or_none()
+
     def denoise_channel(self):
         """The function that reduces one channel's noise (DeepFilterNet here, or on a cluster's worker)."""
         if self.cluster:

@@ -102,12 +102,24 @@ def read_human_translation(path: Path, source: Transcript, language: str, displa
 
 def _marked(t: Transcript, source: Transcript) -> Transcript:
     """A mixed-language episode's translation says, per segment, what was spoken and that a person
-    translated it; lines spoken in the translation's own language keep the transcript's words (the
-    words as spoken, as a person may have edited them), whatever the translator's file has there."""
+    translated it; on lines spoken in the translation's own language the person's words are a
+    correction of what was heard, and win (the transcript's words stand where the person left a line empty)."""
     return Transcript(t.language, tuple(
         replace(s, lang=src.lang, via="human") if src.lang and src.lang != t.language
-        else replace(s, lang=src.lang, text=src.text) if src.lang else s
+        else replace(s, lang=src.lang, text=s.text.strip() or src.text) if src.lang else s
         for s, src in zip(t.segments, source.segments)), t.origin)
+
+
+def overlay(t: Transcript, path: Path, language: str, display: str) -> Transcript:
+    """A mixed conversation's words as heard, with a person's file for `language` laid over them: on
+    the turns spoken in `language` the person's words win (their file holds what was said there, and
+    a translation of the other turns, which is not used here). What is translated, captioned and
+    searched is then the person's correction, not the recogniser's mistake."""
+    theirs = read_human_translation(path, t, language, display)
+    segs = tuple(replace(x, text=y.text, score=None, doubt=None, alternatives=())
+                 if (x.lang or t.language) == language and y.text.strip() and y.text != x.text else x
+                 for x, y in zip(t.segments, theirs.segments))
+    return replace(t, segments=segs)
 
 
 def _line_of_segment(text: str, suffix: str, k: int) -> int:
@@ -245,7 +257,8 @@ def _read_edit(path: Path, display: str, t: Transcript) -> Transcript:
         cues = speakers_from_prefixes(cues, names)
     if len(cues) != len(t.segments) or any(abs(c.start - s.start) > 0.05 for c, s in zip(cues, t.segments)):
         cues = align_by_time(t, list(cues), t.language, "edited").segments
-    segs = tuple(replace(o, text=c.text, via=o.via if c.text == o.text else ("human" if o.via else None))
+    segs = tuple(o if c.text == o.text else
+                 replace(o, text=c.text, via="human" if o.via else None, score=None, doubt=None, alternatives=())
                  for c, o in zip(cues, t.segments))
     if t.language == "zh":
         segs = tuple(replace(s, text=to_simplified(s.text)) for s in segs)

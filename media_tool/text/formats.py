@@ -27,6 +27,24 @@ from media_tool.text.transcripts import (
     pair,
 )
 
+MACHINE = "机器翻译 · machine translation"
+"""How every file says that a line is the machine's: plain words a listener reads, both languages."""
+LABEL_LINE = f"({MACHINE})"
+TXT_WHOLE = f"[{MACHINE}]"
+TXT_MIXED = "[标 * 的句子为机器翻译 · lines marked * are machine translation]"
+
+
+def machine_made(s: Segment) -> bool:
+    """Whether a line is the machine's translation (not the words as spoken, not a person's)."""
+    return bool(s.via) and s.via != "human" and bool(s.text.strip())
+
+
+def _marks(segments) -> list[bool]:
+    """Where a label goes: the first line of each run of machine lines."""
+    made = [machine_made(c) for c in segments]
+    return [m and (i == 0 or not made[i - 1]) for i, m in enumerate(made)]
+
+
 SRT_LINE = 32       # Podcasting 2.0: at most 2 lines of 32 characters per cue
 
 
@@ -63,7 +81,7 @@ def cues(segments: tuple[Segment, ...] | list[Segment], limit: int, max_lines: i
         for i, g in enumerate(groups):
             share = width("".join(g)) / total
             end = seg.end if i == len(groups) - 1 else min(seg.end, t + (seg.end - seg.start) * share)
-            out.append(Segment(round(t, 3), round(end, 3), "\n".join(g), seg.speaker))
+            out.append(Segment(round(t, 3), round(end, 3), "\n".join(g), seg.speaker, seg.lang, seg.via))
             t = end
     return out
 
@@ -88,8 +106,10 @@ def named(segments, names: bool = True) -> list[str]:
 def to_srt(t: Transcript, speakers: bool = True) -> str:
     """SRT; where speakers are known (and `speakers`), a cue where the voice changes starts `Name: `."""
     shown = cues(t.segments, SRT_LINE, SRT_LINES)
+    labelled = [f"{text}\n{LABEL_LINE}" if mark else text
+                for text, mark in zip(named(shown, speakers), _marks(shown))]  # SRT has no comments: a line
     return srt.compose([srt.Subtitle(i + 1, _td(c.start), _td(c.end), text)
-                        for i, (c, text) in enumerate(zip(shown, named(shown, speakers)))], reindex=False)
+                        for i, (c, text) in enumerate(zip(shown, labelled))], reindex=False)
 
 
 def speakers_from_prefixes(segments: tuple[Segment, ...], names: set[str]) -> tuple[Segment, ...]:
@@ -119,7 +139,13 @@ def _vtt_text(text: str, speaker: str | None) -> str:
 def to_vtt(t: Transcript) -> str:
     """WebVTT; the language is the <track srclang> of whoever plays it (WebVTT has no language header)."""
     body = ["WEBVTT\n"]
-    for c in cues(t.segments, VTT_LINE, SRT_LINES):
+    shown = cues(t.segments, VTT_LINE, SRT_LINES)
+    whole = bool(shown) and all(machine_made(c) for c in shown if c.text.strip())
+    if whole:
+        body.append(f"NOTE\n{MACHINE}: every line of this file was translated by machine\n")
+    for c, mark in zip(shown, _marks(shown)):
+        if mark and not whole:
+            body.append(f"NOTE {MACHINE}: the lines that follow, until the next note or line as spoken\n")
         body.append(f"{_vtt_time(c.start)} --> {_vtt_time(c.end)}\n{_vtt_text(c.text, c.speaker)}\n")
     return "\n".join(body)
 
@@ -134,6 +160,12 @@ def to_json(t: Transcript) -> str:
         if s.lang:  # mixed-language episodes: what was spoken here, and whether this is a translation
             d["spokenLanguage"] = s.lang
             d["translatedBy"] = s.via
+        if s.score is not None:  # the machine's own estimate, for the review queue (apps ignore unknown keys)
+            d["confidence"] = s.score
+        if s.doubt:
+            d["doubt"] = s.doubt
+        if s.alternatives:
+            d["alternatives"] = list(s.alternatives)
         segs.append(d)
     doc = {"version": "1.0.0", "segments": segs}
     if t.corrections:  # what the glossary put right, for a person to review (apps ignore unknown keys)
@@ -144,7 +176,13 @@ def to_json(t: Transcript) -> str:
 
 
 def to_txt(t: Transcript) -> str:
-    return "".join(f"{s.text}\n" for s in t.segments)
+    """One line per segment, after a header where the machine translated lines (mixed: each marked *)."""
+    made = [machine_made(s) for s in t.segments]
+    if not any(made):
+        return "".join(f"{s.text}\n" for s in t.segments)
+    if all(m or not s.text.strip() for m, s in zip(made, t.segments)):
+        return TXT_WHOLE + "\n" + "".join(f"{s.text}\n" for s in t.segments)
+    return TXT_MIXED + "\n" + "".join(f"{'* ' if m else ''}{s.text}\n" for m, s in zip(made, t.segments))
 
 
 def to_bilingual_srt(source: Transcript, translation: Transcript, speakers: bool = True) -> str:
@@ -152,9 +190,11 @@ def to_bilingual_srt(source: Transcript, translation: Transcript, speakers: bool
     line left as spoken (a mixed episode's turn nothing translated) once, not twice."""
     pairs = pair(source, translation)
     tops = named([replace(a, text=one_line(a.text)) for a, _ in pairs], speakers)
+    marks = _marks([b for _, b in pairs])
     subs = [srt.Subtitle(i + 1, _td(a.start), _td(a.end),
-                         top if one_line(a.text) == one_line(b.text) else f"{top}\n{one_line(b.text)}")
-            for i, ((a, b), top) in enumerate(zip(pairs, tops))]
+                         (top if one_line(a.text) == one_line(b.text) else f"{top}\n{one_line(b.text)}")
+                         + (f"\n{LABEL_LINE}" if mark else ""))
+            for i, ((a, b), top, mark) in enumerate(zip(pairs, tops, marks))]
     return srt.compose(subs, reindex=False)
 
 
@@ -162,6 +202,9 @@ def to_bilingual_vtt(source: Transcript, translation: Transcript) -> str:
     """Both languages in each cue, the whole cue one `<v Name>` span where the speaker is known; a
     line left as spoken (a mixed episode's turn nothing translated) once, not twice."""
     body = ["WEBVTT\n"]
+    if any(machine_made(b) for b in translation.segments):
+        body.append(f"NOTE\n{MACHINE}: the lines under the words as spoken were translated by machine, "
+                    "unless a person translated them\n")
     for a, b in pair(source, translation):
         text = "\n".join(dict.fromkeys([one_line(a.text), one_line(b.text)]))
         body.append(f"{_vtt_time(a.start)} --> {_vtt_time(a.end)}\n{_vtt_text(text, a.speaker)}\n")
@@ -174,8 +217,9 @@ transcript is the words, so these are dropped on reading (they would show litera
 
 
 def cue_text(text: str, entities: bool = False) -> str:
-    """A cue's words: formatting tags dropped, WebVTT's entities (&amp; &lt; &gt; &nbsp; ...) decoded."""
-    text = _TAGS.sub("", text)
+    """A cue's words: formatting tags and the machine's label dropped, WebVTT's entities (&amp; &lt;
+    &gt; &nbsp; ...) decoded."""
+    text = _TAGS.sub("", text).replace(LABEL_LINE, "")
     if entities:
         text = html.unescape(text)
     return one_line(text)
@@ -201,5 +245,9 @@ def read_vtt(text: str, language: str) -> Transcript:
 
 
 def read_lines(text: str, language: str) -> list[str]:
-    """Plain text, one segment per non-empty line."""
-    return [ln.strip() for ln in text.splitlines() if ln.strip()]
+    """Plain text, one segment per non-empty line (the machine's header and marks, as `to_txt` wrote them, left out)."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if lines and lines[0] in (TXT_WHOLE, TXT_MIXED):
+        mixed = lines.pop(0) == TXT_MIXED
+        lines = [ln.removeprefix("* ") if mixed else ln for ln in lines]
+    return lines

@@ -9,8 +9,8 @@ from __future__ import annotations
 import html
 from dataclasses import replace
 
-MACHINE_NOTES = {"zh": "*本集说明为机器翻译（译自{source}，{by}）。*",
-                 "en": "*These notes are a machine translation from {source} ({by}).*"}
+MACHINE_NOTES = {"zh": "*机器翻译 · machine translation：本集说明由机器译自{source}。*",
+                 "en": "*Machine translation · 机器翻译: these notes were translated by machine from {source}.*"}
 """The first line of notes the machine translated: readers are told, and search leaves it out."""
 DESCRIPTION_LIMIT = 4000  # bytes: Apple truncates longer item descriptions
 ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "a", "ul", "ol", "li", "blockquote", "code", "pre",

@@ -21,6 +21,9 @@ class Segment:
     speaker: str | None = None
     lang: str | None = None  # the language spoken here, in a mixed-language episode
     via: str | None = None   # what translated the text (None: the words as spoken)
+    score: float | None = None  # how far the machine's line can be trusted (0..1), where it judged it
+    doubt: str | None = None    # why a person should check the line, or None
+    alternatives: tuple[str, ...] = ()  # the machine's other candidates, for a reviewer
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,8 @@ class Transcript:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Transcript":
-        return cls(d["language"], tuple(Segment(**s) for s in d["segments"]), d.get("origin", "model"),
+        return cls(d["language"], tuple(Segment(**{**s, "alternatives": tuple(s.get("alternatives", ()))})
+                                        for s in d["segments"]), d.get("origin", "model"),
                    tuple(d.get("corrections", ())), tuple(d.get("problems", ())))
 
 

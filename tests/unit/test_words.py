@@ -51,7 +51,9 @@ def test_the_machines_notes_are_labelled_and_a_persons_text_wins():
     assert not problems and "Pensions" in echo.asked
     out = with_words(cfg, made)
     assert out.title["en"] == "Pensions" and out.title["zh"].endswith("。")
-    assert out.notes["zh"].startswith("*本集说明为机器翻译（译自英文，echo:test）。*")
+    label = out.notes["zh"].split("\n", 1)[0]
+    assert label == "*机器翻译 · machine translation：本集说明由机器译自英文。*"  # plain words a listener reads
+    assert "echo" not in out.notes["zh"]  # the translator's id is for the JSON, not the listener
     assert out.notes["en"] == cfg.notes[""]  # notes.md is English (read from its text), kept as written
     made, problems = translate_words(cfg, lambda a, b: None)
     assert not made and problems and all("shown in its place" in p for p in problems)

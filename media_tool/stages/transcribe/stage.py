@@ -6,9 +6,11 @@ line with its speaker.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from media_tool import __version__
 from media_tool.model.glossary import english_names
+from media_tool.model.language import LANGUAGES
 from media_tool.stages import transcript_files as files
 from media_tool.stages.context import Context
 from media_tool.stages.episode import Episode
@@ -30,9 +32,11 @@ class TranscribeStage:
 
     def key(self, ctx: Context, ep: Episode) -> dict:
         lang = ep.config.language
-        human = files.human_file(files.folder(ctx.show, ep.slug), lang)
+        human = self._human(ctx, ep)
         return {**self._heard(ctx, ep, human), "tool": __version__, "names": ctx.show.transcription.speaker_names,
                 "human": ctx.state.hashes.digest(human) if human else None,
+                "overlays": [[lg, ctx.state.hashes.digest(p)] for lg, p in self._overlays(ctx, ep)]
+                if ep.config.mixed else None,
                 # Chinese punctuation put back by the local model (an English episode's key is unchanged)
                 **({} if human or lang == "en" else {"punctuation": [PUNCTUATION_REVISION, ctx.show.translation.engine]})}
 
@@ -50,7 +54,7 @@ class TranscribeStage:
 
     def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
         lang = ep.config.language
-        human = files.human_file(files.folder(ctx.show, ep.slug), lang)
+        human = self._human(ctx, ep)
         if human is not None:  # a person's words are published as written: only who said each line is added
             t = files.read_human(human, lang, ctx.show.rel(human))
             t = replace(t, segments=label_speakers(t.segments, ep.turns)) if ep.turns else t
@@ -60,11 +64,26 @@ class TranscribeStage:
             with ctx.model_lock:  # the local model punctuates: one model at work at a time
                 t = finish(t, punctuator=backend, cache=ctx.translations(), turns=ep.turns)
             ctx.translations().save()
+            if ep.config.mixed:  # a person's file of either language corrects the turns spoken in it
+                for lg, path in self._overlays(ctx, ep):
+                    t = files.overlay(t, path, lg, ctx.show.rel(path))
         # A mixed conversation's words as spoken (both languages) are `<slug>.spoken.*`: the translate
         # stage completes each language's own files, so no file holds one language under the other's name.
         label = "spoken" if ep.config.mixed else None
         texts = language_files(ep.slug, replace(t, language=label or t.language), ctx.show.transcription.speaker_names)
         return files.write_transcripts(ctx.show, ep, ctx.state.written(ep.slug, self.name), t, texts, label=label)
+
+    @staticmethod
+    def _human(ctx: Context, ep: Episode) -> Path | None:
+        """A person's transcript of a single-language episode (read whole, as the truth)."""
+        return None if ep.config.mixed else files.human_file(files.folder(ctx.show, ep.slug), ep.config.language)
+
+    @staticmethod
+    def _overlays(ctx: Context, ep: Episode) -> list[tuple[str, Path]]:
+        """A mixed conversation's person's files, one per language: each corrects the turns spoken in its
+        language (and translates the others, which the translate stage uses)."""
+        where = files.folder(ctx.show, ep.slug)
+        return [(lg, p) for lg in LANGUAGES if (p := files.human_file(where, lg))]
 
     def _whisper(self, ctx: Context, ep: Episode, progress) -> Transcript:
         """Whisper's transcript of the episode, kept in `.media-tool/heard/<slug>.json` by what it

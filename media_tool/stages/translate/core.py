@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from media_tool.engines.guards import clean_segments
+from media_tool.engines.quality import Similarity
 from media_tool.engines.translation import Cache, segment_requests, translate_all
 from media_tool.errors import ModelError
 from media_tool.media.audio import Speech
@@ -16,7 +17,7 @@ from media_tool.model.glossary import Glossary
 from media_tool.model.language import other_language
 from media_tool.text.transcripts import Segment, Transcript, align_by_time
 
-REVISION = 5
+REVISION = 6
 Hearing = Callable[[], Speech]
 """The recording as the models hear it, asked for only where Whisper's translate task needs it (the
 build's `Context.speech`, decoded once per build; the command's, decoded once per run)."""
@@ -49,19 +50,29 @@ def usable_translation(t: Transcript) -> bool:
 
 
 def translate(translator, source: Transcript, target: str, *, glossary: Glossary = Glossary(),
-              cache: Cache | None = None, progress=None, spoken: str | None = None) -> tuple[Transcript, dict]:
+              cache: Cache | None = None, progress=None, spoken: str | None = None, context: str = "",
+              similarity: Similarity | None = None) -> tuple[Transcript, dict]:
     """`source`'s segments in `target`, one to one (never shifted): each through the checked core,
-    with its glossary terms and neighbours; a segment no answer could be trusted for is left empty
-    and reported. Each segment says what was spoken there and what translated it."""
+    with its glossary terms, the line before and `context` (the title); a segment no answer could be
+    trusted for is left empty and reported. Each segment says what was spoken there, what translated
+    it, and how far it can be trusted (score, doubt, the other candidates)."""
     lang = spoken or source.language
     texts = [s.text for s in source.segments]
-    done = translate_all(translator, segment_requests(texts, lang, target, glossary), cache=cache,
-                         progress=progress)
+    done = translate_all(translator, segment_requests(texts, lang, target, glossary, context), cache=cache,
+                         progress=progress, similarity=similarity)
     via = translator_id(translator)
-    segs = tuple(replace(s, text=t or "", lang=s.lang or lang, via=via)
-                 for s, t in zip(source.segments, done.texts))
+    segs = tuple(replace(s, text=t or "", lang=s.lang or lang, via=via, **_judged(v))
+                 for s, t, v in zip(source.segments, done.texts, done.verdicts))
     report = done.to_dict()
     return Transcript(target, segs, f"translation:{via}"), report
+
+
+def _judged(verdict: dict | None) -> dict:
+    """A line's score, doubt and other candidates as Segment fields (none where nothing judged it)."""
+    if not verdict:
+        return {"score": None, "doubt": None, "alternatives": ()}
+    return {"score": verdict.get("score"), "doubt": verdict.get("doubt"),
+            "alternatives": tuple(verdict.get("alternatives") or ())}
 
 
 def whisper_translation(speech: Speech, engine, source: Transcript, progress=None) -> Transcript:
@@ -88,7 +99,7 @@ def _whisper_for(speech: Speech, engine, foreign: Transcript) -> dict[float, Seg
 
 def complete(source: Transcript, target: str, *, speech: Hearing, engine, translator_for,
              glossary: Glossary = Glossary(), cache: Cache | None = None,
-             whisper_task: bool = False) -> tuple[Transcript, dict]:
+             whisper_task: bool = False, context: str = "", similarity: Similarity | None = None) -> tuple[Transcript, dict]:
     """`target`'s file of a mixed conversation, one segment per spoken one: what was said in `target`
     as said; every other turn translated into it (by `translator_for(spoken, target)`, a backend or
     None; Mandarin by Whisper's task where asked or where there is no translator). A turn nothing could translate is left empty and reported,
@@ -101,7 +112,8 @@ def complete(source: Transcript, target: str, *, speech: Hearing, engine, transl
         spoken = other_language(target)
         translator = translator_for(spoken, target) if not (spoken == "zh" and whisper_task) else None
         if translator is not None:
-            made, report = translate(translator, foreign, target, glossary=glossary, cache=cache, spoken=spoken)
+            made, report = translate(translator, foreign, target, glossary=glossary, cache=cache, spoken=spoken,
+                                     context=context, similarity=similarity)
             starts = [x.start for x in foreign.segments]
             for item in ("misses", "failures"):  # the foreign subset's indexes, as the whole file's
                 for r in report[item]:
@@ -124,7 +136,7 @@ def complete(source: Transcript, target: str, *, speech: Hearing, engine, transl
 
 def translation_of(source: Transcript, target: str, *, speech: Hearing, engine, translator_for, mixed: bool,
                    glossary: Glossary = Glossary(), cache: Cache | None = None,
-                   whisper_task: bool = False) -> Translation:
+                   whisper_task: bool = False, context: str = "", similarity: Similarity | None = None) -> Translation:
     """The machine's `target`-language transcript of `source`, or None and why not: the one policy
     the build and `media-tool transcribe` share. A mixed conversation: both languages' files
     completed (each turn as spoken in its own, translated into the other). Otherwise
@@ -132,17 +144,17 @@ def translation_of(source: Transcript, target: str, *, speech: Hearing, engine, 
     English by Whisper's translate task where asked or where there is no translator. Never the source
     under the other language's name."""
     if mixed:
-        t, report = complete(source, target, speech=speech, engine=engine,
-                             translator_for=translator_for, glossary=glossary, cache=cache, whisper_task=whisper_task)
-        main, main_report = complete(source, source.language, speech=speech, engine=engine,
-                                     translator_for=translator_for, glossary=glossary, cache=cache,
-                                     whisper_task=whisper_task) if source.language != target else (None, {})
+        both = {"speech": speech, "engine": engine, "translator_for": translator_for, "glossary": glossary,
+                "cache": cache, "whisper_task": whisper_task, "context": context, "similarity": similarity}
+        t, report = complete(source, target, **both)
+        main, main_report = complete(source, source.language, **both) if source.language != target else (None, {})
         misses = tuple(report["misses"]) + tuple(main_report.get("misses", ()))
         failures = tuple(report["failures"]) + tuple(main_report.get("failures", ()))
         return Translation(t, "", misses, failures, {source.language: main} if main is not None else {})
     translator = translator_for(source.language, target) if not (source.language == "zh" and whisper_task) else None
     if translator is not None:
-        t, report = translate(translator, source, target, glossary=glossary, cache=cache)
+        t, report = translate(translator, source, target, glossary=glossary, cache=cache, context=context,
+                              similarity=similarity)
         if not usable_translation(t):
             return Translation(None, f"{NAMES[target]} translation missing: the machine translation passed its "
                                      f"checks for only {sum(1 for s in t.segments if s.text)} of "

@@ -19,13 +19,13 @@ from media_tool.stages.episode import Episode
 from media_tool.stages.translate.core import (
     REVISION,
     Translation,
-    complete,
     crossed,
     translation_of,
 )
 from media_tool.stages.translate.words import translate_words, wanted, with_words
 from media_tool.store.files import key_of
 from media_tool.text.formats import bilingual_files, language_files
+from media_tool.text.notes import localized
 
 
 class TranslateStage:
@@ -40,7 +40,9 @@ class TranslateStage:
         tl, tr = ctx.show.translation, ctx.show.transcription
         source = ep.transcripts[lang]
         local = [llm.NAME, llm.CONVERTER_REVISION, PROMPT_REVISION] if tl.engine == "local" else None
+        mine = files.human_file(files.folder(ctx.show, ep.slug), lang) if ep.config.mixed else None
         return {"source": key_of(source.to_dict()), "human": ctx.state.hashes.digest(human) if human else None,
+                "mine": ctx.state.hashes.digest(mine) if mine else None,
                 "translator": [tl.engine, tl.url, tl.model, tl.whisper_translate], "local": local,
                 "whisper": [tr.engine, tr.model] if lang == "zh" or ep.config.mixed else None,
                 "wanted": other in tr.languages, "rev": REVISION, "tool": __version__,
@@ -91,21 +93,27 @@ class TranslateStage:
 
         engine = ctx.engine() if ep.config.mixed or lang == "zh" else None
         cache = ctx.translations()
-        if human is not None:
-            t = files.read_human_translation(human, source, other, ctx.show.rel(human))
-            result = Translation(t)
-            if ep.config.mixed:  # the person translated the other language's file; the main one is completed here
-                with ctx.model_lock:
-                    main, report = complete(source, lang, speech=speech, engine=engine,
-                                            translator_for=translator_for, glossary=ctx.show.glossary, cache=cache,
-                                            whisper_task=tl.whisper_translate)
-                result = Translation(t, "", tuple(report["misses"]), tuple(report["failures"]), {lang: main})
-        else:
+        title = localized(ep.config.title, lang)  # what the episode is about, beside every line
+        person = files.read_human_translation(human, source, other, ctx.show.rel(human)) if human else None
+        gaps = person is not None and any(not y.text.strip() and x.text.strip()
+                                          for x, y in zip(source.segments, person.segments))
+        if person is not None and not gaps and not ep.config.mixed:
+            result = Translation(person)
+        else:  # no person's translation, or one with lines left to the machine (a review's fixes), or mixed
             with ctx.model_lock:
                 result = translation_of(source, other, speech=speech, engine=engine,
                                         translator_for=translator_for, mixed=ep.config.mixed,
                                         glossary=ctx.show.glossary,
-                                        cache=cache, whisper_task=tl.whisper_translate)
+                                        cache=cache, whisper_task=tl.whisper_translate, context=title,
+                                        similarity=ctx.similarity())
+            if person is not None:
+                result = with_person(result, person)
+            mine = files.human_file(folder, lang) if ep.config.mixed else None
+            if mine is not None and lang in result.extra:  # the person's file of the main language translates
+                own = files.read_human_translation(mine, source, lang, ctx.show.rel(mine))  # the other turns
+                result = replace(result, extra={lang: replace(result.extra[lang], segments=tuple(
+                    y if y.text.strip() and y.via == "human" else m
+                    for y, m in zip(own.segments, result.extra[lang].segments)))})
         cache.save()
         progress(1.0)
         if result.transcript is None:
@@ -136,6 +144,18 @@ class TranslateStage:
     def restore(self, ctx: Context, ep: Episode, data: dict) -> Episode | None:
         ep = files.restore_transcripts(ctx.show, ep, data)
         return self._with_words(ep, data) if ep is not None else None
+
+
+def with_person(machine: Translation, person) -> Translation:
+    """A person's translation wins line by line: the machine's stands only where the person left a line
+    empty (a partial file: the fixes saved from the review page), and only its problems there are kept."""
+    if machine.transcript is None:
+        return Translation(person) if all(y.text.strip() for y in person.segments) else machine
+    segs = tuple(y if y.text.strip() else m for y, m in zip(person.segments, machine.transcript.segments))
+    theirs = {i for i, y in enumerate(person.segments) if y.text.strip()}
+    keep = lambda ps: tuple(p for p in ps if p["segment"] not in theirs)  # noqa: E731
+    return Translation(replace(person, segments=segs), "", keep(machine.misses), keep(machine.failures),
+                       machine.extra)
 
 
 def _in_file(problem: dict, t) -> bool:

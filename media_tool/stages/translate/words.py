@@ -69,7 +69,8 @@ def translate_words(cfg: EpisodeConfig, translator_for, glossary: Glossary = Glo
                             f"is shown in its place")
             continue
         try:
-            text, misses = translate_text(backend, w["text"], w["source"], w["target"], glossary, cache=cache)
+            text, misses = translate_text(backend, w["text"], w["source"], w["target"], glossary, cache=cache,
+                                          context=_context(cfg, w))
         except MediaToolError as exc:  # an endpoint down: the episode still publishes, this field as written
             problems.append(f"{w['field']}: no {NAMES[w['target']]} ({exc.one_line()}): the {NAMES[w['source']]} "
                             "is shown in its place")
@@ -81,7 +82,20 @@ def translate_words(cfg: EpisodeConfig, translator_for, glossary: Glossary = Glo
                             f"the {NAMES[w['source']]} is shown in its place")
             continue
         made.append({**w, "text": text.strip(), "by": translator_id(backend)})
+        problems += [f"{w['field']}: {m}" for m in misses if m.endswith("labelled")]
     return made, problems
+
+
+def _context(cfg: EpisodeConfig, w: dict) -> str:
+    """What the model reads beside a text to translate it: for the notes, the title; for a title or a
+    chapter, the title and the notes in the same language (a title alone is too short to read right:
+    "Benefits that travel" is not a travel allowance)."""
+    title = _text_in(cfg.title, w["source"], cfg.language) or ""
+    if w["field"] == "notes":
+        return title
+    notes = cfg.notes.get(w["source"]) or (cfg.notes.get("") if notes_language(cfg) in (w["source"], None) else "")
+    body = " ".join((notes or "").split())
+    return (title + " — " if w["field"] != "title" and title else "") + body[:240]
 
 
 def with_words(cfg: EpisodeConfig, made: list[dict]) -> EpisodeConfig:
