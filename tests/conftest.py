@@ -101,6 +101,21 @@ def built_show(built_template, tmp_path) -> Path:
     return copy_show(built_template[0], tmp_path / "show")
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session (each test opens its own pages in it); a test that
+    needs a clean slate clears the site's storage itself."""
+    import shutil
+
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.skip("needs Debian's chromium and chromium-driver (.ci/run installs them)")
+    from test_serve import _chromium
+
+    driver = _chromium()
+    yield driver
+    driver.quit()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """Under MEDIA_TOOL_STRICT_TESTS=1 (CI) a skip is a failure that says what is missing: a machine

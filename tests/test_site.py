@@ -99,11 +99,11 @@ def _wait(driver, condition, timeout=15.0):
 
 
 @NEEDS_CHROMIUM
-def test_episode_pages_in_headless_chromium(running):  # noqa: F811
+def test_episode_pages_in_headless_chromium(running, browser):  # noqa: F811
     from selenium.webdriver.common.by import By
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    driver = _chromium()
+    driver = browser
     try:
         driver.set_window_size(1280, 900)
         driver.get(running + "/")
@@ -161,14 +161,14 @@ def test_episode_pages_in_headless_chromium(running):  # noqa: F811
             driver.save_screenshot(str(ARTIFACTS / f"{slug}-375.png"))
             driver.set_window_size(1280, 900)
     finally:
-        driver.quit()
+        driver.set_window_size(800, 600)
 
 
 @NEEDS_CHROMIUM
-def test_embed_player_shows_the_current_line(running):  # noqa: F811
+def test_embed_player_shows_the_current_line(running, browser):  # noqa: F811
     from selenium.webdriver.common.by import By
 
-    driver = _chromium()
+    driver = browser
     try:
         driver.get(running + "/embed/ep-001-pensions.html#t=6")
         _wait(driver, lambda: abs(driver.execute_script(
@@ -177,15 +177,15 @@ def test_embed_player_shows_the_current_line(running):  # noqa: F811
         line = driver.find_element(By.ID, "now").text
         assert "pensions" in line.lower() or "养老金" in line, line
     finally:
-        driver.quit()
+        driver.set_window_size(800, 600)
 
 
 @NEEDS_CHROMIUM
-def test_search_page_query_in_the_url_grouped_hits_and_no_hits(running):  # noqa: F811
+def test_search_page_query_in_the_url_grouped_hits_and_no_hits(running, browser):  # noqa: F811
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    driver = _chromium()
+    driver = browser
     try:
         driver.get(running + "/")
         box = driver.find_element(By.ID, "q")
@@ -215,7 +215,7 @@ def test_search_page_query_in_the_url_grouped_hits_and_no_hits(running):  # noqa
         _wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, ".episode-hits .hit"))
         assert driver.find_element(By.ID, "q").get_attribute("value") == "养老金"
     finally:
-        driver.quit()
+        driver.set_window_size(800, 600)
 
 
 def test_site_renders_for_a_show_without_video_or_chinese(tmp_path):
@@ -316,7 +316,7 @@ def test_the_video_shows_a_still_of_itself_before_it_plays(built_template):
 
 
 @NEEDS_CHROMIUM
-def test_the_chinese_edition_in_chromium_and_its_qr_codes_scan(running):  # noqa: F811
+def test_the_chinese_edition_in_chromium_and_its_qr_codes_scan(running, browser):  # noqa: F811
     """From the English home, one click to the Chinese edition; each episode page there at 375 and 1280
     px, its QR code read back from a screenshot naming that page's own address."""
     import io
@@ -326,7 +326,7 @@ def test_the_chinese_edition_in_chromium_and_its_qr_codes_scan(running):  # noqa
     from selenium.webdriver.common.by import By
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    driver = _chromium()
+    driver = browser
     try:
         driver.set_window_size(375, 800)
         driver.get(running + "/")
@@ -357,4 +357,4 @@ def test_the_chinese_edition_in_chromium_and_its_qr_codes_scan(running):  # noqa
                     ".filter(t => t.mode === 'showing').map(t => t.language)"))
                 assert langs == ["zh-CN"], langs
     finally:
-        driver.quit()
+        driver.set_window_size(800, 600)

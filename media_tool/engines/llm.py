@@ -301,6 +301,17 @@ class LocalModel:
         """Greedy completions of `prompts` (made by `chat`, or by `turn` after `system`), one batch."""
         return [c[0] for c in self.candidates(prompts, max_tokens, 1, system)]
 
+    def fluency(self, texts: list[str], preamble: str = "以下是一段中文播客节目的文字稿：\n") -> list[float]:
+        """How natural each text reads to the model: the sum of its tokens' log-probabilities after
+        `preamble`. Two spellings of one sentence compare directly (the recogniser's 即并 against
+        疾病); texts of different lengths do not."""
+        if not texts:
+            return []
+        head = self.tokens(preamble)
+        with self._lock:
+            results = self.generator.score_batch([head + self.tokens(t) for t in texts], max_batch_size=16)
+        return [float(sum(r.log_probs[len(head) - 1:])) for r in results]
+
     def han_tokens(self) -> list[list[str]]:
         """Every vocabulary token that writes (part of) a CJK character: its bytes hold a UTF-8 lead byte
         of U+3000..U+9FFF. Suppressed, they make an English answer that cannot slip into Chinese
@@ -379,6 +390,9 @@ class LazyModel:
 
     def han_tokens(self) -> list[list[str]]:
         return self._get().han_tokens()
+
+    def fluency(self, texts: list[str]) -> list[float]:
+        return self._get().fluency(texts)
 
     def word_tokens(self, words) -> list[list[str]]:
         return self._get().word_tokens(words)

@@ -75,14 +75,30 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 
 
 def leftover_words(req, answer: str) -> list[str]:
-    """English words of the source left in a Chinese answer ("我们为什么 informal就业…"): names,
-    acronyms and the glossary's own renderings may stay, an ordinary lower-case word may not."""
+    """English words left in a Chinese answer ("我们为什么 informal就业…"): names, acronyms and the
+    glossary's own renderings may stay, an ordinary lower-case word may not."""
     if req.target != "zh" or req.source != "en":
         return []
     allowed = {w.lower() for _, b in req.terms for w in _WORD.findall(b)}
-    said = {w.lower() for w in _WORD.findall(req.text)}
-    return [w for w in dict.fromkeys(_WORD.findall(answer))
-            if w.islower() and w.lower() in said and w.lower() not in allowed and len(w) > 2]
+    return [w for w in dict.fromkeys(_WORD.findall(answer)) if w.islower() and w not in allowed and len(w) > 2]
+
+
+SHORT, LONG = 0.55, 2.0
+"""The answer's size against the source's (`comparable_size`): faithful translations of the benchmark
+sets run 0.65-1.5 (88 pairs, both ways); outside these bounds a clause is likely lost, or added."""
+
+
+def length_problem(req, answer: str) -> str | None:
+    """A translation far shorter or longer than its source (only for sources long enough to tell)."""
+    src = comparable_size(req.text)
+    if src < 24 or req.source == req.target:
+        return None
+    ratio = comparable_size(answer) / src
+    if ratio < SHORT:
+        return f"much shorter than what was said (size {ratio:.2f} of it): a part may be missing"
+    if ratio > LONG:
+        return f"much longer than what was said ({ratio:.1f} times): something may have been added"
+    return None
 
 
 def hard_problems(req, answer: str) -> list[str]:
@@ -92,6 +108,8 @@ def hard_problems(req, answer: str) -> list[str]:
     out = missing_terms(req, answer)
     if left := leftover_words(req, answer):
         out.append("English left in the Chinese: " + ", ".join(left))
+    if size := length_problem(req, answer):
+        out.append(size)
     if req.source != req.target:
         out += critical_problems(req.text, answer, req.source)
     return out
@@ -167,7 +185,8 @@ def prepared(text: str, source: str, target: str) -> str:
 
 _HINTS = {"negation": "keep the negation (not / no / 不 / 没有)", "less or lower": "keep “less / lower” (少 / 减 / 低)",
           "more or higher": "keep “more / higher” (多 / 增 / 高)", "only": "keep “only” (只 / 仅)",
-          "cause": "keep the cause (because / so / 因为 / 所以)"}
+          "cause": "keep the cause (because / so / 因为 / 所以)",
+          "“almost”": "keep “almost / hardly” (几乎 / 差不多)"}
 
 
 def hints(problems: tuple[str, ...] | list[str]) -> list[str]:

@@ -121,9 +121,11 @@ class FasterWhisper:
                 compression_ratio_threshold=2.4, no_speech_threshold=0.6)
             out = []
             for s in segments:
-                words = [(w.start, w.end, w.word) for w in (s.words or [])]
-                pieces = split_sentences(words) if words else [(s.start, s.end, s.text)]
-                out += [RawSegment(a, b, text, s.avg_logprob, s.no_speech_prob) for a, b, text in pieces]
+                words = [(w.start, w.end, w.word, w.probability) for w in (s.words or [])]
+                pieces = split_sentences(words) if words else [(s.start, s.end, s.text, None)]
+                # each piece's own confidence, from its words (the window's average hides a bad sentence)
+                out += [RawSegment(a, b, text, s.avg_logprob if lp is None else lp, s.no_speech_prob)
+                        for a, b, text, lp in pieces]
                 if progress:
                     with lock:
                         done[0] += s.end - s.start
@@ -162,15 +164,17 @@ def _trimmed_pipeline(base):
 SENTENCE_END = (".", "?", "!", "。", "？", "！", "…")
 
 
-def split_sentences(words: list[tuple[float, float, str]], max_seconds: float = 12.0,
-                    gap: float = 0.8) -> list[tuple[float, float, str]]:
-    """Timed words into subtitle-sized segments: at sentence ends, long pauses, or when too long."""
+def split_sentences(words: list[tuple], max_seconds: float = 12.0,
+                    gap: float = 0.8) -> list[tuple[float, float, str, float | None]]:
+    """Timed words (start, end, word[, probability]) into subtitle-sized segments: at sentence ends,
+    long pauses, or when too long; each with its words' mean log-probability (None without them)."""
     out, cur = [], []
-    for i, (start, end, word) in enumerate(words):
+    for w in words:
+        start, end, word = w[:3]
         if cur and (start - cur[-1][1] > gap or end - cur[0][0] > max_seconds):
             out.append(cur)
             cur = []
-        cur.append((start, end, word))
+        cur.append(w)
         if word.strip().endswith(SENTENCE_END):
             out.append(cur)
             cur = []
@@ -178,8 +182,10 @@ def split_sentences(words: list[tuple[float, float, str]], max_seconds: float = 
         out.append(cur)
     joined = []
     for group in out:
-        text = "".join(w for _, _, w in group).strip()
-        joined.append((float(group[0][0]), float(group[-1][1]), text))
+        text = "".join(w[2] for w in group).strip()
+        probs = [w[3] for w in group if len(w) > 3 and w[3] is not None]
+        lp = sum(math.log(max(p, 1e-6)) for p in probs) / len(probs) if probs else None
+        joined.append((float(group[0][0]), float(group[-1][1]), text, lp))
     return joined
 
 

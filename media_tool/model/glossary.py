@@ -76,6 +76,10 @@ class Glossary:
         """The names and acronyms Whisper cannot know how to write (see `english_names`)."""
         return english_names(self, people)
 
+    def chinese(self, people: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
+        """The Chinese words nothing may rewrite by sound: the terms, and the people's names."""
+        return tuple(t.zh for t in self.terms if t.zh) + tuple(people)
+
     def correct(self, texts: list[str]) -> tuple[list[str], list[Correction]]:
         """Mandarin segments with misheard glossary terms put right; the corrections made."""
         terms = sorted({t.zh for t in self.terms if len(t.zh) >= 2 and only_han(t.zh)}, key=len, reverse=True)

@@ -97,7 +97,8 @@ def transcribe_file(ff: FFmpeg, source: Path, out_dir: Path, *, language: str = 
     mixed = outcome.transcript.origin.endswith(":mixed")
     translator_for = translator_for or (lambda a, b: None)
     cache = user_translations()  # a second run on the same file (other speakers, other languages) reuses them
-    main = finish(outcome.transcript, punctuator=translator_for("zh", "zh"), cache=cache, turns=turns)
+    main = finish(outcome.transcript, punctuator=translator_for("zh", "zh"), cache=cache, turns=turns,
+                  keep=glossary.chinese())
     outcome = replace(outcome, transcript=main)
     eng = pending.result()
     named = _Named(eng.name, eng.model_name, eng.multilingual)

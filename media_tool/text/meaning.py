@@ -22,7 +22,7 @@ _EN_UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "s
 _EN_SCALES = {"hundred": 100, "thousand": 1000, "million": 10 ** 6, "billion": 10 ** 9, "trillion": 10 ** 12}
 _EN_FRACTIONS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fourth": 4,
                  "fourths": 4, "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6, "tenth": 10, "tenths": 10}
-_EN_MULTIPLES = {"twice as": 2.0, "double": 2.0, "doubled": 2.0, "doubles": 2.0, "doubling": 2.0, "triple": 3.0,
+_EN_MULTIPLES = {"a factor of two": 2.0, "a factor of three": 3.0, "twice as": 2.0, "double": 2.0, "doubled": 2.0, "doubles": 2.0, "doubling": 2.0, "triple": 3.0,
                  "tripled": 3.0, "threefold": 3.0, "twofold": 2.0, "dozen": 12.0}
 _EN_NUMBER_WORD = "|".join(sorted(list(_EN_UNITS) + list(_EN_SCALES), key=len, reverse=True))
 _EN_NUMBER = re.compile(
@@ -43,6 +43,10 @@ _ZH_NOT_NUMBERS = ("一起", "一些", "一样", "一定", "一般", "一直", "
                    "三是", "一则", "一来", "一时", "一齐", "一味", "一概", "一辈子", "一部分", "一系列", "一带一路")
 _ZH_NUMBER = re.compile(rf"(\d+(?:[,，]\d{{3}})*(?:\.\d+)?|[{_ZH_NUMERAL}]+)(?:\.(\d+))?\s*(?:多|余)?\s*([万亿]?)")
 _EN_SCALED = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(thousand|million|billion|trillion)\b", re.IGNORECASE)
+
+
+_ZH_ONE_IN = re.compile(rf"每?([\d]+|[{_ZH_NUMERAL}]+)(?:个|名|位|户)?[^，。；：\d{_ZH_NUMERAL}]{{0,8}}?"
+                        rf"(?:中|里|当中)就?有([\d]+|[{_ZH_NUMERAL}]+)(?:个|名|位|户|人)?")
 
 
 def _zh_value(text: str) -> float | None:
@@ -143,6 +147,11 @@ def numbers(text: str, lang: str) -> list[float]:
         if v is not None:
             out.append(_key(v / 100))
         rest = rest.replace(m.group(), "　", 1)
+    for m in _ZH_ONE_IN.finditer(rest):  # 每四个老人中就有一个: one in four
+        d, n = _value(m.group(1), "zh"), _value(m.group(2), "zh")
+        if d and n and d > n:
+            out.append(_key(n / d))
+            rest = rest.replace(m.group(), "　", 1)
     for m in re.finditer(rf"([\d]+|[{_ZH_NUMERAL}]+)分之([\d]+|[{_ZH_NUMERAL}]+)", rest):
         d, n = _value(m.group(1), "zh"), _value(m.group(2), "zh")
         if d and n is not None:
@@ -218,10 +227,11 @@ FEWER = Marker(
     re.compile(r"\b(?:less|fewer|lower(?:ed|s|ing)?|smaller|reduc(?:e|es|ed|ing|tion|tions)|decreas(?:e|es|ed|ing)|"
                r"fall(?:s|ing)?|fell|fallen|drop(?:s|ped|ping)?|cut(?:s|ting)?|declin(?:e|es|ed|ing)|shrink(?:s|ing)?|"
                r"shrank|eas(?:e|es|ed|ing)|lessen(?:s|ed|ing)?|below|under|minus|down|worse|weaker|"
-               r"shorter|cheaper|narrow(?:er|ed|s|ing)?|at most|up to|no more than|maximum)\b", re.IGNORECASE),
+               r"shorter|cheaper|narrow(?:er|ed|s|ing)?|at most|up to|no more than|maximum|low)\b", re.IGNORECASE),
     re.compile(r"少|低|降|减|缩|跌|下滑|下跌|下调|削|减轻|减缓|不足|少于|以下|低于|更差|更弱|更短|便宜|收窄|缩小|最多|最长|至多|"
                r"不超过"),
-    ("多少", "至少", "不少", "少数民族", "青少年", "少年", "少儿", "减免", "低保", "最低工资", "最低生活保障", "低收入"),
+    ("多少", "至少", "不少", "少数民族", "青少年", "少年", "少儿", "减免", "低保", "最低工资", "最低生活保障", "低收入",
+     "最低"),
     ("at least", "low-income", "low income", "lower-income", "cut off", "cut out", "under way", "underway"),
 )
 MORE = Marker(
@@ -229,7 +239,7 @@ MORE = Marker(
     re.compile(r"\b(?:more|greater|higher|larger|bigger|increas(?:e|es|ed|ing)|ris(?:e|es|ing)|rose|risen|"
                r"grow(?:s|ing|th)?|grew|grown|rais(?:e|es|ed|ing)|expand(?:s|ed|ing)?|expansion|extend(?:s|ed|ing)?|"
                r"boost(?:s|ed|ing)?|above|exceed(?:s|ed|ing)?|better|stronger|longer|wider|plus|"
-               r"broaden(?:s|ed|ing)?|broader|improv(?:e|es|ed|ing|ement)|twice as|doubl(?:e|ed|es|ing)|"
+               r"broaden(?:s|ed|ing)?|broader|improv(?:e|es|ed|ing|ement)|twice as|doubl(?:e|ed|es|ing)|faster|quicker|sooner|"
                r"over(?= (?:\d|a |one|two|three|four|five|six|seven|eight|nine|ten|half|twenty|thirty|forty|fifty|"
                r"sixty|seventy|eighty|ninety|hundred)))\b", re.IGNORECASE),
     re.compile(r"多|高|增|涨|升|扩|超|加大|提高|提升|上调|延长|更好|更强|更长|更广|以上|改善|加强|扩大|改进|一倍|翻番|翻倍|一番|"
@@ -261,10 +271,21 @@ CAUSE = Marker(
                re.IGNORECASE),
     re.compile(r"因为|由于|所以|因此|因而|导致|造成|使得|致使|以致|结果|原因|为什么|为何|缘故|从而|于是|之所以|得益于|可见"),
     (),
+    ("so far", "so-called", "so much", "so many", "or so", "and so on", "so long", "even so"),
 )
-MARKERS = (NEGATION, FEWER, MORE, ONLY, CAUSE)
+ALMOST = Marker(
+    "“almost”",
+    re.compile(r"\b(?:almost|nearly|hardly|barely|scarcely|virtually|close to)\b", re.IGNORECASE),
+    re.compile(r"几乎|差不多|将近|近乎|快要|接近(?=[\d一二两三四五六七八九十百千万半])"),
+    ("差不多所有",),
+)
+""""Hardly any" is not "none", nor "nearly half" half."""
+MARKERS = (NEGATION, FEWER, MORE, ONLY, CAUSE, ALMOST)
 """Checked both ways. ALL is not among them: "all" and 都 come and go with the grammar of each language
 (都 stands in sentences that say no "all"), so it is no sign of a changed meaning."""
+
+
+_NOT_UNTIL = re.compile(r"直到[^，。；！？]{0,12}?才")
 
 
 def present(marker: Marker, text: str, lang: str) -> bool:
@@ -274,12 +295,14 @@ def present(marker: Marker, text: str, lang: str) -> bool:
             text = re.sub(rf"\b{re.escape(phrase)}\b", " ", text, flags=re.IGNORECASE)
         return marker.en.search(text) is not None
     text = _LESS_THAN.sub("少于", text)  # 不到一半, 不足百分之十: "fewer than", no negation
+    text = _NOT_UNTIL.sub("直到", text)  # 直到2019年才: "not until", neither "only" nor a negation here
     for word in sorted(marker.zh_not, key=len, reverse=True):  # 不仅仅 before 不仅
         text = text.replace(word, "　")
     return marker.zh.search(text) is not None
 
 
-_LESS_THAN = re.compile(rf"不到(?=[\d{_ZH_NUMERAL}半])|不足(?=[\d{_ZH_NUMERAL}半])")
+_LESS_THAN = re.compile(rf"(?:不到|不足)(?=[^，。；！？]{{0,12}}?(?:[\d{_ZH_NUMERAL}半]|分之))")
+"""不到一半, 不足百分之十, 不到平均工资的四分之一: "less than" a quantity, not a negation."""
 
 
 def critical_problems(source: str, answer: str, source_lang: str) -> list[str]:

@@ -8,10 +8,25 @@ keeps is checked exactly; the real model is exercised in tests/test_trust.py and
 from __future__ import annotations
 
 from media_tool.engines.quality import DOUBTFUL, hard_problems, leftover_words, prepared
-from media_tool.engines.translation import FALLBACK, Cache, Request, segment_requests, translate_all, translate_text
+from media_tool.engines.translation import (
+    FALLBACK,
+    Cache,
+    Request,
+    segment_requests,
+    translate_all,
+    translate_text,
+)
 from media_tool.model import glossary
 from media_tool.site.pages import transcript_items
-from media_tool.text.formats import LABEL_LINE, MACHINE, read_lines, read_srt, to_srt, to_txt, to_vtt
+from media_tool.text.formats import (
+    LABEL_LINE,
+    MACHINE,
+    read_lines,
+    read_srt,
+    to_srt,
+    to_txt,
+    to_vtt,
+)
 from media_tool.text.transcripts import Segment, Transcript
 
 TERMS = glossary.parse("zh,en\n缴费,contribution\n")

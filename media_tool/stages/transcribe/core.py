@@ -23,11 +23,12 @@ from media_tool.model.glossary import (
     names_heard,
     unsure,
 )
+from media_tool.text import homophones
 from media_tool.text.transcripts import Transcript, label_speakers
 
 REVISION = 4  # 4: English without an initial prompt, its names put right after
-PUNCTUATION_REVISION = 1
-"""Bumped when how Chinese punctuation is restored changes (`engines.translation.punctuate`)."""
+PUNCTUATION_REVISION = 2
+"""Bumped when how Chinese is finished changes (`by_sound`, `engines.translation.punctuate`)."""
 ZH_PROMPT = "以下是普通话的句子，使用简体中文和中文标点。"
 """Whisper follows the script of its prompt: a Simplified prompt steers it away from Traditional."""
 
@@ -79,11 +80,36 @@ def hear(speech: Speech, engine, *, language: str = "auto", main: str | None = N
     return transcribe(speech, engine, language=language, progress=progress, glossary=glossary, names=names)
 
 
-def finish(t: Transcript, *, punctuator=None, cache=None, turns=()) -> Transcript:
-    """What is done to Whisper's words before anyone reads them, on every path: Chinese punctuation put
-    back (`punctuated`), then each line labelled with its speaker (a person's own names are kept)."""
+def finish(t: Transcript, *, punctuator=None, cache=None, turns=(), keep: tuple[str, ...] = ()) -> Transcript:
+    """What is done to Whisper's words before anyone reads them, on every path: misheard Mandarin put
+    right by sound (`by_sound`, judged by the local model where `punctuator` is it; `keep`: glossary
+    terms and names, never touched), Chinese punctuation put back (`punctuated`), then each line
+    labelled with its speaker (a person's own names are kept)."""
+    t = by_sound(t, punctuator, keep)
     t = punctuated(t, punctuator, cache)
     return replace(t, segments=label_speakers(t.segments, turns)) if turns else t
+
+
+def by_sound(t: Transcript, backend=None, keep: tuple[str, ...] = ()) -> Transcript:
+    """Whisper's Chinese lines with the words it wrote in characters of the same sound put right
+    (`text.homophones`: the dictionary proposes, the local model reading each line decides); each
+    change is listed in the transcript's corrections. Without the local model, nothing changes."""
+    judge = getattr(getattr(backend, "model", None), "fluency", None)
+    where = [i for i, s in enumerate(t.segments) if (s.lang or t.language) == "zh" and s.text.strip()]
+    if judge is None or not where:
+        return t
+    try:
+        texts, fixes = homophones.correct([t.segments[i].text for i in where], keep, judge)
+    except MediaToolError:  # the local model cannot load here: the words as heard
+        return t
+    segs = list(t.segments)
+    for i, text in zip(where, texts):
+        s = segs[i]
+        if text != s.text and s.doubt:  # the reviewer sees what the correction did to an unsure line
+            s = replace(s, doubt=f"{s.doubt}; put right by sound: {s.text} → {text}")
+        segs[i] = replace(s, text=text)
+    made = tuple({**f.to_dict(), "segment": where[f.segment]} for f in fixes)
+    return replace(t, segments=tuple(segs), corrections=t.corrections + made)
 
 
 def punctuated(t: Transcript, backend=None, cache=None) -> Transcript:

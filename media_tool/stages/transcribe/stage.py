@@ -62,7 +62,8 @@ class TranscribeStage:
             t = self._whisper(ctx, ep, progress)
             backend = ctx.translator("zh", "zh") if ctx.show.translation.engine == "local" else None
             with ctx.model_lock:  # the local model punctuates: one model at work at a time
-                t = finish(t, punctuator=backend, cache=ctx.translations(), turns=ep.turns)
+                t = finish(t, punctuator=backend, cache=ctx.translations(), turns=ep.turns,
+                           keep=ctx.show.glossary.chinese(tuple(p.name for p in ep.config.people)))
             ctx.translations().save()
             if ep.config.mixed:  # a person's file of either language corrects the turns spoken in it
                 for lg, path in self._overlays(ctx, ep):
