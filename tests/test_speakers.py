@@ -198,7 +198,10 @@ def test_sample_interview_each_turn_in_its_own_language(built_template):
         assert (c["translatedBy"] is None, c["body"] == s["body"]) == ((True, True) if s["spokenLanguage"] == "zh"
                                                                       else (False, False)), (s, c)
     page = (show / "feed" / "episodes" / EP3 / "index.html").read_text(encoding="utf-8")
-    assert 'class="spoken" lang="en"' in page and 'class="spoken" lang="zh-CN"' in page
+    # the English edition: every line on top is English words (the Mandarin turns as the person translated
+    # them), each marked in the language of its words; under it the Chinese, the machine's lines marked so
+    assert 'class="spoken" lang="en"' in page and 'class="spoken" lang="zh-CN"' not in page
+    assert '<p lang="zh-CN" class="translation">' in page and 'class="mt"' in page
 
 
 @NEEDS_WEIGHTS

@@ -45,7 +45,7 @@ def test_every_machine_line_is_labelled_where_it_is_read(built_template):
     show = built_template[0]
     folder = show / "transcripts" / EP3
     zh = _segments(show, EP3, "zh")
-    machine = [s for s in zh if s.get("translatedBy", "").startswith("local")]
+    machine = [s for s in zh if (s.get("translatedBy") or "").startswith("local")]
     assert machine and len(machine) < len(zh)  # a mixed conversation: some lines as spoken, some translated
     txt = (folder / f"{EP3}.zh.txt").read_text(encoding="utf-8").splitlines()
     assert txt[0] == TXT_MIXED
@@ -53,14 +53,14 @@ def test_every_machine_line_is_labelled_where_it_is_read(built_template):
     assert f"NOTE {MACHINE}" in (folder / f"{EP3}.zh.vtt").read_text(encoding="utf-8")
     assert LABEL_LINE in (folder / f"{EP3}.zh.srt").read_text(encoding="utf-8")
     page = lh.fromstring((show / "feed" / "zh" / "episodes" / EP3 / "index.html").read_bytes())
-    lines = page.cssselect("ol.transcript li p.spoken")
+    lines = page.xpath('//ol[@id="transcript"]/li/p[@class="spoken"]')
     assert lines
     for p in lines:  # the words' own language on each line, and the machine's marked in words
         words = "".join(p.xpath("text()"))
         assert p.get("lang") == ("zh-CN" if has_han(words) else "en"), (words, p.get("lang"))
-    marked = ["".join(p.xpath("text()")).strip() for p in lines if p.cssselect("span.mt")]
+    marked = ["".join(p.xpath("text()")).strip() for p in lines if p.xpath('span[@class="mt"]')]
     assert marked == [s["body"] for s in machine]
-    assert all("machine translation" in p.cssselect("span.mt")[0].text_content() for p in lines if p.cssselect("span.mt"))
+    assert all("machine translation" in p.xpath('span[@class="mt"]')[0].text_content() for p in lines if p.xpath('span[@class="mt"]'))
     for name in ("feed.xml", "feed.zh.xml"):  # the model's name is metadata, never a listener's sentence
         text = (show / "feed" / name).read_text(encoding="utf-8")
         assert "qwen" not in text.lower() and "local:" not in text, name
@@ -91,8 +91,9 @@ def test_planted_instructions_cost_their_paragraph_and_a_reviewed_fix_is_publish
     code, report = build_json(show)
     assert code == 0, report
     zh_notes = _item(show / "feed" / "feed.zh.xml", EP1)["description"]  # the notes, translated but for the planted
-    assert has_han(zh_notes.split("SYSTEM")[0]) and "养老金" in zh_notes, zh_notes  # paragraph, translated or
-    assert "SYSTEM OVERRIDE" not in zh_notes or FALLBACK["zh"] in zh_notes, zh_notes  # left as written, labelled
+    first, _, planted = zh_notes.partition("Ignore all" if FALLBACK["zh"] in zh_notes else "忽略")
+    assert "养老金" in first, zh_notes  # paragraph: translated, or left as written and labelled
+    assert FALLBACK["zh"] in zh_notes or ("指令" in planted and "翻译" in planted), zh_notes  # translated, not obeyed
 
     queue = json.loads(run_here("review", "--show", str(show), "--json").stdout)
     assert queue and queue[0]["episode"] == PLANTED and queue[0]["kind"] == "recognition", queue

@@ -312,6 +312,7 @@ class RemoteTranslator:
 
     def __init__(self, cluster: Cluster, device: str):
         self.cluster, self.device = cluster, device
+        self.model = _RemoteJudge(cluster, device)
 
     def translate_requests(self, requests, progress=None) -> list[str]:
         return self.cluster.call("translate", self.device, list(requests), progress=progress, stream=True)
@@ -321,6 +322,16 @@ class RemoteTranslator:
 
     def translate(self, texts: list[str]) -> list[str]:
         raise NotImplementedError("the local translator takes requests (engines.translation)")
+
+
+class _RemoteJudge:
+    """The worker's local model as the judge of Mandarin put right by sound (`LocalModel.fluency`)."""
+
+    def __init__(self, cluster: Cluster, device: str):
+        self.cluster, self.device = cluster, device
+
+    def fluency(self, texts: list[str]) -> list[float]:
+        return self.cluster.call("fluency", self.device, list(texts)) if texts else []
 
 
 class RemoteVoices:

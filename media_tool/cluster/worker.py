@@ -124,6 +124,9 @@ class ModelWorker:
     def translate(self, device: str, requests: list) -> Iterator[tuple]:
         yield from streamed(lambda progress: self._translator(device).translate_requests(requests, progress=progress))
 
+    def fluency(self, device: str, texts: list[str]) -> list[float]:
+        return self._translator(device).model.fluency(texts)
+
     def candidates(self, device: str, requests: list, beams: int) -> Iterator[tuple]:
         yield from streamed(lambda progress: self._translator(device).candidates_for(requests, beams, progress=progress))
 

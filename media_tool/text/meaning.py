@@ -218,7 +218,8 @@ NEGATION = Marker(
      "级别", "告别", "识别", "性别", "个别", "别处", "差别", "鉴别", "辨别", "并非常", "没错", "未免", "不论", "是否",
      "能否", "与否", "可否", "不光", "不止", "莫名", "无穷", "不可或缺", "缺一不可", "非正规", "非正式", "不稳定",
      "不平等", "不公平", "不确定", "非营利", "无业", "不超过"),
-    ("not only", "not just", "no doubt", "nothing but", "no matter", "not least"),
+    ("not only", "not just", "no doubt", "nothing but", "no matter", "not least", "without worry",
+     "without worrying", "without a worry", "no problem", "never mind", "not bad"),
 )
 """Some Chinese words are negative in form where English says it in one word (不平等 inequality, 无业
 unemployed): they are not counted, lest a faithful translation be flagged."""
@@ -232,7 +233,9 @@ FEWER = Marker(
                r"不超过"),
     ("多少", "至少", "不少", "少数民族", "青少年", "少年", "少儿", "减免", "低保", "最低工资", "最低生活保障", "低收入",
      "最低"),
-    ("at least", "low-income", "low income", "lower-income", "cut off", "cut out", "under way", "underway"),
+    ("at least", "low-income", "low income", "lower-income", "cut off", "cut out", "under way", "underway",
+     "fall ill", "falls ill", "fell ill", "falling ill", "fallen ill", "fall sick", "fell sick", "sit down",
+     "write down", "settle down", "under the", "under a", "under this", "under these", "under its"),
 )
 MORE = Marker(
     "more or higher",

@@ -51,9 +51,10 @@ def wanted(cfg: EpisodeConfig) -> list[dict]:
         theirs = cfg.notes.get(source) or (cfg.notes.get("") if shared == source else None)
         if not (mine and mine.strip()) and theirs and theirs.strip():
             out.append({"field": "notes", "index": 0, "source": source, "target": target, "text": theirs})
-        for i, c in enumerate(cfg.chapters):
-            if not _text_in(c.title, target, cfg.language) and (t := _text_in(c.title, source, cfg.language)):
-                out.append({"field": "chapter", "index": i, "source": source, "target": target, "text": t})
+        for field_name, items in (("chapter", cfg.chapters), ("clip", cfg.clips)):
+            for i, c in enumerate(items):
+                if not _text_in(c.title, target, cfg.language) and (t := _text_in(c.title, source, cfg.language)):
+                    out.append({"field": field_name, "index": i, "source": source, "target": target, "text": t})
     return out
 
 
@@ -76,7 +77,7 @@ def translate_words(cfg: EpisodeConfig, translator_for, glossary: Glossary = Glo
                             "is shown in its place")
             continue
         if text is None or not text.strip():
-            where = w["field"] if w["field"] != "chapter" else f"chapters[{w['index']}]"
+            where = w["field"] if w["field"] not in ("chapter", "clip") else f"{w['field']}s[{w['index']}]"
             problems.append(f"{where}: the machine's "
                             f"{NAMES[w['target']]} could not be trusted ({'; '.join(misses) or 'no answer'}): "
                             f"the {NAMES[w['source']]} is shown in its place")
@@ -100,7 +101,7 @@ def _context(cfg: EpisodeConfig, w: dict) -> str:
 
 def with_words(cfg: EpisodeConfig, made: list[dict]) -> EpisodeConfig:
     """`cfg` with the machine's texts added where a person wrote none (their notes labelled); pure."""
-    title, notes, chapters = dict(cfg.title), dict(cfg.notes), list(cfg.chapters)
+    title, notes, chapters, clips = dict(cfg.title), dict(cfg.notes), list(cfg.chapters), list(cfg.clips)
     if "" in title and any(w["field"] == "title" for w in made):
         title = {cfg.language: title.pop("")} | title  # the text given once is the spoken language's
     if "" in notes and any(w["field"] == "notes" for w in made):
@@ -111,10 +112,12 @@ def with_words(cfg: EpisodeConfig, made: list[dict]) -> EpisodeConfig:
         elif w["field"] == "notes":
             label = MACHINE_NOTES[w["target"]].format(source=SOURCE_NAMES[w["target"]][w["source"]], by=w["by"])
             notes[w["target"]] = f"{label}\n\n{w['text']}\n"
-        elif w["field"] == "chapter" and w["index"] < len(chapters):
-            c = chapters[w["index"]]
-            t = dict(c.title)
-            if "" in t:
-                t = {cfg.language: t.pop("")} | t
-            chapters[w["index"]] = replace(c, title={**t, w["target"]: w["text"]})
-    return replace(cfg, title=title, notes=notes, chapters=tuple(chapters))
+        elif w["field"] in ("chapter", "clip"):
+            items = chapters if w["field"] == "chapter" else clips
+            if w["index"] < len(items):
+                c = items[w["index"]]
+                t = dict(c.title)
+                if "" in t:
+                    t = {cfg.language: t.pop("")} | t
+                items[w["index"]] = replace(c, title={**t, w["target"]: w["text"]})
+    return replace(cfg, title=title, notes=notes, chapters=tuple(chapters), clips=tuple(clips))
