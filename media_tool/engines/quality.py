@@ -147,13 +147,21 @@ class Verdict:
 
 def judge(req, answers: list[str], similarity: Similarity | None = None) -> list[Verdict]:
     """Each answer of one request judged (`similarity` for those that pass the first check)."""
-    found = [tuple(hard_problems(req, a)) for a in answers]
-    sims: list[float | None] = [None] * len(answers)
-    usable = [i for i, a in enumerate(answers) if a.strip() and problem(req, a) is None]
-    if similarity is not None and usable and req.source != req.target:
-        for i, s in zip(usable, similarity([(req.text, answers[i]) for i in usable])):
-            sims[i] = float(s)
-    return [Verdict(a, p, s) for a, p, s in zip(answers, found, sims)]
+    return judge_all([(req, answers)], similarity)[0]
+
+
+def judge_all(items: list[tuple], similarity: Similarity | None = None) -> list[list[Verdict]]:
+    """`judge` for many requests at once ((request, answers) each), the similarities in one call."""
+    found = [[tuple(hard_problems(r, a)) for a in answers] for r, answers in items]
+    pairs, where = [], []
+    for k, (r, answers) in enumerate(items):
+        for j, a in enumerate(answers):
+            if similarity is not None and r.source != r.target and a.strip() and problem(r, a) is None:
+                pairs.append((r.text, a))
+                where.append((k, j))
+    sims: dict[tuple[int, int], float] = dict(zip(where, similarity(pairs))) if pairs else {}
+    return [[Verdict(a, p, sims.get((k, j))) for j, (a, p) in enumerate(zip(answers, found[k]))]
+            for k, (_, answers) in enumerate(items)]
 
 
 _SMALL = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,

@@ -21,12 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from media_tool.engines.models import user_cache
+from media_tool.engines.models import release_memory, user_cache
 from media_tool.engines.quality import (
     Similarity,
     Verdict,
+    hard_problems,
     hints,
-    judge,
+    judge_all,
     leftover_words,
     missing_terms,
     problem,
@@ -180,17 +181,20 @@ def translate_all(backend, requests: list[Request], *, cache: Cache | None = Non
         else:
             todo.append(i)
     first = _ask(backend, [requests[i] for i in todo], (lambda f: progress(0.7 * f)) if progress else None)
-    kept: dict[int, list[Verdict]] = {}
-    for i, answer in zip(todo, first):
-        kept[i] = judge(requests[i], [clean(answer, requests[i].target)], similarity)
-    retry = [i for i in todo if kept[i][0].problems]
-    again = [replace(requests[i], strict=True, hints=tuple(hints(kept[i][0].problems)),
-                     avoid=tuple(leftover_words(requests[i], kept[i][0].text))) for i in retry]
-    for i, answers in zip(retry, _candidates(backend, again, (lambda f: progress(0.7 + 0.3 * f)) if progress else None)):
-        r = requests[i]
-        kept[i] += judge(r, list(dict.fromkeys(clean(a, r.target) for a in answers)), similarity)
-    for i in todo:
-        r, verdicts = requests[i], sorted(kept[i], key=Verdict.rank)  # stable: the first answer wins a tie
+    answers: dict[int, list[str]] = {i: [clean(a, requests[i].target)] for i, a in zip(todo, first)}
+    failed = {i: hard_problems(requests[i], answers[i][0]) for i in todo}
+    retry = [i for i in todo if failed[i]]
+    again = [replace(requests[i], strict=True, hints=tuple(hints(failed[i])),
+                     avoid=tuple(leftover_words(requests[i], answers[i][0]))) for i in retry]
+    for i, more in zip(retry, _candidates(backend, again, (lambda f: progress(0.7 + 0.3 * f)) if progress else None)):
+        answers[i] = list(dict.fromkeys(answers[i] + [clean(a, requests[i].target) for a in more]))
+    # judged once every answer is in: the generator's working memory is given back first, so the embedding
+    # model's never adds to it at its peak
+    if similarity is not None and todo:
+        release_memory()
+    kept = judge_all([(requests[i], answers[i]) for i in todo], similarity)
+    for i, verdicts in zip(todo, kept):
+        r, verdicts = requests[i], sorted(verdicts, key=Verdict.rank)  # stable: the first answer wins a tie
         best = verdicts[0]
         if why := problem(r, best.text):
             result.failures.append((i, why))

@@ -137,7 +137,7 @@ BEAMS = 4
 """Candidates searched on a second try (where the first answer failed a check): four cost about three
 times one greedy answer, and only for the few lines that need it."""
 LANGUAGE_NAMES = {"en": "English", "zh": "Simplified Chinese"}
-BATCH_TOKENS = 800
+BATCH_TOKENS = 500
 """Prompt tokens in one batch (about 8 short requests): see `LocalTranslator._batches`."""
 KEEP = {"zh": "Keep every number, every negation (not, no, never), every comparison (more, less, fewer) and "
               "every \"only\" exactly as said.",
@@ -213,7 +213,10 @@ class LocalTranslator:
         answers: dict[int, list[str]] = {}
         prompts = {i: self.model.turn(self.user(requests[i])) for i in order}
         done = 0
-        for chunk in self._batches(order, {i: len(self.model.tokens(p)) for i, p in prompts.items()}, requests, beams):
+        static = {way: len(self.model.tokens(self.model.system(self.system(*way))))
+                  for way in {(r.source, r.target) for r in requests}}
+        sizes = {i: len(self.model.tokens(p)) + static[(requests[i].source, requests[i].target)] for i, p in prompts.items()}
+        for chunk in self._batches(order, sizes, requests, beams):
             r0 = requests[chunk[0]]
             limits = [min(1024, 16 + 3 * len(self.model.tokens(requests[i].text))) for i in chunk]
             hyps = self.model.candidates([prompts[i] for i in chunk], limits, beams,
@@ -240,9 +243,10 @@ class LocalTranslator:
 
     def _batches(self, order: list[int], tokens: dict[int, int], requests, beams: int) -> list[list[int]]:
         """Requests of one direction in batches of at most `batch`, and of at most BATCH_TOKENS prompt
-        tokens (a beam search's counted `beams` times): CTranslate2 computes the vocabulary's logits at
-        every prompt position, so a batch's working memory follows its prompt tokens (measured: 4 short
-        requests +270 MB, 16 +790 MB over the 1.6 GB model)."""
+        tokens, the shared instructions counted in each (a beam search's `beams` times): CTranslate2
+        computes the vocabulary's logits at every prompt position of every request, so a batch's working
+        memory follows its prompt tokens (measured: 4 short requests +270 MB, 16 +790 MB over the 1.6 GB
+        model; 16 with the instructions uncounted +1.6 GB)."""
         out: list[list[int]] = []
         size, way = 0, None
         for i in order:
