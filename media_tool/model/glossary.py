@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from media_tool.errors import ConfigError
+from media_tool.text.homophones import frequency, near, readings
 from media_tool.text.script import HAN_RUN, has_han, latin_only, only_han
 
 
@@ -166,18 +167,7 @@ def parse(text: str, display: str = "glossary.csv") -> Glossary:
 
 
 # -- sound ----------------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
-def _readings(ch: str) -> frozenset[str]:
-    """Every toneless pinyin reading of one character."""
-    from pypinyin import Style, pinyin
-
-    return frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True)[0])
-
-
-def _near(syllable: str) -> str:
-    """A syllable with the distinctions Whisper most often loses folded away (n/ng, zh/z, ch/c, sh/s)."""
-    s = re.sub(r"^(zh|ch|sh)", lambda m: m.group()[0], syllable)
-    return s[:-1] if s.endswith("ng") else s
+_readings, _near = readings, near  # one place knows how Mandarin sounds (text.homophones)
 
 
 def _final(syllable: str) -> str:
@@ -202,17 +192,8 @@ def _sounds(window: str, term: str, near: bool) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=1)
-def _dictionary():
-    import jieba
-
-    jieba.setLogLevel(60)
-    jieba.initialize()
-    return jieba.dt.FREQ
-
-
 def _is_word(text: str) -> bool:
-    return _dictionary().get(text, 0) > 0
+    return frequency(text) > 0
 
 
 def _correct_run(run: str, terms: list[str], segment: int, fixes: list[Correction]) -> str:
