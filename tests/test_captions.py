@@ -26,9 +26,14 @@ def test_captions_are_drawn_in_the_lower_part_only(built_show):
     durations = [float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
                                        str(p)], capture_output=True, text=True, check=True).stdout) for p in (plain, captioned)]
     assert abs(durations[0] - durations[1]) < 0.1
-    at = 2.0  # the first cue is on screen
-    top = psnr(plain, captioned, at, "crop=iw:ih/3:0:0")
-    bottom = psnr(plain, captioned, at, "crop=iw:ih/3:0:2*ih/3")
+    sizes = [tuple(map(int, subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                                            "stream=width,height", "-of", "csv=p=0", str(p)], capture_output=True,
+                                           text=True, check=True).stdout.strip().split(","))) for p in (plain, captioned)]
+    # a small master is drawn at least 360 rows tall, so its captions can be large enough to read
+    assert min(sizes[1]) >= 360 and sizes[1][0] / sizes[1][1] == sizes[0][0] / sizes[0][1], sizes
+    at, w, h = 2.0, *sizes[0]  # the first cue is on screen; both compared at the master's size
+    top = psnr(plain, captioned, at, f"scale={w}:{h},crop=iw:ih/3:0:0")
+    bottom = psnr(plain, captioned, at, f"scale={w}:{h},crop=iw:ih/3:0:2*ih/3")
     assert top > 30 and bottom < top - 8, (top, bottom)  # the top third is the picture; the captions are below
 
 

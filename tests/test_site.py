@@ -145,8 +145,10 @@ def test_episode_pages_in_headless_chromium(running, browser):  # noqa: F811
                 cues = _wait(driver, lambda: driver.execute_script(
                     "const tt = [...document.getElementById('player').textTracks];"
                     "tt.forEach(t => t.mode = 'hidden');"
-                    "return tt.every(t => t.cues && t.cues.length) && tt.map(t => [t.language, t.cues.length])"))
-                assert sorted(c[0] for c in cues) == ["en", "zh-CN"]
+                    "return tt.every(t => t.cues && t.cues.length) && tt.map(t => [t.language, t.cues.length, t.label])"))
+                # each language, and the bilingual pair (Chinese over English) as a choice
+                assert sorted((c[0], c[2]) for c in cues) == [("en", "English"), ("zh-CN", "中文"),
+                                                                ("zh-CN", "中文 + English")]
             # Nothing came from another host.
             origins = driver.execute_script(
                 "return performance.getEntriesByType('resource').map(e => new URL(e.name).origin)")
@@ -187,9 +189,10 @@ def test_search_page_query_in_the_url_grouped_hits_and_no_hits(running, browser)
 
     driver = browser
     try:
-        driver.get(running + "/")
+        # staff's fuller search under `serve` (the public box searches a static index: test_listeners)
+        driver.get(running + "/_search")
         box = driver.find_element(By.ID, "q")
-        box.send_keys("养老金", Keys.ENTER)  # the home page's box opens the search page with the query
+        box.send_keys("养老金", Keys.ENTER)
         _wait(driver, lambda: driver.find_elements(By.CSS_SELECTOR, ".episode-hits .hit"))
         assert "q=%E5%85%BB%E8%80%81%E9%87%91" in driver.current_url
         sections = driver.find_elements(By.CSS_SELECTOR, ".episode-hits")
@@ -233,6 +236,7 @@ def test_site_renders_for_a_show_without_video_or_chinese(tmp_path):
     toml = re.sub(r'(?m)^title = .*$', 'title = "Social Protection Dialogues"', toml, count=1)
     toml = re.sub(r'(?m)^description = .*$', 'description = "Conversations on social protection."', toml, count=1)
     toml = re.sub(r'(?m)^languages = .*$', 'languages = ["en"]', toml)
+    toml = re.sub(r'(?m)^author = .*$', 'author = "Social Protection Outreach Programme"', toml)
     (show / "podcast.toml").write_text(toml, encoding="utf-8")
     ep = show / "episodes" / "ep-001-pensions" / "episode.toml"
     ep.write_text(re.sub(r'title = \{ en = ("[^"]*"), zh = "[^"]*" \}', r"title = \1", ep.read_text(encoding="utf-8")),

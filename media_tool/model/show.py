@@ -39,6 +39,7 @@ from media_tool.model.settings import (
     TranslationSettings,
 )
 from media_tool.store.files import inside
+from media_tool.text.script import has_han
 
 MEDIA_EXTENSIONS = {".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".aif", ".aiff",
                     ".mp4", ".mov", ".mkv", ".webm", ".m4v", ".avi"}
@@ -264,6 +265,9 @@ def load_show(root: Path | str) -> Show:
     ro.finish()
     language = r.choice("language", LANGUAGES, default="en") or "en"
     author = authors.get(language) or authors.get("") or next(iter(authors.values()), "")
+    if "zh" in title and "zh" not in authors and author and not has_han(author) and len(author.split()) > 2:
+        r.warnings.append("podcast.toml: author: no Chinese name (author = { en = \"...\", zh = \"...\" }); "
+                          "feed.zh.xml names the author in English")
     base_url = r.string("base_url", required=True) or ""
     if base_url and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", base_url):
         r.bad("base_url", f"expected an http(s) URL, got {shown(base_url)}")

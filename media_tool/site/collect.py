@@ -14,7 +14,12 @@ from pathlib import Path
 
 from media_tool.errors import PublishError
 from media_tool.model.identity import Identity, resolve
-from media_tool.model.language import LANGUAGES, feed_languages, other_language
+from media_tool.model.language import (
+    LANGUAGES,
+    edition_prefix,
+    feed_languages,
+    other_language,
+)
 from media_tool.model.show import Show
 from media_tool.site import pages as site
 from media_tool.site.feed import (
@@ -115,9 +120,9 @@ def collect(show: Show, episodes: list[Episode], *, now: dt.datetime, force: boo
             if medium == "video" and not items:
                 continue
             feed_url = f"{base}/{name}"
-            title = notes.localized(show.title, lg) + (" (video)" if medium == "video" else "")
+            title = notes.localized(show.title, lg) + (VIDEO_SUFFIX[lg == "zh"] if medium == "video" else "")
             channel = Channel(title=title, description=notes.localized(show.description, lg),
-                              link=base, feed_url=feed_url, language=LANG_CODES.get(lg, lg),
+                              link=f"{base}/{edition_prefix(show, lg)}", feed_url=feed_url, language=LANG_CODES.get(lg, lg),
                               author=notes.localized(show.authors, lg) or show.author, owner_name=show.owner_name, owner_email=show.owner_email,
                               image=image, categories=show.categories, explicit=show.explicit, locked=show.locked,
                               guid=ident.feed_guid(name), items=items, medium=medium,
@@ -126,6 +131,10 @@ def collect(show: Show, episodes: list[Episode], *, now: dt.datetime, force: boo
             feeds.append((name, site.feed_label(medium, lg), lg))
     out.pages.update(site.render(show, pages, per_lang, feeds))
     return out
+
+
+VIDEO_SUFFIX = (" (video)", "（视频）")
+"""The video feed's title after the show's, in English and in Chinese."""
 
 
 def _page(ep: Episode, items: dict[str, Item]) -> site.SiteEpisode:
@@ -161,8 +170,14 @@ def _episode(show: Show, ep: Episode, languages: list[str], ident: Identity, out
         media.append(Media(kind, f"{base}/media/{name}", ep.sizes[kind], bitrate,
                            video.height if video and video.height else None,
                            video.width if video and video.width else None))
-    if ep.captioned:  # the video with its captions drawn in, for where people watch
-        out.media.append((show.root / ep.captioned, f"media/{Path(ep.captioned).name}"))
+    if ep.captioned:  # the video with its captions drawn in, for where people watch: an alternate in the feeds
+        name = Path(ep.captioned).name
+        out.media.append((show.root / ep.captioned, f"media/{name}"))
+        mp4 = next((m for m in media if m.kind == "mp4"), None)
+        size = (show.root / ep.captioned).stat().st_size
+        media.append(Media("captioned", f"{base}/media/{name}", size,
+                           int(size * 8 / max(ep.loudness.output_seconds, 1e-3)),
+                           mp4.height if mp4 else None, mp4.width if mp4 else None))
     for rel in ep.clips:  # short captioned clips to share
         out.media.append((show.root / rel, f"clips/{Path(rel).name}"))
     ep_image = None
@@ -184,15 +199,18 @@ def _episode(show: Show, ep: Episode, languages: list[str], ident: Identity, out
             name = f"{ep.slug}.json" if lg == show.language else f"{ep.slug}.{lg}.json"
             out.files[f"chapters/{name}"] = chapters_json(chapters, lg)
             chapters_url = f"{base}/chapters/{name}"
-        html = notes.episode_notes(cfg.notes, lg)
+        page = f"{base}/{edition_prefix(show, lg)}episodes/{ep.slug}/"
+        html = notes.lead_with(notes.episode_notes(cfg.notes, lg), lg)
         title = notes.localized(cfg.title, lg)
+        listed = sorted(transcripts, key=lambda t: t[2] != lg)  # the feed's language first
         items[lg] = Item(
             slug=ep.slug, guid=ident.item_guid(ep.slug), title=title, date=cfg.date,
             duration=int(ep.loudness.output_seconds), media=tuple(media),
             summary=notes.summary(notes.plain(html) or title),
-            html=html + notes.extras_html(chapters, cfg.people, lg, transcripts), number=cfg.number,
+            html=notes.within(html + notes.extras_html(chapters, cfg.people, lg, listed), notes.CONTENT_LIMIT,
+                              page, lg), link=page, number=cfg.number,
             season=cfg.season, episode_type=cfg.episode_type, explicit=cfg.explicit, image=ep_image, poster=poster,
-            transcripts=tuple(sorted(transcripts, key=lambda t: t[2] != lg)),  # the feed's language first
+            transcripts=tuple(listed),
             chapters=chapters_url,
             people=tuple((p.name, p.role, p.group, absolute(base, p.href), absolute(base, p.img))
                          for p in cfg.people),

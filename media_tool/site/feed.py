@@ -25,7 +25,7 @@ ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 TRANSCRIPT_TYPES = {"srt": "application/x-subrip", "vtt": "text/vtt", "json": "application/json",
                     "txt": "text/plain"}
 LANG_CODES = {"en": "en", "zh": "zh-cn"}
-MIME = {"mp3": "audio/mpeg", "m4a": "audio/mp4", "mp4": "video/mp4"}
+MIME = {"mp3": "audio/mpeg", "m4a": "audio/mp4", "mp4": "video/mp4", "captioned": "video/mp4"}
 SITE_TYPES = {".xml": "application/rss+xml; charset=utf-8", ".vtt": "text/vtt; charset=utf-8",
               ".srt": "application/x-subrip; charset=utf-8", ".txt": "text/plain; charset=utf-8",
               ".html": "text/html; charset=utf-8", ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".mp4": "video/mp4",
@@ -42,7 +42,8 @@ def content_type(rel: str) -> str:
     return SITE_TYPES.get(ext, "application/octet-stream")
 
 
-TITLES = {"mp3": "MP3 audio", "m4a": "AAC audio", "mp4": "Video"}
+TITLES = {"mp3": "MP3 audio", "m4a": "AAC audio", "mp4": "Video", "captioned": "Video with captions"}
+"""(captioned: the video with bilingual captions drawn into the picture, an alternate only)"""
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class Item:
     chapters: str | None = None
     people: tuple[tuple[str, str, str, str | None, str | None], ...] = ()  # name, role, group, href, img
     soundbites: tuple[tuple[float, float, str], ...] = ()  # start, duration, title
+    link: str | None = None           # the episode's page in this feed's edition (<item><link>)
 
     def to_dict(self) -> dict:
         """JSON for the build state: an item kept while its episode fails is written again as it was."""
@@ -226,6 +228,8 @@ def render(channel: Channel) -> bytes:
         fe = fg.add_entry(order="prepend")
         fe.title(it.title)
         fe.guid(it.guid, permalink=False)
+        if it.link:
+            fe.link(href=it.link)
         fe.pubDate(it.date)
         fe.description(it.summary)
         fe.content(it.html, type="CDATA")

@@ -20,11 +20,13 @@ import jinja2
 from markupsafe import Markup, escape
 
 from media_tool.model.language import edition_prefix, other_language, root_language
+from media_tool.model.language import editions as all_editions
+from media_tool.model.taxonomy import role_name
 from media_tool.site.feed import Item
 from media_tool.text.notes import clock, localized
 from media_tool.text.transcripts import Transcript, align_by_time
 
-ASSETS = ("site.css", "site.js")
+ASSETS = ("site.css", "site.js", "find.js")
 LANG_NAMES = {"en": "English", "zh": "中文"}
 HTML_LANG = {"en": "en", "zh": "zh-CN"}
 UI = {
@@ -37,6 +39,13 @@ UI = {
     "scan": ("Scan to open this episode", "扫码打开本集"), "scan_show": ("Scan to open the show", "扫码打开节目"),
     "feed_copy": ("Or copy a feed address into any podcast app", "或把订阅地址复制到任意播客应用"),
     "edition": ("English", "中文"),
+    "search_hint": ("Words in English or Chinese", "中文或英文关键词"),
+    "share": ("Share", "分享"), "link": ("Link", "链接"), "copy_button": ("Copy", "复制"), "copied": ("Copied", "已复制"),
+    "copy_rss": ("Copy the RSS address", "复制 RSS 订阅地址"),
+    "other_apps": ("Any other podcast app: paste the RSS address", "其他播客应用：粘贴 RSS 订阅地址"),
+    "speed": ("Speed", "倍速"), "back15": ("Back 15 seconds", "后退 15 秒"), "fwd15": ("Forward 15 seconds", "前进 15 秒"),
+    "resume": ("Resume at", "从上次位置继续"),
+    "burned": ("Captions in the picture", "画面内字幕"),
 }
 """The site's words in both languages; each edition puts its own first (`ui`)."""
 
@@ -148,10 +157,14 @@ def episode_context(show, ep: SiteEpisode, root: str, transcript: str | None = N
     main = video or audio
     tracks = []
     downloads = [{"label": f"{m.kind.upper()} ({m.length / 1e6:.1f} MB)", "href": relative(m.url, base, root)}
-                 for m in item.media]
-    if ep.subtitled:
-        downloads.append({"label": "带字幕视频 · MP4 with captions" if lang == "zh" else "MP4 with captions · 带字幕视频",
-                          "href": f"{root}media/{ep.subtitled}"})
+                 for m in item.media if m.kind != "captioned"]
+    captioned = next((m for m in item.media if m.kind == "captioned"), None)
+    captioned_href = (relative(captioned.url, base, root) if captioned else
+                      f"{root}media/{ep.subtitled}" if ep.subtitled else None)
+    if captioned_href:
+        size = f" ({captioned.length / 1e6:.1f} MB)" if captioned else ""
+        downloads.append({"label": ("带字幕视频 · MP4 with captions" if lang == "zh" else "MP4 with captions · 带字幕视频") + size,
+                          "href": captioned_href})
     vtts = {tl for _, mime, tl in item.transcripts if mime == "text/vtt"}
     default_track = lang if lang in vtts else ep.spoken
     for url, mime, tl in sorted(item.transcripts, key=lambda t: t[2] != lang):  # this edition's first
@@ -160,6 +173,11 @@ def episode_context(show, ep: SiteEpisode, root: str, transcript: str | None = N
         if video and ext == "VTT":
             tracks.append({"lang": HTML_LANG.get(tl, tl), "label": LANG_NAMES.get(tl, tl),
                            "href": relative(url, base, root), "default": tl == default_track})
+            if tl == "zh" and len(vtts) > 1:  # the bilingual file: Chinese over English, a choice
+                pair = url.rsplit("/", 1)[0] + f"/{item.slug}.zh-en.vtt"
+                tracks.append({"lang": HTML_LANG.get(ep.spoken, ep.spoken), "default": False,
+                               "label": "中文 + English" if ep.spoken == "zh" else "English + 中文",
+                               "href": relative(pair, base, root)})
     spoken = ep.transcripts.get(ep.spoken)
     # The edition's language first: the Chinese page of an English talk reads the Chinese, the English under it.
     top_lang = lang if (t := ep.transcripts.get(lang)) is not None and t.segments else ep.spoken
@@ -179,12 +197,14 @@ def episode_context(show, ep: SiteEpisode, root: str, transcript: str | None = N
         other_item.title != item.title else "", "other_lang": HTML_LANG[other_lang], "number": item.number,
         "date": item.date.date().isoformat(), "duration": clock(item.duration), "summary": item.summary,
         "video": video is not None, "player": relative(main.url, base, root) if main else "",
+        "captioned": captioned_href,
         "player_url": main.url if main else "", "image": relative(image, base, root), "image_url": image,
         "poster": relative(item.poster or image, base, root), "tracks": tracks, "downloads": downloads,
         "chapters": [{"start": c.start, "clock": clock(c.start), "title": localized(c.title, lang),
                       "title_other": localized(c.title, other_lang) if localized(c.title, other_lang) !=
                       localized(c.title, lang) else ""} for c in ep.chapters],
-        "people": [{"name": p[0], "role": p[1], "href": relative(p[3], base, root)} for p in item.people],
+        "people": [{"name": p[0], "role": role_name(p[1], lang), "href": relative(p[3], base, root)}
+                   for p in item.people],
         "notes": [{"lang": HTML_LANG.get(lg, lg), "html": html} for lg, html in notes_by_lang],
         "clips": [{"href": f"{root}clips/{name}", "title": title, "clock": f"{clock(a)}–{clock(b)}"}
                   for (name, a, b), title in zip(ep.clips, [s[2] for s in item.soundbites] + [""] * len(ep.clips))],
@@ -193,6 +213,7 @@ def episode_context(show, ep: SiteEpisode, root: str, transcript: str | None = N
         "spoken_transcript": spoken is not None,
         # the embed's height for audio: its title, the player, up to six chapters, the current line
         "embed_height": 150 + 34 * min(6, len(ep.chapters)),
+        "embed_url": f"{base}/embed/{item.slug}.{lang}.html", "lang": lang,
     }
 
 
@@ -225,11 +246,18 @@ def render(show, episodes: list[SiteEpisode], listed: dict[str, list[Item]],
                 if lg == root_language(show) or listed.get(lg)]
     for lang in editions:
         files.update(_edition(show, env, lang, editions, episodes, listed, feeds))
-    for ep in episodes:  # one embed per episode, in its spoken language
-        ctx = episode_context(show, ep, "../")
-        files[f"embed/{ctx['slug']}.html"] = env.get_template("embed.html").render(
-            show=_show_context(show, ep.spoken, feeds, ""), ep=ctx, root="../", ui=ui(ep.spoken),
-            page_lang=HTML_LANG.get(ep.spoken, ep.spoken)).encode()
+    from media_tool.site.finder import index
+
+    files["site/search.json"] = index(show, episodes, {lg: p for lg, p in all_editions(show).items() if lg in editions})
+    for ep in episodes:  # an embed per episode and edition (embed/<slug>.html: the spoken language's)
+        for lang in dict.fromkeys([ep.spoken, *editions]):
+            ctx = episode_context(show, ep, "../", lang=lang)
+            page = env.get_template("embed.html").render(
+                show=_show_context(show, lang, feeds, ""), ep=ctx, root="../", ui=ui(lang),
+                page_lang=HTML_LANG.get(lang, lang)).encode()
+            files[f"embed/{ctx['slug']}.{lang}.html"] = page
+            if lang == ep.spoken:
+                files[f"embed/{ctx['slug']}.html"] = page
     for name in ASSETS:
         override = show.root / "templates" / name
         files[f"site/{name}"] = (override.read_bytes() if override.is_file()
@@ -292,6 +320,9 @@ def _edition(show, env, lang: str, editions: list[str], episodes: list[SiteEpiso
     files[f"{prefix}index.html"] = env.get_template("index.html").render(
         show=show_ctx, episodes=entries, root=up, home="./", page_lang=page_lang, ui=words, links=page,
         qr=qr_svg(page["url"])).encode()
+    files[f"{prefix}search/index.html"] = env.get_template("find.html").render(
+        show=show_ctx, root=up + "../", home="../", page_lang=page_lang, ui=words, links=links("search/"),
+        lang=lang).encode()
     for ep in episodes:
         root = up + "../../"
         ctx = episode_context(show, ep, root, lang=lang)

@@ -15,14 +15,14 @@ from dataclasses import replace
 
 from media_tool import __version__
 from media_tool.errors import MediaToolError
-from media_tool.media.video import CRF, burn, missing_tools
+from media_tool.media.video import CRF, burn, font_family, missing_tools
 from media_tool.model.language import other_language
 from media_tool.stages.context import Context
 from media_tool.stages.episode import Episode
 from media_tool.store.files import key_of
-from media_tool.text.layout import to_ass
+from media_tool.text.layout import captioned_frame, to_ass
 
-REVISION = 1
+REVISION = 2  # 2: drawn at least 360 rows tall, captions inside the safe area
 
 
 class CaptionStage:
@@ -37,8 +37,8 @@ class CaptionStage:
         if spoken is None or not spoken.segments:
             return None
         other = ep.transcripts.get(other_language(ep.config.language))
-        v = ep.media.video
-        return to_ass(spoken, other, v.width, v.height)
+        width, height = captioned_frame(ep.media.video.width, ep.media.video.height)
+        return to_ass(spoken, other, width, height, font=font_family())
 
     def key(self, ctx: Context, ep: Episode) -> dict:
         ass = self._ass(ep)
@@ -57,8 +57,10 @@ class CaptionStage:
         master = ctx.show.root / ep.outputs["mp4"]
         dest = master.with_name(f"{ep.slug}.subtitled.mp4")
         try:
+            v = ep.media.video
+            size = captioned_frame(v.width, v.height)
             burn(ctx.ff, master, dest, ass, seconds=ep.loudness.output_seconds, display=ctx.show.rel(dest),
-                 progress=progress)
+                 size=size if size != (v.width, v.height) else None, progress=progress)
         except MediaToolError as exc:  # an optional copy: its failure never keeps the episode from the feed
             why = f"the captioned copy could not be made ({exc.one_line()}); the episode is published without it"
             return replace(ep, notices=ep.notices + (f"episodes/{ep.slug}: {why}",)), {"missing": why}

@@ -18,7 +18,14 @@ from dataclasses import replace
 import srt
 import webvtt
 
-from media_tool.text.script import one_line, width, wrap
+from media_tool.text.script import (
+    CLAUSE_MARK,
+    break_tokens,
+    join_words,
+    one_line,
+    width,
+    wrap,
+)
 from media_tool.text.transcripts import (
     Segment,
     Transcript,
@@ -70,12 +77,67 @@ def bilingual_files(stem: str, source: Transcript, translation: Transcript, name
             file_name(stem, "zh-en", "vtt"): to_bilingual_vtt(source, translation)}
 
 
-def cues(segments: tuple[Segment, ...] | list[Segment], limit: int, max_lines: int) -> list[Segment]:
-    """Split long segments into cues of at most `max_lines` lines, timed by share of text."""
-    out = []
+MIN_CUE_S = 1.0
+"""A cue shown for less than this cannot be read: it joins a neighbour (same voice, same origin)."""
+ORPHAN_CHARS = 2
+"""A cue of this few letters or characters (「金。」) is a fragment of its neighbour's sentence."""
+
+
+_SENTENCE_END = tuple("。！？.!?…")
+
+
+def _fragment(s: Segment, before: Segment | None) -> bool:
+    """A character or two left over from the sentence before, which does not end: 「金。」 after
+    「…养老」 is; 「谢谢。」 after a full stop is a sentence of its own."""
+    said = sum(1 for ch in s.text if ch.isalnum())
+    return (bool(s.text.strip()) and said <= ORPHAN_CHARS and before is not None
+            and not before.text.rstrip().endswith(_SENTENCE_END))
+
+
+def _joinable(a: Segment, b: Segment) -> bool:
+    return a.speaker == b.speaker and a.lang == b.lang and a.via == b.via and b.start - a.end <= MIN_CUE_S
+
+
+def _joined(segments) -> list[Segment]:
+    """Segments for reading: each fragment joined to the sentence it broke off from (same voice and
+    origin), then each cue shorter than MIN_CUE_S given the time it needs from the silence after it,
+    else before it (never over a neighbour). Whole segments stay whole, so a person's edit of one
+    line still lands on that line."""
+    out: list[Segment] = []
     for seg in segments:
-        lines = wrap(seg.text, limit) or [""]
-        groups = [lines[i:i + max_lines] for i in range(0, len(lines), max_lines)]
+        before = out[-1] if out else None
+        if before is not None and _fragment(seg, before) and _joinable(before, seg):
+            out[-1] = Segment(before.start, seg.end, join_words([before.text, seg.text]), before.speaker,
+                              before.lang, before.via)
+        else:
+            out.append(seg)
+    for i, seg in enumerate(out):
+        if seg.end - seg.start >= MIN_CUE_S or not seg.text.strip():
+            continue
+        after = out[i + 1].start if i + 1 < len(out) else seg.start + MIN_CUE_S
+        end = min(max(seg.end, seg.start + MIN_CUE_S), max(seg.end, after))
+        earliest = out[i - 1].end if i else 0.0
+        start = max(min(seg.start, end - MIN_CUE_S), min(seg.start, earliest))
+        out[i] = Segment(round(start, 3), round(end, 3), seg.text, seg.speaker, seg.lang, seg.via)
+    return out
+
+
+def cues(segments: tuple[Segment, ...] | list[Segment], limit: int, max_lines: int) -> list[Segment]:
+    """Cues for subtitle files: fragments joined to their neighbours (`_joined`), then long segments
+    split into as few cues as fit `max_lines` lines, cut between words and as even as can be (no
+    orphan last cue), each timed by its share of the text."""
+    out = []
+    for seg in _joined(segments):
+        text = one_line(seg.text)
+        need = max(1, -(-len(wrap(text, limit)) // max_lines))
+        for k in range(need, need + 4):
+            parts = _even(text, k)
+            groups = [wrap(p, limit) for p in parts]
+            if all(len(g) <= max_lines for g in groups):
+                break
+        else:  # (never for real text) the plain split by lines
+            lines = wrap(text, limit) or [""]
+            groups = [lines[i:i + max_lines] for i in range(0, len(lines), max_lines)]
         total = sum(width("".join(g)) for g in groups) or 1
         t = seg.start
         for i, g in enumerate(groups):
@@ -84,6 +146,30 @@ def cues(segments: tuple[Segment, ...] | list[Segment], limit: int, max_lines: i
             out.append(Segment(round(t, 3), round(end, 3), "\n".join(g), seg.speaker, seg.lang, seg.via))
             t = end
     return out
+
+
+def _even(text: str, k: int) -> list[str]:
+    """`text` cut between words into `k` parts of about equal width, each cut moved to a clause or
+    sentence end where one lies within a third of a part of it (pure)."""
+    if k <= 1:
+        return [text]
+    tokens = [t for t in break_tokens(text) if t != " "]
+    ends, acc = [], 0
+    for t in tokens:
+        acc += width(t)
+        ends.append(acc)
+    total = acc or 1
+    cuts, last = [], 0
+    for j in range(1, k):
+        target, slack = total * j / k, total / k / 3
+        options = [i for i in range(last, len(tokens) - 1) if abs(ends[i] - target) <= slack] or \
+                  [min(range(last, len(tokens) - 1), key=lambda i: abs(ends[i] - target), default=len(tokens) - 1)]
+        marked = [i for i in options if CLAUSE_MARK.search(tokens[i][-1:])]
+        at = min(marked or options, key=lambda i: abs(ends[i] - target))
+        cuts.append(at + 1)
+        last = at + 1
+    bounds = [0, *cuts, len(tokens)]
+    return [p for p in (join_words(tokens[a:b]) for a, b in zip(bounds, bounds[1:])) if p]
 
 
 def _td(seconds: float) -> dt.timedelta:

@@ -21,7 +21,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from media_tool.text.script import HAN_RUN
+from media_tool.text.script import HAN_RUN, jieba_tokenizer
 
 COMMON = 200
 """A stretch with at least this frequency in jieba's dictionary is a word people write: never replaced."""
@@ -48,13 +48,8 @@ def readings(ch: str) -> frozenset[str]:
     return frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True)[0])
 
 
-@functools.lru_cache(maxsize=1)
 def _jieba():
-    import jieba
-
-    jieba.setLogLevel(60)
-    jieba.initialize()
-    return jieba.dt
+    return jieba_tokenizer()
 
 
 def frequency(word: str) -> int:

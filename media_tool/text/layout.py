@@ -11,13 +11,39 @@ from media_tool.text.script import join_words, one_line, width, wrap
 from media_tool.text.transcripts import Transcript, pair
 
 CAPTION_FONT = "Noto Sans CJK SC"
-"""Debian's fonts-noto-cjk: one family that draws Simplified Chinese and Latin alike."""
+"""Debian's fonts-noto-cjk: one family that draws Simplified Chinese and Latin alike (where it is
+missing, the pip-installed Noto Sans SC: `media.video.caption_font`)."""
+
+MIN_CAPTION_PX = 18
+"""The smallest spoken-line size drawn: below it a Chinese character's strokes run together."""
+MIN_CAPTIONED_HEIGHT = 360
+"""A captioned copy is drawn at least this tall (a smaller master is scaled up first), so its
+captions can be MIN_CAPTION_PX and still leave the picture: at 180 rows they would cover half of it."""
 
 
 def caption_size(width: int, height: int) -> int:
     """The spoken line's font size in pixels for a frame: the one rule for video captions and clips
     (a vertical frame is as narrow as a phone, so its width bounds the size too)."""
-    return max(10, round(min(height / 18, width / 16)))
+    return max(MIN_CAPTION_PX, round(min(height / 18, width / 16)))
+
+
+def captioned_frame(width: int, height: int) -> tuple[int, int]:
+    """The frame a captioned copy is drawn in: the master's, scaled up (even sides) to at least
+    MIN_CAPTIONED_HEIGHT rows on its short side."""
+    short = min(width, height)
+    if short >= MIN_CAPTIONED_HEIGHT or short <= 0:
+        return width, height
+    k = MIN_CAPTIONED_HEIGHT / short
+    return round(width * k / 2) * 2, round(height * k / 2) * 2
+
+
+def safe_margins(width: int, height: int) -> tuple[int, int, int]:
+    """Left, right and bottom margins (px) that keep captions where apps draw nothing: in a vertical
+    frame short-video apps (Douyin, WeChat Channels, TikTok) lay their description over the bottom
+    fifth and their buttons down the right side, so captions end a quarter up and clear the right."""
+    if height > width:
+        return round(width * 0.06), round(width * 0.16), round(height * 0.25)
+    return width // 20, width // 20, max(4, height // 30)
 
 
 def _ass_text(lines: list[str]) -> str:
@@ -31,24 +57,25 @@ def _ass_time(seconds: float) -> str:
 
 def to_ass(source: Transcript, translation: Transcript | None, width: int, height: int, *,
            title: str | None = None, title_top: int = 0, duration: float = 0.0,
-           title_other: str | None = None) -> str:
+           title_other: str | None = None, font: str = CAPTION_FONT) -> str:
     """Bilingual captions for burning into a video: the spoken language on top, the translation under
     it, at most two lines of each, sized to the frame and kept in its lower third. A `title` (clips)
     is drawn centred from `title_top` px down for `duration` seconds, with `title_other` (the title in
     the other language) under it, a line of each."""
     size = caption_size(width, height)
-    limit = max(8, int(width * 0.9 / (size * 0.5)))  # display columns: a Chinese character counts two
+    left, right, bottom = safe_margins(width, height)
+    limit = max(8, int((width - left - right) / (size * 0.5)))  # display columns: a Chinese character counts two
     margin, outline = width // 20, max(1, size // 12)
     header = [
         "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {width}", f"PlayResY: {height}", "WrapStyle: 2", "",
         "[V4+ Styles]",
         "Format: Name, Fontname, Fontsize, PrimaryColour, OutlineColour, BackColour, Bold, Italic, BorderStyle, "
         "Outline, Shadow, Alignment, MarginL, MarginR, MarginV",
-        f"Style: Spoken,{CAPTION_FONT},{size},&H00FFFFFF,&H00000000,&H80000000,0,0,1,{outline},0,2,"
-        f"{margin},{margin},{max(4, height // 30)}",
-        f"Style: Translation,{CAPTION_FONT},{round(size * 0.85)},&H0000E5FF,&H00000000,&H80000000,0,0,1,"
-        f"{outline},0,2,{margin},{margin},{max(4, height // 30)}",
-        f"Style: Title,{CAPTION_FONT},{round(size * 1.1)},&H00FFFFFF,&H00000000,&H80000000,1,0,1,"
+        f"Style: Spoken,{font},{size},&H00FFFFFF,&H00000000,&H80000000,0,0,1,{outline},0,2,"
+        f"{left},{right},{bottom}",
+        f"Style: Translation,{font},{round(size * 0.85)},&H0000E5FF,&H00000000,&H80000000,0,0,1,"
+        f"{outline},0,2,{left},{right},{bottom}",
+        f"Style: Title,{font},{round(size * 1.1)},&H00FFFFFF,&H00000000,&H80000000,1,0,1,"
         f"{outline},0,8,{margin},{margin},{title_top}", "",
         "[Events]", "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
     ]

@@ -13,6 +13,7 @@ MACHINE_NOTES = {"zh": "*机器翻译 · machine translation：本集说明由�
                  "en": "*Machine translation · 机器翻译: these notes were translated by machine from {source}.*"}
 """The first line of notes the machine translated: readers are told, and search leaves it out."""
 DESCRIPTION_LIMIT = 4000  # bytes: Apple truncates longer item descriptions
+CONTENT_LIMIT = 8000  # characters of content:encoded: 小宇宙 imports this much whole
 ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "a", "ul", "ol", "li", "blockquote", "code", "pre",
                 "h2", "h3", "h4"}
 
@@ -42,6 +43,49 @@ def machine_label(paragraph: str) -> bool:
     """Whether a paragraph of notes is the machine translation's label (MACHINE_NOTES)."""
     text = paragraph.strip().strip("*")
     return any(text.startswith(label.strip("*").split("{", 1)[0]) for label in MACHINE_NOTES.values())
+
+
+def lead_with(fragment: str, lang: str) -> str:
+    """Notes that hold paragraphs of both languages, reordered so those in `lang` come first (each
+    language's paragraphs keep their order): the Chinese feed's description opens in Chinese. A
+    heading moves with the blocks under it; notes in one language come back as they are."""
+    from lxml import html as lh
+
+    from media_tool.text.script import written_in
+
+    if not fragment:
+        return fragment
+    root = lh.fromstring(f"<div>{fragment}</div>")
+    groups: list[list] = []
+    for el in root:
+        if groups and (groups[-1][-1].tag in ("h1", "h2", "h3", "h4", "h5", "h6")):
+            groups[-1].append(el)  # a heading and what it heads stay together
+        else:
+            groups.append([el])
+    said = [written_in(" ".join(e.text_content() for e in g), lang) for g in groups]
+    if root.text and root.text.strip() or len(set(s for s in said if s)) < 2:
+        return fragment
+    first = [g for g, s in zip(groups, said) if s == lang]
+    rest = [g for g, s in zip(groups, said) if s != lang]
+    return "".join(lh.tostring(e, encoding="unicode") for g in first + rest for e in g).strip()
+
+
+def within(fragment: str, limit: int, more: str, lang: str) -> str:
+    """Notes HTML of at most about `limit` characters: whole blocks while they fit, then a link to the
+    page (`more`) that holds them all. Apps that import descriptions whole (小宇宙) get no cut tag."""
+    from lxml import html as lh
+
+    if len(fragment) <= limit:
+        return fragment
+    link = (f'<p><a href="{html.escape(more)}">{"完整节目说明见本集网页" if lang == "zh" else "The full notes are on the episode page"}</a></p>')
+    out, size = [], len(link)
+    for el in lh.fromstring(f"<div>{fragment}</div>"):
+        block = lh.tostring(el, encoding="unicode")
+        if size + len(block) > limit:
+            break
+        out.append(block)
+        size += len(block)
+    return "".join(out).strip() + link
 
 
 def plain(html: str) -> str:
@@ -108,7 +152,10 @@ def extras_html(chapters, people, lang: str, transcripts: list[tuple[str, str, s
         rows = "".join(f"<li>{clock(c.start)} {html.escape(localized(c.title, lang))}</li>" for c in chapters)
         parts.append(f"<h3>{'章节' if lang == 'zh' else 'Chapters'}</h3><ul>{rows}</ul>")
     if people:
-        rows = "".join(f"<li>{html.escape(p.name)} ({html.escape(p.role)})</li>" for p in people)
+        from media_tool.model.taxonomy import role_name
+
+        rows = "".join(f"<li>{html.escape(p.name)}{'（' if lang == 'zh' else ' ('}{html.escape(role_name(p.role, lang))}"
+                       f"{'）' if lang == 'zh' else ')'}</li>" for p in people)
         parts.append(f"<h3>{'嘉宾与主持' if lang == 'zh' else 'People'}</h3><ul>{rows}</ul>")
     if transcripts:
         names = {"en": "English", "zh": "中文"}

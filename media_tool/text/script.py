@@ -178,16 +178,42 @@ def trailing_han(text: str) -> re.Match | None:
 
 
 # -- line breaks -------------------------------------------------------------------------------------
-def _tokens(text: str) -> list[str]:
-    """Break points: words for spaced text, characters (keeping punctuation attached) for Chinese."""
+@functools.lru_cache(maxsize=1)
+def jieba_tokenizer():
+    """jieba's tokenizer, its dictionary loaded once per process (about a second): Chinese words for
+    line breaks here, and the dictionary `text.homophones` reads."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    return jieba.dt
+
+
+def chinese_words(run: str) -> list[str]:
+    """A run of Chinese text cut into words (jieba), so a line never breaks inside 讨论 or 覆盖面."""
+    with _JIEBA_LOCK:
+        return [w for w in jieba_tokenizer().cut(run) if w]
+
+
+_JIEBA_LOCK = threading.Lock()
+_CLOSING = set(CJK_PUNCT + "”’)）》」』】…—.,!?;:")
+"""Marks that end what comes before them: never the first thing on a line."""
+_OPENING = set("“‘(（《「『【")
+"""Marks that open what follows them: never the last thing on a line."""
+
+
+def break_tokens(text: str) -> list[str]:
+    """Break points: words for spaced text, words (jieba; punctuation kept on the word before it)
+    for Chinese."""
     out: list[str] = []
     for word in text.split():
         if any(is_wide(c) for c in word):
-            for ch in word:
-                if out and ch in CJK_PUNCT and out[-1] != " ":
-                    out[-1] += ch
+            for piece in chinese_words(word):
+                if out and out[-1] != " " and (all(ch in _CLOSING for ch in piece) or
+                                               all(ch in _OPENING for ch in out[-1])):
+                    out[-1] += piece
                 else:
-                    out.append(ch)
+                    out.append(piece)
             out.append(" ")
         else:
             out += [word, " "]
@@ -197,9 +223,13 @@ def _tokens(text: str) -> list[str]:
 
 
 def wrap(text: str, limit: int) -> list[str]:
-    """Lines of at most `limit` columns, broken between words (or between Chinese characters)."""
+    """Lines of at most `limit` columns, broken between words (Chinese words too; a Chinese word
+    wider than a line between its characters)."""
     lines, cur = [], ""
-    for tok in _tokens(text):
+    tokens = []
+    for tok in break_tokens(text):
+        tokens += list(tok) if width(tok) > limit and any(is_wide(c) for c in tok) else [tok]
+    for tok in tokens:
         if tok == " ":
             cur += " " if cur else ""
             continue

@@ -48,7 +48,9 @@ def test_the_machines_notes_are_labelled_and_a_persons_text_wins():
     cfg = replace(_cfg(), title={"en": "Pensions"})
     echo = Echo()
     made, problems = translate_words(cfg, lambda a, b: echo, cache=None)
-    assert not problems and "Pensions" in echo.asked
+    # the producer is told the Chinese title is the machine's, and nothing else is wrong
+    assert problems == ["title: given in English only; the Chinese feed and pages show the machine's translation "
+                        "(add title.zh to episode.toml to choose it)"] and "Pensions" in echo.asked
     out = with_words(cfg, made)
     assert out.title["en"] == "Pensions" and out.title["zh"].endswith("。")
     label = out.notes["zh"].split("\n", 1)[0]

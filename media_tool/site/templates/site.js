@@ -2,6 +2,18 @@
 // in view (unless the reader scrolled away); copy a link to this moment. No network requests.
 (function () {
   "use strict";
+  // copy buttons (the share block, the RSS addresses): every page, with or without a player
+  var said = document.getElementById("copied");
+  function copyText(text, button) {
+    var done = function () { if (said) said.textContent = text; if (button) { button.dataset.done = "1";
+      if (button.dataset.copied) button.textContent = button.dataset.copied; } };
+    if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(text).then(done, done);
+    else done();
+  }
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest("[data-copy]");
+    if (b) copyText(b.dataset.copy, b);
+  });
   var player = document.getElementById("player");
   if (!player) return;
   var list = document.getElementById("transcript");
@@ -60,14 +72,66 @@
   var start = fromHash();
   if (start !== null) seek(start, false);
 
-  var copy = document.getElementById("copy-moment"), said = document.getElementById("copied");
+  var copy = document.getElementById("copy-moment");
   if (copy) {
-    copy.hidden = false;
     copy.addEventListener("click", function () {
-      var url = location.href.split("#")[0] + "#t=" + Math.floor(player.currentTime);
-      var done = function () { if (said) said.textContent = url; };
-      if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(url).then(done, done);
-      else done();
+      copyText(location.href.split("#")[0] + "#t=" + Math.floor(player.currentTime), copy);
     });
+  }
+  document.addEventListener("click", function (e) {
+    var k = e.target.closest("[data-skip]");
+    if (k) player.currentTime = Math.max(0, Math.min(player.duration || Infinity, player.currentTime + parseFloat(k.dataset.skip)));
+  });
+  // the video with its captions drawn in, in place of the plain one, at the same moment
+  var burned = document.getElementById("burned");
+  if (burned) {
+    var plain = player.getAttribute("src");
+    burned.addEventListener("change", function () {
+      var at = player.currentTime, playing = !player.paused;
+      player.src = burned.checked ? burned.dataset.src : plain;
+      Array.prototype.forEach.call(player.textTracks, function (t) { if (burned.checked) t.mode = "disabled"; });
+      seek(at, playing);
+    });
+  }
+  var controls = document.getElementById("controls");
+  if (controls) controls.hidden = false;
+  // speed, kept for the next episode too
+  var speed = document.getElementById("speed");
+  var store = { get: function (k) { try { return localStorage.getItem(k); } catch (e) { return null; } },
+                set: function (k, v) { try { localStorage.setItem(k, v); } catch (e) { /* private mode */ } } };
+  if (speed) {
+    var rate = parseFloat(store.get("media-tool:speed"));
+    if (rate > 0) { speed.value = String(rate); player.playbackRate = rate; player.defaultPlaybackRate = rate; }
+    speed.addEventListener("change", function () {
+      player.playbackRate = player.defaultPlaybackRate = parseFloat(speed.value);
+      store.set("media-tool:speed", speed.value);
+    });
+  }
+  // resume where the listener stopped (this browser only): saved every few seconds, cleared at the end
+  var key = "media-tool:at:" + location.pathname, lastSaved = 0;
+  player.addEventListener("timeupdate", function () {
+    if (Math.abs(player.currentTime - lastSaved) < 5) return;
+    lastSaved = player.currentTime;
+    if (player.duration && player.currentTime > player.duration - Math.min(15, player.duration * 0.1)) store.set(key, "0");
+    else if (player.currentTime > 10) store.set(key, player.currentTime.toFixed(1));
+  });
+  player.addEventListener("ended", function () { store.set(key, "0"); });
+  var resumeAt = parseFloat(store.get(key)), resume = document.getElementById("resume");
+  if (start === null && resumeAt > 0) {
+    seek(resumeAt, false);
+    if (resume) {
+      resume.hidden = false;
+      resume.querySelector("span").textContent = clock(resumeAt);
+      resume.querySelector("button").addEventListener("click", function () { seek(resumeAt, true); resume.hidden = true; });
+    }
+  }
+  function clock(s) { s = Math.floor(s); var h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60,
+    ss = String(s % 60).padStart(2, "0"); return h ? h + ":" + String(m).padStart(2, "0") + ":" + ss : m + ":" + ss; }
+  // inside an embed: tell the page that holds it how tall the player is, so its iframe fits it
+  if (window.parent !== window && document.body.classList.contains("embed")) {
+    var tell = function () { window.parent.postMessage({ mediaToolHeight: document.documentElement.scrollHeight }, "*"); };
+    if (window.ResizeObserver) new ResizeObserver(tell).observe(document.body);
+    window.addEventListener("load", tell);
+    tell();
   }
 })();

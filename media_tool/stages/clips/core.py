@@ -16,11 +16,11 @@ from pathlib import Path
 
 from media_tool.errors import ConfigError
 from media_tool.media import verify
-from media_tool.media.ffmpeg import FFmpeg, filter_path
-from media_tool.media.video import CRF, FPS, PRESET
+from media_tool.media.ffmpeg import FFmpeg
+from media_tool.media.video import CRF, FPS, PRESET, draw_filter
 from media_tool.model.show import ASPECTS
 from media_tool.store.files import atomic_output, scratch
-from media_tool.text.layout import to_ass
+from media_tool.text.layout import caption_size, to_ass
 from media_tool.text.transcripts import Transcript, align_by_time, span
 
 BACKGROUND = "0x14202c"
@@ -47,8 +47,8 @@ def layout(aspect: str) -> Layout:
     if aspect not in ASPECTS:
         raise ConfigError(f"aspect: expected one of {', '.join(ASPECTS)}, got {aspect!r}")
     w, h = ASPECTS[aspect]
-    size = round(min(h / 18, w / 16))  # the caption size to_ass uses
-    side = int(min(w * 0.7, h * 0.4)) // 2 * 2
+    size = caption_size(w, h)
+    side = int(min(w * 0.7, h * 0.32)) // 2 * 2  # (a vertical frame keeps its lower part for captions)
     cover_top = round(h * 0.06)
     title_top = cover_top + side + round(h * 0.03)
     wave_top = title_top + round(size * 2.9)
@@ -56,7 +56,7 @@ def layout(aspect: str) -> Layout:
 
 
 def captions(spoken: Transcript | None, other: Transcript | None, start: float, end: float,
-             lay: Layout, title: str | None, title_other: str | None = None) -> str:
+             lay: Layout, title: str | None, title_other: str | None = None, font: str | None = None) -> str:
     """The ASS document of a clip: the span's captions (moved to start at 0) and, for audiograms, the title
     (and under it the title in the other language)."""
     if spoken and other and len(spoken.segments) != len(other.segments):  # a translation cut elsewhere
@@ -64,13 +64,13 @@ def captions(spoken: Transcript | None, other: Transcript | None, start: float, 
     source = span(spoken, start, end, MIN_SHOWN_S) if spoken else Transcript("und", ())
     translation = span(other, start, end, MIN_SHOWN_S) if other else None
     return to_ass(source, translation, lay.width, lay.height, title=title, title_top=lay.title_top,
-                  duration=end - start, title_other=title_other)
+                  duration=end - start, title_other=title_other, **({"font": font} if font else {}))
 
 
 def graph(lay: Layout, duration: float, *, video: bool, cover: bool, ass: Path | None) -> str:
     """The filter graph: [v] the picture (audiogram or filled video) with captions, [a] the faded sound."""
     w, h = lay.width, lay.height
-    drawn = f",ass={filter_path(ass)}" if ass else ""
+    drawn = f",{draw_filter(ass)}" if ass else ""
     fade = f"afade=t=in:d={FADE_S},afade=t=out:st={max(0.0, duration - FADE_S):.3f}:d={FADE_S}"
     if video:
         return (f"[0:v]scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1{drawn},"

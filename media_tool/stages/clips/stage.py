@@ -12,7 +12,7 @@ from pathlib import Path
 
 from media_tool import __version__
 from media_tool.errors import ConfigError
-from media_tool.media.video import missing_tools
+from media_tool.media.video import font_family, missing_tools
 from media_tool.model.language import other_language
 from media_tool.stages.clips import core as clips
 from media_tool.stages.context import Context
@@ -61,7 +61,7 @@ class ClipStage:
                  if lg in (lang, other_language(lang))}
         return {"clips": plan, "master": ctx.state.hashes.digest(master), "video": video,
                 "art": ctx.state.hashes.digest(art) if art else None, "text": key_of(texts), "rev": REVISION,
-                "tool": __version__, "ffmpeg": ctx.ff.version, "can_draw": missing_tools(ctx.ff) is None}
+                "tool": __version__, "ffmpeg": ctx.ff.version, "can_draw": missing_tools(ctx.ff) is None, "font": font_family(), "layout": 2}
 
     def run(self, ctx: Context, ep: Episode, progress) -> tuple[Episode, dict]:
         plan = self._plan(ctx, ep)
@@ -88,7 +88,8 @@ class ClipStage:
         ass = None if missing_tools(ctx.ff) else clips.captions(spoken, other, c["start"], c["end"],
                                                                 clips.layout(c["aspect"]),
                                                                 None if video else c["title"],
-                                                                None if video else c.get("title_other"))
+                                                                None if video else c.get("title_other"),
+                                                                font=font_family())
         clips.render(ctx.ff, master, dest, start=c["start"], end=c["end"], aspect=c["aspect"], video=video,
                      cover=art, ass=ass, audio_kbps=ep.config.audio(ctx.show).aac_kbps(ep.loudness.channels),
                      display=ctx.show.rel(dest), progress=progress)

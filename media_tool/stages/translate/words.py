@@ -34,9 +34,17 @@ def notes_language(cfg: EpisodeConfig) -> str | None:
     return written_in(cfg.notes[""], cfg.language)
 
 
+def given_in(text: str, spoken: str) -> str | None:
+    """The language of a text given once (under ""): the one it is written in, the spoken language
+    where it is hard to tell; None where it holds both (「养老金 · Pensions」 needs no translation). A
+    mixed episode's English title is English, whichever language is spoken first."""
+    return written_in(text, spoken)
+
+
 def _text_in(text: dict[str, str], lang: str, spoken: str) -> str | None:
-    """What a person wrote in `lang` (a text given once, under "", is in the spoken language)."""
-    return text.get(lang) or (text.get("") if lang == spoken else None)
+    """What a person wrote in `lang` (a text given once, under "", is in the language it is written in)."""
+    once = text.get("")
+    return text.get(lang) or (once if once and given_in(once, spoken) in (lang, None) else None)
 
 
 def wanted(cfg: EpisodeConfig) -> list[dict]:
@@ -83,6 +91,9 @@ def translate_words(cfg: EpisodeConfig, translator_for, glossary: Glossary = Glo
                             f"the {NAMES[w['source']]} is shown in its place")
             continue
         made.append({**w, "text": text.strip(), "by": translator_id(backend)})
+        if w["field"] == "title":  # the producer hears of it: a title is what listeners see first
+            problems.append(f"title: given in {NAMES[w['source']]} only; the {NAMES[w['target']]} feed and pages "
+                            f"show the machine's translation (add title.{w['target']} to episode.toml to choose it)")
         problems += [f"{w['field']}: {m}" for m in misses if m.endswith("labelled")]
     return made, problems
 
@@ -103,7 +114,7 @@ def with_words(cfg: EpisodeConfig, made: list[dict]) -> EpisodeConfig:
     """`cfg` with the machine's texts added where a person wrote none (their notes labelled); pure."""
     title, notes, chapters, clips = dict(cfg.title), dict(cfg.notes), list(cfg.chapters), list(cfg.clips)
     if "" in title and any(w["field"] == "title" for w in made):
-        title = {cfg.language: title.pop("")} | title  # the text given once is the spoken language's
+        title = {given_in(title[""], cfg.language) or cfg.language: title.pop("")} | title
     if "" in notes and any(w["field"] == "notes" for w in made):
         notes = {notes_language(cfg): notes.pop("")} | notes
     for w in made:
@@ -118,6 +129,6 @@ def with_words(cfg: EpisodeConfig, made: list[dict]) -> EpisodeConfig:
                 c = items[w["index"]]
                 t = dict(c.title)
                 if "" in t:
-                    t = {cfg.language: t.pop("")} | t
+                    t = {given_in(t[""], cfg.language) or cfg.language: t.pop("")} | t
                 items[w["index"]] = replace(c, title={**t, w["target"]: w["text"]})
     return replace(cfg, title=title, notes=notes, chapters=tuple(chapters), clips=tuple(clips))
