@@ -164,3 +164,34 @@ def test_captions_are_burned_with_the_pip_installed_font_when_no_system_font_exi
     top = psnr(master, dest, 2.0, f"scale={w}:{h},crop=iw:ih/3:0:0")
     bottom = psnr(master, dest, 2.0, f"scale={w}:{h},crop=iw:ih/3:0:2*ih/3")
     assert top > 30 and bottom < top - 8, (top, bottom)  # drawn, in the lower third only
+
+
+def test_a_title_and_chapter_the_machine_translated_are_marked_on_the_page():
+    import datetime as dt
+
+    from markupsafe import Markup
+
+    from media_tool.model.show import Chapter
+    from media_tool.site.feed import Item, Media
+    from media_tool.site.pages import (
+        MACHINE_MARK,
+        SiteEpisode,
+        _environment,
+        episode_context,
+    )
+
+    class Show:
+        base_url, cover, title = "https://x.org", None, {"en": "Show"}
+
+    item = Item("ep-1", "g", "养老金", dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), 60,
+                (Media("mp3", "https://x.org/media/ep-1.mp3", 1),), "", "")
+    chapters = (Chapter(0.0, {"en": "Welcome", "zh": "欢迎"}), Chapter(5.0, {"en": "Pensions", "zh": "养老金"}))
+    ep = SiteEpisode(items={"zh": item}, spoken="en", transcripts={}, chapters=chapters,
+                     machine=frozenset({"title.zh", "chapter.1.zh"}))
+    ctx = episode_context(Show(), ep, "../../", lang="zh")
+    assert ctx["title_machine"] and [c["machine"] for c in ctx["chapters"]] == [False, True]
+    page = _environment(None).get_template("episode.html").render(
+        show={"title": "Show", "url": "https://x.org"}, ep=ctx, root="../../", home="../../", page_lang="zh-CN",
+        ui={}, links=None, qr=Markup(""))
+    h1 = page[page.index("<h1>"):page.index("</h1>")]
+    assert MACHINE_MARK in h1 and page.count(MACHINE_MARK) == 2  # the title and the second chapter only

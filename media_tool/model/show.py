@@ -201,6 +201,7 @@ class EpisodeConfig:
     art: Path | None = None                              # episodes/<slug>/cover.jpg, checked
     warnings: tuple[str, ...] = ()
     placeholders: tuple[tuple[str, bool], ...] = ()      # (notes file, nothing else in it) still holding `new`'s text
+    machine: tuple[str, ...] = ()                        # "title.zh", "chapter.1.zh": texts the machine translated
 
     @property
     def placeholder_lines(self) -> tuple[tuple[str, str], ...]:

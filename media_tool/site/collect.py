@@ -150,7 +150,8 @@ def _page(ep: Episode, items: dict[str, Item]) -> site.SiteEpisode:
                             notes=tuple((lg, notes.notes_html(md)) for lg, md in texts),
                             chapters=notes.published_chapters(ep.config.chapters, offset),
                             clips=tuple((Path(rel).name, a, b) for rel, (a, b) in zip(ep.clips, spans)),
-                            subtitled=Path(ep.captioned).name if ep.captioned else None)
+                            subtitled=Path(ep.captioned).name if ep.captioned else None,
+                            machine=frozenset(ep.config.machine))
 
 def _episode(show: Show, ep: Episode, languages: list[str], ident: Identity, out: SitePlan) -> dict[str, Item]:
     """One built episode's files for feed/ (into `out`) and its item in each language."""

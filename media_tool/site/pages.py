@@ -84,6 +84,7 @@ class SiteEpisode:
     clips: tuple[tuple[str, float, float], ...] = ()  # file name under clips/, start, end
     subtitled: str | None = None              # file name under media/ of the captioned MP4
     notes: tuple[tuple[str, str], ...] = ()   # (language, sanitized HTML) of the notes, each text once
+    machine: frozenset[str] = frozenset()     # "title.zh", "chapter.1.zh": what the machine translated
 
 
 def _translation_note(t: Transcript | None, lang: str, mixed: bool = False) -> str:
@@ -200,15 +201,18 @@ def episode_context(show, ep: SiteEpisode, root: str, transcript: str | None = N
         "captioned": captioned_href,
         "player_url": main.url if main else "", "image": relative(image, base, root), "image_url": image,
         "poster": relative(item.poster or image, base, root), "tracks": tracks, "downloads": downloads,
+        "title_machine": f"title.{lang}" in ep.machine,
         "chapters": [{"start": c.start, "clock": clock(c.start), "title": localized(c.title, lang),
+                      "machine": f"chapter.{i}.{lang}" in ep.machine,
                       "title_other": localized(c.title, other_lang) if localized(c.title, other_lang) !=
-                      localized(c.title, lang) else ""} for c in ep.chapters],
+                      localized(c.title, lang) else ""} for i, c in enumerate(ep.chapters)],
         "people": [{"name": p[0], "role": role_name(p[1], lang), "href": relative(p[3], base, root)}
                    for p in item.people],
         "notes": [{"lang": HTML_LANG.get(lg, lg), "html": html} for lg, html in notes_by_lang],
         "clips": [{"href": f"{root}clips/{name}", "title": title, "clock": f"{clock(a)}–{clock(b)}"}
                   for (name, a, b), title in zip(ep.clips, [s[2] for s in item.soundbites] + [""] * len(ep.clips))],
         "transcript": Markup(transcript if transcript is not None else transcript_items(top, under)),
+        "machine_mark": Markup(MACHINE_MARK),
         "translation_note": _translation_note(machine, machine.language, mixed) if machine else "",
         "spoken_transcript": spoken is not None,
         # the embed's height for audio: its title, the player, up to six chapters, the current line

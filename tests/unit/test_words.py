@@ -53,6 +53,7 @@ def test_the_machines_notes_are_labelled_and_a_persons_text_wins():
                         "(add title.zh to episode.toml to choose it)"] and "Pensions" in echo.asked
     out = with_words(cfg, made)
     assert out.title["en"] == "Pensions" and out.title["zh"].endswith("。")
+    assert "title.zh" in out.machine and "title.en" not in out.machine  # the page marks the machine's title
     label = out.notes["zh"].split("\n", 1)[0]
     assert label == "*机器翻译 · machine translation：本集说明由机器译自英文。*"  # plain words a listener reads
     assert "echo" not in out.notes["zh"]  # the translator's id is for the JSON, not the listener

@@ -131,4 +131,7 @@ def with_words(cfg: EpisodeConfig, made: list[dict]) -> EpisodeConfig:
                 if "" in t:
                     t = {given_in(t[""], cfg.language) or cfg.language: t.pop("")} | t
                 items[w["index"]] = replace(c, title={**t, w["target"]: w["text"]})
-    return replace(cfg, title=title, notes=notes, chapters=tuple(chapters), clips=tuple(clips))
+    machine = tuple(f"{w['field']}.{w['index']}.{w['target']}" if w["field"] in ("chapter", "clip")
+                    else f"{w['field']}.{w['target']}" for w in made)
+    return replace(cfg, title=title, notes=notes, chapters=tuple(chapters), clips=tuple(clips),
+                   machine=cfg.machine + machine)
