@@ -23,8 +23,9 @@ from media_tool.model.language import edition_prefix, other_language, root_langu
 from media_tool.model.language import editions as all_editions
 from media_tool.model.taxonomy import role_name
 from media_tool.site.feed import Item
+from media_tool.site.finder import index as search_index
 from media_tool.text.notes import clock, localized
-from media_tool.text.transcripts import Transcript, align_by_time
+from media_tool.text.transcripts import Transcript, align_by_time, file_name
 
 ASSETS = ("site.css", "site.js", "find.js")
 LANG_NAMES = {"en": "English", "zh": "中文"}
@@ -174,8 +175,8 @@ def episode_context(show, ep: SiteEpisode, root: str, transcript: str | None = N
         if video and ext == "VTT":
             tracks.append({"lang": HTML_LANG.get(tl, tl), "label": LANG_NAMES.get(tl, tl),
                            "href": relative(url, base, root), "default": tl == default_track})
-            if tl == "zh" and len(vtts) > 1:  # the bilingual file: Chinese over English, a choice
-                pair = url.rsplit("/", 1)[0] + f"/{item.slug}.zh-en.vtt"
+            if tl == "zh" and len(vtts) > 1:  # the bilingual pair file (the spoken language on top), a choice
+                pair = url.rsplit("/", 1)[0] + "/" + file_name(item.slug, "zh-en", "vtt")
                 tracks.append({"lang": HTML_LANG.get(ep.spoken, ep.spoken), "default": False,
                                "label": "中文 + English" if ep.spoken == "zh" else "English + 中文",
                                "href": relative(pair, base, root)})
@@ -250,9 +251,7 @@ def render(show, episodes: list[SiteEpisode], listed: dict[str, list[Item]],
                 if lg == root_language(show) or listed.get(lg)]
     for lang in editions:
         files.update(_edition(show, env, lang, editions, episodes, listed, feeds))
-    from media_tool.site.finder import index
-
-    files["site/search.json"] = index(show, episodes, {lg: p for lg, p in all_editions(show).items() if lg in editions})
+    files["site/search.json"] = search_index(show, episodes, {lg: p for lg, p in all_editions(show).items() if lg in editions})
     for ep in episodes:  # an embed per episode and edition (embed/<slug>.html: the spoken language's)
         for lang in dict.fromkeys([ep.spoken, *editions]):
             ctx = episode_context(show, ep, "../", lang=lang)

@@ -48,12 +48,10 @@ def readings(ch: str) -> frozenset[str]:
     return frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True)[0])
 
 
-def _jieba():
-    return jieba_tokenizer()
 
 
 def frequency(word: str) -> int:
-    return _jieba().FREQ.get(word, 0)
+    return jieba_tokenizer().FREQ.get(word, 0)
 
 
 def near(syllable: str) -> str:
@@ -70,7 +68,7 @@ def _by_sound() -> dict[tuple[str, ...], list[tuple[str, int]]]:
     from pypinyin import Style, lazy_pinyin
 
     out: dict[tuple[str, ...], list[tuple[str, int]]] = {}
-    for word, freq in _jieba().FREQ.items():
+    for word, freq in jieba_tokenizer().FREQ.items():
         if freq >= MIN_FREQ and 2 <= len(word) <= 4 and HAN_RUN.fullmatch(word):
             out.setdefault(tuple(near(x) for x in lazy_pinyin(word, style=Style.NORMAL)), []).append((word, freq))
     return out
@@ -93,7 +91,7 @@ def _candidates(window: str) -> list[str]:
 
 def log_probability(run: str) -> float:
     """The log-probability of a run of Chinese by jieba's unigram model (its best segmentation)."""
-    dt = _jieba()
+    dt = jieba_tokenizer()
     dag = dt.get_DAG(run)
     route: dict[int, tuple[float, int]] = {len(run): (0.0, 0)}
     total = math.log(dt.total)

@@ -6,8 +6,7 @@
   var me = document.currentScript, box = document.getElementById("q"), status = document.getElementById("status");
   var list = document.getElementById("hits"), root = me.dataset.root, lang = me.dataset.lang;
   var zh = lang === "zh";
-  function clock(s) { s = Math.floor(Math.max(0, s)); var h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60,
-    ss = String(s % 60).padStart(2, "0"); return h ? h + ":" + String(m).padStart(2, "0") + ":" + ss : m + ":" + ss; }
+  var clock = window.mediaTool.clock;  // site.js
   function escapeRe(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
   function norm(text, t2s) {
     return text.normalize("NFKC").toLowerCase().replace(/[\u3400-\u9fff\uf900-\ufaff]/g, function (c) { return t2s[c] || c; });

@@ -2,6 +2,11 @@
 // in view (unless the reader scrolled away); copy a link to this moment. No network requests.
 (function () {
   "use strict";
+  // the same clock as notes.clock: M:SS, H:MM:SS from an hour on, truncated as players show time
+  // (shared with find.js, which the search page loads after this file)
+  function clock(s) { s = Math.floor(Math.max(0, s)); var h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60,
+    ss = String(s % 60).padStart(2, "0"); return h ? h + ":" + String(m).padStart(2, "0") + ":" + ss : m + ":" + ss; }
+  window.mediaTool = { clock: clock };
   // copy buttons (the share block, the RSS addresses): every page, with or without a player
   var said = document.getElementById("copied");
   function copyText(text, button) {
@@ -125,8 +130,6 @@
       resume.querySelector("button").addEventListener("click", function () { seek(resumeAt, true); resume.hidden = true; });
     }
   }
-  function clock(s) { s = Math.floor(s); var h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60,
-    ss = String(s % 60).padStart(2, "0"); return h ? h + ":" + String(m).padStart(2, "0") + ":" + ss : m + ":" + ss; }
   // inside an embed: tell the page that holds it how tall the player is, so its iframe fits it
   if (window.parent !== window && document.body.classList.contains("embed")) {
     var tell = function () { window.parent.postMessage({ mediaToolHeight: document.documentElement.scrollHeight }, "*"); };

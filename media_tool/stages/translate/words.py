@@ -34,17 +34,12 @@ def notes_language(cfg: EpisodeConfig) -> str | None:
     return written_in(cfg.notes[""], cfg.language)
 
 
-def given_in(text: str, spoken: str) -> str | None:
-    """The language of a text given once (under ""): the one it is written in, the spoken language
-    where it is hard to tell; None where it holds both (「养老金 · Pensions」 needs no translation). A
-    mixed episode's English title is English, whichever language is spoken first."""
-    return written_in(text, spoken)
-
-
 def _text_in(text: dict[str, str], lang: str, spoken: str) -> str | None:
-    """What a person wrote in `lang` (a text given once, under "", is in the language it is written in)."""
+    """What a person wrote in `lang`: a text given once (under "") is in the language it is written in
+    (a mixed episode's English title is English, whichever language is spoken first), the spoken one
+    where that is hard to tell, and counts for both where it holds both (「养老金 · Pensions」)."""
     once = text.get("")
-    return text.get(lang) or (once if once and given_in(once, spoken) in (lang, None) else None)
+    return text.get(lang) or (once if once and written_in(once, spoken) in (lang, None) else None)
 
 
 def wanted(cfg: EpisodeConfig) -> list[dict]:
@@ -114,7 +109,7 @@ def with_words(cfg: EpisodeConfig, made: list[dict]) -> EpisodeConfig:
     """`cfg` with the machine's texts added where a person wrote none (their notes labelled); pure."""
     title, notes, chapters, clips = dict(cfg.title), dict(cfg.notes), list(cfg.chapters), list(cfg.clips)
     if "" in title and any(w["field"] == "title" for w in made):
-        title = {given_in(title[""], cfg.language) or cfg.language: title.pop("")} | title
+        title = {written_in(title[""], cfg.language) or cfg.language: title.pop("")} | title
     if "" in notes and any(w["field"] == "notes" for w in made):
         notes = {notes_language(cfg): notes.pop("")} | notes
     for w in made:
@@ -129,7 +124,7 @@ def with_words(cfg: EpisodeConfig, made: list[dict]) -> EpisodeConfig:
                 c = items[w["index"]]
                 t = dict(c.title)
                 if "" in t:
-                    t = {given_in(t[""], cfg.language) or cfg.language: t.pop("")} | t
+                    t = {written_in(t[""], cfg.language) or cfg.language: t.pop("")} | t
                 items[w["index"]] = replace(c, title={**t, w["target"]: w["text"]})
     machine = tuple(f"{w['field']}.{w['index']}.{w['target']}" if w["field"] in ("chapter", "clip")
                     else f"{w['field']}.{w['target']}" for w in made)
