@@ -91,6 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument("--trim-silence", action="store_true", help="cut leading and trailing silence")
     n.add_argument("--denoise", action="store_true",
                    help="reduce noise first (DeepFilterNet3; a video's picture is copied as it is)")
+    n.add_argument("--speakers", metavar="N|auto",
+                   help="level the voices first: find N speakers (auto: as many as are heard) and bring each to "
+                   "one level, pauses left as they are")
     n.add_argument("--json", action="store_true")
 
     t = sub.add_parser("transcribe", parents=[common], help="transcripts of one file")
@@ -267,12 +270,13 @@ def _build_table(report: builder.BuildReport) -> Table:
     t = Table(title="build", caption=_legend(["done", "skipped", "missing", "failed", "not run"]))
     t.add_column("episode", no_wrap=True, min_width=max((len(e.slug) for e in report.episodes), default=7))
     t.add_column("stages", no_wrap=True)
-    for col in ("LUFS in→out", "gain", "dBTP"):
+    for col in ("LUFS in→out", "gain", "dBTP", "voices dB"):
         t.add_column(col, no_wrap=True, justify="right")
     for e in report.episodes:
         lo = e.episode.loudness if e.episode else None
-        cells = ([f"{lo.input.integrated:.1f}→{lo.output.integrated:.1f}", f"{lo.gain_db:+.1f}", f"{lo.output.peak:.1f}"]
-                 if lo else ["", "", ""])
+        gap = lo.voice_gap() if lo else None
+        cells = ([f"{lo.input.integrated:.1f}→{lo.output.integrated:.1f}", f"{lo.gain_db:+.1f}", f"{lo.output.peak:.1f}",
+                  f"{gap[0]:.1f}→{gap[1]:.1f}" if gap else ""] if lo else ["", "", "", ""])
         t.add_row(escape(e.slug), _marks(e.stages, list(builder.STAGE_NAMES)), *cells)
     return t
 
@@ -321,12 +325,12 @@ def cmd_normalize(args) -> int:
     t0 = time.monotonic()
     outputs = [Path(o) for o in args.output]
     if args.json:
-        result = single.normalize_file(ff, Path(args.input), outputs, settings)
+        result = single.normalize_file(ff, Path(args.input), outputs, settings, speakers_wanted=args.speakers)
     else:
         with Progress(TextColumn("normalize"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                       TimeElapsedColumn(), console=err) as prog:
             task = prog.add_task("normalize", total=1.0)
-            result = single.normalize_file(ff, Path(args.input), outputs, settings,
+            result = single.normalize_file(ff, Path(args.input), outputs, settings, speakers_wanted=args.speakers,
                                            progress=lambda f: prog.update(task, completed=f))
     seconds = time.monotonic() - t0
     if args.json:
@@ -340,9 +344,22 @@ def cmd_normalize(args) -> int:
     for f in result.files:
         t.add_row(f.path, f"{f.integrated:.1f} LUFS", f"{f.lra:.1f} LU", f"{f.true_peak:.1f} dBTP")
     out.print(t)
+    if result.voices:
+        out.print(voices_table(result.voices))
     out.print(f"gain {result.gain_db:+.2f} dB (codec {result.codec_delta_lu:+.2f} LU), "
               f"target {result.target_lufs:g} LUFS, {seconds:.1f} s" + (", noise reduced" if result.denoised else ""))
     return 0
+
+
+def voices_table(voices) -> Table:
+    """The speaker leveler's work: each voice's speech loudness before and after, and its gain."""
+    t = Table(title="voices leveled (speech loudness, mono)")
+    for col in ("voice", "speech", "before", "gain", "after"):
+        t.add_column(col)
+    for v in voices:
+        t.add_row(escape(v.name), f"{v.seconds:.0f} s", "-" if v.before_lufs is None else f"{v.before_lufs:.1f} LUFS",
+                  f"{v.gain_db:+.1f} dB", "-" if v.after_lufs is None else f"{v.after_lufs:.1f} LUFS")
+    return t
 
 
 def cmd_review(args) -> int:

@@ -53,6 +53,18 @@ class FileLoudness:
 
 
 @dataclass(frozen=True)
+class VoiceLevel:
+    """One voice as the speaker leveler found and left it: speech loudness (K-weighted and gated, on
+    the mono 16 kHz analysis, so voices compare with each other) before and after, and its gain."""
+
+    name: str
+    seconds: float
+    before_lufs: float | None
+    gain_db: float
+    after_lufs: float | None = None
+
+
+@dataclass(frozen=True)
 class LoudnessReport:
     """What normalizing measured and did; recorded per episode and printed by `normalize --json`."""
 
@@ -73,6 +85,14 @@ class LoudnessReport:
     """Seconds to add to a time in the recording to find it in the published file (the intro
     jingle's length, less the silence trimmed from the start): how chapters move."""
     denoised: bool = False  # the recording's noise was reduced first (DeepFilterNet3)
+    voices: tuple[VoiceLevel, ...] = ()  # the speaker leveler's work, voice by voice (none: not leveled)
+
+    def voice_gap(self) -> tuple[float, float] | None:
+        """How far apart the loudest and quietest leveled voice were before and after (dB)."""
+        both = [(v.before_lufs, v.after_lufs) for v in self.voices if v.before_lufs is not None and v.after_lufs is not None]
+        if len(both) < 2:
+            return None
+        return (max(b for b, _ in both) - min(b for b, _ in both), max(a for _, a in both) - min(a for _, a in both))
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -85,6 +105,7 @@ class LoudnessReport:
         d["input"], d["output"] = Loudness(**d["input"]), Loudness(**d["output"])
         d["trimmed"] = tuple(d["trimmed"]) if d.get("trimmed") else None
         d["files"] = [FileLoudness(**f) for f in d.get("files", [])]
+        d["voices"] = tuple(VoiceLevel(**v) for v in d.get("voices", ()))
         return cls(**d)
 
 

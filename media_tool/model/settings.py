@@ -25,6 +25,7 @@ class AudioSettings:
     limiter_margin_db: float = 1.0    # sample-peak ceiling below true_peak, room for codec overshoot
     denoise: bool = False             # DeepFilterNet3 noise reduction first (audio-only episodes)
     denoise_limit_db: float = 30.0    # at most this much noise attenuation (keeps rooms sounding natural)
+    level_speakers: bool = True       # every voice at one level where an episode names two people or more
 
     def target_for(self, channels: int) -> float:
         """The integrated loudness target for a programme with this many channels."""

@@ -18,11 +18,12 @@ from media_tool.stages.tag import TagStage
 from media_tool.stages.transcribe.stage import TranscribeStage
 from media_tool.stages.translate.stage import TranslateStage
 
-# Dependency order: probe facts -> normalized masters -> who spoke when -> transcript of them (each line
+# Dependency order: probe facts -> who spoke when (in the recording) -> normalized masters, each voice leveled
+# (the turns moved onto their timeline) -> transcript of them (each line
 # with its speaker) -> its translation -> captions drawn into the video (both languages) -> short captioned
 # clips -> tagged published copies (tags carry the transcript and subtitle tracks) -> the search index.
 CLIPS = ClipStage()
-STAGES: tuple[Stage, ...] = (ProbeStage(), NormalizeStage(), SpeakersStage(), TranscribeStage(), TranslateStage(),
+STAGES: tuple[Stage, ...] = (ProbeStage(), SpeakersStage(), NormalizeStage(), TranscribeStage(), TranslateStage(),
                              CaptionStage(), CLIPS, TagStage(), IndexStage())
 SITE = SiteStep()
 

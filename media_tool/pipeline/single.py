@@ -26,6 +26,7 @@ from media_tool.model.glossary import Glossary
 from media_tool.model.language import other_language
 from media_tool.model.settings import AudioSettings, TranscriptionSettings
 from media_tool.search.semantic import similarity_or_none
+from media_tool.stages.normalize import leveler
 from media_tool.stages.normalize.core import Target, normalize_recording
 from media_tool.stages.speakers import core as speakers
 from media_tool.stages.transcribe.core import Outcome, finish, hear
@@ -41,14 +42,19 @@ LOCAL_NAME = llm.NAME
 
 
 def normalize_file(ff: FFmpeg, source: Path, outputs: list[Path], settings: AudioSettings,
-                   progress=None) -> LoudnessReport:
+                   progress=None, speakers_wanted: str | None = None) -> LoudnessReport:
     """One recording into `outputs` (.mp3/.m4a/.mp4; the first held to target), noise reduced first
-    where `settings.denoise` asks; a denoiser that cannot run is a usage error here, not a note."""
+    where `settings.denoise` asks; a denoiser that cannot run is a usage error here, not a note.
+    `speakers_wanted` (`--speakers N|auto`): the voices are found and leveled first."""
     targets = [Target.for_path(str(o)) for o in outputs]
     info = probe(str(source), ff)
+    levels = None
+    if speakers_wanted is not None:
+        heard = listen(source, ff)
+        levels = leveler.plan(heard.samples, heard.regions, speaker_turns(heard, speakers_wanted))
     with tempfile.TemporaryDirectory(prefix="media-tool-") as tmp:
         result, why = normalize_recording(ff, info, targets, settings, denoise_to=Path(tmp) / "denoised.wav",
-                                          display=str(source), progress=progress)
+                                          display=str(source), progress=progress, levels=levels)
     if why:
         raise UsageError(why[0])
     return result

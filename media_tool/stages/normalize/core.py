@@ -28,7 +28,7 @@ from media_tool.media.info import MediaInfo
 from media_tool.media.loudness import FileLoudness, Loudness, LoudnessReport
 from media_tool.media.probe import probe
 from media_tool.model.settings import AudioSettings
-from media_tool.stages.normalize import denoise, mp3split
+from media_tool.stages.normalize import denoise, leveler, mp3split
 from media_tool.store.files import atomic_output, scratch
 
 REVISION = 2
@@ -366,33 +366,49 @@ def normalize(info: MediaInfo, targets: list[Target], settings: AudioSettings, f
 def denoised(ff: FFmpeg, info: MediaInfo, dest: Path, *, channels: int, limit_db: float, display: str,
              progress=None, channel=None) -> MediaInfo:
     """`info`'s recording with its noise reduced into the WAV `dest`, probed: what `normalize` then
-    reads the sound from. A video keeps its picture (pass its recording as `picture`) and its
-    timeline: the cleaned sound starts where the recording's did."""
+    reads the sound from."""
     denoise.denoise_file(ff, Path(info.path), dest, channels=channels, limit_db=limit_db, display=display,
                          progress=progress, channel=channel)
-    cleaned = probe(str(dest), ff)
-    if info.has_video and info.audio is not None and cleaned.audio is not None:
-        return replace(info, path=cleaned.path, audio=replace(cleaned.audio, start_time=info.audio.start_time))
-    return cleaned
+    return _sound_of(ff, info, dest)
+
+
+def _sound_of(ff: FFmpeg, info: MediaInfo, wav: Path) -> MediaInfo:
+    """The WAV `wav` made from `info`'s sound, probed. A video keeps its picture (pass its recording
+    as `picture`) and its timeline: the new sound starts where the recording's did."""
+    made = probe(str(wav), ff)
+    if info.has_video and info.audio is not None and made.audio is not None:
+        return replace(info, path=made.path, audio=replace(made.audio, start_time=info.audio.start_time))
+    return made
 
 
 def normalize_recording(ff: FFmpeg, info: MediaInfo, targets: list[Target], settings: AudioSettings, *,
                         denoise_to: Path, display: str, intro: Path | None = None, outro: Path | None = None,
-                        progress=None, denoise_channel=None) -> tuple[LoudnessReport, tuple[str, ...]]:
+                        progress=None, denoise_channel=None,
+                        levels: leveler.Levels | None = None) -> tuple[LoudnessReport, tuple[str, ...]]:
     """The whole normalize sequence the build and `media-tool normalize` share: noise reduction first
-    where `settings.denoise` asks (into the WAV `denoise_to`), then `normalize`. Returns the report
-    and why the noise was not reduced, if it could not be."""
+    where `settings.denoise` asks (into the WAV `denoise_to`), then the speaker leveler where `levels`
+    holds two voices or more (a WAV beside `denoise_to`, deleted after), then `normalize`. Returns the
+    report (with each voice's loudness before and after) and why the noise was not reduced, if it
+    could not be."""
     notices: tuple[str, ...] = ()
     picture = Path(info.path) if info.has_video else None
+    channels = 1 if info.audio is not None and info.audio.channels == 1 else 2
     if settings.denoise:
         if why := denoise.unavailable():
             notices = (why,)
         else:
-            channels = 1 if info.audio is not None and info.audio.channels == 1 else 2
             info = denoised(ff, info, denoise_to, channels=channels, limit_db=settings.denoise_limit_db,
                             display=display, progress=(lambda f: progress(0.5 * f)) if progress else None,
                             channel=denoise_channel)
-    result = normalize(info, targets, settings, ff, progress=progress, picture=picture, intro=intro, outro=outro)
+    leveled = levels is not None and sum(v.before_lufs is not None for v in levels.voices) >= 2
+    with scratch(denoise_to, "leveled") as level_to:
+        if leveled:
+            leveler.level_file(ff, info, levels, level_to, channels=channels, sample_rate=settings.sample_rate,
+                               display=display)
+            info = _sound_of(ff, info, level_to)
+        result = normalize(info, targets, settings, ff, progress=progress, picture=picture, intro=intro, outro=outro)
+    if leveled:
+        result = replace(result, voices=leveler.heard_after(ff, targets[0].path, levels, result.timeline_offset))
     return replace(result, denoised=settings.denoise and not notices), notices + misses(result)
 
 

@@ -5,6 +5,10 @@ for), and never for a monologue. A person with a voice sample (`voice = "voices/
 episode or once in podcast.toml's `[[people]]`) names the voice closest to it; the other voices are
 named by first appearance in the order of `[[people]]` with the hosts first. Where the voice
 encoder's weights are missing the build says so in one line and the transcripts have no speakers.
+
+It runs before normalize, on the recording itself, so the speaker leveler can use the turns: they are
+in the recording's time, and normalize moves them onto the published file's timeline (its intro
+jingle and trimmed silence) as it makes that file.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from media_tool.stages.context import Context
 from media_tool.stages.episode import Episode
 from media_tool.stages.speakers import core as speakers
 
-REVISION = 2
+REVISION = 3  # 3: heard in the recording, before normalize
 
 
 def names(ep: Episode) -> list[str]:
@@ -33,7 +37,7 @@ class SpeakersStage:
         n = len(ep.config.people)
         if n < 2:
             return {"speakers": None}
-        return {"audio": ctx.state.hashes.digest(ctx.show.root / ep.outputs["mp3"]), "count": n, "rev": REVISION,
+        return {"audio": ctx.state.hashes.digest(ep.config.source), "count": n, "rev": REVISION,
                 "tool": __version__, "weights": speakers.unavailable() is None, "names": names(ep),
                 "voices": {p.name: ctx.state.hashes.digest(ctx.show.root / p.voice)
                            for p in ep.config.people if p.voice}}
@@ -46,7 +50,7 @@ class SpeakersStage:
         if why:
             note = f"episodes/{ep.slug}: {why}"
             return replace(ep, turns=(), notices=ep.notices + (note,)), {"turns": [], "note": note}
-        speech = ctx.speech(ep.outputs["mp3"])
+        speech = ctx.speech(ctx.show.rel(ep.config.source))
         voices = ctx.voices()
         found, centroids, heard = voices.diarize(speech.samples, list(speech.regions), n)
         prints = {}
