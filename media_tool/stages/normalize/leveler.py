@@ -114,12 +114,6 @@ class Levels:
     def gain(self, name: str) -> float:
         return next((v.gain_db for v in self.voices if v.name == name), 0.0)
 
-    @property
-    def gap_db(self) -> float:
-        """The spread of the voices' loudness before leveling (loudest less quietest)."""
-        measured = [v.before_lufs for v in self.voices if v.before_lufs is not None]
-        return max(measured) - min(measured) if len(measured) > 1 else 0.0
-
 
 def plan(samples: np.ndarray, regions, turns: tuple[Turn, ...], rate: int = ANALYSIS_RATE) -> Levels:
     """Each voice's loudness over its speech, and the gain that brings it to the loudness of all the
